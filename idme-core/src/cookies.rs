@@ -1,0 +1,320 @@
+//! Sealed cookies: AEAD-encrypted with the cookie name as associated data (the `cookie`
+//! crate's private jar, AES-256-GCM), with a list of keys so they can rotate.
+//!
+//! Also the plain [`SetCookie`] value the engine hands to adapters, and the parser for
+//! incoming `Cookie` headers.
+
+use base64::Engine as _;
+use cookie::{Cookie, CookieJar, Key};
+use http::HeaderMap;
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Keys that seal cookies: the first seals, every key opens, so keys rotate without logging
+/// anyone out.
+#[derive(Clone)]
+pub struct CookieKeys {
+    keys: Vec<Key>,
+}
+
+impl std::fmt::Debug for CookieKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CookieKeys([{} redacted])", self.keys.len())
+    }
+}
+
+/// Why a cookie key list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CookieKeyError {
+    /// An entry is not valid base64.
+    #[error("key #{0} is not valid base64")]
+    NotBase64(usize),
+    /// An entry decodes to fewer than 32 bytes.
+    #[error("key #{0} is shorter than 32 bytes")]
+    TooShort(usize),
+    /// The list is empty.
+    #[error("no key given")]
+    Empty,
+}
+
+impl CookieKeys {
+    /// One fresh random key (cookies do not survive a restart).
+    pub fn random() -> Self {
+        Self {
+            keys: vec![Key::generate()],
+        }
+    }
+
+    /// Keys from master secrets of at least 32 bytes each; the first seals. Each is expanded
+    /// with HKDF into the encryption key.
+    pub fn from_masters<I, B>(masters: I) -> Result<Self, CookieKeyError>
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let mut keys = Vec::new();
+        for (i, m) in masters.into_iter().enumerate() {
+            let m = m.as_ref();
+            if m.len() < 32 {
+                return Err(CookieKeyError::TooShort(i + 1));
+            }
+            keys.push(Key::derive_from(m));
+        }
+        if keys.is_empty() {
+            return Err(CookieKeyError::Empty);
+        }
+        Ok(Self { keys })
+    }
+
+    /// Parses `IDME_COOKIE_KEYS`: comma-separated base64 (standard or URL-safe, padding
+    /// optional) master keys of at least 32 bytes.
+    pub fn from_base64_list(list: &str) -> Result<Self, CookieKeyError> {
+        let mut masters = Vec::new();
+        for (i, part) in list
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .enumerate()
+        {
+            let trimmed = part.trim_end_matches('=');
+            let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(trimmed)
+                .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed))
+                .map_err(|_| CookieKeyError::NotBase64(i + 1))?;
+            masters.push(bytes);
+        }
+        Self::from_masters(masters)
+    }
+
+    /// Seals `value` as JSON into a cookie value bound to `name`.
+    pub(crate) fn seal<T: Serialize>(&self, name: &str, value: &T) -> String {
+        let json = serde_json::to_string(value).expect("serialising plain data cannot fail");
+        let mut jar = CookieJar::new();
+        jar.private_mut(&self.keys[0])
+            .add(Cookie::new(name.to_owned(), json));
+        jar.get(name)
+            .map(|c| c.value().to_owned())
+            .expect("the jar holds the cookie just added")
+    }
+
+    /// Opens a sealed value with any key; `None` if no key opens it or the JSON is not a `T`.
+    pub(crate) fn open<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
+        for key in &self.keys {
+            let mut jar = CookieJar::new();
+            jar.add_original(Cookie::new(name.to_owned(), sealed.to_owned()));
+            if let Some(plain) = jar.private(key).get(name) {
+                return serde_json::from_str(plain.value()).ok();
+            }
+        }
+        None
+    }
+}
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on same-site requests and top-level cross-site navigations (GET).
+    Lax,
+    /// Sent on every request, cross-site POSTs included; requires `Secure`.
+    None,
+}
+
+/// A cookie for the adapter to set (or clear, with `max_age` 0) on the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct SetCookie {
+    /// Cookie name.
+    pub name: String,
+    /// Cookie value (sealed; empty when clearing).
+    pub value: String,
+    /// `Path` attribute.
+    pub path: String,
+    /// `Max-Age` in seconds; 0 deletes the cookie.
+    pub max_age: i64,
+    /// `Secure` attribute.
+    pub secure: bool,
+    /// `SameSite` attribute.
+    pub same_site: SameSite,
+}
+
+impl SetCookie {
+    /// A deletion for the cookie `name` at `path`.
+    pub(crate) fn clear(name: &str, path: &str, secure: bool) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: String::new(),
+            path: path.to_owned(),
+            max_age: 0,
+            secure,
+            same_site: SameSite::Lax,
+        }
+    }
+
+    /// The `Set-Cookie` header value. Every cookie is `HttpOnly`.
+    pub fn header_value(&self) -> String {
+        let mut s = format!(
+            "{}={}; Path={}; Max-Age={}; HttpOnly",
+            self.name, self.value, self.path, self.max_age
+        );
+        if self.secure {
+            s.push_str("; Secure");
+        }
+        s.push_str(match self.same_site {
+            SameSite::Lax => "; SameSite=Lax",
+            SameSite::None => "; SameSite=None",
+        });
+        s
+    }
+}
+
+/// The cookies of an incoming request, parsed from its `Cookie` header(s). Adapters build it
+/// from the raw header values, whatever their framework's header types are.
+#[derive(Clone, Default)]
+pub struct RequestCookies {
+    pairs: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for RequestCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names only: values are sealed sessions and must not reach logs.
+        f.debug_list()
+            .entries(self.pairs.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl RequestCookies {
+    /// Parses every `Cookie` header value (`a=1; b=2`). Malformed pairs are skipped.
+    pub fn from_header_values<'a, I>(values: I) -> Self
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        let pairs = values
+            .into_iter()
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            .collect();
+        Self { pairs }
+    }
+
+    /// From an `http::HeaderMap` (axum, hyper, tower).
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self::from_header_values(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    }
+
+    /// The value of the first cookie called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether any cookie name starts with `prefix`.
+    pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k.starts_with(prefix))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Payload {
+        a: String,
+    }
+
+    #[test]
+    fn seal_and_open_round_trip_and_bind_the_name() {
+        let keys = CookieKeys::random();
+        let p = Payload { a: "x".into() };
+        let sealed = keys.seal("n1", &p);
+        assert!(!sealed.contains('x') || sealed.len() > 20);
+        assert_eq!(keys.open::<Payload>("n1", &sealed), Some(p));
+        assert_eq!(
+            keys.open::<Payload>("n2", &sealed),
+            None,
+            "name is associated data"
+        );
+    }
+
+    #[test]
+    fn tampering_is_rejected() {
+        let keys = CookieKeys::random();
+        let sealed = keys.seal("n", &Payload { a: "hello".into() });
+        let mut bytes = sealed.into_bytes();
+        let mid = bytes.len() / 2;
+        bytes[mid] = if bytes[mid] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(bytes).unwrap();
+        assert_eq!(keys.open::<Payload>("n", &tampered), None);
+        assert_eq!(keys.open::<Payload>("n", "garbage"), None);
+    }
+
+    #[test]
+    fn rotation_first_seals_all_open() {
+        let old = CookieKeys::from_masters([[1u8; 32]]).unwrap();
+        let rotated = CookieKeys::from_masters([[2u8; 32], [1u8; 32]]).unwrap();
+        let sealed_old = old.seal("n", &Payload { a: "o".into() });
+        assert!(rotated.open::<Payload>("n", &sealed_old).is_some());
+        let sealed_new = rotated.seal("n", &Payload { a: "n".into() });
+        assert!(old.open::<Payload>("n", &sealed_new).is_none());
+    }
+
+    #[test]
+    fn key_list_parsing() {
+        let k = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        assert!(CookieKeys::from_base64_list(&format!("{k}, {k}")).is_ok());
+        assert_eq!(
+            CookieKeys::from_base64_list("c2hvcnQ=").unwrap_err(),
+            CookieKeyError::TooShort(1)
+        );
+        assert_eq!(
+            CookieKeys::from_base64_list("!!!").unwrap_err(),
+            CookieKeyError::NotBase64(1)
+        );
+        assert_eq!(
+            CookieKeys::from_base64_list(" ").unwrap_err(),
+            CookieKeyError::Empty
+        );
+    }
+
+    #[test]
+    fn set_cookie_header() {
+        let c = SetCookie {
+            name: "a".into(),
+            value: "b".into(),
+            path: "/".into(),
+            max_age: 60,
+            secure: true,
+            same_site: SameSite::None,
+        };
+        assert_eq!(
+            c.header_value(),
+            "a=b; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=None"
+        );
+    }
+
+    #[test]
+    fn finds_cookies() {
+        let mut h = HeaderMap::new();
+        h.append(
+            http::header::COOKIE,
+            "x=1; idme_login_ab=v1".parse().unwrap(),
+        );
+        h.append(http::header::COOKIE, "y=2".parse().unwrap());
+        let c = RequestCookies::from_headers(&h);
+        assert_eq!(c.get("y"), Some("2"));
+        assert_eq!(c.get("idme_login_ab"), Some("v1"));
+        assert_eq!(c.get("z"), None);
+        assert!(c.any_with_prefix("idme_login_"));
+        assert!(!format!("{c:?}").contains("v1"), "Debug shows no values");
+    }
+}

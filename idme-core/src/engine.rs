@@ -1,0 +1,246 @@
+//! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::Algorithm;
+use serde_json::json;
+
+use crate::claims::IdmeUser;
+use crate::config::IdmeConfig;
+use crate::cookies::RequestCookies;
+use crate::error::{Error, Unauthenticated};
+use crate::flow::callback::CallbackInput;
+use crate::flow::finish::{self, CallbackOutcome};
+use crate::flow::pending::UsedLogins;
+use crate::flow::start::{self, LoginOptions};
+use crate::http_client::HttpClient;
+use crate::pages;
+use crate::provider::Provider;
+use crate::reply::Reply;
+use crate::session::Session;
+
+/// The ID.me sign-in engine.
+///
+/// Adapters call, per route:
+/// - **inputs**: [`login`](Self::login), [`callback`](Self::callback),
+///   [`logout`](Self::logout) — each returns a [`Reply`] to send as it is;
+/// - **per request**: [`authenticate`](Self::authenticate) (pure and local: opens the
+///   session cookie) and, when it fails, [`unauthenticated`](Self::unauthenticated);
+/// - **getters**: [`config`](Self::config).
+#[derive(Clone)]
+pub struct Idme {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Idme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idme")
+            .field("issuer", &self.inner.provider.issuer())
+            .field("client_id", &self.inner.config.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: IdmeConfig,
+    pub(crate) provider: Provider,
+    pub(crate) used_logins: UsedLogins,
+}
+
+impl Inner {
+    /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
+    /// advertises), plus HS* keyed with the client secret only when configured. Never `none`.
+    pub(crate) fn allowed_algorithms(&self) -> Vec<Algorithm> {
+        let mut algs = vec![Algorithm::RS256, Algorithm::ES256];
+        if self.config.allow_hmac {
+            algs.extend([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+        }
+        algs
+    }
+
+    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
+        self.config
+            .allow_hmac
+            .then_some(self.config.client_secret.as_ref())
+            .flatten()
+            .map(|s| s.secret().as_bytes())
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Idme {
+    /// An engine calling the provider with the default HTTP client (reqwest with rustls).
+    #[cfg(feature = "reqwest")]
+    pub fn new(config: IdmeConfig) -> Self {
+        let client = crate::http_client::ReqwestClient::new(config.http_timeout);
+        Self::with_http_client(config, client)
+    }
+
+    /// An engine calling the provider through `client`. Every call is still bounded by the
+    /// configured timeout, whatever the client does.
+    pub fn with_http_client(config: IdmeConfig, client: impl HttpClient) -> Self {
+        let provider = Provider::new(
+            config.environment.issuer().trim_end_matches('/').to_owned(),
+            Arc::new(client),
+            config.http_timeout,
+            config.jwks_refetch_interval,
+        );
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                provider,
+                used_logins: UsedLogins::default(),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IdmeConfig {
+        &self.inner.config
+    }
+
+    /// Fetches discovery and the signing keys now, so a misconfigured issuer shows at
+    /// startup instead of at the first sign-in.
+    pub async fn discover(&self) -> Result<(), Error> {
+        self.inner.provider.metadata().await?;
+        self.inner.provider.warm_jwks().await
+    }
+
+    /// `GET` on the login route: starts a login. `query` is the raw query string, whose
+    /// `return_to` (a local path) says where to go afterwards.
+    pub async fn login(&self, query: Option<&str>) -> Reply {
+        let return_to = query.and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "return_to")
+                .map(|(_, v)| v.into_owned())
+        });
+        let mut options = LoginOptions::new();
+        options.return_to = return_to;
+        self.login_with(&options).await
+    }
+
+    /// Starts a login with explicit options.
+    pub async fn login_with(&self, options: &LoginOptions) -> Reply {
+        let inner = &self.inner;
+        let meta = match inner.provider.metadata().await {
+            Ok(m) => m,
+            Err(e) => return self.failure(&e, "login could not start"),
+        };
+        match start::start(
+            &inner.config,
+            &meta.authorization_endpoint,
+            options,
+            unix_now(),
+        ) {
+            Ok(started) => Reply::redirect(started.url.to_string()).with_cookie(started.cookie),
+            Err(e) => {
+                let e = Error::config(format!("authorization endpoint is not a URL: {e}"));
+                self.failure(&e, "login could not start")
+            }
+        }
+    }
+
+    /// `GET` or `POST` on the callback route: finishes a login. Success is a 303 to the
+    /// login's `return_to` with a fresh session cookie; failure is an error page, with no
+    /// session; `error=access_denied` is a "sign-in cancelled" page.
+    pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
+        let config = &self.inner.config;
+        let now = unix_now();
+        match finish::run(&self.inner, &input, cookies, now).await {
+            CallbackOutcome::RelayPage => pages::relay(&config.paths.callback),
+            CallbackOutcome::Done {
+                session,
+                return_to,
+                clear,
+            } => {
+                tracing::info!(target: "idme::flow", sub = %session.sub, "signed in");
+                Reply::redirect(return_to)
+                    .with_cookie(clear)
+                    .with_cookie(session.to_cookie(config, now))
+            }
+            CallbackOutcome::Failed { error, clear } => {
+                self.failure(&error, "sign-in failed").with_cookies(clear)
+            }
+        }
+    }
+
+    /// `POST` on the logout route: ends the local session and sends the browser to the
+    /// provider's logout (ID.me's `/oauth/logout`, or the discovered `end_session_endpoint`),
+    /// or to `/` when the provider has none. `origin` is the request's `Origin` header: a
+    /// cross-site logout attempt is refused.
+    pub async fn logout(&self, cookies: &RequestCookies, origin: Option<&str>) -> Reply {
+        let config = &self.inner.config;
+        if let Some(origin) = origin
+            && origin != config.redirect_uri.origin().ascii_serialization()
+        {
+            tracing::warn!(target: "idme::logout", origin, "cross-site logout refused");
+            return Reply::html(403, "Cross-site logout refused.".into());
+        }
+        if let Ok(session) = Session::from_cookies(config, cookies, unix_now()) {
+            tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
+        }
+        let target = match self.inner.provider.metadata().await {
+            Ok(meta) => crate::logout::provider_logout_url(config, &meta),
+            Err(e) => {
+                tracing::warn!(target: "idme::logout", error = %e, "no discovery: local logout only");
+                None
+            }
+        };
+        Reply::redirect(target.unwrap_or_else(|| "/".into()))
+            .with_cookie(Session::clear_cookie(config))
+    }
+
+    /// The signed-in user of a request, from its session cookie: no network, no signature
+    /// check, only the AEAD seal, deserialisation and the expiry.
+    pub fn authenticate(&self, cookies: &RequestCookies) -> Result<IdmeUser, Unauthenticated> {
+        Session::from_cookies(&self.inner.config, cookies, unix_now()).map(IdmeUser::new)
+    }
+
+    /// What to answer a request that needs a user but has none: browsers (`Accept:
+    /// text/html`) are sent to the login route with `return_to` set to `path_and_query`;
+    /// API clients get `401` JSON. A stale session cookie is cleared.
+    pub fn unauthenticated(
+        &self,
+        why: Unauthenticated,
+        accept: Option<&str>,
+        path_and_query: &str,
+    ) -> Reply {
+        let config = &self.inner.config;
+        let wants_html = accept.is_some_and(|a| a.contains("text/html"));
+        let reply = if wants_html {
+            let mut url = String::from(&config.paths.login);
+            url.push_str("?return_to=");
+            url.extend(url::form_urlencoded::byte_serialize(
+                crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
+            ));
+            Reply::redirect(url)
+        } else {
+            let e = Error::from(why);
+            Reply::json(
+                401,
+                &json!({ "error": e.code(), "message": e.public_message() }),
+            )
+        };
+        match why {
+            Unauthenticated::NoSession => reply,
+            _ => reply.with_cookie(Session::clear_cookie(config)),
+        }
+    }
+
+    /// Logs a failure with its details (never a secret) and renders the public page.
+    fn failure(&self, error: &Error, what: &str) -> Reply {
+        if error.status().is_server_error() {
+            tracing::error!(target: "idme::flow", error = %error, "{what}");
+        } else {
+            tracing::warn!(target: "idme::flow", error = %error, "{what}");
+        }
+        pages::error(error, &self.inner.config.paths.login)
+    }
+}

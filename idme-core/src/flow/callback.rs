@@ -1,0 +1,118 @@
+//! Step two: the authorization response as the browser delivered it, from the query
+//! (`query` mode), or from a form POST (`form_post`, and `fragment` through the relay page).
+
+use std::collections::HashMap;
+
+use crate::error::CallbackRejected;
+
+/// How the callback request arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackMethod {
+    /// `GET`: the `query` response mode, or the first hop of `fragment` (answered with the
+    /// relay page).
+    Get,
+    /// `POST` with a form body: `form_post`, or `fragment` relayed by the page.
+    Post,
+}
+
+/// The parts of a callback request the engine needs, in framework-neutral form.
+#[derive(Debug, Clone, Copy)]
+pub struct CallbackInput<'a> {
+    /// The request method.
+    pub method: CallbackMethod,
+    /// The raw query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The request body of a POST.
+    pub body: &'a [u8],
+    /// The `Content-Type` header of a POST.
+    pub content_type: Option<&'a str>,
+}
+
+/// The authorization response parameters, each present at most once (RFC 6749 §3.1).
+#[derive(Debug, Default)]
+pub(crate) struct CallbackParams {
+    params: HashMap<String, String>,
+}
+
+impl CallbackParams {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.params.is_empty()
+    }
+
+    /// Whether the response carries any success parameter (as opposed to only an error).
+    pub(crate) fn has_response(&self) -> bool {
+        ["code", "id_token", "access_token"]
+            .iter()
+            .any(|p| self.get(p).is_some())
+    }
+}
+
+/// Parses a form-urlencoded string; a repeated parameter is refused.
+pub(crate) fn parse_form(data: &[u8]) -> Result<CallbackParams, CallbackRejected> {
+    let mut params = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(data) {
+        if params.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(CallbackRejected::Malformed);
+        }
+    }
+    Ok(CallbackParams { params })
+}
+
+/// The parameters from whichever channel the request used.
+pub(crate) fn read(input: &CallbackInput<'_>) -> Result<CallbackParams, CallbackRejected> {
+    match input.method {
+        CallbackMethod::Get => parse_form(input.query.unwrap_or("").as_bytes()),
+        CallbackMethod::Post => {
+            let form = input.content_type.is_some_and(|ct| {
+                ct.split(';').next().is_some_and(|m| {
+                    m.trim()
+                        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+                })
+            });
+            if !form {
+                return Err(CallbackRejected::Malformed);
+            }
+            parse_form(input.body)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_are_refused() {
+        assert_eq!(
+            parse_form(b"code=a&code=b").unwrap_err(),
+            CallbackRejected::Malformed
+        );
+        let p = parse_form(b"code=a&state=s%20t&empty=").unwrap();
+        assert_eq!(p.get("state"), Some("s t"));
+        assert_eq!(p.get("empty"), None);
+        assert!(p.has_response());
+    }
+
+    #[test]
+    fn post_needs_a_form_body() {
+        let input = CallbackInput {
+            method: CallbackMethod::Post,
+            query: None,
+            body: b"code=a",
+            content_type: Some("application/json"),
+        };
+        assert_eq!(read(&input).unwrap_err(), CallbackRejected::Malformed);
+        let input = CallbackInput {
+            content_type: Some("application/x-www-form-urlencoded; charset=UTF-8"),
+            ..input
+        };
+        assert_eq!(read(&input).unwrap().get("code"), Some("a"));
+    }
+}

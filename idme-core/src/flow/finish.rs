@@ -1,0 +1,306 @@
+//! The callback, start to end: find and open the pending login, refuse replays, check the
+//! RFC 9207 `iss`, verify the front-channel ID token, exchange the code, verify the
+//! token-endpoint ID token, fetch userinfo, and make the session. Any failure leaves no
+//! session behind.
+
+use serde_json::{Map, Value};
+
+use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
+use super::pending::{self, PendingLogin};
+use super::{ResponseMode, token, userinfo};
+use crate::cookies::{RequestCookies, SetCookie};
+use crate::engine::Inner;
+use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
+use crate::secret::{AccessToken, random_token};
+use crate::session::{Session, user_claims};
+use crate::validate::id_token::{self, Expectations};
+
+/// What the callback route answers.
+#[derive(Debug)]
+pub(crate) enum CallbackOutcome {
+    /// A `fragment`-mode callback's first hop: serve the relay page.
+    RelayPage,
+    /// Signed in.
+    Done {
+        session: Session,
+        return_to: String,
+        clear: SetCookie,
+    },
+    /// Not signed in; `clear` deletes the pending-login cookie if one was found.
+    Failed {
+        error: Error,
+        clear: Option<SetCookie>,
+    },
+}
+
+/// Runs the whole callback.
+pub(crate) async fn run(
+    inner: &Inner,
+    input: &CallbackInput<'_>,
+    cookies: &RequestCookies,
+    now: u64,
+) -> CallbackOutcome {
+    let config = &inner.config;
+    let params = match callback::read(input) {
+        Ok(p) => p,
+        Err(e) => {
+            return CallbackOutcome::Failed {
+                error: e.into(),
+                clear: None,
+            };
+        }
+    };
+    if input.method == CallbackMethod::Get
+        && params.is_empty()
+        && config.response_mode == ResponseMode::Fragment
+    {
+        return CallbackOutcome::RelayPage;
+    }
+
+    // The pending login named by `state`, deleted whatever happens next.
+    let state = params.get("state");
+    let name = state.map(pending::cookie_name);
+    let clear = name.as_ref().and_then(|n| {
+        cookies
+            .get(n)
+            .map(|_| SetCookie::clear(n, &config.paths.callback, config.secure_cookies))
+    });
+    let fail = |error: Error, clear: Option<SetCookie>| CallbackOutcome::Failed { error, clear };
+
+    // An error on the redirect (the user cancelled, or the provider refused the request).
+    if let Some(code) = params.get("error") {
+        tracing::info!(
+            target: "idme::flow",
+            error = code,
+            description = ?params.get("error_description"),
+            "the provider returned an error on the redirect"
+        );
+        let rejected = if code == "access_denied" {
+            CallbackRejected::AccessDenied
+        } else {
+            CallbackRejected::ProviderError(code.chars().take(64).collect())
+        };
+        return fail(rejected.into(), clear);
+    }
+
+    let Some((state, name)) = state.zip(name) else {
+        let e = if params.has_response() {
+            CallbackRejected::MissingState
+        } else {
+            CallbackRejected::Malformed
+        };
+        return fail(e.into(), None);
+    };
+    let pending = match open_pending(inner, cookies, state, &name, now) {
+        Ok(p) => p,
+        Err(e) => return fail(e, clear),
+    };
+    let Some(clear) = clear else {
+        // open_pending found the cookie, so `clear` is set; keep the compiler honest.
+        return fail(CallbackRejected::LoginCookieMissing.into(), None);
+    };
+
+    // Success parameters must come through the channel the login asked for: a code in the
+    // query of a form_post login is an injection attempt.
+    let expected_method = if pending.response_mode.delivered_by_post() {
+        CallbackMethod::Post
+    } else {
+        CallbackMethod::Get
+    };
+    if input.method != expected_method {
+        return fail(CallbackRejected::ResponseModeMismatch.into(), Some(clear));
+    }
+
+    // Single use: claimed before any network call, so a concurrent replay loses too.
+    let expires_at = pending.created_at + config.login_timeout.as_secs();
+    if !inner
+        .used_logins
+        .claim(&pending::login_id(state), expires_at, now)
+    {
+        return fail(CallbackRejected::Replayed.into(), Some(clear));
+    }
+
+    match complete(inner, &params, pending, now).await {
+        Ok((session, return_to)) => CallbackOutcome::Done {
+            session,
+            return_to,
+            clear,
+        },
+        Err(e) => fail(e, Some(clear)),
+    }
+}
+
+/// Finds, opens and checks the pending-login cookie for `state`.
+fn open_pending(
+    inner: &Inner,
+    cookies: &RequestCookies,
+    state: &str,
+    name: &str,
+    now: u64,
+) -> Result<PendingLogin, Error> {
+    let config = &inner.config;
+    let Some(sealed) = cookies.get(name) else {
+        // Another login's cookie is here, but not this one: the state was altered.
+        return Err(if cookies.any_with_prefix(pending::COOKIE_PREFIX) {
+            CallbackRejected::StateMismatch
+        } else {
+            CallbackRejected::LoginCookieMissing
+        }
+        .into());
+    };
+    let pending: PendingLogin = config
+        .cookie_keys
+        .open(name, sealed)
+        .ok_or(CallbackRejected::LoginCookieInvalid)?;
+    if !pending.state.ct_eq_str(state) {
+        return Err(CallbackRejected::StateMismatch.into());
+    }
+    if now > pending.created_at + config.login_timeout.as_secs() || now < pending.created_at {
+        return Err(CallbackRejected::LoginExpired.into());
+    }
+    Ok(pending)
+}
+
+/// Everything after the pending login was accepted: protocol checks and provider calls.
+async fn complete(
+    inner: &Inner,
+    params: &CallbackParams,
+    pending: PendingLogin,
+    now: u64,
+) -> Result<(Session, String), Error> {
+    let config = &inner.config;
+    let provider = &inner.provider;
+    let meta = provider.metadata().await?;
+    let issuer = provider.issuer();
+
+    // RFC 9207: `iss` on the authorization response defeats IdP mix-up.
+    match params.get("iss") {
+        Some(iss) if iss != issuer => return Err(ProviderMisbehaved::CallbackIssuerMismatch.into()),
+        None if meta.authorization_response_iss_parameter_supported => {
+            return Err(ProviderMisbehaved::CallbackIssuerMissing.into());
+        }
+        _ => {}
+    }
+
+    let plan = pending.response_type.plan();
+    let required = |name: &'static str, wanted: bool| -> Result<Option<&str>, Error> {
+        match (wanted, params.get(name)) {
+            (true, None) => Err(ProviderMisbehaved::MissingResponseParameter(name).into()),
+            (true, v) => Ok(v),
+            (false, _) => Ok(None),
+        }
+    };
+    let code = required("code", plan.code)?;
+    let front_id_token = required("id_token", plan.front_id_token)?;
+    let front_access_token = required("access_token", plan.front_access_token)?;
+    if plan.front_access_token
+        && !params
+            .get("token_type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        return Err(ProviderMisbehaved::UnsupportedTokenType.into());
+    }
+
+    let skew = config.clock_skew.as_secs();
+    let nonce = pending.nonce.secret();
+    let allowed = inner.allowed_algorithms();
+    let hmac = inner.hmac_secret();
+
+    // The front-channel ID token (implicit and hybrid flows).
+    let mut sub: Option<String> = None;
+    let mut id_claims: Option<Map<String, Value>> = None;
+    if let Some(jwt) = front_id_token {
+        let verified = provider.verify_jws(jwt, hmac, &allowed).await?;
+        let s = id_token::check(
+            &verified,
+            &Expectations {
+                issuer,
+                client_id: &config.client_id,
+                nonce: Some(nonce),
+                nonce_may_be_absent: false,
+                code,
+                c_hash_required: plan.c_hash_required,
+                access_token: front_access_token,
+                at_hash_required: plan.at_hash_required,
+                sub: None,
+                now,
+                skew,
+            },
+        )?;
+        sub = Some(s);
+        id_claims = Some(verified.claims);
+    }
+
+    // The code exchange (code and hybrid flows).
+    let mut access_token = front_access_token.map(AccessToken::new);
+    let mut refresh_token = None;
+    let mut access_expires_at = None;
+    if let Some(code) = code {
+        let mut grant = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", config.redirect_uri.as_str()),
+        ];
+        if let Some(v) = &pending.pkce_verifier {
+            grant.push(("code_verifier", v.secret()));
+        }
+        let req = token::request(config, &meta.token_endpoint, grant)?;
+        let tokens = token::call(provider, req).await?;
+        match &tokens.id_token {
+            Some(jwt) => {
+                let verified = provider.verify_jws(jwt.secret(), hmac, &allowed).await?;
+                let s = id_token::check(
+                    &verified,
+                    &Expectations {
+                        issuer,
+                        client_id: &config.client_id,
+                        nonce: Some(nonce),
+                        nonce_may_be_absent: false,
+                        code: None,
+                        c_hash_required: false,
+                        access_token: Some(tokens.access_token.secret()),
+                        at_hash_required: false,
+                        sub: sub.as_deref(),
+                        now,
+                        skew,
+                    },
+                )?;
+                sub = Some(s);
+                id_claims = Some(verified.claims);
+            }
+            None if sub.is_none() => {
+                return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
+            }
+            None => {}
+        }
+        access_expires_at = tokens.expires_in.map(|s| now + s);
+        access_token = Some(tokens.access_token);
+        refresh_token = tokens.refresh_token;
+    }
+    let Some(sub) = sub else {
+        return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
+    };
+
+    // Userinfo: one call per access token (ID.me's tokens are single-use).
+    let mut userinfo_claims = None;
+    if let (true, Some(at), Some(endpoint)) = (
+        config.fetch_userinfo,
+        access_token.as_ref(),
+        meta.userinfo_endpoint.as_deref(),
+    ) {
+        userinfo_claims =
+            Some(userinfo::fetch(provider, endpoint, at.secret(), &sub, &allowed).await?);
+    }
+
+    let session = Session {
+        sid: random_token(24),
+        sub,
+        claims: user_claims(id_claims, userinfo_claims),
+        access_token,
+        refresh_token,
+        access_expires_at,
+        created_at: now,
+        expires_at: now + config.session_lifetime.as_secs(),
+    };
+    Ok((session, pending.return_to))
+}

@@ -1,0 +1,89 @@
+//! The pending login: what the callback must match (state, nonce, PKCE verifier, where to
+//! go next), sealed into a short-lived cookie named after the login's `state`, so logins
+//! in several tabs do not clobber each other; and the record of completed logins that
+//! makes each one single-use.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{ResponseMode, ResponseType};
+use crate::secret::{Nonce, PkceVerifier, State};
+
+/// Every pending-login cookie name starts with this.
+pub(crate) const COOKIE_PREFIX: &str = "idme_login_";
+
+/// What a login started and what its callback must match.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PendingLogin {
+    pub(crate) state: State,
+    pub(crate) nonce: Nonce,
+    pub(crate) pkce_verifier: Option<PkceVerifier>,
+    pub(crate) return_to: String,
+    /// Unix seconds.
+    pub(crate) created_at: u64,
+    pub(crate) response_type: ResponseType,
+    pub(crate) response_mode: ResponseMode,
+}
+
+/// The login's id: a hash of its `state`, so the callback finds the cookie from the
+/// `state` it carries without the cookie name revealing the `state`.
+pub(crate) fn login_id(state: &str) -> String {
+    let digest = Sha256::digest(state.as_bytes());
+    hex::encode(&digest[..12])
+}
+
+/// The cookie name of the login whose state is `state`.
+pub(crate) fn cookie_name(state: &str) -> String {
+    format!("{COOKIE_PREFIX}{}", login_id(state))
+}
+
+/// Logins already completed (or failed after their cookie was accepted), remembered until
+/// they would have expired anyway, so a replayed callback is refused even if the browser
+/// (or an attacker) still holds the pending-login cookie.
+#[derive(Debug, Default)]
+pub(crate) struct UsedLogins {
+    used: Mutex<HashMap<String, u64>>,
+}
+
+impl UsedLogins {
+    /// Marks the login as used; `false` if it already was. `expires_at` (Unix seconds) is
+    /// when the cookie stops being accepted anyway, after which the entry is dropped.
+    pub(crate) fn claim(&self, id: &str, expires_at: u64, now: u64) -> bool {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        if used.len() > 1024 {
+            used.retain(|_, exp| *exp >= now);
+        }
+        if used.get(id).is_some_and(|exp| *exp >= now) {
+            return false;
+        }
+        used.insert(id.to_owned(), expires_at);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookie_name_is_stable_and_hides_the_state() {
+        let n = cookie_name("some-state");
+        assert_eq!(n, cookie_name("some-state"));
+        assert_ne!(n, cookie_name("other-state"));
+        assert!(n.starts_with(COOKIE_PREFIX));
+        assert!(!n.contains("some-state"));
+    }
+
+    #[test]
+    fn a_login_is_claimed_once() {
+        let u = UsedLogins::default();
+        assert!(u.claim("a", 100, 10));
+        assert!(!u.claim("a", 100, 20));
+        assert!(u.claim("b", 100, 20));
+        // After expiry the entry is gone (the cookie itself is refused as expired by then).
+        assert!(u.claim("a", 300, 101));
+    }
+}

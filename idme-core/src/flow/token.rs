@@ -1,0 +1,163 @@
+//! Step three: the token endpoint. Client authentication by `client_secret_basic` or
+//! `client_secret_post`; provider errors become typed errors carrying status and body.
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::config::{IdmeConfig, TokenAuthMethod};
+use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
+use crate::http_client::HttpRequest;
+use crate::provider::Provider;
+use crate::secret::{AccessToken, IdToken, RefreshToken};
+
+/// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Deserialize)]
+pub(crate) struct TokenResponse {
+    pub(crate) access_token: AccessToken,
+    pub(crate) token_type: String,
+    #[serde(default)]
+    pub(crate) expires_in: Option<u64>,
+    #[serde(default)]
+    pub(crate) refresh_token: Option<RefreshToken>,
+    #[serde(default)]
+    pub(crate) id_token: Option<IdToken>,
+}
+
+#[derive(Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: Option<String>,
+}
+
+/// Form-urlencodes a client id or secret for HTTP Basic (RFC 6749 §2.3.1).
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Builds the token request for `grant` (already holding `grant_type` and its parameters).
+pub(crate) fn request<'a>(
+    config: &'a IdmeConfig,
+    token_endpoint: &str,
+    mut grant: Vec<(&'a str, &'a str)>,
+) -> Result<HttpRequest, Error> {
+    let secret = config.client_secret.as_ref();
+    let mut builder = http::Request::post(token_endpoint)
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .header(http::header::ACCEPT, "application/json");
+    match (config.token_auth, secret) {
+        (TokenAuthMethod::ClientSecretBasic, Some(secret)) => {
+            let pair = format!(
+                "{}:{}",
+                form_encode(&config.client_id),
+                form_encode(secret.secret())
+            );
+            let b64 = base64::engine::general_purpose::STANDARD.encode(pair);
+            builder = builder.header(http::header::AUTHORIZATION, format!("Basic {b64}"));
+        }
+        (TokenAuthMethod::ClientSecretPost, Some(secret)) => {
+            grant.push(("client_id", &config.client_id));
+            grant.push(("client_secret", secret.secret()));
+        }
+        (_, None) => grant.push(("client_id", &config.client_id)),
+    }
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(grant)
+        .finish();
+    builder
+        .body(body.into_bytes())
+        .map_err(|e| Error::config(format!("bad token endpoint URL: {e}")))
+}
+
+/// Sends a token request and reads the answer.
+pub(crate) async fn call(provider: &Provider, req: HttpRequest) -> Result<TokenResponse, Error> {
+    let resp = provider.send(req, Endpoint::Token).await?;
+    let status = resp.status();
+    let body = resp.body();
+    if !status.is_success() {
+        if let Ok(err) = serde_json::from_slice::<OAuthErrorBody>(body) {
+            tracing::warn!(
+                target: "idme::flow",
+                status = status.as_u16(),
+                error = %err.error,
+                description = ?err.error_description,
+                "token endpoint refused"
+            );
+            return Err(Error::ProviderRejected {
+                endpoint: Endpoint::Token,
+                status: status.as_u16(),
+                error: err.error,
+                description: err.error_description,
+            });
+        }
+        return Err(ProviderUnavailable::Status {
+            endpoint: Endpoint::Token,
+            status: status.as_u16(),
+            body: truncate_body(body),
+        }
+        .into());
+    }
+    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
+        tracing::warn!(target: "idme::flow", error = %e, "token response does not parse");
+        ProviderMisbehaved::MalformedTokenResponse
+    })?;
+    if !parsed.token_type.eq_ignore_ascii_case("bearer") {
+        return Err(ProviderMisbehaved::UnsupportedTokenType.into());
+    }
+    if parsed.access_token.secret().is_empty() {
+        return Err(ProviderMisbehaved::MalformedTokenResponse.into());
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IdmeBuilder;
+    use crate::cookies::CookieKeys;
+
+    fn config(auth: TokenAuthMethod) -> IdmeConfig {
+        IdmeBuilder::new()
+            .client_id("my client")
+            .client_secret("s3:cr&t")
+            .redirect_uri("https://app.example/cb")
+            .token_auth(auth)
+            .cookie_keys(CookieKeys::random())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn basic_auth_form_encodes_credentials() {
+        let req = request(
+            &config(TokenAuthMethod::ClientSecretBasic),
+            "https://idp.example/token",
+            vec![("grant_type", "authorization_code"), ("code", "c")],
+        )
+        .unwrap();
+        let auth = req.headers()[http::header::AUTHORIZATION].to_str().unwrap();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        assert_eq!(decoded, b"my+client:s3%3Acr%26t");
+        let body = String::from_utf8(req.into_body()).unwrap();
+        assert!(!body.contains("client_secret"), "{body}");
+    }
+
+    #[test]
+    fn post_auth_puts_credentials_in_the_body() {
+        let req = request(
+            &config(TokenAuthMethod::ClientSecretPost),
+            "https://idp.example/token",
+            vec![("grant_type", "authorization_code")],
+        )
+        .unwrap();
+        assert!(req.headers().get(http::header::AUTHORIZATION).is_none());
+        let body = String::from_utf8(req.into_body()).unwrap();
+        assert!(body.contains("client_id=my+client"), "{body}");
+        assert!(body.contains("client_secret=s3%3Acr%26t"), "{body}");
+    }
+}

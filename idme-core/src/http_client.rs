@@ -1,0 +1,123 @@
+//! The one door to the network: every call to the provider (discovery, JWKS, token,
+//! userinfo) goes through an [`HttpClient`], so tests and other runtimes can swap it.
+//!
+//! The engine wraps every call in its own timeout as well, so a custom client that never
+//! answers cannot hang a callback.
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A request to the provider.
+pub type HttpRequest = http::Request<Vec<u8>>;
+/// The provider's answer.
+pub type HttpResponse = http::Response<Vec<u8>>;
+/// A boxed, `Send` future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A transport failure (not an HTTP error status: those are responses).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind:?}: {message}")]
+pub struct HttpClientError {
+    /// What kind of failure.
+    pub kind: HttpClientErrorKind,
+    /// A description without secrets.
+    pub message: String,
+}
+
+/// The kind of transport failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpClientErrorKind {
+    /// The call timed out.
+    Timeout,
+    /// Connecting or transferring failed.
+    Network,
+}
+
+/// Sends one HTTP request and returns the response. Must not follow redirects.
+pub trait HttpClient: Send + Sync + 'static {
+    /// Sends `request`.
+    fn execute(&self, request: HttpRequest)
+    -> BoxFuture<'_, Result<HttpResponse, HttpClientError>>;
+}
+
+impl<F, Fut> HttpClient for F
+where
+    F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<HttpResponse, HttpClientError>> + Send + 'static,
+{
+    fn execute(
+        &self,
+        request: HttpRequest,
+    ) -> BoxFuture<'_, Result<HttpResponse, HttpClientError>> {
+        Box::pin(self(request))
+    }
+}
+
+#[cfg(feature = "reqwest")]
+pub use self::reqwest_client::ReqwestClient;
+
+#[cfg(feature = "reqwest")]
+mod reqwest_client {
+    use super::*;
+    use std::time::Duration;
+
+    /// The default client: reqwest with rustls, no redirects, with connect and overall timeouts.
+    #[derive(Debug, Clone)]
+    pub struct ReqwestClient {
+        client: reqwest::Client,
+    }
+
+    impl ReqwestClient {
+        /// A client whose every call is bounded by `timeout`.
+        pub fn new(timeout: Duration) -> Self {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(5)))
+                .user_agent(concat!("idme-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("a rustls reqwest client with static options builds");
+            Self { client }
+        }
+
+        /// Wraps an existing reqwest client (its redirect policy should be `none`).
+        pub fn from_client(client: reqwest::Client) -> Self {
+            Self { client }
+        }
+    }
+
+    fn classify(e: reqwest::Error) -> HttpClientError {
+        HttpClientError {
+            kind: if e.is_timeout() {
+                HttpClientErrorKind::Timeout
+            } else {
+                HttpClientErrorKind::Network
+            },
+            // Without the URL: query strings could hold secrets.
+            message: e.without_url().to_string(),
+        }
+    }
+
+    impl HttpClient for ReqwestClient {
+        fn execute(
+            &self,
+            request: HttpRequest,
+        ) -> BoxFuture<'_, Result<HttpResponse, HttpClientError>> {
+            Box::pin(async move {
+                let request = reqwest::Request::try_from(request.map(reqwest::Body::from))
+                    .map_err(classify)?;
+                let response = self.client.execute(request).await.map_err(classify)?;
+                let mut builder = http::Response::builder().status(response.status());
+                if let Some(headers) = builder.headers_mut() {
+                    headers.extend(response.headers().clone());
+                }
+                let body = response.bytes().await.map_err(classify)?;
+                builder.body(body.to_vec()).map_err(|e| HttpClientError {
+                    kind: HttpClientErrorKind::Network,
+                    message: e.to_string(),
+                })
+            })
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! # idme-core
+//!
+//! The framework-agnostic engine behind idme-rs: sign people in with
+//! [ID.me](https://id.me) (OpenID Connect) from any Rust web service. Adapters
+//! (`idme-axum`, …) feed it plain request values and send back the [`Reply`] it returns.
+//!
+//! | module | what lives there |
+//! |---|---|
+//! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`]; the environment contract |
+//! | [`flow`] | response types and modes; start → callback → token → userinfo |
+//! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
+//! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
+//! | [`session`] | the sealed session cookie |
+//! | [`claims`] | [`IdmeUser`] |
+//! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
+//! | [`error`] | [`Error`]: status and public message decided once |
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client |
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), idme_core::Error> {
+//! use idme_core::{Idme, IdmeBuilder};
+//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+//! idme.discover().await?; // fail fast on a wrong issuer
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+
+pub mod claims;
+pub mod config;
+pub mod cookies;
+pub mod danger;
+mod engine;
+pub mod error;
+pub mod flow;
+pub mod http_client;
+mod logout;
+mod pages;
+mod provider;
+pub mod reply;
+pub mod secret;
+pub mod session;
+mod validate;
+
+pub use claims::IdmeUser;
+pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod};
+pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
+pub use engine::Idme;
+pub use error::{Error, Unauthenticated};
+pub use flow::{CallbackInput, CallbackMethod, LoginOptions, ResponseMode, ResponseType};
+pub use provider::ProviderMetadata;
+pub use reply::Reply;

@@ -1,0 +1,116 @@
+//! The few HTML pages the engine renders: the fragment relay, errors, and the "sign-in
+//! cancelled" page. No value from the request is ever written into a page unescaped, and
+//! the relay page's only script is a static one allowed by its hash.
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::error::{CallbackRejected, Error};
+use crate::reply::Reply;
+
+/// Escapes text for HTML element content and attribute values.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;\
+         margin:4rem auto;padding:0 1rem;line-height:1.5}}a{{color:#08833d}}</style></head>\
+         <body>{body}</body></html>",
+        title = escape(title),
+    )
+}
+
+/// The relay script: moves the fragment's parameters into a form and POSTs it to the
+/// callback. It reads the fragment only as data (never as HTML or code) and removes it
+/// from the history so tokens do not linger there.
+const RELAY_SCRIPT: &str = "(function(){var f=document.getElementById('relay');\
+var h=window.location.hash.replace(/^#/,'');\
+new URLSearchParams(h).forEach(function(v,k){var i=document.createElement('input');\
+i.type='hidden';i.name=k;i.value=v;f.appendChild(i);});\
+if(window.history&&history.replaceState){history.replaceState(null,'',window.location.pathname);}\
+f.submit();})();";
+
+fn relay_csp() -> &'static str {
+    static CSP: OnceLock<String> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(RELAY_SCRIPT));
+        format!(
+            "default-src 'none'; script-src 'sha256-{hash}'; style-src 'unsafe-inline'; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+    })
+}
+
+/// The page served on the first hop of a `fragment`-mode callback.
+pub(crate) fn relay(callback_path: &str) -> Reply {
+    let body = page(
+        "Signing you in…",
+        &format!(
+            "<form id=\"relay\" method=\"post\" action=\"{action}\">\
+             <noscript><p>JavaScript is needed to finish signing in.</p></noscript></form>\
+             <p>Signing you in…</p><script>{RELAY_SCRIPT}</script>",
+            action = escape(callback_path),
+        ),
+    );
+    Reply::html_with_csp(200, body, relay_csp().to_owned())
+}
+
+/// The page for a failed sign-in: the error's public message, a way to start again.
+pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
+    let (title, heading) = match error {
+        Error::CallbackRejected(CallbackRejected::AccessDenied) => {
+            ("Sign-in cancelled", "Sign-in cancelled")
+        }
+        _ => ("Sign-in failed", "We could not sign you in"),
+    };
+    let body = page(
+        title,
+        &format!(
+            "<h1>{heading}</h1><p id=\"message\">{message}</p>\
+             <p><a href=\"{login}\">Sign in again</a> · <a href=\"/\">Home</a></p>",
+            heading = escape(heading),
+            message = escape(error.public_message()),
+            login = escape(login_path),
+        ),
+    );
+    Reply::html(error.status().as_u16(), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
+    }
+
+    #[test]
+    fn relay_page_allows_only_its_own_script() {
+        let r = relay("/auth/callback");
+        let csp = r.header("content-security-policy").unwrap();
+        assert!(csp.contains("script-src 'sha256-"), "{csp}");
+        assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("script-src 'unsafe"));
+        assert!(r.body.contains(RELAY_SCRIPT));
+    }
+}

@@ -1,0 +1,217 @@
+//! The provider's signing keys: lenient parsing and a cache with a single-flight,
+//! rate-limited refetch when a token names an unknown `kid`.
+//!
+//! Lenient as ID.me needs (see IDME.md): `algorithm` accepted for `alg`, keys without `alg`
+//! accepted, broken optional members (`x5t`, `x5c`) ignored, unusable entries skipped.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::DecodingKey;
+use serde_json::Value;
+
+use super::Provider;
+use crate::error::{Error, ProviderMisbehaved};
+
+/// How long a fetched key set is used before it is fetched again on the next use.
+const MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// One usable verification key.
+#[derive(Clone)]
+pub(crate) struct Jwk {
+    pub(crate) kid: Option<String>,
+    pub(crate) family: KeyFamily,
+    pub(crate) alg: Option<String>,
+    pub(crate) key: DecodingKey,
+}
+
+impl std::fmt::Debug for Jwk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwk")
+            .field("kid", &self.kid)
+            .field("family", &self.family)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which algorithms a key can serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFamily {
+    Rsa,
+    EcP256,
+    EcP384,
+}
+
+/// Parses a JWKS document, keeping every entry that yields a usable signature key.
+pub(crate) fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, Error> {
+    let doc: Value = serde_json::from_slice(body).map_err(|_| ProviderMisbehaved::MalformedJwks)?;
+    let entries = doc
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or(ProviderMisbehaved::MalformedJwks)?;
+    let keys: Vec<Jwk> = entries.iter().filter_map(parse_jwk).collect();
+    if keys.is_empty() {
+        return Err(ProviderMisbehaved::MalformedJwks.into());
+    }
+    Ok(keys)
+}
+
+fn str_member<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get(name).and_then(Value::as_str)
+}
+
+/// base64url without padding, whatever alphabet and padding the provider used.
+fn normalise_b64(s: &str) -> String {
+    s.trim()
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+        .replace(['\n', '\r', ' '], "")
+}
+
+fn parse_jwk(v: &Value) -> Option<Jwk> {
+    if str_member(v, "use").is_some_and(|u| u != "sig") {
+        return None;
+    }
+    let kid = str_member(v, "kid").map(str::to_owned);
+    let alg = str_member(v, "alg")
+        .or_else(|| str_member(v, "algorithm"))
+        .map(str::to_owned);
+    let (family, key) = match str_member(v, "kty")? {
+        "RSA" => {
+            let n = normalise_b64(str_member(v, "n")?);
+            let e = normalise_b64(str_member(v, "e")?);
+            (
+                KeyFamily::Rsa,
+                DecodingKey::from_rsa_components(&n, &e).ok()?,
+            )
+        }
+        "EC" => {
+            let family = match str_member(v, "crv")? {
+                "P-256" => KeyFamily::EcP256,
+                "P-384" => KeyFamily::EcP384,
+                _ => return None,
+            };
+            let x = normalise_b64(str_member(v, "x")?);
+            let y = normalise_b64(str_member(v, "y")?);
+            (family, DecodingKey::from_ec_components(&x, &y).ok()?)
+        }
+        _ => return None,
+    };
+    Some(Jwk {
+        kid,
+        family,
+        alg,
+        key,
+    })
+}
+
+/// A fetched key set with its generation number.
+#[derive(Debug)]
+pub(crate) struct KeySnapshot {
+    pub(crate) keys: Vec<Jwk>,
+    pub(crate) generation: u64,
+    fetched_at: Instant,
+}
+
+/// The cached key set.
+pub(crate) struct JwksCache {
+    current: RwLock<Option<Arc<KeySnapshot>>>,
+    /// Held while fetching, so concurrent callers share one fetch. Holds the time of the
+    /// last refetch caused by an unknown `kid`, for the rate limit.
+    fetch: tokio::sync::Mutex<Option<Instant>>,
+    refetch_interval: Duration,
+}
+
+impl JwksCache {
+    pub(crate) fn new(refetch_interval: Duration) -> Self {
+        Self {
+            current: RwLock::new(None),
+            fetch: tokio::sync::Mutex::new(None),
+            refetch_interval,
+        }
+    }
+
+    fn snapshot(&self) -> Option<Arc<KeySnapshot>> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn store(&self, keys: Vec<Jwk>) -> Arc<KeySnapshot> {
+        let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
+        let generation = cur.as_ref().map_or(1, |s| s.generation + 1);
+        let snap = Arc::new(KeySnapshot {
+            keys,
+            generation,
+            fetched_at: Instant::now(),
+        });
+        *cur = Some(snap.clone());
+        snap
+    }
+
+    /// The key set, fetched when absent or older than an hour.
+    pub(crate) async fn current(&self, provider: &Provider) -> Result<Arc<KeySnapshot>, Error> {
+        if let Some(s) = self.snapshot().filter(|s| s.fetched_at.elapsed() < MAX_AGE) {
+            return Ok(s);
+        }
+        let _guard = self.fetch.lock().await;
+        if let Some(s) = self.snapshot().filter(|s| s.fetched_at.elapsed() < MAX_AGE) {
+            return Ok(s);
+        }
+        let keys = provider.fetch_jwks().await?;
+        Ok(self.store(keys))
+    }
+
+    /// Refetches because a token named an unknown `kid`. Returns the newer set if another
+    /// caller already refetched since `seen_generation`, `None` when rate-limited.
+    pub(crate) async fn refetch_for_unknown_kid(
+        &self,
+        provider: &Provider,
+        seen_generation: u64,
+    ) -> Result<Option<Arc<KeySnapshot>>, Error> {
+        let mut last = self.fetch.lock().await;
+        if let Some(s) = self.snapshot().filter(|s| s.generation != seen_generation) {
+            return Ok(Some(s));
+        }
+        if last.is_some_and(|t| t.elapsed() < self.refetch_interval) {
+            tracing::warn!(target: "idme::provider", "unknown kid, but the JWKS was refetched recently: not fetching again");
+            return Ok(None);
+        }
+        *last = Some(Instant::now());
+        let keys = provider.fetch_jwks().await?;
+        Ok(Some(self.store(keys)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A real 2048-bit modulus (from RFC 7517 appendix A.1), in ID.me's quirky shape.
+    const N: &str = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+    #[test]
+    fn lenient_parsing_of_idme_quirks() {
+        let doc = serde_json::json!({"keys":[
+            {"kty":"RSA","use":"sig","algorithm":"RS256","kid":"a","n":N,"e":"AQAB",
+             "x5t":"q3Wgbj0ITNr4aeCNfPJsR/Yti4k=","x5c":["MIIB\nbroken"]},
+            {"kty":"RSA","kid":"b","n":N,"e":"AQAB"},
+            {"kty":"oct","k":"c2VjcmV0"},
+            {"kty":"RSA","use":"enc","kid":"c","n":N,"e":"AQAB"},
+            {"kty":"RSA","kid":"broken"}
+        ]});
+        let keys = parse_jwks(doc.to_string().as_bytes()).unwrap();
+        let kids: Vec<_> = keys.iter().map(|k| k.kid.as_deref().unwrap()).collect();
+        assert_eq!(kids, ["a", "b"]);
+        assert_eq!(keys[0].alg.as_deref(), Some("RS256"));
+    }
+
+    #[test]
+    fn empty_or_garbage_jwks_is_an_error() {
+        assert!(parse_jwks(b"{\"keys\":[]}").is_err());
+        assert!(parse_jwks(b"<html>").is_err());
+    }
+}

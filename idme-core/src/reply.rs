@@ -1,0 +1,122 @@
+//! The one response type the engine hands to adapters: status, headers, cookies, body.
+//! Each adapter converts it to its framework's response in one function, so no framework's
+//! types leak into the others.
+
+use serde_json::Value;
+
+use crate::cookies::SetCookie;
+
+/// A response for the adapter to send as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct Reply {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Headers other than `Set-Cookie` (`Location`, `Content-Type`, `Cache-Control`, …).
+    pub headers: Vec<(&'static str, String)>,
+    /// Cookies to set or clear, each its own `Set-Cookie` header.
+    pub set_cookies: Vec<SetCookie>,
+    /// The body (HTML, JSON or empty).
+    pub body: String,
+}
+
+/// Security headers on every page the engine renders.
+fn page_headers(content_type: &'static str, csp: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-type", content_type.into()),
+        ("cache-control", "no-store".into()),
+        ("content-security-policy", csp),
+        ("referrer-policy", "no-referrer".into()),
+        ("x-content-type-options", "nosniff".into()),
+        ("x-frame-options", "DENY".into()),
+    ]
+}
+
+/// The CSP of pages without script.
+pub(crate) const STATIC_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+impl Reply {
+    /// A `303 See Other` to `location`.
+    pub fn redirect(location: impl Into<String>) -> Self {
+        Self {
+            status: 303,
+            headers: vec![
+                ("location", location.into()),
+                ("cache-control", "no-store".into()),
+            ],
+            set_cookies: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// An HTML page under a strict CSP without script.
+    pub fn html(status: u16, body: String) -> Self {
+        Self::html_with_csp(status, body, STATIC_PAGE_CSP.into())
+    }
+
+    pub(crate) fn html_with_csp(status: u16, body: String, csp: String) -> Self {
+        Self {
+            status,
+            headers: page_headers("text/html; charset=utf-8", csp),
+            set_cookies: Vec::new(),
+            body,
+        }
+    }
+
+    /// A JSON body.
+    pub fn json(status: u16, value: &Value) -> Self {
+        Self {
+            status,
+            headers: vec![
+                ("content-type", "application/json".into()),
+                ("cache-control", "no-store".into()),
+            ],
+            set_cookies: Vec::new(),
+            body: value.to_string(),
+        }
+    }
+
+    /// Adds a cookie to set or clear.
+    pub fn with_cookie(mut self, cookie: SetCookie) -> Self {
+        self.set_cookies.push(cookie);
+        self
+    }
+
+    /// Adds cookies to set or clear.
+    pub fn with_cookies(mut self, cookies: impl IntoIterator<Item = SetCookie>) -> Self {
+        self.set_cookies.extend(cookies);
+        self
+    }
+
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every header as `(name, value)` pairs, `Set-Cookie` included: what an adapter writes.
+    pub fn header_pairs(&self) -> impl Iterator<Item = (&str, String)> + '_ {
+        self.headers.iter().map(|(k, v)| (*k, v.clone())).chain(
+            self.set_cookies
+                .iter()
+                .map(|c| ("set-cookie", c.header_value())),
+        )
+    }
+
+    /// Converts into an `http::Response` (for hyper/tower-based frameworks).
+    pub fn into_http(self) -> http::Response<String> {
+        let mut builder = http::Response::builder().status(self.status);
+        for (name, value) in self.header_pairs() {
+            builder = builder.header(name, value);
+        }
+        builder.body(self.body).unwrap_or_else(|_| {
+            // Only reachable with a header value holding a control character, which the
+            // engine never produces; answer a bare 500 rather than panic.
+            let mut r = http::Response::new(String::new());
+            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
+    }
+}

@@ -1,0 +1,8 @@
+//! Pure checks on what the provider returns, with `now` passed in: JWS signatures
+//! ([`jws`]), ID token claims ([`id_token`]), the `at_hash`/`c_hash` binding ([`hashes`]),
+//! and the userinfo body ([`userinfo`]).
+
+pub(crate) mod hashes;
+pub(crate) mod id_token;
+pub(crate) mod jws;
+pub(crate) mod userinfo;
