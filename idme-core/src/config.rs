@@ -341,6 +341,10 @@ impl IdmeBuilder {
         }
         self
     }
+    /// The redirect URI set so far, if any.
+    pub fn redirect_uri_value(&self) -> Option<&str> {
+        self.redirect_uri.as_deref()
+    }
     /// Scopes: `openid` plus ID.me policy handles (`military`, `student`, …).
     pub fn scopes<I, S>(mut self, scopes: I) -> Self
     where

@@ -1,0 +1,99 @@
+//! The `IdmeUser` extractor and its rejection.
+
+use std::ops::Deref;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use idme_core::{Idme, Reply, Unauthenticated};
+
+use crate::{cookies, into_response};
+
+/// The signed-in user. As an extractor it opens the session cookie (no network, no
+/// signature check); without a session, browsers are redirected to sign in and API
+/// clients get `401` JSON. Use `Option<IdmeUser>` where signing in is optional.
+#[derive(Debug, Clone)]
+pub struct IdmeUser(pub idme_core::IdmeUser);
+
+impl Deref for IdmeUser {
+    type Target = idme_core::IdmeUser;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// Why [`IdmeUser`] could not be extracted. Responds with what the engine decides.
+#[derive(Debug)]
+pub struct IdmeRejection(Reply);
+
+impl IdmeRejection {
+    /// The HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+}
+
+impl IntoResponse for IdmeRejection {
+    fn into_response(self) -> Response {
+        into_response(self.0)
+    }
+}
+
+/// The 500 answered when the engine was not shared with `IdmeLayer`.
+pub(crate) fn missing_layer() -> IdmeRejection {
+    tracing::error!(target: "idme::rejection", "no Idme engine in the request: is `IdmeLayer` enabled?");
+    IdmeRejection(Reply::html(
+        500,
+        "Missing request extension: Idme engine. Is `IdmeLayer` enabled?".into(),
+    ))
+}
+
+/// The user, or why there is none. A user put there by [`RequireUserLayer`](crate::RequireUserLayer) is reused.
+fn lookup(parts: &Parts) -> Result<Result<IdmeUser, (Idme, Unauthenticated)>, IdmeRejection> {
+    if let Some(user) = parts.extensions.get::<IdmeUser>() {
+        return Ok(Ok(user.clone()));
+    }
+    let idme = parts.extensions.get::<Idme>().ok_or_else(missing_layer)?;
+    Ok(match idme.authenticate(&cookies(&parts.headers)) {
+        Ok(user) => Ok(IdmeUser(user)),
+        Err(why) => Err((idme.clone(), why)),
+    })
+}
+
+/// The engine's answer to a request without a usable session.
+pub(crate) fn unauthenticated(idme: &Idme, why: Unauthenticated, parts: &Parts) -> Reply {
+    tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+    let accept = parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    let path = parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or(&parts.uri, |o| &o.0)
+        .path_and_query()
+        .map_or("/", |p| p.as_str());
+    idme.unauthenticated(why, accept, path)
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdmeUser {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match lookup(parts)? {
+            Ok(user) => Ok(user),
+            Err((idme, why)) => Err(IdmeRejection(unauthenticated(&idme, why, parts))),
+        }
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for IdmeUser {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(lookup(parts)?.ok())
+    }
+}

@@ -1,0 +1,57 @@
+//! # idme-axum
+//!
+//! Sign in with ID.me in [axum](https://docs.rs/axum) 0.8. A thin adapter: every flow
+//! decision is made by [`idme_core`]; this crate converts axum requests into the engine's
+//! inputs and the engine's [`Reply`] into axum responses.
+//!
+//! | item | what it does |
+//! |---|---|
+//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, at the configured paths |
+//! | [`IdmeLayer`] | makes the engine available to the extractors (add it outermost) |
+//! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
+//! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | [`RequireUserLayer`] | protects every route of a router |
+//!
+//! ```no_run
+//! use axum::{Json, Router, routing::get};
+//! use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer};
+//! use idme_core::{Idme, IdmeBuilder};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+//! let protected = Router::new()
+//!     .route("/account", get(|| async { "only for signed-in users" }))
+//!     .route_layer(RequireUserLayer::new());
+//! let app = Router::new()
+//!     .route("/me", get(|user: IdmeUser| async move { Json(user.to_json()) }))
+//!     .merge(protected)
+//!     .merge(idme_axum::routes(&idme))
+//!     .layer(IdmeLayer::new(idme));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+
+mod extract;
+mod layer;
+mod routes;
+
+pub use extract::{IdmeRejection, IdmeUser};
+pub use layer::{IdmeLayer, RequireUser, RequireUserLayer};
+pub use routes::routes;
+
+use axum::body::Body;
+use axum::response::Response;
+use idme_core::{Reply, RequestCookies};
+
+/// Converts the engine's reply into an axum response.
+pub(crate) fn into_response(reply: Reply) -> Response {
+    reply.into_http().map(Body::from)
+}
+
+/// The request's cookies, for the engine.
+pub(crate) fn cookies(headers: &http::HeaderMap) -> RequestCookies {
+    RequestCookies::from_headers(headers)
+}

@@ -1,0 +1,82 @@
+//! How an emulator is set up.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use crate::persona::Persona;
+use crate::util::random_hex;
+
+/// Name of the environment variable read by [`EmulatorConfig::from_env_user`].
+pub(crate) const USER_ENV: &str = "IDME_TESTKIT_USER";
+
+/// Configuration of an [`Emulator`](crate::Emulator).
+///
+/// Build it with struct update syntax:
+///
+/// ```
+/// use idme_testkit::{EmulatorConfig, Persona};
+/// let config = EmulatorConfig {
+///     redirect_uris: vec!["http://127.0.0.1:3000/auth/callback".into()],
+///     auto_user: Some(Persona::Veteran),
+///     ..Default::default()
+/// };
+/// assert!(config.client_id.starts_with("testkit-client-"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Address to listen on; default `127.0.0.1:0` (a free loopback port).
+    pub bind: SocketAddr,
+    /// The one registered client's id; default `testkit-client-<random hex>`.
+    pub client_id: String,
+    /// The client's secret; default 32 random bytes in hex.
+    pub client_secret: String,
+    /// Registered redirect URIs, matched exactly as strings. Authorization requests are refused until at least
+    /// one is registered (here or with [`Emulator::add_redirect_uri`](crate::Emulator::add_redirect_uri)).
+    pub redirect_uris: Vec<String>,
+    /// When set, the authorization endpoint answers at once as this persona without showing a sign-in page.
+    pub auto_user: Option<Persona>,
+    /// RFC 9207: discovery says `authorization_response_iss_parameter_supported: true` and every authorization
+    /// response carries `iss`. Default `true`.
+    pub advertise_iss_parameter: bool,
+    /// Serve the JWKS in ID.me's quirky recorded shape (`"algorithm"` instead of `"alg"`, padded
+    /// standard-base64 `x5t`, an `x5c` entry containing a line break). Default `false`.
+    pub jwks_quirks: bool,
+    /// An access token works for exactly one userinfo or attributes call, as ID.me documents. Default `true`.
+    pub single_use_access_tokens: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            client_id: format!("testkit-client-{}", random_hex(6)),
+            client_secret: random_hex(32),
+            redirect_uris: Vec::new(),
+            auto_user: None,
+            advertise_iss_parameter: true,
+            jwks_quirks: false,
+            single_use_access_tokens: true,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Reads the persona to sign in automatically from `IDME_TESTKIT_USER` (`unverified`, `veteran`,
+    /// `student`, `teacher`).
+    ///
+    /// Returns `None` when the variable is unset or empty, and also for an unknown value (logged as a
+    /// warning).
+    pub fn from_env_user() -> Option<Persona> {
+        let value = std::env::var(USER_ENV).ok()?;
+        if value.trim().is_empty() {
+            return None;
+        }
+        let persona = Persona::parse(&value);
+        if persona.is_none() {
+            tracing::warn!(
+                value = %value,
+                "{USER_ENV} names no known persona (expected one of unverified, veteran, student, teacher); ignoring it"
+            );
+        }
+        persona
+    }
+}

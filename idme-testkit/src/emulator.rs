@@ -1,0 +1,246 @@
+//! The running emulator: start, settings at run time, shutdown.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::EmulatorConfig;
+use crate::faults::{Fault, Faults};
+use crate::keys::{self, KeyRing, SigningKey};
+use crate::persona::Persona;
+use crate::routes;
+use crate::state::{Counters, Settings, Shared, Stats, Store, lock};
+
+/// How long [`Emulator::shutdown`] lets in-flight requests finish before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A running in-process ID.me emulator: a real OpenID provider on a loopback port.
+///
+/// Cheap to clone (all clones share one server). The server runs until the `Emulator` and all its clones are
+/// dropped, or [`Emulator::shutdown`] is called. It runs on the Tokio runtime that called
+/// [`Emulator::start`], so it also stops when that runtime shuts down.
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use idme_testkit::{Emulator, EmulatorConfig, Persona};
+/// let idme = Emulator::start(EmulatorConfig {
+///     redirect_uris: vec!["http://127.0.0.1:3000/auth/callback".into()],
+///     auto_user: Some(Persona::Veteran),
+///     ..Default::default()
+/// })
+/// .await?;
+/// println!("issuer {} client {}", idme.issuer(), idme.client_id());
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+    shutdown: Mutex<Option<oneshot::Sender<()>>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("issuer", &self.inner.shared.issuer)
+            .field("client_id", &self.inner.shared.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds the configured address and starts serving on the current Tokio runtime.
+    ///
+    /// The first start in a process generates an RSA-2048 key (on the blocking pool), which every later
+    /// emulator in the process reuses.
+    ///
+    /// # Errors
+    /// Binding fails, the client id or secret is empty, a redirect URI is not an absolute URL without
+    /// fragment, or key generation fails.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        if config.client_id.is_empty() || config.client_secret.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "client_id and client_secret must not be empty",
+            ));
+        }
+        for uri in &config.redirect_uris {
+            check_redirect_uri(uri)?;
+        }
+        if config.redirect_uris.is_empty() {
+            tracing::warn!(
+                "idme-testkit started without redirect URIs: authorization requests fail until one is added"
+            );
+        }
+
+        let key = keys::off_thread(keys::first_key).await?;
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let local_addr = listener.local_addr()?;
+        let base_url = format!("http://{}", reachable(local_addr));
+        let issuer = format!("{base_url}/oidc");
+
+        let shared = Arc::new(Shared {
+            client_id: config.client_id,
+            client_secret: config.client_secret,
+            base_url,
+            issuer,
+            advertise_iss: config.advertise_iss_parameter,
+            jwks_quirks: config.jwks_quirks,
+            single_use: config.single_use_access_tokens,
+            settings: Mutex::new(Settings {
+                redirect_uris: config.redirect_uris,
+                auto_user: config.auto_user,
+                faults: Faults::default(),
+            }),
+            keys: Mutex::new(KeyRing::new(key)),
+            store: Mutex::new(Store::default()),
+            stats: Counters::default(),
+        });
+
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let app = routes::router(Arc::clone(&shared));
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // Resolves on an explicit shutdown and when the last Emulator handle drops the sender.
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "idme-testkit server stopped with an error");
+            }
+        });
+        tracing::info!(issuer = %shared.issuer, client_id = %shared.client_id, "idme-testkit emulator listening");
+
+        Ok(Emulator {
+            inner: Arc::new(Inner {
+                shared,
+                local_addr,
+                shutdown: Mutex::new(Some(stop_tx)),
+                task: Mutex::new(Some(task)),
+            }),
+        })
+    }
+
+    /// The emulator's base URL, `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.inner.shared.base_url.clone()
+    }
+
+    /// The issuer, [`base_url`](Emulator::base_url) + `/oidc` (discovery lives at issuer +
+    /// `/.well-known/openid-configuration`, as at ID.me).
+    pub fn issuer(&self) -> String {
+        self.inner.shared.issuer.clone()
+    }
+
+    /// The registered client's id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.shared.client_id
+    }
+
+    /// The registered client's secret.
+    pub fn client_secret(&self) -> &str {
+        &self.inner.shared.client_secret
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// Replaces the set of active faults.
+    pub fn set_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.inner.shared.set_faults(faults);
+    }
+
+    /// Removes every fault: the emulator behaves again.
+    pub fn clear_faults(&self) {
+        self.inner.shared.set_faults([]);
+    }
+
+    /// Sets (or, with `None`, clears) the persona that signs in automatically without a sign-in page.
+    pub fn set_auto_user(&self, user: Option<Persona>) {
+        lock(&self.inner.shared.settings).auto_user = user;
+    }
+
+    /// Registers one more redirect URI (exact match), for example once the app under test knows its port.
+    pub fn add_redirect_uri(&self, uri: &str) {
+        if let Err(e) = check_redirect_uri(uri) {
+            tracing::warn!(uri, error = %e, "registering a redirect URI the emulator considers invalid");
+        }
+        let mut settings = lock(&self.inner.shared.settings);
+        if !settings.redirect_uris.iter().any(|r| r == uri) {
+            settings.redirect_uris.push(uri.to_owned());
+        }
+    }
+
+    /// Generates a new RSA key with a new `kid` that signs from now on; the JWKS then lists the new key and
+    /// the one it replaced. Blocks the calling thread while the key is generated (a fraction of a second in
+    /// an optimised build); a failure is logged and leaves the keys as they were.
+    pub fn rotate_keys(&self) {
+        match SigningKey::generate(None) {
+            Ok(key) => lock(&self.inner.shared.keys).rotate(Arc::new(key)),
+            Err(e) => {
+                tracing::error!(error = %e, "idme-testkit could not generate a new signing key")
+            }
+        }
+    }
+
+    /// Endpoint hit counters since start.
+    pub fn stats(&self) -> Stats {
+        self.inner.shared.stats.snapshot()
+    }
+
+    /// Stops the server (for every clone), waiting up to a few seconds for in-flight requests.
+    pub async fn shutdown(self) {
+        if let Some(stop) = lock(&self.inner.shutdown).take() {
+            let _ = stop.send(());
+        }
+        let task = lock(&self.inner.task).take();
+        if let Some(mut task) = task
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+/// The address to put in URLs: an unspecified bind address is reached over loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
+}
+
+fn check_redirect_uri(uri: &str) -> io::Result<()> {
+    let url = url::Url::parse(uri).map_err(|e| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("redirect URI {uri:?}: {e}"),
+        )
+    })?;
+    if url.fragment().is_some() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("redirect URI {uri:?} has a fragment"),
+        ));
+    }
+    Ok(())
+}

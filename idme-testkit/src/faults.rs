@@ -1,0 +1,108 @@
+//! Switches that make the emulator misbehave on purpose.
+
+use std::time::Duration;
+
+/// A deliberate misbehaviour of the emulator, for testing a relying party's defences.
+///
+/// Set them with [`Emulator::set_faults`](crate::Emulator::set_faults); they apply to every request from then
+/// on until replaced or cleared.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Fault {
+    /// id_tokens name another issuer (ID.me's sandbox issuer).
+    WrongIssuer,
+    /// id_tokens are issued to another audience.
+    WrongAudience,
+    /// id_tokens carry a nonce other than the one of the authorization request.
+    WrongNonce,
+    /// id_tokens carry no nonce.
+    OmitNonce,
+    /// `c_hash` does not match the code.
+    WrongCHash,
+    /// `c_hash` is left out even where OpenID Connect requires it.
+    OmitCHash,
+    /// `at_hash` does not match the access token.
+    WrongAtHash,
+    /// `at_hash` is left out even where OpenID Connect requires it.
+    OmitAtHash,
+    /// Bytes of the signature of every id_token (front channel and token endpoint) and of every userinfo JWT
+    /// are flipped.
+    BadSignature,
+    /// id_tokens are sent unsigned with `alg: none`.
+    AlgNone,
+    /// id_tokens expired 10 minutes ago (issued an hour ago).
+    Expired,
+    /// id_tokens are issued 10 minutes in the future.
+    IatInFuture,
+    /// id_tokens are signed with a key that the JWKS never publishes (a fixed, unpublished `kid`).
+    UnknownKid,
+    /// id_tokens carry no `kid` in their JOSE header.
+    NoKid,
+    /// The userinfo JWT names another subject than the id_token.
+    UserinfoWrongSub,
+    /// The token endpoint's id_token names another subject than the front-channel one.
+    TokenSubMismatch,
+    /// The token endpoint answers exactly this status and body (JSON or not).
+    TokenError {
+        /// HTTP status code (an invalid one becomes 500).
+        status: u16,
+        /// Raw response body.
+        body: String,
+    },
+    /// The token endpoint waits this long before answering.
+    SlowToken(Duration),
+    /// The JWKS endpoint waits this long before answering.
+    SlowJwks(Duration),
+    /// The JWKS endpoint answers 503.
+    JwksDown,
+    /// The discovery endpoint answers 503.
+    DiscoveryDown,
+    /// The authorization response has no `iss` even though discovery advertises it.
+    OmitIssParameter,
+    /// The authorization response's `iss` names another issuer.
+    WrongIssParameter,
+    /// Userinfo answers a plain JSON object instead of ID.me's string-wrapped JWT.
+    PlainJsonUserinfo,
+    /// Userinfo answers the JWT with ID.me's extra escaped layer of quotes.
+    DoubleQuotedUserinfo,
+}
+
+/// A snapshot of the active faults, taken once per request.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Faults(Vec<Fault>);
+
+impl Faults {
+    pub(crate) fn new(faults: impl IntoIterator<Item = Fault>) -> Self {
+        let mut list: Vec<Fault> = Vec::new();
+        for f in faults {
+            if !list.contains(&f) {
+                list.push(f);
+            }
+        }
+        Faults(list)
+    }
+
+    pub(crate) fn has(&self, fault: &Fault) -> bool {
+        self.0.contains(fault)
+    }
+
+    pub(crate) fn token_error(&self) -> Option<(u16, &str)> {
+        self.0.iter().find_map(|f| match f {
+            Fault::TokenError { status, body } => Some((*status, body.as_str())),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn slow_token(&self) -> Option<Duration> {
+        self.0.iter().find_map(|f| match f {
+            Fault::SlowToken(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn slow_jwks(&self) -> Option<Duration> {
+        self.0.iter().find_map(|f| match f {
+            Fault::SlowJwks(d) => Some(*d),
+            _ => None,
+        })
+    }
+}

@@ -1,0 +1,43 @@
+//! An honest in-process ID.me emulator: a real OpenID Connect provider on a loopback port, for tests and for
+//! running example apps offline.
+//!
+//! It serves ID.me's endpoints at ID.me's paths (discovery and JWKS under `/oidc`, `/oauth/authorize`,
+//! `/oauth/token`, `/api/public/v3/userinfo`, `/api/public/v3/attributes.json`, `/oauth/logout`), signs
+//! id_tokens and userinfo JWTs with real RSA keys (RS256), enforces exact redirect URIs, single-use codes,
+//! PKCE S256 and client authentication, and answers userinfo in ID.me's string-wrapped JWT shape.
+//! [`Fault`]s make it misbehave on purpose, to test a relying party's defences.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use idme_testkit::{Emulator, EmulatorConfig, Fault, Persona};
+//! let idme = Emulator::start(EmulatorConfig {
+//!     redirect_uris: vec!["http://127.0.0.1:3000/auth/callback".into()],
+//!     auto_user: Some(Persona::Veteran),
+//!     ..Default::default()
+//! })
+//! .await?;
+//! // Point the relying party at idme.issuer(), idme.client_id(), idme.client_secret() ...
+//! idme.set_faults([Fault::WrongNonce]);
+//! // ... and check that it refuses the sign-in.
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod browser;
+mod config;
+mod emulator;
+mod faults;
+mod keys;
+mod oauth;
+mod pages;
+mod persona;
+mod routes;
+mod state;
+mod tokens;
+mod util;
+
+pub use config::EmulatorConfig;
+pub use emulator::Emulator;
+pub use faults::Fault;
+pub use persona::Persona;
+pub use state::Stats;
