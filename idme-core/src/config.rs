@@ -243,7 +243,8 @@ impl IdmeBuilder {
 
     /// Reads the environment contract: `IDME_ISSUER`, `IDME_CLIENT_ID`, `IDME_CLIENT_SECRET`,
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_RESPONSE_TYPE`, `IDME_RESPONSE_MODE`,
-    /// `IDME_PKCE`, `IDME_TOKEN_AUTH` and `IDME_COOKIE_KEYS`. Unset variables keep their
+    /// `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`, and the durations in seconds
+    /// `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`, `IDME_SESSION_LIFETIME`. Unset variables keep their
     /// defaults; a malformed one is an error naming the variable.
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -300,6 +301,21 @@ impl IdmeBuilder {
                     "IDME_TOKEN_AUTH={auth:?} must be client_secret_basic or client_secret_post"
                 ))
             })?;
+        }
+        for (var, field) in [
+            ("IDME_HTTP_TIMEOUT", &mut b.http_timeout),
+            ("IDME_LOGIN_TIMEOUT", &mut b.login_timeout),
+            ("IDME_SESSION_LIFETIME", &mut b.session_lifetime),
+        ] {
+            if let Some(v) = lookup(var) {
+                let secs: f64 = v.trim().parse().map_err(|_| {
+                    Error::config(format!("{var}={v:?} must be a number of seconds"))
+                })?;
+                if !(secs.is_finite() && secs > 0.0) {
+                    return Err(Error::config(format!("{var}={v:?} must be positive")));
+                }
+                *field = Duration::from_secs_f64(secs);
+            }
         }
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
             b.cookie_keys = Some(
@@ -730,6 +746,20 @@ mod tests {
         assert!(e.to_string().contains("openid"), "{e}");
         let e = env(&with(&[("IDME_TOKEN_AUTH", "private_key_jwt")])).unwrap_err();
         assert!(e.to_string().contains("IDME_TOKEN_AUTH"), "{e}");
+    }
+
+    #[test]
+    fn durations_from_env() {
+        let c = env(&with(&[
+            ("IDME_HTTP_TIMEOUT", "1.5"),
+            ("IDME_LOGIN_TIMEOUT", "30"),
+        ]))
+        .unwrap();
+        assert_eq!(c.http_timeout, Duration::from_millis(1500));
+        assert_eq!(c.login_timeout, Duration::from_secs(30));
+        let e = env(&with(&[("IDME_HTTP_TIMEOUT", "soon")])).unwrap_err();
+        assert!(e.to_string().contains("IDME_HTTP_TIMEOUT"), "{e}");
+        assert!(env(&with(&[("IDME_LOGIN_TIMEOUT", "-1")])).is_err());
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The black-box contract suite: each example app (axum, actix-web, Rocket) is started as a
+//! real process with the environment contract of DESIGN.md and driven over loopback by a
+//! scripted browser, against an emulator the test controls. The same scenarios run against
+//! every example ([`contract_tests!`]); a difference between frameworks is a bug.
+#![forbid(unsafe_code)]
+
+pub mod process;
+pub mod scenarios;
+
+pub use process::{ExampleApp, Target};
+
+/// Generates the whole contract suite for one example package.
+#[macro_export]
+macro_rules! contract_tests {
+    ($package:literal) => {
+        $crate::__contract_flows!($package;
+            code_query: "code", "query";
+            code_fragment: "code", "fragment";
+            code_form_post: "code", "form_post";
+            id_token_fragment: "id_token", "fragment";
+            id_token_form_post: "id_token", "form_post";
+            id_token_token_fragment: "id_token token", "fragment";
+            id_token_token_form_post: "id_token token", "form_post";
+            code_id_token_fragment: "code id_token", "fragment";
+            code_id_token_form_post: "code id_token", "form_post";
+            code_token_fragment: "code token", "fragment";
+            code_token_form_post: "code token", "form_post";
+            code_id_token_token_fragment: "code id_token token", "fragment";
+            code_id_token_token_form_post: "code id_token token", "form_post";
+        );
+        $crate::__contract_scenarios!($package;
+            offline_mode_signs_in_with_nothing_configured,
+            home_page_is_public,
+            me_requires_a_session,
+            logout_ends_the_session,
+            return_to_is_kept_when_local_and_dropped_otherwise,
+            access_denied_is_a_friendly_page,
+            missing_pending_cookie_asks_to_start_again,
+            expired_pending_cookie_asks_to_start_again,
+            state_missing_or_altered_is_refused,
+            replayed_callback_is_refused,
+            injected_code_fails_pkce,
+            provider_misbehaviour_is_refused,
+            token_endpoint_errors_and_timeouts,
+            key_rotation_costs_one_jwks_fetch,
+            client_secret_post_works,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_flows {
+    ($package:literal; $($name:ident: $rt:literal, $mode:literal;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::scenarios::signs_in($package, $rt, $mode).await;
+        }
+    )*};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_scenarios {
+    ($package:literal; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::scenarios::$name($package).await;
+        }
+    )*};
+}

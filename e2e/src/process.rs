@@ -1,0 +1,168 @@
+//! Starting an example app as a child process on a free loopback port.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use idme_testkit::{Emulator, EmulatorConfig, Persona};
+use tokio::process::{Child, Command};
+
+/// `target/debug` (or wherever this test binary was built).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    // target/debug/deps/<test> → target/debug
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The example's executable, built once per test process (a no-op when it is fresh).
+fn example_binary(package: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
+    if !built.iter().any(|p| p == package) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", package, "--bin", package])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building {package} failed");
+        built.push(package.to_owned());
+    }
+    target_dir().join(package)
+}
+
+/// A free loopback port (bound and released; the race with other processes is negligible
+/// on a test machine).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// A running example app. Killed on drop.
+#[derive(Debug)]
+pub struct ExampleApp {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Where its output goes.
+    pub log: PathBuf,
+}
+
+impl ExampleApp {
+    /// Starts `package` with `env` (plus `BIND_ADDR`) and waits until `GET /` answers.
+    pub async fn start(package: &str, port: u16, env: &[(&str, String)]) -> ExampleApp {
+        let bin = example_binary(package);
+        let base = format!("http://127.0.0.1:{port}");
+        let log_dir = target_dir().join("e2e-logs");
+        std::fs::create_dir_all(&log_dir).expect("log dir");
+        let log = log_dir.join(format!("{package}-{port}.log"));
+        let out = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(&bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "info")
+            .env("ROCKET_CLI_COLORS", "false")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out)
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("a plain reqwest client builds");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "{package} exited with {status} before answering; its log:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            if let Ok(r) = client.get(format!("{base}/")).send().await
+                && r.status().as_u16() == 200
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{package} did not answer GET / within 60 s; log: {}",
+                log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        ExampleApp { child, base, log }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The app's output so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Stops the app.
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// An example app signing in against an emulator the test controls.
+#[derive(Debug)]
+pub struct Target {
+    /// The emulator (set faults, read stats).
+    pub emulator: Emulator,
+    /// The app.
+    pub app: ExampleApp,
+}
+
+impl Target {
+    /// Starts an emulator (signing in `veteran` automatically) and the example configured
+    /// for it through the environment contract, plus `extra` variables.
+    pub async fn start(package: &str, extra: &[(&str, &str)]) -> Target {
+        let port = free_port();
+        let redirect = format!("http://127.0.0.1:{port}/auth/callback");
+        let emulator = Emulator::start(EmulatorConfig {
+            redirect_uris: vec![redirect.clone()],
+            auto_user: Some(Persona::Veteran),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator starts");
+        let mut env = vec![
+            ("IDME_ISSUER", emulator.issuer()),
+            ("IDME_CLIENT_ID", emulator.client_id().to_owned()),
+            ("IDME_CLIENT_SECRET", emulator.client_secret().to_owned()),
+            ("IDME_REDIRECT_URI", redirect),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let app = ExampleApp::start(package, port, &env).await;
+        Target { emulator, app }
+    }
+
+    /// `app` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
+    /// A fresh port for an app started by hand.
+    pub fn free_port() -> u16 {
+        free_port()
+    }
+}
