@@ -44,6 +44,8 @@ macro_rules! contract_tests {
             token_endpoint_errors_and_timeouts,
             key_rotation_costs_one_jwks_fetch,
             client_secret_post_works,
+            verification_guards,
+            offline_veteran_passes_both_guards,
         );
     };
 }

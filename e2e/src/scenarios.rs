@@ -72,8 +72,19 @@ pub async fn signs_in(package: &str, response_type: &str, mode: &str) {
         "pending-login cookie deleted"
     );
     let stats = target.emulator.stats();
+    // Code flows: the code exchange, then (userinfo spent the first single-use access
+    // token) one refresh for attributes.json. Implicit flows: no token endpoint at all.
     let code = response_type.split(' ').any(|w| w == "code");
-    assert_eq!(stats.token, u64::from(code), "{response_type}: token calls");
+    assert_eq!(
+        stats.token,
+        if code { 2 } else { 0 },
+        "{response_type}: token calls"
+    );
+    assert_eq!(
+        stats.attributes,
+        u64::from(code),
+        "{response_type}: attributes calls"
+    );
 }
 
 /// With no `IDME_CLIENT_ID` the example starts its own emulator and still signs in.
@@ -247,9 +258,14 @@ pub async fn replayed_callback_is_refused(package: &str) {
     assert_eq!(done.status, 200, "{}", done.body);
     let attacker = Browser::new();
     attacker.put_cookie(&pending.name, &pending.value, &pending.path);
+    let tokens = target.emulator.stats().token;
     let page = attacker.get(cb.as_str()).await;
     assert_failed(&page, &attacker, 400, "already used");
-    assert_eq!(target.emulator.stats().token, 1);
+    assert_eq!(
+        target.emulator.stats().token,
+        tokens,
+        "the code is not spent again"
+    );
 }
 
 /// A code from another login, injected into this one, fails PKCE at the token endpoint.
@@ -371,4 +387,70 @@ pub async fn client_secret_post_works(package: &str) {
     let browser = Browser::new();
     let page = sign_in(&browser, &target, "/me").await;
     assert_eq!(page.status, 200, "{}", page.body);
+}
+
+/// `/verified/military` and `/verified/veteran` for each persona: 200 or 403 (with an
+/// offer to verify), and the usual 303/401 without a session.
+pub async fn verification_guards(package: &str) {
+    let target = Target::start(package, &[]).await;
+    assert_eq!(
+        Browser::api_client()
+            .get(&target.url("/verified/military"))
+            .await
+            .status,
+        401
+    );
+    for (persona, military, veteran) in [
+        (Persona::Veteran, 200, 200),
+        (Persona::MilitarySpouse, 200, 403),
+        (Persona::Student, 403, 403),
+        (Persona::Unverified, 403, 403),
+    ] {
+        target.emulator.set_auto_user(Some(persona));
+        let browser = Browser::new();
+        assert_eq!(sign_in(&browser, &target, "/me").await.status, 200);
+        let page = browser.get(&target.url("/verified/military")).await;
+        assert_eq!(page.status, military, "{persona} military: {}", page.body);
+        if military == 200 {
+            assert_eq!(page.json()["sub"], persona.sub(), "{}", page.body);
+            assert_eq!(page.json()["group"], "military", "{}", page.body);
+        }
+        let page = browser.get(&target.url("/verified/veteran")).await;
+        assert_eq!(page.status, veteran, "{persona} veteran: {}", page.body);
+        if veteran == 403 {
+            assert!(
+                page.body.contains("Verify your military status with ID.me"),
+                "{}",
+                page.body
+            );
+            let api = Browser::api_client();
+            api.put_cookie(SESSION, &browser.cookie(SESSION).unwrap(), "/");
+            let page = api.get(&target.url("/verified/veteran")).await;
+            assert_eq!(page.status, 403);
+            assert_eq!(
+                page.json()["error"],
+                "verification_required",
+                "{}",
+                page.body
+            );
+        }
+    }
+}
+
+/// Offline mode with `IDME_TESTKIT_USER=veteran`: the verified pages work out of the box.
+pub async fn offline_veteran_passes_both_guards(package: &str) {
+    let port = Target::free_port();
+    let app = ExampleApp::start(package, port, &[("IDME_TESTKIT_USER", "veteran".into())]).await;
+    let browser = Browser::new();
+    let start = browser
+        .get(&app.url("/auth/login?return_to=/verified/veteran"))
+        .await;
+    let page = browser.navigate(start, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.json()["sub"], Persona::Veteran.sub());
+    assert_eq!(
+        browser.get(&app.url("/verified/military")).await.status,
+        200
+    );
+    app.stop().await;
 }

@@ -1,10 +1,12 @@
 //! The `IdmeUser` extractor and its rejection.
 
+use std::marker::PhantomData;
 use std::ops::Deref;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
+use idme_core::require::Verify;
 use idme_core::{Idme, Reply, Unauthenticated};
 
 use crate::{cookies, into_response};
@@ -63,6 +65,12 @@ fn lookup(parts: &Parts) -> Result<Result<IdmeUser, (Idme, Unauthenticated)>, Id
 /// The engine's answer to a request without a usable session.
 pub(crate) fn unauthenticated(idme: &Idme, why: Unauthenticated, parts: &Parts) -> Reply {
     tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+    let (accept, path) = accept_and_path(parts);
+    idme.unauthenticated(why, accept, path)
+}
+
+/// The `Accept` header and the original path and query of a request.
+fn accept_and_path(parts: &Parts) -> (Option<&str>, &str) {
     let accept = parts
         .headers
         .get(http::header::ACCEPT)
@@ -73,7 +81,7 @@ pub(crate) fn unauthenticated(idme: &Idme, why: Unauthenticated, parts: &Parts) 
         .map_or(&parts.uri, |o| &o.0)
         .path_and_query()
         .map_or("/", |p| p.as_str());
-    idme.unauthenticated(why, accept, path)
+    (accept, path)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for IdmeUser {
@@ -95,5 +103,44 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdmeUser {
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         Ok(lookup(parts)?.ok())
+    }
+}
+
+/// A signed-in user who meets the verification requirement `R` (e.g.
+/// `Verified<idme_core::require::Veteran>`). Without a session it rejects like
+/// [`IdmeUser`]; a user who lacks the verification gets `403` with an offer to verify with
+/// ID.me (an HTML page for browsers, JSON for API clients).
+pub struct Verified<R> {
+    /// The user.
+    pub user: IdmeUser,
+    _requirement: PhantomData<fn() -> R>,
+}
+
+impl<R> std::fmt::Debug for Verified<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Verified").field(&self.user).finish()
+    }
+}
+
+impl<R> Deref for Verified<R> {
+    type Target = idme_core::IdmeUser;
+    fn deref(&self) -> &Self::Target {
+        &self.user.0
+    }
+}
+
+impl<S: Send + Sync, R: Verify> FromRequestParts<S> for Verified<R> {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = <IdmeUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        let idme = parts.extensions.get::<Idme>().ok_or_else(missing_layer)?;
+        let (accept, path) = accept_and_path(parts);
+        idme.require(&user, &R::requirement(), accept, path)
+            .map_err(IdmeRejection)?;
+        Ok(Verified {
+            user,
+            _requirement: PhantomData,
+        })
     }
 }

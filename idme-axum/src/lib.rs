@@ -11,6 +11,7 @@
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`RequireUserLayer`] | protects every route of a router |
+//! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //!
 //! ```no_run
 //! use axum::{Json, Router, routing::get};
@@ -38,7 +39,7 @@ mod extract;
 mod layer;
 mod routes;
 
-pub use extract::{IdmeRejection, IdmeUser};
+pub use extract::{IdmeRejection, IdmeUser, Verified};
 pub use layer::{IdmeLayer, RequireUser, RequireUserLayer};
 pub use routes::routes;
 

@@ -104,13 +104,16 @@ async fn at_hash_missing_or_wrong_is_refused() {
 
 #[tokio::test]
 async fn token_endpoint_sub_must_match_front_channel() {
-    fails_with(
-        ResponseType::CodeIdToken,
-        Fault::TokenSubMismatch,
-        400,
-        NOT_VERIFIED,
-    )
+    // Without userinfo, so that only the ID token comparison can catch it.
+    let rig = Rig::with(|b| {
+        b.response_type(ResponseType::CodeIdToken)
+            .fetch_userinfo(false)
+    })
     .await;
+    rig.emulator.set_faults([Fault::TokenSubMismatch]);
+    let browser = Browser::new();
+    let page = rig.sign_in(&browser, "/me").await;
+    assert_failed(&page, &browser, 400, NOT_VERIFIED);
 }
 
 #[tokio::test]

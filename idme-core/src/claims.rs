@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::secret::AccessToken;
 use crate::session::Session;
+use crate::verification::{Group, Requirement, Verification};
 
 /// The authenticated user of a request. Adapters expose it as an extractor / request guard.
 #[derive(Debug, Clone)]
@@ -73,8 +74,75 @@ impl IdmeUser {
         self.session.expires_at
     }
 
-    /// `{"sub": …, "claims": {…}}`: what an app may show of the user (no tokens).
+    /// `{"sub": …, "claims": {…}, "verification": {…}|null}`: what an app may show of the
+    /// user (no tokens).
     pub fn to_json(&self) -> Value {
-        json!({ "sub": self.sub(), "claims": self.claims() })
+        json!({
+            "sub": self.sub(),
+            "claims": self.claims(),
+            "verification": self.verification(),
+        })
+    }
+}
+
+impl IdmeUser {
+    /// What ID.me verified about this user, when `attributes.json` was read at sign-in.
+    pub fn verification(&self) -> Option<&Verification> {
+        self.session.verification.as_ref()
+    }
+
+    /// Whether ID.me verified the user's membership of `group`.
+    pub fn is_verified(&self, group: Group) -> bool {
+        self.verification().is_some_and(|v| v.is_verified(group))
+    }
+
+    /// Whether `group` is verified with `subgroup` (e.g. `Military` / `Veteran`).
+    pub fn has_subgroup(&self, group: Group, subgroup: &str) -> bool {
+        self.verification()
+            .is_some_and(|v| v.has_subgroup(group, subgroup))
+    }
+
+    /// Whether the user meets `requirement`.
+    pub fn meets(&self, requirement: &Requirement) -> bool {
+        match requirement {
+            Requirement::Group(g) => self.is_verified(*g),
+            Requirement::Subgroup(g, s) => self.has_subgroup(*g, s),
+        }
+    }
+
+    /// ID.me's `level_of_assurance` (1–3).
+    pub fn level_of_assurance(&self) -> Option<u64> {
+        self.claim("level_of_assurance").and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    }
+
+    /// ID.me's `credential_ial` (`IAL1`, `IAL2`).
+    pub fn credential_ial(&self) -> Option<&str> {
+        self.first_str(&["credential_ial"])
+    }
+
+    /// ID.me's `credential_aal` (`AAL1`, `AAL2`).
+    pub fn credential_aal(&self) -> Option<&str> {
+        self.first_str(&["credential_aal"])
+    }
+
+    /// Whether the user signed in with multi-factor authentication (ID.me's `multifactor`).
+    pub fn multifactor(&self) -> Option<bool> {
+        self.claim("multifactor").and_then(|v| {
+            v.as_bool().or_else(|| match v.as_str() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            })
+        })
+    }
+
+    /// Whether the user is verified at NIST IAL2 (`credential_ial` is `IAL2` or higher).
+    pub fn is_ial2(&self) -> bool {
+        self.credential_ial()
+            .and_then(|ial| ial.trim_start_matches("IAL").parse::<u8>().ok())
+            .is_some_and(|level| level >= 2)
     }
 }

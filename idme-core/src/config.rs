@@ -76,6 +76,57 @@ impl TokenAuthMethod {
     }
 }
 
+/// Where the engine reads who the user is and what ID.me verified. ID.me documents access
+/// tokens as single-use, so every source spends each token on exactly one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UserDataSource {
+    /// `Both` when the provider offers `attributes.json` and returned a refresh token;
+    /// otherwise `Userinfo` when an access token and a userinfo endpoint exist; otherwise
+    /// the ID token alone.
+    #[default]
+    Auto,
+    /// The signed userinfo JWT (identity claims, no verification status).
+    Userinfo,
+    /// ID.me's `attributes.json` (attributes and verification status).
+    Attributes,
+    /// Userinfo with the first access token, then a refresh, then `attributes.json` with
+    /// the second.
+    Both,
+    /// Nothing beyond the ID token.
+    IdToken,
+}
+
+impl UserDataSource {
+    /// Parses `auto`, `userinfo`, `attributes`, `both`, `id_token`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "auto" => Self::Auto,
+            "userinfo" => Self::Userinfo,
+            "attributes" => Self::Attributes,
+            "both" => Self::Both,
+            "id_token" | "none" => Self::IdToken,
+            _ => return None,
+        })
+    }
+
+    /// The concrete source for one login.
+    pub(crate) fn resolve(
+        self,
+        has_refresh: bool,
+        has_attributes: bool,
+        has_userinfo: bool,
+    ) -> Self {
+        match self {
+            Self::Auto if has_attributes && has_refresh && has_userinfo => Self::Both,
+            Self::Auto if has_userinfo => Self::Userinfo,
+            Self::Auto if has_attributes => Self::Attributes,
+            Self::Auto => Self::IdToken,
+            other => other,
+        }
+    }
+}
+
 /// Route paths the adapters mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoutePaths {
@@ -106,7 +157,10 @@ pub struct IdmeConfig {
     pub(crate) login_timeout: Duration,
     pub(crate) post_logout_redirect_uri: Url,
     pub(crate) allow_hmac: bool,
-    pub(crate) fetch_userinfo: bool,
+    pub(crate) user_data: UserDataSource,
+    pub(crate) attributes_endpoint: Option<String>,
+    pub(crate) acr_values: Option<String>,
+    pub(crate) openid: bool,
     pub(crate) jwks_refetch_interval: Duration,
     pub(crate) secure_cookies: bool,
     pub(crate) paths: RoutePaths,
@@ -200,7 +254,9 @@ pub struct IdmeBuilder {
     login_timeout: Duration,
     post_logout_redirect_uri: Option<String>,
     allow_hmac: bool,
-    fetch_userinfo: bool,
+    user_data: UserDataSource,
+    attributes_endpoint: Option<String>,
+    acr_values: Option<String>,
     jwks_refetch_interval: Duration,
     login_path: String,
     logout_path: String,
@@ -225,7 +281,9 @@ impl Default for IdmeBuilder {
             login_timeout: Duration::from_secs(600),
             post_logout_redirect_uri: None,
             allow_hmac: false,
-            fetch_userinfo: true,
+            user_data: UserDataSource::Auto,
+            attributes_endpoint: None,
+            acr_values: None,
             jwks_refetch_interval: Duration::from_secs(30),
             login_path: "/auth/login".into(),
             logout_path: "/auth/logout".into(),
@@ -267,7 +325,26 @@ impl IdmeBuilder {
             b.redirect_uri = Some(uri.trim().to_owned());
         }
         if let Some(scopes) = lookup("IDME_SCOPES") {
-            b.scopes = scopes.split_whitespace().map(str::to_owned).collect();
+            // Policy short names (`ial2`, `loa3`) become ID.me's handles.
+            b.scopes = scopes
+                .split_whitespace()
+                .map(|s| match s {
+                    "openid" => s.to_owned(),
+                    other => crate::verification::Policy::parse(other)
+                        .handle()
+                        .to_owned(),
+                })
+                .collect();
+        }
+        if let Some(source) = lookup("IDME_USER_DATA") {
+            b.user_data = UserDataSource::parse(&source).ok_or_else(|| {
+                Error::config(format!(
+                    "IDME_USER_DATA={source:?} is not one of: auto, userinfo, attributes, both, id_token"
+                ))
+            })?;
+        }
+        if let Some(acr) = lookup("IDME_ACR_VALUES") {
+            b.acr_values = Some(acr.trim().to_owned());
         }
         if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
             b.response_type = ResponseType::parse(&rt).ok_or_else(|| {
@@ -423,9 +500,43 @@ impl IdmeBuilder {
         self.post_logout_redirect_uri = Some(uri.into());
         self
     }
-    /// Whether to call userinfo after sign-in when an access token is available (default true).
+    /// Whether to read userinfo after sign-in (`false`: the ID token alone; `true`: the
+    /// default [`UserDataSource::Auto`]).
     pub fn fetch_userinfo(mut self, on: bool) -> Self {
-        self.fetch_userinfo = on;
+        self.user_data = if on {
+            UserDataSource::Auto
+        } else {
+            UserDataSource::IdToken
+        };
+        self
+    }
+    /// Where to read the user's claims and verification status (default
+    /// [`UserDataSource::Auto`]).
+    pub fn user_data(mut self, source: UserDataSource) -> Self {
+        self.user_data = source;
+        self
+    }
+    /// ID.me's `attributes.json` URL, when it cannot be derived from the userinfo endpoint.
+    pub fn attributes_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.attributes_endpoint = Some(url.into());
+        self
+    }
+    /// `acr_values` sent on the authorization request (e.g. an IAL2 assurance URI).
+    pub fn acr_values(mut self, acr: impl Into<String>) -> Self {
+        self.acr_values = Some(acr.into());
+        self
+    }
+    /// Adds ID.me policies to the scopes (`openid` stays).
+    pub fn policies<I>(mut self, policies: I) -> Self
+    where
+        I: IntoIterator<Item = crate::verification::Policy>,
+    {
+        for p in policies {
+            let h = p.handle().to_owned();
+            if !self.scopes.contains(&h) {
+                self.scopes.push(h);
+            }
+        }
         self
     }
     /// Accept HS256/384/512 ID tokens keyed with the client secret (off by default).
@@ -514,11 +625,30 @@ impl IdmeBuilder {
             (None, code) => code,
             (Some(false), false) => false,
         };
-        if !self.scopes.iter().any(|s| s == "openid") {
+        let openid = self.scopes.iter().any(|s| s == "openid");
+        if !openid && rt != ResponseType::Code {
+            return Err(Error::config(format!(
+                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code, not `{}`: add openid or use code",
+                rt.as_str()
+            )));
+        }
+        if self.scopes.is_empty() {
             return Err(Error::config(
-                "IDME_SCOPES must include `openid` (e.g. \"openid military\")",
+                "IDME_SCOPES is empty: use `openid`, optionally with ID.me policies (e.g. \"openid military\")",
             ));
         }
+        let user_data = if openid {
+            self.user_data
+        } else {
+            match self.user_data {
+                UserDataSource::Auto | UserDataSource::Attributes => UserDataSource::Attributes,
+                other => {
+                    return Err(Error::config(format!(
+                        "IDME_USER_DATA={other:?} needs an ID token: without `openid` in IDME_SCOPES only attributes can identify the user"
+                    )));
+                }
+            }
+        };
         let client_secret = self.client_secret.filter(|s| !s.secret().is_empty());
         if rt.returns_code() && client_secret.is_none() {
             return Err(Error::config(
@@ -592,7 +722,10 @@ impl IdmeBuilder {
             login_timeout: self.login_timeout,
             post_logout_redirect_uri,
             allow_hmac: self.allow_hmac,
-            fetch_userinfo: self.fetch_userinfo,
+            user_data,
+            attributes_endpoint: self.attributes_endpoint,
+            acr_values: self.acr_values,
+            openid,
             jwks_refetch_interval: self.jwks_refetch_interval,
             secure_cookies,
             paths,
@@ -742,7 +875,11 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("IDME_CLIENT_SECRET"), "{e}");
-        let e = env(&with(&[("IDME_SCOPES", "military")])).unwrap_err();
+        let e = env(&with(&[
+            ("IDME_SCOPES", "military"),
+            ("IDME_RESPONSE_TYPE", "id_token"),
+        ]))
+        .unwrap_err();
         assert!(e.to_string().contains("openid"), "{e}");
         let e = env(&with(&[("IDME_TOKEN_AUTH", "private_key_jwt")])).unwrap_err();
         assert!(e.to_string().contains("IDME_TOKEN_AUTH"), "{e}");
@@ -760,6 +897,33 @@ mod tests {
         let e = env(&with(&[("IDME_HTTP_TIMEOUT", "soon")])).unwrap_err();
         assert!(e.to_string().contains("IDME_HTTP_TIMEOUT"), "{e}");
         assert!(env(&with(&[("IDME_LOGIN_TIMEOUT", "-1")])).is_err());
+    }
+
+    #[test]
+    fn oauth_mode_reads_attributes() {
+        let c = env(&with(&[("IDME_SCOPES", "military")])).unwrap();
+        assert!(!c.openid);
+        assert_eq!(c.user_data, UserDataSource::Attributes);
+        assert!(
+            env(&with(&[
+                ("IDME_SCOPES", "military"),
+                ("IDME_USER_DATA", "userinfo")
+            ]))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn policy_names_become_handles() {
+        let c = env(&with(&[("IDME_SCOPES", "openid ial2 military")])).unwrap();
+        assert_eq!(
+            c.scopes,
+            [
+                "openid",
+                "http://idmanagement.gov/ns/assurance/ial/2/aal/2",
+                "military"
+            ]
+        );
     }
 
     #[test]

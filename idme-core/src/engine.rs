@@ -19,6 +19,7 @@ use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::Session;
+use crate::verification::{Group, Requirement};
 
 /// The ID.me sign-in engine.
 ///
@@ -108,22 +109,65 @@ impl Idme {
 
     /// Fetches discovery and the signing keys now, so a misconfigured issuer shows at
     /// startup instead of at the first sign-in.
+    ///
+    /// When policies are configured and the provider is ID.me (or shaped like it), it also
+    /// asks ID.me's policies endpoint which are enabled for this client and logs a warning
+    /// naming each configured one that is not.
     pub async fn discover(&self) -> Result<(), Error> {
         self.inner.provider.metadata().await?;
-        self.inner.provider.warm_jwks().await
+        self.inner.provider.warm_jwks().await?;
+        match self.check_policies().await {
+            Ok(missing) if !missing.is_empty() => tracing::warn!(
+                target: "idme::config",
+                policies = ?missing,
+                "these configured policies are not enabled for this client at ID.me: sign-in will fail with invalid_scope; ask ID.me to enable them or remove them from IDME_SCOPES"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(target: "idme::config", error = %e, "could not check the client's policies")
+            }
+        }
+        Ok(())
     }
 
-    /// `GET` on the login route: starts a login. `query` is the raw query string, whose
-    /// `return_to` (a local path) says where to go afterwards.
+    /// The configured policies (scopes other than `openid`) that ID.me's policies endpoint
+    /// does not list as enabled for this client. Empty when there is nothing to check or
+    /// the provider has no such endpoint.
+    pub async fn check_policies(&self) -> Result<Vec<String>, Error> {
+        let config = &self.inner.config;
+        let wanted: Vec<&String> = config.scopes.iter().filter(|s| *s != "openid").collect();
+        let meta = self.inner.provider.metadata().await?;
+        let (false, Some(url), Some(secret)) = (
+            wanted.is_empty(),
+            crate::flow::user_data::idme_api_url(&meta, "policies"),
+            config.client_secret.as_ref(),
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut url =
+            url::Url::parse(&url).map_err(|e| Error::config(format!("policies endpoint: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", &config.client_id)
+            .append_pair("client_secret", secret.secret());
+        let body = self
+            .inner
+            .provider
+            .get(url.as_str(), crate::error::Endpoint::Policies, None)
+            .await?;
+        let enabled = crate::verification::parse_policies(&body)
+            .ok_or(crate::error::ProviderMisbehaved::MalformedAttributes)?;
+        Ok(wanted
+            .into_iter()
+            .filter(|w| !enabled.iter().any(|e| e == *w))
+            .cloned()
+            .collect())
+    }
+
+    /// `GET` on the login route: starts a login. `query` is the raw query string:
+    /// `return_to` (a local path) says where to go afterwards; `op`, `locale` and
+    /// `policy` are read as [`LoginOptions::from_query`] describes.
     pub async fn login(&self, query: Option<&str>) -> Reply {
-        let return_to = query.and_then(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "return_to")
-                .map(|(_, v)| v.into_owned())
-        });
-        let mut options = LoginOptions::new();
-        options.return_to = return_to;
-        self.login_with(&options).await
+        self.login_with(&LoginOptions::from_query(query)).await
     }
 
     /// Starts a login with explicit options.
@@ -232,6 +276,52 @@ impl Idme {
             Unauthenticated::NoSession => reply,
             _ => reply.with_cookie(Session::clear_cookie(config)),
         }
+    }
+
+    /// Checks a signed-in user against a verification requirement. A user who does not
+    /// meet it gets `403`: browsers a page that explains what is needed and offers to
+    /// verify with ID.me (the login route asking for the group's policy, coming back to
+    /// `path_and_query`), API clients JSON with `verify_url`.
+    pub fn require(
+        &self,
+        user: &IdmeUser,
+        requirement: &Requirement,
+        accept: Option<&str>,
+        path_and_query: &str,
+    ) -> Result<(), Reply> {
+        if user.meets(requirement) {
+            return Ok(());
+        }
+        tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
+        let verify_url = self.verify_url(requirement.group(), path_and_query);
+        if accept.is_some_and(|a| a.contains("text/html")) {
+            Err(pages::verification_required(requirement, &verify_url))
+        } else {
+            let subgroup = match requirement {
+                Requirement::Subgroup(_, s) => Some(s.as_str()),
+                _ => None,
+            };
+            Err(Reply::json(
+                403,
+                &json!({
+                    "error": "verification_required",
+                    "message": format!("This resource is for {} members.", requirement.describe()),
+                    "group": requirement.group().as_str(),
+                    "subgroup": subgroup,
+                    "verify_url": verify_url,
+                }),
+            ))
+        }
+    }
+
+    /// The login route asking ID.me to verify `group`, returning to `return_to`.
+    pub fn verify_url(&self, group: Group, return_to: &str) -> String {
+        let return_to = crate::flow::sanitize_return_to(Some(return_to));
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("policy", group.policy().handle())
+            .append_pair("return_to", &return_to)
+            .finish();
+        format!("{}?{query}", self.inner.config.paths.login)
     }
 
     /// Logs a failure with its details (never a secret) and renders the public page.

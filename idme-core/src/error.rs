@@ -58,6 +58,10 @@ pub enum Endpoint {
     Token,
     /// The userinfo endpoint.
     Userinfo,
+    /// ID.me's `attributes.json` (verification status).
+    Attributes,
+    /// ID.me's policies endpoint.
+    Policies,
 }
 
 impl std::fmt::Display for Endpoint {
@@ -68,6 +72,8 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Authorization => "authorization",
             Endpoint::Token => "token",
             Endpoint::Userinfo => "userinfo",
+            Endpoint::Attributes => "attributes",
+            Endpoint::Policies => "policies",
         })
     }
 }
@@ -148,6 +154,12 @@ pub enum ProviderMisbehaved {
     /// The userinfo response is neither JSON nor a JWT we can verify.
     #[error("malformed userinfo response")]
     MalformedUserinfo,
+    /// `attributes.json` is not the shape ID.me documents.
+    #[error("malformed attributes.json")]
+    MalformedAttributes,
+    /// An encrypted token could not be decrypted (wrong key, tampered ciphertext).
+    #[error("encrypted response could not be decrypted")]
+    DecryptionFailed,
     /// The discovery document is not valid.
     #[error("malformed discovery document")]
     MalformedDiscovery,

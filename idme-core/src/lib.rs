@@ -12,6 +12,8 @@
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
 //! | [`session`] | the sealed session cookie |
 //! | [`claims`] | [`IdmeUser`] |
+//! | [`require`] | verification requirements as types, for typed guards |
+//! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
 //! | [`error`] | [`Error`]: status and public message decided once |
 //!
@@ -29,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+pub mod button;
 pub mod claims;
 pub mod config;
 pub mod cookies;
@@ -41,15 +44,18 @@ mod logout;
 mod pages;
 mod provider;
 pub mod reply;
+pub mod require;
 pub mod secret;
 pub mod session;
 mod validate;
+pub mod verification;
 
 pub use claims::IdmeUser;
-pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod};
+pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
 pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, ResponseMode, ResponseType};
 pub use provider::ProviderMetadata;
 pub use reply::Reply;
+pub use verification::{Group, Policy, Requirement, Verification};

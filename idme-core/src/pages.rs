@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{CallbackRejected, Error};
 use crate::reply::Reply;
+use crate::verification::Requirement;
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape(s: &str) -> String {
@@ -91,6 +92,21 @@ pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
         ),
     );
     Reply::html(error.status().as_u16(), body)
+}
+
+/// The 403 page for a signed-in user who lacks a verification: says what is needed and
+/// offers to verify with ID.me.
+pub(crate) fn verification_required(requirement: &Requirement, verify_url: &str) -> Reply {
+    let body = page(
+        "Verification required",
+        &format!(
+            "<h1>Verification required</h1><p id=\"message\">This page is for {what} members. \
+             ID.me can verify your status in a few minutes.</p><p>{button}</p><p><a href=\"/\">Home</a></p>",
+            what = escape(&requirement.describe()),
+            button = crate::button::verify_button(verify_url, Some(requirement.group())),
+        ),
+    );
+    Reply::html(403, body)
 }
 
 #[cfg(test)]

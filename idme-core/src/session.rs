@@ -9,6 +9,7 @@ use crate::config::IdmeConfig;
 use crate::cookies::{RequestCookies, SameSite, SetCookie};
 use crate::error::Unauthenticated;
 use crate::secret::{AccessToken, RefreshToken};
+use crate::verification::Verification;
 
 /// Browsers drop cookies above about 4 KB; warn well before.
 const COOKIE_SIZE_WARNING: usize = 3800;
@@ -21,6 +22,12 @@ pub struct Session {
     pub(crate) sub: String,
     /// The user's claims: ID token claims without the protocol ones, overlaid with userinfo.
     pub(crate) claims: Map<String, Value>,
+    /// What ID.me verified (groups, attributes), when `attributes.json` was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) verification: Option<Verification>,
+    /// The login's nonce: a refreshed ID token may only repeat it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) nonce: Option<String>,
     pub(crate) access_token: Option<AccessToken>,
     pub(crate) refresh_token: Option<RefreshToken>,
     /// Unix seconds.

@@ -42,7 +42,22 @@ pub struct EmulatorConfig {
     pub jwks_quirks: bool,
     /// An access token works for exactly one userinfo or attributes call, as ID.me documents. Default `true`.
     pub single_use_access_tokens: bool,
+    /// The policies (scope handles) ID.me has enabled for the client, as the policies endpoint lists them.
+    /// Default: the common communities, `login` and IAL2.
+    pub enabled_policies: Vec<String>,
 }
+
+/// The policies enabled by default.
+const DEFAULT_POLICIES: &[&str] = &[
+    "military",
+    "student",
+    "teacher",
+    "responder",
+    "nurse",
+    "government",
+    "login",
+    "http://idmanagement.gov/ns/assurance/ial/2/aal/2",
+];
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -55,6 +70,7 @@ impl Default for EmulatorConfig {
             advertise_iss_parameter: true,
             jwks_quirks: false,
             single_use_access_tokens: true,
+            enabled_policies: DEFAULT_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
         }
     }
 }

@@ -96,6 +96,7 @@ impl Emulator {
             advertise_iss: config.advertise_iss_parameter,
             jwks_quirks: config.jwks_quirks,
             single_use: config.single_use_access_tokens,
+            enabled_policies: config.enabled_policies.clone(),
             settings: Mutex::new(Settings {
                 redirect_uris: config.redirect_uris,
                 auto_user: config.auto_user,

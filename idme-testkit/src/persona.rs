@@ -16,6 +16,9 @@ pub enum Persona {
     Student,
     /// A verified teacher (`teacher` group).
     Teacher,
+    /// Verified military, but a spouse, not a veteran (`military` group, subgroup
+    /// `Military Spouse`): for tests that gate on subgroups.
+    MilitarySpouse,
 }
 
 /// The fixed data behind one persona.
@@ -35,10 +38,11 @@ const ALL: &[Persona] = &[
     Persona::Veteran,
     Persona::Student,
     Persona::Teacher,
+    Persona::MilitarySpouse,
 ];
 
 impl Persona {
-    /// Parses a persona name (`unverified`, `veteran`, `student`, `teacher`), ignoring case and surrounding
+    /// Parses a persona name (`unverified`, `veteran`, `student`, `teacher`, `military-spouse`), ignoring case and surrounding
     /// whitespace.
     pub fn parse(name: &str) -> Option<Self> {
         let name = name.trim();
@@ -54,6 +58,7 @@ impl Persona {
             Persona::Veteran => "veteran",
             Persona::Student => "student",
             Persona::Teacher => "teacher",
+            Persona::MilitarySpouse => "military-spouse",
         }
     }
 
@@ -74,6 +79,7 @@ impl Persona {
             Persona::Veteran => "Verified veteran (Vera Ranger)",
             Persona::Student => "Verified student (Sam Scholar)",
             Persona::Teacher => "Verified teacher (Tess Teacher)",
+            Persona::MilitarySpouse => "Verified military spouse (Morgan Homefront)",
         }
     }
 
@@ -114,6 +120,15 @@ impl Persona {
                 birth_date: "1982-02-14",
                 zip: "60601",
                 group: Some(("teacher", "Teacher")),
+            },
+            Persona::MilitarySpouse => Profile {
+                sub: "4d6f8b0c2e3a4179b5d7f9a1c3e5a7b9",
+                fname: "Morgan",
+                lname: "Homefront",
+                email: "morgan.homefront@example.com",
+                birth_date: "1984-07-04",
+                zip: "28310",
+                group: Some(("military", "Military Spouse")),
             },
         }
     }

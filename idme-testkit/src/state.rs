@@ -351,6 +351,7 @@ pub(crate) struct Shared {
     pub(crate) advertise_iss: bool,
     pub(crate) jwks_quirks: bool,
     pub(crate) single_use: bool,
+    pub(crate) enabled_policies: Vec<String>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) keys: Mutex<KeyRing>,
     pub(crate) store: Mutex<Store>,

@@ -7,8 +7,17 @@
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
-use idme_axum::{IdmeLayer, IdmeUser};
+use idme_axum::{IdmeLayer, IdmeUser, Verified};
 use idme_core::Idme;
+use idme_core::require::{self, Verify};
+
+/// `GET /verified/…`: 200 for a user who meets `R`, else 403 (with an offer to verify).
+async fn verified<R: Verify>(user: Verified<R>) -> Json<serde_json::Value> {
+    Json(idme_example_support::verified_json(
+        &user,
+        &R::requirement(),
+    ))
+}
 
 /// The app's routes, with the sign-in routes and the engine layer.
 fn app(idme: Idme) -> Router {
@@ -25,6 +34,8 @@ fn app(idme: Idme) -> Router {
             "/me",
             get(|user: IdmeUser| async move { Json(idme_example_support::me_json(&user)) }),
         )
+        .route("/verified/military", get(verified::<require::Military>))
+        .route("/verified/veteran", get(verified::<require::Veteran>))
         .merge(idme_axum::routes(&idme))
         .layer(IdmeLayer::new(idme))
 }

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use idme_core::{Environment, Idme, IdmeBuilder, IdmeUser};
+use idme_core::{Environment, Group, Idme, IdmeBuilder, IdmeUser, Requirement};
 use idme_testkit::{Emulator, EmulatorConfig};
 
 /// A configured engine, the address to listen on, and the emulator when offline.
@@ -94,11 +94,23 @@ pub fn home_page(idme: &Idme, user: Option<&IdmeUser>) -> String {
     let body = match user {
         Some(u) => format!(
             "<p>Signed in as <strong>{name}</strong> (<code>{sub}</code>).</p>\
-             <p><a href=\"/me\">Your claims (JSON)</a></p>\
+             <p><a href=\"/me\">Your claims (JSON)</a> · <a href=\"/verified/military\">Military page</a> · \
+             <a href=\"/verified/veteran\">Veterans page</a></p>{verify}\
              <form method=\"post\" action=\"{logout}\"><button type=\"submit\">Sign out</button></form>",
             name = escape(u.given_name().or(u.email()).unwrap_or("ID.me member")),
             sub = escape(u.sub()),
             logout = escape(&paths.logout),
+            verify = if u.is_verified(Group::Military) {
+                String::new()
+            } else {
+                format!(
+                    "<p>{}</p>",
+                    idme_core::button::verify_button(
+                        &idme.verify_url(Group::Military, "/verified/military"),
+                        Some(Group::Military)
+                    )
+                )
+            },
         ),
         None => format!(
             "<p>You are not signed in.</p>\
@@ -110,6 +122,19 @@ pub fn home_page(idme: &Idme, user: Option<&IdmeUser>) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>idme-rs example</title></head>\
          <body><h1>idme-rs example</h1>{body}</body></html>"
     )
+}
+
+/// The body of `GET /verified/…` for a user who meets `requirement`.
+pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::Value {
+    let status = user
+        .verification()
+        .and_then(|v| v.status(requirement.group()));
+    serde_json::json!({
+        "sub": user.sub(),
+        "group": requirement.group().as_str(),
+        "verified": true,
+        "subgroups": status.map(|s| s.subgroups.clone()).unwrap_or_default(),
+    })
 }
 
 /// The body of `GET /me`: the user with a top-level `sub`.

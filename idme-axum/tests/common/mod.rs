@@ -4,7 +4,8 @@
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
-use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer};
+use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer, Verified};
+use idme_core::require;
 use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_testkit::browser::{Browser, Page};
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
@@ -104,6 +105,14 @@ pub fn app_router(idme: Idme) -> Router {
         .route(
             "/me",
             get(|user: IdmeUser| async move { Json(user.to_json()) }),
+        )
+        .route(
+            "/verified/military",
+            get(|user: Verified<require::Military>| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/verified/veteran",
+            get(|user: Verified<require::Veteran>| async move { user.sub().to_owned() }),
         )
         .merge(protected)
         .merge(idme_axum::routes(&idme))

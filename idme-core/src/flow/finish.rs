@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 
 use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
 use super::pending::{self, PendingLogin};
-use super::{ResponseMode, token, userinfo};
+use super::refresh::Tokens;
+use super::user_data::{self, UserData};
+use super::{ResponseMode, token};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Inner;
 use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
@@ -232,9 +234,11 @@ async fn complete(
     }
 
     // The code exchange (code and hybrid flows).
-    let mut access_token = front_access_token.map(AccessToken::new);
-    let mut refresh_token = None;
-    let mut access_expires_at = None;
+    let mut tokens = front_access_token.map(|at| Tokens {
+        access_token: AccessToken::new(at),
+        refresh_token: None,
+        access_expires_at: None,
+    });
     if let Some(code) = code {
         let mut grant = vec![
             ("grant_type", "authorization_code"),
@@ -245,8 +249,8 @@ async fn complete(
             grant.push(("code_verifier", v.secret()));
         }
         let req = token::request(config, &meta.token_endpoint, grant)?;
-        let tokens = token::call(provider, req).await?;
-        match &tokens.id_token {
+        let response = token::call(provider, req).await?;
+        match &response.id_token {
             Some(jwt) => {
                 let verified = provider.verify_jws(jwt.secret(), hmac, &allowed).await?;
                 let s = id_token::check(
@@ -258,7 +262,7 @@ async fn complete(
                         nonce_may_be_absent: false,
                         code: None,
                         c_hash_required: false,
-                        access_token: Some(tokens.access_token.secret()),
+                        access_token: Some(response.access_token.secret()),
                         at_hash_required: false,
                         sub: sub.as_deref(),
                         now,
@@ -268,37 +272,47 @@ async fn complete(
                 sub = Some(s);
                 id_claims = Some(verified.claims);
             }
-            None if sub.is_none() => {
+            None if sub.is_none() && config.openid => {
                 return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
             }
             None => {}
         }
-        access_expires_at = tokens.expires_in.map(|s| now + s);
-        access_token = Some(tokens.access_token);
-        refresh_token = tokens.refresh_token;
+        tokens = Some(Tokens {
+            access_expires_at: response.expires_in.map(|s| now + s),
+            access_token: response.access_token,
+            refresh_token: response.refresh_token,
+        });
     }
-    let Some(sub) = sub else {
-        return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
-    };
 
-    // Userinfo: one call per access token (ID.me's tokens are single-use).
-    let mut userinfo_claims = None;
-    if let (true, Some(at), Some(endpoint)) = (
-        config.fetch_userinfo,
-        access_token.as_ref(),
-        meta.userinfo_endpoint.as_deref(),
-    ) {
-        userinfo_claims =
-            Some(userinfo::fetch(provider, endpoint, at.secret(), &sub, &allowed).await?);
-    }
+    // Who the user is and what ID.me verified: one call per access token.
+    let data = match tokens.as_mut() {
+        Some(tokens) => {
+            user_data::fetch(inner, &meta, tokens, sub.as_deref(), Some(nonce), now).await?
+        }
+        None => UserData::default(),
+    };
+    // OAuth mode (no `openid`): the identity is attributes.json's `uuid`.
+    let sub = match (sub, &data.verification) {
+        (Some(sub), _) => sub,
+        (None, Some(v)) => v
+            .attribute("uuid")
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .ok_or(ProviderMisbehaved::MissingClaim("uuid"))?,
+        (None, None) => {
+            return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
+        }
+    };
 
     let session = Session {
         sid: random_token(24),
         sub,
-        claims: user_claims(id_claims, userinfo_claims),
-        access_token,
-        refresh_token,
-        access_expires_at,
+        claims: user_claims(id_claims, data.userinfo),
+        verification: data.verification,
+        nonce: config.openid.then(|| nonce.to_owned()),
+        access_token: tokens.as_ref().map(|t| t.access_token.clone()),
+        refresh_token: tokens.as_ref().and_then(|t| t.refresh_token.clone()),
+        access_expires_at: tokens.as_ref().and_then(|t| t.access_expires_at),
         created_at: now,
         expires_at: now + config.session_lifetime.as_secs(),
     };

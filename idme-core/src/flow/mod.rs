@@ -9,12 +9,14 @@
 pub(crate) mod callback;
 pub(crate) mod finish;
 pub(crate) mod pending;
+pub(crate) mod refresh;
 pub(crate) mod start;
 pub(crate) mod token;
+pub(crate) mod user_data;
 pub(crate) mod userinfo;
 
 pub use callback::{CallbackInput, CallbackMethod};
-pub use start::{LoginOptions, sanitize_return_to};
+pub use start::{LoginOptions, Screen, sanitize_return_to};
 
 /// The OpenID Connect response types ID.me offers (the bare OAuth `token` type, which
 /// returns no ID token and so cannot sign anyone in, is left out).

@@ -6,9 +6,25 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::pending::{self, PendingLogin};
+use crate::config::Environment;
 use crate::config::IdmeConfig;
 use crate::cookies::{SameSite, SetCookie};
+use crate::error::Error;
 use crate::secret::{Nonce, PkceVerifier, State, random_token};
+use crate::verification::Policy;
+
+/// ID.me's multi-community chooser (production only).
+const GROUPS_URL: &str = "https://groups.id.me/";
+
+/// Which ID.me screen the login opens on (`op`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Screen {
+    /// `op=signin`: the sign-in screen (ID.me's default).
+    SignIn,
+    /// `op=signup`: the create-account screen.
+    SignUp,
+}
 
 /// Options of one login.
 #[derive(Debug, Clone, Default)]
@@ -16,6 +32,16 @@ use crate::secret::{Nonce, PkceVerifier, State, random_token};
 pub struct LoginOptions {
     /// Where to send the browser after sign-in: a local path, anything else becomes `/`.
     pub return_to: Option<String>,
+    /// ID.me's `op`: open the sign-in or the sign-up screen.
+    pub screen: Option<Screen>,
+    /// ID.me's `eid`: an external id carried through the login.
+    pub eid: Option<String>,
+    /// ID.me's page language, as a path prefix of the authorize URL (`es`, `fr-CA`, …).
+    pub locale: Option<String>,
+    /// Extra policies for this login only (e.g. to verify a group), added to the scopes.
+    pub policies: Vec<Policy>,
+    /// Several communities at once through `groups.id.me` (production only).
+    pub communities: Vec<Policy>,
 }
 
 impl LoginOptions {
@@ -29,6 +55,61 @@ impl LoginOptions {
         self.return_to = Some(path.into());
         self
     }
+
+    /// Opens ID.me's sign-up screen instead of sign-in.
+    pub fn screen(mut self, screen: Screen) -> Self {
+        self.screen = Some(screen);
+        self
+    }
+
+    /// Carries an external id through the login (`eid`).
+    pub fn eid(mut self, eid: impl Into<String>) -> Self {
+        self.eid = Some(eid.into());
+        self
+    }
+
+    /// ID.me's page language (`es`, `fr-CA`, `zh`, …).
+    pub fn locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// Asks for `policy` in this login too.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policies.push(policy);
+        self
+    }
+
+    /// Lets the person choose among several communities on `groups.id.me` (production).
+    pub fn communities(mut self, communities: impl IntoIterator<Item = Policy>) -> Self {
+        self.communities.extend(communities);
+        self
+    }
+
+    /// Reads the options a browser may set on the login route's query string:
+    /// `return_to`, `op` (`signin`/`signup`), `locale` and `policy` (known ID.me
+    /// policies only, repeatable). `eid` and communities are for code to set.
+    pub fn from_query(query: Option<&str>) -> Self {
+        let mut o = Self::default();
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            match k.as_ref() {
+                "return_to" => o.return_to = Some(v.into_owned()),
+                "op" if v == "signup" => o.screen = Some(Screen::SignUp),
+                "op" if v == "signin" => o.screen = Some(Screen::SignIn),
+                "locale" if is_locale(&v) => o.locale = Some(v.into_owned()),
+                "policy" => o.policies.extend(Policy::known(&v)),
+                _ => {}
+            }
+        }
+        o
+    }
+}
+
+/// `en`, `es`, `fr-CA`, `zh-Hant`: letters and one dash, nothing that could change a path.
+fn is_locale(s: &str) -> bool {
+    (2..=8).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-')
+        && !s.starts_with('-')
 }
 
 /// Keeps `return_to` only if it is a local path: it starts with one `/`, is not
@@ -70,22 +151,66 @@ pub(crate) fn start(
     authorization_endpoint: &str,
     options: &LoginOptions,
     now: u64,
-) -> Result<Started, url::ParseError> {
+) -> Result<Started, Error> {
     let state = State::new(random_token(32));
     let nonce = Nonce::new(random_token(32));
     let verifier = config.pkce.then(|| PkceVerifier::new(random_token(32)));
     let rt = config.response_type;
     let mode = config.response_mode;
 
-    let mut url = Url::parse(authorization_endpoint)?;
+    let mut scopes = config.scopes.clone();
+    for p in &options.policies {
+        if !scopes.iter().any(|s| s == p.handle()) {
+            scopes.push(p.handle().to_owned());
+        }
+    }
+    let bad_endpoint = |e: url::ParseError| Error::config(format!("authorization endpoint: {e}"));
+    let mut url = if options.communities.is_empty() {
+        let mut url = Url::parse(authorization_endpoint).map_err(bad_endpoint)?;
+        if let Some(locale) = options.locale.as_deref().filter(|l| is_locale(l)) {
+            // ID.me localises by path prefix: /es/oauth/authorize.
+            if url.path().ends_with("/oauth/authorize") {
+                let path = format!("/{locale}{}", url.path());
+                url.set_path(&path);
+            }
+        }
+        url
+    } else {
+        if config.environment != Environment::Production {
+            return Err(Error::config(
+                "multi-community login (groups.id.me) exists only in ID.me production: in the sandbox, ask for one policy at a time",
+            ));
+        }
+        Url::parse(GROUPS_URL).map_err(bad_endpoint)?
+    };
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("client_id", &config.client_id)
             .append_pair("redirect_uri", config.redirect_uri.as_str())
-            .append_pair("response_type", rt.as_str())
-            .append_pair("scope", &config.scopes.join(" "))
-            .append_pair("state", state.secret())
+            .append_pair("response_type", rt.as_str());
+        if options.communities.is_empty() {
+            q.append_pair("scope", &scopes.join(" "));
+        } else {
+            let handles: Vec<&str> = options.communities.iter().map(Policy::handle).collect();
+            q.append_pair("scopes", &handles.join(","));
+        }
+        q.append_pair("state", state.secret())
             .append_pair("nonce", nonce.secret());
+        if let Some(acr) = &config.acr_values {
+            q.append_pair("acr_values", acr);
+        }
+        match options.screen {
+            Some(Screen::SignUp) => {
+                q.append_pair("op", "signup");
+            }
+            Some(Screen::SignIn) => {
+                q.append_pair("op", "signin");
+            }
+            None => {}
+        }
+        if let Some(eid) = &options.eid {
+            q.append_pair("eid", eid);
+        }
         if mode != rt.default_mode() {
             q.append_pair("response_mode", mode.as_str());
         }
@@ -158,6 +283,84 @@ mod tests {
             sanitize_return_to(Some(&format!("/{}", "a".repeat(3000)))),
             "/"
         );
+    }
+
+    fn config(env: crate::config::Environment) -> IdmeConfig {
+        crate::config::IdmeBuilder::new()
+            .environment(env)
+            .client_id("cid")
+            .client_secret("s")
+            .redirect_uri("https://app.example/auth/callback")
+            .cookie_keys(crate::cookies::CookieKeys::random())
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn multi_community_login_goes_through_groups_in_production_only() {
+        let opts = LoginOptions::new().communities([Policy::Military, Policy::Student]);
+        let started = start(
+            &config(Environment::Production),
+            "https://api.id.me/oauth/authorize",
+            &opts,
+            0,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(started.url.host_str(), Some("groups.id.me"));
+        let q: std::collections::HashMap<_, _> = started.url.query_pairs().into_owned().collect();
+        assert_eq!(q["scopes"], "military,student");
+        assert!(q.contains_key("state") && q.contains_key("code_challenge"));
+        let e = start(
+            &config(Environment::Sandbox),
+            "https://api.idmelabs.com/oauth/authorize",
+            &opts,
+            0,
+        )
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("only in ID.me production"), "{e}");
+    }
+
+    #[test]
+    fn form_post_pending_cookie_is_samesite_none_over_https() {
+        let mut c = config(Environment::Production);
+        c.response_mode = crate::flow::ResponseMode::FormPost;
+        let started = start(
+            &c,
+            "https://api.id.me/oauth/authorize",
+            &LoginOptions::new(),
+            0,
+        )
+        .ok()
+        .unwrap();
+        let h = started.cookie.header_value();
+        assert!(
+            h.contains("SameSite=None") && h.contains("Secure") && h.contains("HttpOnly"),
+            "{h}"
+        );
+        c.response_mode = crate::flow::ResponseMode::Query;
+        let started = start(
+            &c,
+            "https://api.id.me/oauth/authorize",
+            &LoginOptions::new(),
+            0,
+        )
+        .ok()
+        .unwrap();
+        assert!(started.cookie.header_value().contains("SameSite=Lax"));
+    }
+
+    #[test]
+    fn browser_options_are_limited() {
+        let o = LoginOptions::from_query(Some(
+            "return_to=/x&op=signup&locale=es&policy=military&policy=evil&eid=1&locale=../x",
+        ));
+        assert_eq!(o.return_to.as_deref(), Some("/x"));
+        assert_eq!(o.screen, Some(Screen::SignUp));
+        assert_eq!(o.locale.as_deref(), Some("es"));
+        assert_eq!(o.policies, vec![Policy::Military]);
+        assert!(o.eid.is_none(), "eid is for code to set");
     }
 
     #[test]

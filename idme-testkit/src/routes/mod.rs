@@ -29,6 +29,10 @@ pub(crate) const TOKEN_PATH: &str = "/oauth/token";
 pub(crate) const USERINFO_PATH: &str = "/api/public/v3/userinfo";
 /// Path of the verification status endpoint.
 pub(crate) const ATTRIBUTES_PATH: &str = "/api/public/v3/attributes.json";
+/// The authorization endpoint under a language prefix.
+pub(crate) const LOCALISED_AUTHORIZE_PATH: &str = "/{locale}/oauth/authorize";
+/// Path of the endpoint listing a client's enabled policies.
+pub(crate) const POLICIES_PATH: &str = "/api/public/v3/policies";
 /// Path of the logout endpoint.
 pub(crate) const LOGOUT_PATH: &str = "/oauth/logout";
 
@@ -38,11 +42,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(DISCOVERY_PATH, get(discovery::discovery))
         .route(JWKS_PATH, get(discovery::jwks))
         .route(AUTHORIZE_PATH, get(authorize::authorize))
+        // ID.me localises its pages by path prefix: /es/oauth/authorize.
+        .route(LOCALISED_AUTHORIZE_PATH, get(authorize::authorize))
         .route(DECISION_PATH, post(authorize::decision))
         .route(TOKEN_PATH, post(token::token))
         .route(USERINFO_PATH, get(userinfo::userinfo))
         .route(ATTRIBUTES_PATH, get(userinfo::attributes))
         .route(LOGOUT_PATH, get(logout::logout))
+        .route(POLICIES_PATH, get(userinfo::policies))
         .with_state(shared)
 }
 

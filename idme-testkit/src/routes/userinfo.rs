@@ -96,3 +96,31 @@ pub(crate) async fn attributes(State(shared): State<Arc<Shared>>, headers: Heade
         Err(response) => *response,
     }
 }
+
+/// `GET /api/public/v3/policies?client_id=…&client_secret=…`: the policies enabled for the client.
+pub(crate) async fn policies(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let id_ok = q.get("client_id") == Some(&shared.client_id);
+    let secret_ok = q
+        .get("client_secret")
+        .is_some_and(|s| *s == shared.client_secret);
+    if !(id_ok && secret_ok) {
+        let mut r = (
+            axum::http::StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": "invalid_client"})),
+        )
+            .into_response();
+        no_store(&mut r);
+        return r;
+    }
+    let list: Vec<serde_json::Value> = shared
+        .enabled_policies
+        .iter()
+        .map(|h| serde_json::json!({"handle": h, "name": h}))
+        .collect();
+    let mut r = Json(list).into_response();
+    no_store(&mut r);
+    r
+}

@@ -1,0 +1,2 @@
+//! The contract suite against `examples/actix`, as a real process.
+idme_e2e::contract_tests!("idme-example-actix");

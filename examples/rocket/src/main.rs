@@ -1,0 +1,62 @@
+//! The idme-rs example app on Rocket: the example-app contract of DESIGN.md.
+//!
+//! `cargo run -p idme-example-rocket`, then open <http://127.0.0.1:3000>. With no
+//! `IDME_CLIENT_ID` it signs in against the built-in emulator.
+#![forbid(unsafe_code)]
+
+use idme_core::Idme;
+use idme_core::require::{self, Verify};
+use idme_rocket::{IdmeFairing, IdmeUser, Verified};
+use rocket::http::ContentType;
+use rocket::response::content::RawHtml;
+use rocket::{State, get, routes};
+
+#[get("/")]
+fn home(idme: &State<Idme>, user: Option<IdmeUser>) -> RawHtml<String> {
+    RawHtml(idme_example_support::home_page(idme, user.as_deref()))
+}
+
+#[get("/me")]
+fn me(user: IdmeUser) -> (ContentType, String) {
+    (
+        ContentType::JSON,
+        idme_example_support::me_json(&user).to_string(),
+    )
+}
+
+fn verified_json<R: Verify>(user: &Verified<R>) -> (ContentType, String) {
+    (
+        ContentType::JSON,
+        idme_example_support::verified_json(user, &R::requirement()).to_string(),
+    )
+}
+
+/// `GET /verified/military`: 200 for a verified military member, else 403.
+#[get("/verified/military")]
+fn verified_military(user: Verified<require::Military>) -> (ContentType, String) {
+    verified_json(&user)
+}
+
+/// `GET /verified/veteran`: 200 for a verified veteran, else 403.
+#[get("/verified/veteran")]
+fn verified_veteran(user: Verified<require::Veteran>) -> (ContentType, String) {
+    verified_json(&user)
+}
+
+#[rocket::main]
+async fn main() -> Result<(), idme_example_support::StartError> {
+    let started = idme_example_support::bootstrap("idme-example-rocket").await?;
+    let _emulator = started.emulator;
+    // BIND_ADDR decides where to listen; logging goes through the example's tracing setup.
+    let figment = rocket::Config::figment()
+        .merge(("address", started.bind.ip()))
+        .merge(("port", started.bind.port()))
+        .merge(("cli_colors", false));
+    rocket::custom(figment)
+        .attach(IdmeFairing::new(started.idme))
+        .mount("/", routes![home, me, verified_military, verified_veteran])
+        .launch()
+        .await
+        .map_err(|e| e.pretty_print())?;
+    Ok(())
+}

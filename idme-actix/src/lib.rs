@@ -1,0 +1,81 @@
+//! # idme-actix
+//!
+//! Sign in with ID.me in [actix-web](https://docs.rs/actix-web) 4. A thin adapter: every
+//! flow decision is made by [`idme_core`]; this crate converts actix requests into the
+//! engine's inputs and the engine's [`Reply`] into actix responses.
+//!
+//! | item | what it does |
+//! |---|---|
+//! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout at the configured paths |
+//! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
+//! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | [`RequireUser`] | middleware protecting every route of a scope |
+//!
+//! ```no_run
+//! use actix_web::{App, HttpResponse, HttpServer, web};
+//! use idme_actix::{IdmeUser, RequireUser};
+//! use idme_core::{Idme, IdmeBuilder};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+//! HttpServer::new(move || {
+//!     App::new()
+//!         .configure(idme_actix::configure(&idme))
+//!         .route("/me", web::get().to(|user: IdmeUser| async move {
+//!             HttpResponse::Ok().json(user.to_json())
+//!         }))
+//!         .service(
+//!             web::scope("/account")
+//!                 .wrap(RequireUser::new())
+//!                 .route("", web::get().to(|| async { "only for signed-in users" })),
+//!         )
+//! })
+//! .bind("127.0.0.1:3000")?
+//! .run()
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! The engine is looked up in the app data, as a `web::Data<Idme>` (what [`configure`]
+//! registers) or a plain [`Idme`].
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+
+mod extract;
+mod middleware;
+mod routes;
+
+pub use extract::{IdmeRejection, IdmeUser, Verified};
+pub use middleware::{RequireUser, RequireUserMiddleware};
+pub use routes::configure;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use idme_core::{Idme, Reply, RequestCookies};
+
+/// Converts the engine's reply into an actix response.
+pub(crate) fn into_response(reply: Reply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in reply.header_pairs() {
+        builder.append_header((name, value));
+    }
+    builder.body(reply.body)
+}
+
+/// The request's cookies, for the engine.
+pub(crate) fn cookies(req: &HttpRequest) -> RequestCookies {
+    RequestCookies::from_header_values(
+        req.headers()
+            .get_all(actix_web::http::header::COOKIE)
+            .filter_map(|v| v.to_str().ok()),
+    )
+}
+
+/// The engine shared through the app data.
+pub(crate) fn engine(req: &HttpRequest) -> Result<&Idme, IdmeRejection> {
+    req.app_data::<web::Data<Idme>>()
+        .map(|d| d.get_ref())
+        .or_else(|| req.app_data::<Idme>())
+        .ok_or_else(extract::missing_engine)
+}

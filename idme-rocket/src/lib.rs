@@ -1,0 +1,108 @@
+//! # idme-rocket
+//!
+//! Sign in with ID.me in [Rocket](https://rocket.rs) 0.5. A thin adapter: every flow
+//! decision is made by [`idme_core`]; this crate converts Rocket requests into the engine's
+//! inputs and the engine's [`Reply`] into Rocket responses.
+//!
+//! | item | what it does |
+//! |---|---|
+//! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout at the configured paths, and answers failed [`IdmeUser`] guards |
+//! | [`IdmeFairing::from_figment`] | builds the engine from the `[default.idme]` table of `Rocket.toml`, falling back to `IDME_*` variables |
+//! | [`IdmeUser`] | request guard: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
+//! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | [`IdmeResponse`] | a [`Reply`] as a Rocket `Responder` |
+//!
+//! ```no_run
+//! use idme_rocket::{IdmeFairing, IdmeUser};
+//! use rocket::{get, routes};
+//!
+//! #[get("/account")]
+//! fn account(user: IdmeUser) -> String {
+//!     format!("only for signed-in users, like {}", user.sub())
+//! }
+//!
+//! #[rocket::main]
+//! async fn main() -> Result<(), rocket::Error> {
+//!     rocket::build()
+//!         .attach(IdmeFairing::from_figment())
+//!         .mount("/", routes![account])
+//!         .launch()
+//!         .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Without a session the [`IdmeUser`] guard fails with `401`, and the `401` catcher the
+//! fairing registers sends the engine's answer (a `303` to the login route for browsers,
+//! `401` JSON for API clients). An app that registers its own `401` catcher at `/` keeps
+//! it: call [`IdmeResponse::for_failed_guard`] there to answer as the engine decided.
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+
+mod fairing;
+mod guard;
+mod routes;
+
+pub use fairing::IdmeFairing;
+pub use guard::{IdmeUser, Verified};
+pub use routes::routes;
+
+use std::io::Cursor;
+
+use idme_core::{Reply, RequestCookies};
+use rocket::http::Status;
+use rocket::response::{self, Responder, Response};
+use rocket::{Request, catcher};
+
+/// The engine's [`Reply`] as a Rocket response: status, headers, every `Set-Cookie`, body.
+/// Also the error of a failed [`IdmeUser`] guard (for `Result<IdmeUser, IdmeResponse>`).
+#[derive(Clone)]
+pub struct IdmeResponse(pub Reply);
+
+/// Only the status: Rocket logs a failed guard's error, and headers may hold cookies.
+impl std::fmt::Debug for IdmeResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("IdmeResponse").field(&self.0.status).finish()
+    }
+}
+
+impl IdmeResponse {
+    /// The engine's answer to `req` if its [`IdmeUser`] guard failed: for an app's own
+    /// `401` catcher.
+    pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
+        req.local_cache(|| guard::Stashed(None)).0.clone()
+    }
+}
+
+impl<'r> Responder<'r, 'static> for IdmeResponse {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        let reply = self.0;
+        let mut res = Response::build();
+        res.status(Status::new(reply.status));
+        for (name, value) in reply.header_pairs() {
+            res.raw_header_adjoin(name.to_owned(), value);
+        }
+        res.sized_body(reply.body.len(), Cursor::new(reply.body));
+        Ok(res.finalize())
+    }
+}
+
+/// The request's cookies, for the engine.
+pub(crate) fn cookies(req: &Request<'_>) -> RequestCookies {
+    RequestCookies::from_header_values(req.headers().get("Cookie"))
+}
+
+/// The `401` and `403` catcher registered by [`IdmeFairing`]: the engine's answer to a
+/// failed [`IdmeUser`] or [`Verified`] guard, else a plain status page.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Unauthorized;
+
+#[rocket::async_trait]
+impl catcher::Handler for Unauthorized {
+    async fn handle<'r>(&self, status: Status, req: &'r Request<'_>) -> catcher::Result<'r> {
+        match IdmeResponse::for_failed_guard(req) {
+            Some(reply) => reply.respond_to(req),
+            None => (status, status.to_string()).respond_to(req),
+        }
+    }
+}
