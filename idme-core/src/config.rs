@@ -161,6 +161,7 @@ pub struct IdmeConfig {
     pub(crate) attributes_endpoint: Option<String>,
     pub(crate) acr_values: Option<String>,
     pub(crate) openid: bool,
+    pub(crate) decryption_keys: crate::DecryptionKeys,
     pub(crate) jwks_refetch_interval: Duration,
     pub(crate) secure_cookies: bool,
     pub(crate) paths: RoutePaths,
@@ -257,6 +258,7 @@ pub struct IdmeBuilder {
     user_data: UserDataSource,
     attributes_endpoint: Option<String>,
     acr_values: Option<String>,
+    decryption_keys: crate::DecryptionKeys,
     jwks_refetch_interval: Duration,
     login_path: String,
     logout_path: String,
@@ -284,6 +286,7 @@ impl Default for IdmeBuilder {
             user_data: UserDataSource::Auto,
             attributes_endpoint: None,
             acr_values: None,
+            decryption_keys: crate::DecryptionKeys::none(),
             jwks_refetch_interval: Duration::from_secs(30),
             login_path: "/auth/login".into(),
             logout_path: "/auth/logout".into(),
@@ -342,6 +345,9 @@ impl IdmeBuilder {
                     "IDME_USER_DATA={source:?} is not one of: auto, userinfo, attributes, both, id_token"
                 ))
             })?;
+        }
+        if let Some(files) = lookup("IDME_DECRYPTION_KEY_FILE") {
+            b.decryption_keys = crate::DecryptionKeys::from_file_list(&files)?;
         }
         if let Some(acr) = lookup("IDME_ACR_VALUES") {
             b.acr_values = Some(acr.trim().to_owned());
@@ -519,6 +525,12 @@ impl IdmeBuilder {
     /// ID.me's `attributes.json` URL, when it cannot be derived from the userinfo endpoint.
     pub fn attributes_endpoint(mut self, url: impl Into<String>) -> Self {
         self.attributes_endpoint = Some(url.into());
+        self
+    }
+    /// The RP's private keys for encrypted ID tokens and userinfo (ID.me encrypts to the
+    /// certificate registered for the client).
+    pub fn decryption_keys(mut self, keys: crate::DecryptionKeys) -> Self {
+        self.decryption_keys = keys;
         self
     }
     /// `acr_values` sent on the authorization request (e.g. an IAL2 assurance URI).
@@ -725,6 +737,7 @@ impl IdmeBuilder {
             user_data,
             attributes_endpoint: self.attributes_endpoint,
             acr_values: self.acr_values,
+            decryption_keys: self.decryption_keys,
             openid,
             jwks_refetch_interval: self.jwks_refetch_interval,
             secure_cookies,

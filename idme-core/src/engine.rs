@@ -60,6 +60,20 @@ impl Inner {
         algs
     }
 
+    /// The signed JWT inside a token: decrypted first when it is a JWE.
+    pub(crate) fn unwrap_token<'t>(
+        &self,
+        token: &'t str,
+    ) -> Result<std::borrow::Cow<'t, str>, Error> {
+        if crate::validate::jwe::is_jwe(token) {
+            Ok(std::borrow::Cow::Owned(
+                self.config.decryption_keys.decrypt(token)?,
+            ))
+        } else {
+            Ok(std::borrow::Cow::Borrowed(token))
+        }
+    }
+
     pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
         self.config
             .allow_hmac

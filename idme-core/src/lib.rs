@@ -20,6 +20,7 @@
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client |
+//! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], josekit/OpenSSL) |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), idme_core::Error> {
@@ -58,4 +59,5 @@ pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, ResponseMode, ResponseType};
 pub use provider::ProviderMetadata;
 pub use reply::Reply;
+pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

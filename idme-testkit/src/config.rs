@@ -45,6 +45,8 @@ pub struct EmulatorConfig {
     /// The policies (scope handles) ID.me has enabled for the client, as the policies endpoint lists them.
     /// Default: the common communities, `login` and IAL2.
     pub enabled_policies: Vec<String>,
+    /// The RP's public key: ID tokens and userinfo are encrypted to it when set. Default `None`.
+    pub rp_encryption_key: Option<crate::RpEncryptionKey>,
 }
 
 /// The policies enabled by default.
@@ -71,6 +73,7 @@ impl Default for EmulatorConfig {
             jwks_quirks: false,
             single_use_access_tokens: true,
             enabled_policies: DEFAULT_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
+            rp_encryption_key: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::EmulatorConfig;
+use crate::encryption::RpEncryptionKey;
 use crate::faults::{Fault, Faults};
 use crate::keys::{self, KeyRing, SigningKey};
 use crate::persona::Persona;
@@ -101,6 +102,7 @@ impl Emulator {
                 redirect_uris: config.redirect_uris,
                 auto_user: config.auto_user,
                 faults: Faults::default(),
+                rp_key: config.rp_encryption_key.clone(),
             }),
             keys: Mutex::new(KeyRing::new(key)),
             store: Mutex::new(Store::default()),
@@ -171,6 +173,13 @@ impl Emulator {
     /// Sets (or, with `None`, clears) the persona that signs in automatically without a sign-in page.
     pub fn set_auto_user(&self, user: Option<Persona>) {
         lock(&self.inner.shared.settings).auto_user = user;
+    }
+
+    /// Registers (or removes) the RP's public key: from now on ID tokens and userinfo are
+    /// encrypted to it (`RSA-OAEP` + `A256CBC-HS512`), wrapping the signed JWT, as ID.me
+    /// does once a client registered its certificate.
+    pub fn set_rp_encryption_key(&self, key: Option<RpEncryptionKey>) {
+        lock(&self.inner.shared.settings).rp_key = key;
     }
 
     /// Registers one more redirect URI (exact match), for example once the app under test knows its port.

@@ -64,6 +64,9 @@ pub enum Fault {
     PlainJsonUserinfo,
     /// Userinfo answers the JWT with ID.me's extra escaped layer of quotes.
     DoubleQuotedUserinfo,
+    /// Encrypted responses (see [`Emulator::set_rp_encryption_key`](crate::Emulator::set_rp_encryption_key))
+    /// have a byte of their ciphertext flipped.
+    TamperedCiphertext,
 }
 
 /// A snapshot of the active faults, taken once per request.

@@ -26,6 +26,7 @@
 pub mod browser;
 mod config;
 mod emulator;
+mod encryption;
 mod faults;
 mod keys;
 mod oauth;
@@ -38,6 +39,7 @@ mod util;
 
 pub use config::EmulatorConfig;
 pub use emulator::Emulator;
+pub use encryption::RpEncryptionKey;
 pub use faults::Fault;
 pub use persona::Persona;
 pub use state::Stats;

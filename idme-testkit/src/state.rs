@@ -83,6 +83,7 @@ pub(crate) struct Settings {
     pub(crate) redirect_uris: Vec<String>,
     pub(crate) auto_user: Option<Persona>,
     pub(crate) faults: Faults,
+    pub(crate) rp_key: Option<crate::encryption::RpEncryptionKey>,
 }
 
 /// A validated authorization request waiting for the user's decision (or answered at once).
@@ -383,6 +384,23 @@ impl Shared {
 
     pub(crate) fn redirect_uris(&self) -> Vec<String> {
         lock(&self.settings).redirect_uris.clone()
+    }
+
+    /// Encrypts a signed JWT to the RP's key when one is registered (as ID.me does for
+    /// clients that registered a certificate); returns it unchanged otherwise.
+    pub(crate) fn maybe_encrypt(&self, jwt: String, faults: &Faults) -> Result<String, String> {
+        let key = lock(&self.settings).rp_key.clone();
+        match key {
+            Some(key) => {
+                let jwe = crate::encryption::encrypt(&jwt, &key)?;
+                Ok(if faults.has(&Fault::TamperedCiphertext) {
+                    crate::encryption::tamper(&jwe)
+                } else {
+                    jwe
+                })
+            }
+            None => Ok(jwt),
+        }
     }
 
     pub(crate) fn signing_key(&self) -> Arc<SigningKey> {

@@ -113,11 +113,12 @@ pub(crate) async fn id_token(
         shared.signing_key()
     };
     let jwt = keys::sign(&claims, &key, !faults.has(&Fault::NoKid)).map_err(|e| e.to_string())?;
-    Ok(if faults.has(&Fault::BadSignature) {
+    let jwt = if faults.has(&Fault::BadSignature) {
         corrupt_signature(&jwt)
     } else {
         jwt
-    })
+    };
+    shared.maybe_encrypt(jwt, faults)
 }
 
 /// ID.me's userinfo claims for a persona as a JSON object (iss, aud, iat, exp and ID.me's own claim names).
@@ -147,9 +148,10 @@ pub(crate) fn userinfo_jwt(
     claims: &Value,
 ) -> Result<String, String> {
     let jwt = keys::sign(claims, &shared.signing_key(), true).map_err(|e| e.to_string())?;
-    Ok(if faults.has(&Fault::BadSignature) {
+    let jwt = if faults.has(&Fault::BadSignature) {
         corrupt_signature(&jwt)
     } else {
         jwt
-    })
+    };
+    shared.maybe_encrypt(jwt, faults)
 }

@@ -24,7 +24,7 @@ pub(crate) enum CallbackOutcome {
     RelayPage,
     /// Signed in.
     Done {
-        session: Session,
+        session: Box<Session>,
         return_to: String,
         clear: SetCookie,
     },
@@ -124,7 +124,7 @@ pub(crate) async fn run(
 
     match complete(inner, &params, pending, now).await {
         Ok((session, return_to)) => CallbackOutcome::Done {
-            session,
+            session: Box::new(session),
             return_to,
             clear,
         },
@@ -212,7 +212,8 @@ async fn complete(
     let mut sub: Option<String> = None;
     let mut id_claims: Option<Map<String, Value>> = None;
     if let Some(jwt) = front_id_token {
-        let verified = provider.verify_jws(jwt, hmac, &allowed).await?;
+        let jwt = inner.unwrap_token(jwt)?;
+        let verified = provider.verify_jws(&jwt, hmac, &allowed).await?;
         let s = id_token::check(
             &verified,
             &Expectations {
@@ -252,7 +253,8 @@ async fn complete(
         let response = token::call(provider, req).await?;
         match &response.id_token {
             Some(jwt) => {
-                let verified = provider.verify_jws(jwt.secret(), hmac, &allowed).await?;
+                let jwt = inner.unwrap_token(jwt.secret())?;
+                let verified = provider.verify_jws(&jwt, hmac, &allowed).await?;
                 let s = id_token::check(
                     &verified,
                     &Expectations {

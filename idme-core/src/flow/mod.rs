@@ -1,7 +1,8 @@
-//! The sign-in flow as a sequence of steps: [`start`] builds the authorization request and
-//! the pending-login cookie; [`callback`] reads the authorization response from whichever
-//! channel the response mode uses; [`token`] exchanges a code; [`userinfo`] fetches the
-//! user's claims; [`finish`] runs the checks of each step and makes the session.
+//! The sign-in flow as a sequence of steps, one module each: `start` builds the
+//! authorization request and the pending-login cookie (`pending`); `callback` reads the
+//! authorization response from whichever channel the response mode uses; `token`
+//! exchanges a code (and `refresh` refreshes); `user_data` reads userinfo and
+//! `attributes.json`; `finish` runs the checks of each step and makes the session.
 //!
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
 //! apply ([`ResponseType::plan`]).

@@ -43,8 +43,9 @@ pub(crate) async fn refresh(
     let mut claims = None;
     if let Some(jwt) = &tokens.id_token {
         let allowed = inner.allowed_algorithms();
+        let jwt = inner.unwrap_token(jwt.secret())?;
         let verified = provider
-            .verify_jws(jwt.secret(), inner.hmac_secret(), &allowed)
+            .verify_jws(&jwt, inner.hmac_secret(), &allowed)
             .await?;
         let got_sub = id_token::check(
             &verified,

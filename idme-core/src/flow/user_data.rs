@@ -63,14 +63,7 @@ pub(crate) async fn fetch(
             ));
         };
         data.userinfo = Some(
-            userinfo::fetch(
-                provider,
-                endpoint,
-                tokens.access_token.secret(),
-                sub,
-                &allowed,
-            )
-            .await?,
+            userinfo::fetch(inner, endpoint, tokens.access_token.secret(), sub, &allowed).await?,
         );
     }
     if source == UserDataSource::Both {

@@ -3,29 +3,29 @@
 
 use serde_json::{Map, Value};
 
+use crate::engine::Inner;
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
-use crate::provider::Provider;
 use crate::validate::userinfo::{UserinfoBody, classify};
 
 /// Fetches and verifies the user's claims with `access_token`. ID.me's access tokens are
 /// single-use, so this is the one call made with it.
 pub(crate) async fn fetch(
-    provider: &Provider,
+    inner: &Inner,
     endpoint: &str,
     access_token: &str,
     expected_sub: &str,
     allowed: &[jsonwebtoken::Algorithm],
 ) -> Result<Map<String, Value>, Error> {
+    let provider = &inner.provider;
     let body = provider
         .get(endpoint, Endpoint::Userinfo, Some(access_token))
         .await?;
     let claims = match classify(&body)? {
         UserinfoBody::Json(claims) => claims,
         UserinfoBody::Jws(jwt) => provider.verify_jws(&jwt, None, allowed).await?.claims,
-        UserinfoBody::Jwe(_) => {
-            return Err(Error::config(
-                "ID.me sent encrypted userinfo, but no decryption key is configured",
-            ));
+        UserinfoBody::Jwe(jwe) => {
+            let jws = inner.config.decryption_keys.decrypt(&jwe)?;
+            provider.verify_jws(&jws, None, allowed).await?.claims
         }
     };
     match claims.get("sub").and_then(Value::as_str) {

@@ -4,5 +4,6 @@
 
 pub(crate) mod hashes;
 pub(crate) mod id_token;
+pub(crate) mod jwe;
 pub(crate) mod jws;
 pub(crate) mod userinfo;
