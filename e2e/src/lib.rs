@@ -4,8 +4,12 @@
 //! every example ([`contract_tests!`]); a difference between frameworks is a bug.
 #![forbid(unsafe_code)]
 
+pub mod browser_suite;
+pub mod interop;
+pub mod oidc_provider;
 pub mod process;
 pub mod scenarios;
+pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
 

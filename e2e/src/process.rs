@@ -35,13 +35,21 @@ fn example_binary(package: &str) -> PathBuf {
     target_dir().join(package)
 }
 
-/// A free loopback port (bound and released; the race with other processes is negligible
-/// on a test machine).
+/// A free loopback port for an app under test. Ports come from 20000–29999, below the
+/// kernel's ephemeral range (32768+), so an emulator or provider binding port 0 can never
+/// take the port between our check and the app's bind; each test process starts at its
+/// own offset so concurrent test binaries do not race each other either.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU32::new((std::process::id() % 400) * 25));
+    for _ in 0..10_000 {
+        let port = 20_000 + (next.fetch_add(1, Ordering::Relaxed) % 10_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in 20000-29999")
 }
 
 /// A running example app. Killed on drop.
@@ -136,15 +144,25 @@ impl Target {
     /// Starts an emulator (signing in `veteran` automatically) and the example configured
     /// for it through the environment contract, plus `extra` variables.
     pub async fn start(package: &str, extra: &[(&str, &str)]) -> Target {
-        let port = free_port();
-        let redirect = format!("http://127.0.0.1:{port}/auth/callback");
-        let emulator = Emulator::start(EmulatorConfig {
-            redirect_uris: vec![redirect.clone()],
+        let config = EmulatorConfig {
             auto_user: Some(Persona::Veteran),
             ..EmulatorConfig::default()
-        })
-        .await
-        .expect("emulator starts");
+        };
+        Target::start_with(package, config, extra).await
+    }
+
+    /// Like [`start`](Self::start), with the emulator set up by `config` (for example
+    /// `auto_user: None`, so that it shows its sign-in page). The app's redirect URI is
+    /// added to `config.redirect_uris`.
+    pub async fn start_with(
+        package: &str,
+        mut config: EmulatorConfig,
+        extra: &[(&str, &str)],
+    ) -> Target {
+        let port = free_port();
+        let redirect = format!("http://127.0.0.1:{port}/auth/callback");
+        config.redirect_uris.push(redirect.clone());
+        let emulator = Emulator::start(config).await.expect("emulator starts");
         let mut env = vec![
             ("IDME_ISSUER", emulator.issuer()),
             ("IDME_CLIENT_ID", emulator.client_id().to_owned()),

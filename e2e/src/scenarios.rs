@@ -317,7 +317,6 @@ pub async fn provider_misbehaviour_is_refused(package: &str) {
         Fault::UserinfoWrongSub,
         Fault::TokenSubMismatch,
         Fault::WrongIssParameter,
-        Fault::OmitIssParameter,
     ] {
         hybrid.emulator.set_faults([fault.clone()]);
         let browser = Browser::new();

@@ -144,6 +144,39 @@ async fn rfc9207_iss_on_the_callback_is_checked() {
         NOT_VERIFIED,
     )
     .await;
+    fails_with(
+        ResponseType::CodeToken,
+        Fault::OmitIssParameter,
+        400,
+        NOT_VERIFIED,
+    )
+    .await;
+    // A wrong `iss` is refused even beside an ID token.
+    fails_with(
+        ResponseType::CodeIdToken,
+        Fault::WrongIssParameter,
+        400,
+        NOT_VERIFIED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn missing_iss_beside_a_verified_id_token_is_accepted() {
+    // RFC 9700 §4.4.2.1: the ID token's signed `iss` identifies the issuer.
+    let rig = Rig::with(|b| b.response_type(ResponseType::CodeIdToken)).await;
+    rig.emulator.set_faults([Fault::OmitIssParameter]);
+    let browser = Browser::new();
+    let page = rig.sign_in(&browser, "/me").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    // …but the ID token's issuer is still checked: a wrong one fails.
+    let rig = Rig::with(|b| b.response_type(ResponseType::CodeIdToken)).await;
+    rig.emulator
+        .set_faults([Fault::OmitIssParameter, Fault::WrongIssuer]);
+    let browser = Browser::new();
+    let page = rig.sign_in(&browser, "/me").await;
+    assert_failed(&page, &browser, 400, NOT_VERIFIED);
+    assert_eq!(rig.emulator.stats().token, 0, "no code redeemed");
 }
 
 #[tokio::test]

@@ -175,16 +175,19 @@ async fn complete(
     let meta = provider.metadata().await?;
     let issuer = provider.issuer();
 
-    // RFC 9207: `iss` on the authorization response defeats IdP mix-up.
+    let plan = pending.response_type.plan();
+
+    // RFC 9207: `iss` on the authorization response defeats IdP mix-up. When present it
+    // must be the issuer. When absent although advertised, it is refused — unless the
+    // response carries an ID token: its signed `iss` claim, verified below before any code
+    // is redeemed, identifies the issuer (RFC 9700 §4.4.2.1; what oidc-provider relies on).
     match params.get("iss") {
         Some(iss) if iss != issuer => return Err(ProviderMisbehaved::CallbackIssuerMismatch.into()),
-        None if meta.authorization_response_iss_parameter_supported => {
+        None if meta.authorization_response_iss_parameter_supported && !plan.front_id_token => {
             return Err(ProviderMisbehaved::CallbackIssuerMissing.into());
         }
         _ => {}
     }
-
-    let plan = pending.response_type.plan();
     let required = |name: &'static str, wanted: bool| -> Result<Option<&str>, Error> {
         match (wanted, params.get(name)) {
             (true, None) => Err(ProviderMisbehaved::MissingResponseParameter(name).into()),
