@@ -15,6 +15,7 @@
 //! | [`require`] | verification requirements as types, for typed guards |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
+//! | [`manual::security`] | which check stops which attack |
 //! | [`error`] | [`Error`]: status and public message decided once |
 //!
 //! | feature | default | what it does |
@@ -42,6 +43,7 @@ pub mod error;
 pub mod flow;
 pub mod http_client;
 mod logout;
+pub mod manual;
 mod pages;
 mod provider;
 pub mod reply;

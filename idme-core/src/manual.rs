@@ -1,0 +1,27 @@
+//! Guides that are not API: read them on docs.rs or with `cargo doc --open`.
+
+pub mod security {
+    //! # Which check stops which attack
+    //!
+    //! Every row has a test that fails when the check is removed (in `idme-axum/tests/`
+    //! over loopback against the emulator, and again through each example app in `e2e/`).
+    //!
+    //! | attack | what stops it | where |
+    //! |---|---|---|
+    //! | login CSRF / a callback forged for another browser | 256-bit `state` bound to the browser by a sealed, `HttpOnly` pending-login cookie named after the state's hash; compared in constant time | `flow::pending`, `flow::finish` |
+    //! | replaying a callback (back button, leaked URL, stolen cookie) | each login is single-use: its id is claimed before any network call and remembered until it would expire anyway; the pending cookie is deleted on use | `flow::pending::UsedLogins` |
+    //! | open redirect through the login route | `return_to` kept only when it is a local path (not `//`, `/\`, a scheme, control characters or whitespace); `state` is random and never the return path | [`sanitize_return_to`](crate::flow::sanitize_return_to) |
+    //! | authorization code injection | PKCE S256 on every code flow, the verifier sealed in the pending cookie; `c_hash` in hybrid flows | `flow::start`, `validate::id_token` |
+    //! | token substitution / replay of an ID token | `nonce` on every flow; `at_hash`/`c_hash` bind tokens to each other; the token-endpoint ID token must name the front-channel `sub` | `validate::id_token` |
+    //! | IdP mix-up | RFC 9207 `iss` checked when present and required when advertised (an ID token's verified `iss` stands in for it, RFC 9700 §4.4.2.1); discovery's `issuer` must equal the configured one exactly | `flow::finish`, `provider::discovery` |
+    //! | forged or downgraded tokens | signature with an algorithm allow-list (RS256, ES256; HS* only when configured; never `none`); `iss`, `aud`/`azp`, `exp`, `iat` not in the future, `nbf`, with 60 s skew | `validate::jws`, `validate::id_token` |
+    //! | key rotation used to break sign-in, or a forged `kid` to hammer the provider | an unknown `kid` triggers one JWKS refetch, shared by concurrent callers and rate-limited | `provider::jwks` |
+    //! | userinfo from another account | the userinfo `sub` must equal the ID token's; ID.me's JWT userinfo is verified with the JWKS | `flow::userinfo` |
+    //! | tampered encrypted responses | JWE (RSA-OAEP + A256CBC-HS512) decrypted with authenticated encryption, then the inner JWS verified | `validate::jwe` |
+    //! | a hung or slow provider tying up requests | every provider call bounded by a timeout (10 s default), answered with a 504 page | `provider` |
+    //! | session fixation | a fresh session and session id at every login; the session cookie is sealed (AES-256-GCM, name bound as associated data) | `flow::finish`, `session` |
+    //! | cookie theft by script, cross-site sending | `HttpOnly` everywhere; `SameSite=Lax` (`None` + `Secure` only for the form_post pending cookie); `Secure` and the `__Host-` prefix over https; session cookie `Path=/` | `cookies`, `session`, `flow::start` |
+    //! | cross-site logout | `POST` only, and an `Origin` from another site is refused | `Idme::logout` |
+    //! | leaking secrets or provider text | secrets live in redacting newtypes; error pages show fixed messages, never provider text; tokens never reach logs | `secret`, `error`, `pages` |
+    //! | script injection through the fragment relay | the relay page's only script is static, allowed by its hash in a strict CSP; it reads the fragment as data | `pages` |
+}
