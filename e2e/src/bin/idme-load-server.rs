@@ -41,7 +41,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .layer(IdmeLayer::new(idme.clone()));
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let browser = Browser::new();
-    let start = browser.get(&format!("{base}/auth/login?return_to=/protected")).await;
+    let start = browser
+        .get(&format!("{base}/auth/login?return_to=/protected"))
+        .await;
     let page = browser.navigate(start, None).await;
     if page.status != 200 {
         return Err(format!("sign-in failed: {} {}", page.status, page.body).into());
@@ -49,7 +51,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let name = idme.config().session_cookie_name();
     let cookie = format!(
         "{name}={}",
-        browser.cookie(name).ok_or("no session cookie after sign-in")?
+        browser
+            .cookie(name)
+            .ok_or("no session cookie after sign-in")?
     );
     let body = page.json();
     server.abort();
