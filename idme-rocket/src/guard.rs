@@ -3,17 +3,21 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
+use std::sync::Mutex;
+
 use idme_core::require::Verify;
-use idme_core::{Idme, Reply};
+use idme_core::{Authenticated, Denied, Idme, Reply, SetCookie};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::{IdmeResponse, cookies};
 
-/// The signed-in user. As a request guard it opens the session cookie (no network, no
-/// signature check); without a session it fails with `401`, and the fairing's catcher
-/// answers as the engine decides: browsers are redirected to sign in, API clients get
-/// `401` JSON.
+/// The signed-in user. As a request guard it opens the session (the cookie; the store if
+/// one is configured) and refreshes tokens about to expire, once per request; cookies that
+/// produces are set on the response by [`IdmeFairing`](crate::IdmeFairing). Without a
+/// session it fails with `401` (`503` when the session store is down), and the fairing's
+/// catcher answers as the engine decides: browsers are redirected to sign in, API clients
+/// get `401` JSON.
 ///
 /// `Option<IdmeUser>` gives `None` when nobody is signed in. It relies on Rocket's blanket
 /// `Option<T>` guard, which turns every failure into `None`: without [`IdmeFairing`](crate::IdmeFairing)
@@ -31,6 +35,26 @@ impl Deref for IdmeUser {
 /// The engine's answer to a request whose [`IdmeUser`] guard failed, for the catcher.
 pub(crate) struct Stashed(pub(crate) Option<IdmeResponse>);
 
+/// The cookies the guards of one request produced, for the fairing's `on_response`.
+#[derive(Default)]
+pub(crate) struct CookieSlot(Mutex<Vec<SetCookie>>);
+
+impl CookieSlot {
+    fn extend(&self, cookies: Vec<SetCookie>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(cookies);
+    }
+
+    pub(crate) fn drain(&self) -> Vec<SetCookie> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// The outcome of authenticating one request, computed once however many guards ask.
+struct Authn(Result<idme_core::IdmeUser, Denied>);
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IdmeUser {
     type Error = IdmeResponse;
@@ -46,15 +70,33 @@ impl<'r> FromRequest<'r> for IdmeUser {
             );
             return Outcome::Error((Status::InternalServerError, IdmeResponse(reply)));
         };
-        match idme.authenticate(&cookies(req)) {
-            Ok(user) => Outcome::Success(IdmeUser(user)),
-            Err(why) => {
-                tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+        let authn = req
+            .local_cache_async(async {
+                let slot = req.local_cache(CookieSlot::default);
+                Authn(match idme.authenticate(&cookies(req)).await {
+                    Ok(Authenticated { user, set_cookies }) => {
+                        slot.extend(set_cookies);
+                        Ok(user)
+                    }
+                    Err(mut denied) => {
+                        // Through the slot, so that `Option<IdmeUser>`, which swallows the
+                        // failure, still sends the dead session's deletion.
+                        slot.extend(std::mem::take(&mut denied.set_cookies));
+                        Err(denied)
+                    }
+                })
+            })
+            .await;
+        match &authn.0 {
+            Ok(user) => Outcome::Success(IdmeUser(user.clone())),
+            Err(denied) => {
+                tracing::trace!(target: "idme::rejection", reason = %denied.error, "no signed-in user");
                 let accept = req.headers().get_one("Accept");
                 let path = req.uri().to_string();
-                let reply = IdmeResponse(idme.unauthenticated(why, accept, &path));
+                let status = Status::new(denied.error.status().as_u16());
+                let reply = IdmeResponse(idme.unauthenticated(denied.clone(), accept, &path));
                 req.local_cache(|| Stashed(Some(reply.clone())));
-                Outcome::Error((Status::Unauthorized, reply))
+                Outcome::Error((status, reply))
             }
         }
     }
