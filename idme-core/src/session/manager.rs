@@ -32,6 +32,9 @@ pub(crate) enum RefreshOutcome {
 struct Done {
     /// SHA-256 of the refresh token that was used.
     from: [u8; 32],
+    /// SHA-256 of the refresh token it gave (sessions already refreshed are not
+    /// refreshed again within the grace period, e.g. when loaded from a store).
+    to: Option<[u8; 32]>,
     /// Unix seconds.
     at: u64,
     outcome: RefreshOutcome,
@@ -133,7 +136,7 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
     let slot = inner.sessions.slot(&session.sid, now);
     let mut done = slot.lock().await;
     if let Some(d) = done.as_ref()
-        && d.from == from
+        && (d.from == from || d.to == Some(from))
         && now < d.at + REFRESH_GRACE_SECS
     {
         return d.outcome.clone();
@@ -171,8 +174,16 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
             RefreshOutcome::Ended
         }
     };
+    let to = match &outcome {
+        RefreshOutcome::Refreshed(s) => s
+            .refresh_token
+            .as_ref()
+            .map(|rt| Sha256::digest(rt.secret().as_bytes()).into()),
+        _ => None,
+    };
     *done = Some(Done {
         from,
+        to,
         at: now,
         outcome: outcome.clone(),
     });

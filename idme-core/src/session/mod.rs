@@ -237,3 +237,116 @@ impl Session {
 fn record_binding(id: &str) -> String {
     format!("idme_session_record:{id}")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{CookieKeys, Environment, IdmeBuilder};
+
+    fn config(idle: Option<Duration>) -> IdmeConfig {
+        let mut b = IdmeBuilder::new()
+            .environment(Environment::Custom("http://127.0.0.1:9/oidc".into()))
+            .client_id("c")
+            .client_secret("s")
+            .redirect_uri("http://127.0.0.1:8080/auth/callback")
+            .cookie_keys(CookieKeys::random())
+            .session_lifetime(Duration::from_secs(3600));
+        if let Some(idle) = idle {
+            b = b.session_idle_timeout(idle);
+        }
+        b.build().unwrap()
+    }
+
+    fn session(now: u64) -> Session {
+        Session {
+            sid: "sid".into(),
+            sub: "sub".into(),
+            claims: Map::new(),
+            verification: None,
+            nonce: None,
+            access_token: None,
+            refresh_token: None,
+            access_expires_at: None,
+            created_at: now,
+            expires_at: now + 3600,
+            last_seen: now,
+            provider_sid: None,
+        }
+    }
+
+    #[test]
+    fn idle_and_absolute_lifetimes() {
+        let now = 1_000_000;
+        let idle = config(Some(Duration::from_secs(900)));
+        let mut s = session(now);
+        assert!(s.check_lifetime(&idle, now + 899).is_ok());
+        assert_eq!(
+            s.check_lifetime(&idle, now + 900),
+            Err(Unauthenticated::Expired)
+        );
+        // Seen again: the idle end moves, the absolute end does not.
+        s.last_seen = now + 3000;
+        assert!(s.check_lifetime(&idle, now + 3599).is_ok());
+        assert_eq!(
+            s.check_lifetime(&idle, now + 3600),
+            Err(Unauthenticated::Expired)
+        );
+        let no_idle = config(None);
+        let s = session(now);
+        assert!(s.check_lifetime(&no_idle, now + 3599).is_ok());
+        assert_eq!(
+            s.check_lifetime(&no_idle, now + 3600),
+            Err(Unauthenticated::Expired)
+        );
+        assert!(
+            IdmeBuilder::new()
+                .session_idle_timeout(Duration::from_secs(5))
+                .client_id("c")
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn large_sessions_round_trip_through_chunks_and_refuse_tampering() {
+        let config = config(None);
+        let now = 1_000_000;
+        let mut s = session(now);
+        s.claims.insert("bio".into(), "z".repeat(12_000).into());
+        let set = s.to_cookies(&config, &RequestCookies::default(), now);
+        assert!(set.len() >= 4);
+        let header = |set: &[SetCookie]| {
+            set.iter()
+                .map(|c| format!("{}={}", c.name, c.value))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let req = RequestCookies::from_header_values([header(&set).as_str()]);
+        let back = Session::from_cookies(&config, &req, now).unwrap();
+        assert_eq!(back.claims["bio"].as_str().unwrap().len(), 12_000);
+        // Missing chunk, truncated chunk: no session, no panic.
+        let missing: Vec<SetCookie> = set.iter().skip(1).cloned().collect();
+        let req = RequestCookies::from_header_values([header(&missing).as_str()]);
+        assert!(Session::from_cookies(&config, &req, now).is_err());
+        let without_middle: Vec<SetCookie> = set
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(_, c)| c.clone())
+            .collect();
+        let req = RequestCookies::from_header_values([header(&without_middle).as_str()]);
+        assert_eq!(
+            Session::from_cookies(&config, &req, now).unwrap_err(),
+            Unauthenticated::Invalid
+        );
+        let mut truncated = set.clone();
+        truncated[1].value.truncate(10);
+        let req = RequestCookies::from_header_values([header(&truncated).as_str()]);
+        assert_eq!(
+            Session::from_cookies(&config, &req, now).unwrap_err(),
+            Unauthenticated::Invalid
+        );
+    }
+}
