@@ -113,30 +113,46 @@ impl RedisStore {
         format!("{}{kind}:{id}", self.prefix)
     }
 
-    /// Runs `f` on a connection, bounded by the timeout.
+    /// Runs `f` on a connection, bounded by the timeout. Every command here is
+    /// idempotent, so one whose connection turned out to be dead (Redis restarted since
+    /// the last call) is sent once more, on the connection the manager re-establishes.
     async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
-        F: FnOnce(ConnectionManager) -> Fut,
+        F: Fn(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
-            Ok(r) => r.map_err(store_error),
-            Err(_) => Err(StoreError("redis: timed out".into())),
+        let mut retried = false;
+        loop {
+            match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e))
+                    if !retried
+                        && (e.is_connection_dropped()
+                            || e.is_io_error()
+                            || e.is_connection_refusal()) =>
+                {
+                    retried = true;
+                    tracing::debug!(target: "idme::session", error = %e, "redis connection lost; retrying once");
+                }
+                Ok(Err(e)) => return Err(store_error(e)),
+                Err(_) => return Err(StoreError("redis: timed out".into())),
+            }
         }
     }
 
     /// Deletes the records listed in the set `set_key`, and the set.
     async fn delete_set(&self, set_key: String) -> Result<u64, StoreError> {
-        let prefix = self.prefix.clone();
+        let set_key = &set_key;
+        let prefix = self.prefix.as_str();
         self.run(|mut c| async move {
-            let ids: Vec<String> = c.smembers(&set_key).await?;
+            let ids: Vec<String> = c.smembers(set_key).await?;
             let keys: Vec<String> = ids.iter().map(|id| format!("{prefix}s:{id}")).collect();
             let n: u64 = if keys.is_empty() {
                 0
             } else {
                 c.del(&keys).await?
             };
-            let _: u64 = c.del(&set_key).await?;
+            let _: u64 = c.del(set_key).await?;
             Ok(n)
         })
         .await
@@ -146,8 +162,8 @@ impl RedisStore {
 impl SessionStore for RedisStore {
     fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
         Box::pin(async move {
-            let key = self.key("s", id);
-            let json: Option<String> = self.run(|mut c| async move { c.get(&key).await }).await?;
+            let key = &self.key("s", id);
+            let json: Option<String> = self.run(|mut c| async move { c.get(key).await }).await?;
             let Some(json) = json else { return Ok(None) };
             let stored: Stored = match serde_json::from_str(&json) {
                 Ok(s) => s,
@@ -181,25 +197,25 @@ impl SessionStore for RedisStore {
                 data: record.data.clone(),
             })
             .map_err(|e| StoreError(format!("serialising a record: {e}")))?;
-            let key = self.key("s", &record.id);
+            let key = &self.key("s", &record.id);
             let mut sets = vec![self.key("u", &record.sub)];
             if let Some(psid) = &record.provider_sid {
                 sets.push(self.key("p", psid));
             }
-            let id = record.id.clone();
+            let (sets, id, json) = (&sets, &record.id, &json);
             let exp = record.expires_at;
             self.run(|mut c| async move {
                 let mut pipe = redis::pipe();
                 pipe.atomic()
                     .cmd("SET")
-                    .arg(&key)
-                    .arg(&json)
+                    .arg(key)
+                    .arg(json)
                     .arg("EXAT")
                     .arg(exp)
                     .ignore();
-                for set in &sets {
+                for set in sets {
                     // An index lives as long as its longest-lived session.
-                    pipe.sadd(set, &id).ignore();
+                    pipe.sadd(set, id).ignore();
                     pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("NX").ignore();
                     pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("GT").ignore();
                 }
@@ -211,10 +227,10 @@ impl SessionStore for RedisStore {
 
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let key = self.key("s", id);
+            let key = &self.key("s", id);
             // The id stays in its index sets until they expire; deleting a missing
             // record later is harmless.
-            self.run(|mut c| async move { c.del::<_, ()>(&key).await })
+            self.run(|mut c| async move { c.del::<_, ()>(key).await })
                 .await
         })
     }

@@ -91,3 +91,13 @@ async fn prefixes_separate_apps() {
     assert_eq!(b.delete_by_sub("sub").await.unwrap(), 0);
     assert_eq!(a.delete_by_provider_sid("psid").await.unwrap(), 1);
 }
+
+#[tokio::test]
+async fn the_first_call_after_an_unnoticed_restart_succeeds() {
+    let mut server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    assert_eq!(store.load("x").await.unwrap(), None);
+    // Redis restarts while the store is idle: its connection is dead but it does not know.
+    server.restart();
+    assert_eq!(store.load("x").await.unwrap(), None);
+}

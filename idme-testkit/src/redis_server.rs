@@ -22,13 +22,19 @@ impl RedisServer {
     /// When `redis-server` is not installed (the message names the apt package) or does
     /// not come up within 10 s.
     pub fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let mut server = RedisServer { child: None, port };
-        server.spawn();
-        server
+        // A port found free can be taken before redis-server binds it (another test's
+        // listener): then redis-server exits, and another port is tried.
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free loopback port")
+                .port();
+            let mut server = RedisServer { child: None, port };
+            if server.spawn() {
+                return server;
+            }
+        }
+        panic!("redis-server could not bind a loopback port in 5 attempts")
     }
 
     /// `redis://127.0.0.1:PORT/0`
@@ -52,10 +58,15 @@ impl RedisServer {
     /// Starts the server again on the same port, empty.
     pub fn restart(&mut self) {
         self.stop();
-        self.spawn();
+        assert!(
+            self.spawn(),
+            "redis-server could not bind port {} again",
+            self.port
+        );
     }
 
-    fn spawn(&mut self) {
+    /// Starts redis-server on `self.port`; `false` if it exited (port taken).
+    fn spawn(&mut self) -> bool {
         let child = Command::new("redis-server")
             .args([
                 "--port",
@@ -79,14 +90,36 @@ impl RedisServer {
             });
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        loop {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(_)) = child.try_wait()
+            {
+                self.child = None;
+                return false;
+            }
+            if self.answers_ping() {
+                return true;
+            }
             assert!(
                 Instant::now() < deadline,
-                "redis-server did not listen on port {} within 10 s",
+                "redis-server did not answer on port {} within 10 s",
                 self.port
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether a Redis server (not some other listener) answers `PING` on the port.
+    fn answers_ping(&self) -> bool {
+        use std::io::{Read, Write};
+        let Ok(mut conn) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+        let mut reply = [0u8; 7];
+        conn.write_all(b"PING\r\n").is_ok()
+            && conn.read_exact(&mut reply).is_ok()
+            && &reply == b"+PONG\r\n"
     }
 }
 
