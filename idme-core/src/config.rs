@@ -998,6 +998,25 @@ mod tests {
     }
 
     #[test]
+    fn session_settings_from_env() {
+        let c = env(&with(&[
+            ("IDME_SESSION_IDLE_TIMEOUT", "900"),
+            ("IDME_REFRESH_MARGIN", "30"),
+            ("IDME_SESSION_LIFETIME", "3600"),
+        ]))
+        .unwrap();
+        assert_eq!(c.session_idle_timeout(), Some(Duration::from_secs(900)));
+        assert_eq!(c.refresh_margin(), Duration::from_secs(30));
+        assert_eq!(c.session_lifetime(), Duration::from_secs(3600));
+        let defaults = env(&with(&[])).unwrap();
+        assert_eq!(defaults.session_idle_timeout(), None);
+        assert_eq!(defaults.refresh_margin(), Duration::from_secs(60));
+        assert!(!defaults.has_session_store());
+        let e = env(&with(&[("IDME_SESSION_IDLE_TIMEOUT", "10")])).unwrap_err();
+        assert!(e.to_string().contains("at least 60"), "{e}");
+    }
+
+    #[test]
     fn oauth_mode_reads_attributes() {
         let c = env(&with(&[("IDME_SCOPES", "military")])).unwrap();
         assert!(!c.openid);

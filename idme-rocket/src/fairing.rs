@@ -9,7 +9,7 @@ use rocket::{Build, Catcher, Request, Response, Rocket};
 use serde::Deserialize;
 
 use crate::Unauthorized;
-use crate::guard::CookieSlot;
+use crate::guard::Authn;
 
 /// Manages the [`Idme`] engine as Rocket state, mounts the sign-in routes at the configured
 /// paths, registers the `401`/`403`/`503` catchers that answer failed
@@ -129,7 +129,7 @@ impl Fairing for IdmeFairing {
     /// Sets the cookies the request's guards produced (a session re-sealed after a token
     /// refresh, a dead session's deletion).
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        for cookie in req.local_cache(CookieSlot::default).drain() {
+        for cookie in &req.local_cache(Authn::default).1 {
             res.adjoin_raw_header("Set-Cookie", cookie.header_value());
         }
     }

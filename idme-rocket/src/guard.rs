@@ -3,8 +3,6 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use std::sync::Mutex;
-
 use idme_core::require::Verify;
 use idme_core::{Authenticated, Denied, Idme, Reply, SetCookie};
 use rocket::http::Status;
@@ -35,25 +33,14 @@ impl Deref for IdmeUser {
 /// The engine's answer to a request whose [`IdmeUser`] guard failed, for the catcher.
 pub(crate) struct Stashed(pub(crate) Option<IdmeResponse>);
 
-/// The cookies the guards of one request produced, for the fairing's `on_response`.
+/// The outcome of authenticating one request, computed once however many guards ask,
+/// and the cookies it produced, which the fairing's `on_response` sets (also when
+/// `Option<IdmeUser>` swallowed a failure: a dead session's deletion still goes out).
 #[derive(Default)]
-pub(crate) struct CookieSlot(Mutex<Vec<SetCookie>>);
-
-impl CookieSlot {
-    fn extend(&self, cookies: Vec<SetCookie>) {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(cookies);
-    }
-
-    pub(crate) fn drain(&self) -> Vec<SetCookie> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-/// The outcome of authenticating one request, computed once however many guards ask.
-struct Authn(Result<idme_core::IdmeUser, Denied>);
+pub(crate) struct Authn(
+    Option<Result<idme_core::IdmeUser, Denied>>,
+    pub(crate) Vec<SetCookie>,
+);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IdmeUser {
@@ -72,24 +59,19 @@ impl<'r> FromRequest<'r> for IdmeUser {
         };
         let authn = req
             .local_cache_async(async {
-                let slot = req.local_cache(CookieSlot::default);
-                Authn(match idme.authenticate(&cookies(req)).await {
-                    Ok(Authenticated { user, set_cookies }) => {
-                        slot.extend(set_cookies);
-                        Ok(user)
-                    }
+                match idme.authenticate(&cookies(req)).await {
+                    Ok(Authenticated { user, set_cookies }) => Authn(Some(Ok(user)), set_cookies),
                     Err(mut denied) => {
-                        // Through the slot, so that `Option<IdmeUser>`, which swallows the
-                        // failure, still sends the dead session's deletion.
-                        slot.extend(std::mem::take(&mut denied.set_cookies));
-                        Err(denied)
+                        let set = std::mem::take(&mut denied.set_cookies);
+                        Authn(Some(Err(denied)), set)
                     }
-                })
+                }
             })
             .await;
         match &authn.0 {
-            Ok(user) => Outcome::Success(IdmeUser(user.clone())),
-            Err(denied) => {
+            None => Outcome::Forward(Status::Unauthorized),
+            Some(Ok(user)) => Outcome::Success(IdmeUser(user.clone())),
+            Some(Err(denied)) => {
                 tracing::trace!(target: "idme::rejection", reason = %denied.error, "no signed-in user");
                 let accept = req.headers().get_one("Accept");
                 let path = req.uri().to_string();

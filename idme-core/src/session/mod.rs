@@ -81,7 +81,7 @@ pub(crate) fn user_claims(
 
 /// A request's signed-in user, and the cookies the adapter must set on the response
 /// (a re-sealed session after a refresh or a last-seen update; usually none).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct Authenticated {
     /// The user.
@@ -95,7 +95,7 @@ pub struct Authenticated {
 /// [`Idme::unauthenticated`](crate::Idme::unauthenticated), or, where signing in is
 /// optional, set the cookies and carry on without a user — unless
 /// [`is_unavailable`](Self::is_unavailable).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use]
 pub struct Denied {
     /// [`Error::Unauthenticated`](crate::Error::Unauthenticated), or
@@ -103,6 +103,29 @@ pub struct Denied {
     pub error: crate::Error,
     /// Cookies to set on whatever response the request gets.
     pub set_cookies: Vec<SetCookie>,
+}
+
+/// Cookie names only: the values are session credentials.
+fn cookie_names(cookies: &[SetCookie]) -> Vec<&str> {
+    cookies.iter().map(|c| c.name.as_str()).collect()
+}
+
+impl std::fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("user", &self.user)
+            .field("set_cookies", &cookie_names(&self.set_cookies))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Denied")
+            .field("error", &self.error)
+            .field("set_cookies", &cookie_names(&self.set_cookies))
+            .finish()
+    }
 }
 
 impl Denied {
