@@ -407,3 +407,45 @@ async fn backchannel_logout_ends_the_users_sessions() {
         );
     }
 }
+
+#[tokio::test]
+async fn backchannel_logout_by_provider_session_id() {
+    for with_store in [false, true] {
+        let store = Arc::new(MemoryStore::new());
+        let rig = Rig::with({
+            let store = store.clone();
+            move |b| {
+                if with_store {
+                    b.session_store(store)
+                } else {
+                    b
+                }
+            }
+        })
+        .await;
+        let browser = Browser::api_client();
+        rig.sign_in(&browser, "/me").await;
+        let url = rig.url("/auth/backchannel-logout");
+        // Another provider session: nothing ends.
+        let other = rig.emulator.logout_token(
+            Persona::Veteran,
+            json!({"sub": null, "sid": "not-this-one"}),
+        );
+        assert_eq!(
+            rig.emulator.post_logout_token(&url, &other).await.unwrap(),
+            200
+        );
+        assert_eq!(browser.get(&rig.url("/me")).await.status, 200);
+        // The session's own provider session (`sid` of the ID token, kept at login).
+        let sid = rig.emulator.provider_session_id(Persona::Veteran);
+        let token = rig
+            .emulator
+            .logout_token(Persona::Veteran, json!({"sub": null, "sid": sid}));
+        assert_eq!(
+            rig.emulator.post_logout_token(&url, &token).await.unwrap(),
+            200
+        );
+        let me = browser.get(&rig.url("/me")).await;
+        assert_eq!(me.status, 401, "store={with_store}: {}", me.body);
+    }
+}

@@ -237,6 +237,12 @@ impl Emulator {
         keys::sign(&claims, &shared.signing_key(), true).expect("signing a logout token")
     }
 
+    /// The provider session id (`sid` claim of the id_tokens) of `persona`'s sign-ins at
+    /// this emulator, for logout tokens naming a session rather than a user.
+    pub fn provider_session_id(&self, persona: Persona) -> String {
+        self.inner.shared.provider_sid(persona.sub())
+    }
+
     /// Posts `logout_token` to an RP's back-channel logout URL as the OP does
     /// (`application/x-www-form-urlencoded`); returns the RP's status.
     ///
