@@ -10,7 +10,7 @@
 //! | [`flow`] | response types and modes; start → callback → token → userinfo |
 //! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
-//! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`](session::store::SessionStore); refresh, timeouts, logout |
+//! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
 //! | [`claims`] | [`IdmeUser`] |
 //! | [`require`] | verification requirements as types, for typed guards |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
