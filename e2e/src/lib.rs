@@ -9,6 +9,7 @@ pub mod interop;
 pub mod oidc_provider;
 pub mod process;
 pub mod scenarios;
+pub mod sessions;
 pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
@@ -51,6 +52,11 @@ macro_rules! contract_tests {
             verification_guards,
             offline_veteran_passes_both_guards,
         );
+        $crate::__session_scenarios!($package;
+            refresh_renews_the_session_cookie,
+            backchannel_logout_ends_the_session,
+            sessions_shared_through_redis,
+        );
     };
 }
 
@@ -61,6 +67,17 @@ macro_rules! __contract_flows {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
             $crate::scenarios::signs_in($package, $rt, $mode).await;
+        }
+    )*};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __session_scenarios {
+    ($package:literal; $($name:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            $crate::sessions::$name($package).await;
         }
     )*};
 }

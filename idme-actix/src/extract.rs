@@ -1,6 +1,6 @@
 //! The `IdmeUser` extractor and its rejection.
 
-use std::future::{Ready, ready};
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::Deref;
 
@@ -8,17 +8,22 @@ use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use idme_core::require::Verify;
-use idme_core::{Idme, Reply, Unauthenticated};
+use idme_core::{Authenticated, Denied, Idme, Reply};
 
+use crate::middleware::CookieSlot;
 use crate::{cookies, engine, into_response};
 
-/// The signed-in user. As an extractor it opens the session cookie (no network, no
-/// signature check); without a session, browsers are redirected to sign in and API
-/// clients get `401` JSON. A user put there by [`RequireUser`](crate::RequireUser) is reused.
+/// The signed-in user. As an extractor it opens the session (the cookie; the store if
+/// one is configured) and refreshes tokens about to expire; cookies that produces are set
+/// on the response by [`IdmeMiddleware`](crate::IdmeMiddleware), which must wrap the app.
+/// Without a session, browsers are redirected to sign in and API clients get `401` JSON;
+/// a session store that is down gives `503`. A user put there by
+/// [`RequireUser`](crate::RequireUser) is reused.
 ///
 /// `Option<IdmeUser>` gives `None` when nobody is signed in. It relies on actix-web's
 /// blanket `Option<T>` extractor, which turns *every* error into `None`: when the engine
-/// is not registered it is `None` too (logged at ERROR under `idme::rejection`), not a 500.
+/// is not registered, or the session store is down, it is `None` too (logged under
+/// `idme::rejection`), not a 500 or 503.
 #[derive(Debug, Clone)]
 pub struct IdmeUser(pub idme_core::IdmeUser);
 
@@ -78,29 +83,58 @@ fn accept_and_path(req: &HttpRequest) -> (Option<&str>, &str) {
 }
 
 /// The engine's answer to a request without a usable session.
-pub(crate) fn unauthenticated(idme: &Idme, why: Unauthenticated, req: &HttpRequest) -> Reply {
-    tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+pub(crate) fn unauthenticated(idme: &Idme, denied: Denied, req: &HttpRequest) -> Reply {
+    tracing::trace!(target: "idme::rejection", reason = %denied.error, "no signed-in user");
     let (accept, path) = accept_and_path(req);
-    idme.unauthenticated(why, accept, path)
+    idme.unauthenticated(denied, accept, path)
 }
 
+/// The 500 answered when [`IdmeMiddleware`](crate::IdmeMiddleware) does not wrap the app.
+fn missing_middleware() -> IdmeRejection {
+    tracing::error!(target: "idme::rejection", "no cookie slot in the request: is `IdmeMiddleware` enabled?");
+    IdmeRejection(Reply::html(
+        500,
+        "Missing request extension: Idme cookie slot. Is `IdmeMiddleware` enabled \
+         (`App::new().wrap(idme_actix::IdmeMiddleware)`)?"
+            .into(),
+    ))
+}
+
+pub(crate) type LocalBoxFuture<T> = std::pin::Pin<Box<dyn Future<Output = T>>>;
+
 /// The signed-in user of `req`, or the engine's answer to send instead.
-pub(crate) fn lookup(req: &HttpRequest) -> Result<IdmeUser, IdmeRejection> {
+pub(crate) async fn lookup(req: HttpRequest) -> Result<IdmeUser, IdmeRejection> {
     if let Some(user) = req.extensions().get::<IdmeUser>() {
         return Ok(user.clone());
     }
-    let idme = engine(req)?;
-    idme.authenticate(&cookies(req))
-        .map(IdmeUser)
-        .map_err(|why| IdmeRejection(unauthenticated(idme, why, req)))
+    let idme = engine(&req)?.clone();
+    let slot = req
+        .extensions()
+        .get::<CookieSlot>()
+        .cloned()
+        .ok_or_else(missing_middleware)?;
+    match idme.authenticate(&cookies(&req)).await {
+        Ok(Authenticated { user, set_cookies }) => {
+            slot.extend(set_cookies);
+            let user = IdmeUser(user);
+            req.extensions_mut().insert(user.clone());
+            Ok(user)
+        }
+        Err(mut denied) => {
+            // Through the slot, so that `Option<IdmeUser>`, which swallows the rejection,
+            // still sends the dead session's deletion.
+            slot.extend(std::mem::take(&mut denied.set_cookies));
+            Err(IdmeRejection(unauthenticated(&idme, denied, &req)))
+        }
+    }
 }
 
 impl FromRequest for IdmeUser {
     type Error = IdmeRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(lookup(req))
+        Box::pin(lookup(req.clone()))
     }
 }
 
@@ -129,18 +163,20 @@ impl<R> Deref for Verified<R> {
 
 impl<R: Verify> FromRequest for Verified<R> {
     type Error = IdmeRejection;
-    type Future = Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        ready(lookup(req).and_then(|user| {
-            let idme = engine(req)?;
-            let (accept, path) = accept_and_path(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let user = lookup(req.clone()).await?;
+            let idme = engine(&req)?;
+            let (accept, path) = accept_and_path(&req);
             idme.require(&user, &R::requirement(), accept, path)
                 .map_err(IdmeRejection)?;
             Ok(Verified {
                 user,
                 _requirement: PhantomData,
             })
-        }))
+        })
     }
 }

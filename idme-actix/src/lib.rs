@@ -6,20 +6,22 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout at the configured paths |
+//! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths |
+//! | [`IdmeMiddleware`] | **required** around the app: sets the cookies the extractors produce (refreshed sessions, deletions) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`RequireUser`] | middleware protecting every route of a scope |
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
-//! use idme_actix::{IdmeUser, RequireUser};
+//! use idme_actix::{IdmeMiddleware, IdmeUser, RequireUser};
 //! use idme_core::{Idme, IdmeBuilder};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
 //! HttpServer::new(move || {
 //!     App::new()
+//!         .wrap(IdmeMiddleware)
 //!         .configure(idme_actix::configure(&idme))
 //!         .route("/me", web::get().to(|user: IdmeUser| async move {
 //!             HttpResponse::Ok().json(user.to_json())
@@ -46,7 +48,7 @@ mod middleware;
 mod routes;
 
 pub use extract::{IdmeRejection, IdmeUser, Verified};
-pub use middleware::{RequireUser, RequireUserMiddleware};
+pub use middleware::{IdmeMiddleware, IdmeMiddlewareService, RequireUser, RequireUserMiddleware};
 pub use routes::configure;
 
 use actix_web::http::StatusCode;

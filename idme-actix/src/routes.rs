@@ -8,7 +8,8 @@ use crate::{IdmeRejection, cookies, engine, into_response};
 
 /// Registers `idme` as app data (a `web::Data<Idme>`, so handlers can take it) and mounts the sign-in routes at the paths of its
 /// configuration (`/auth/login`, the redirect URI's path, `/auth/logout` by default).
-/// Use it on the `App` itself: `App::new().configure(idme_actix::configure(&idme))`.
+/// Use it on the `App` itself, wrapped in [`IdmeMiddleware`](crate::IdmeMiddleware):
+/// `App::new().wrap(idme_actix::IdmeMiddleware).configure(idme_actix::configure(&idme))`.
 pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let idme = idme.clone();
     move |cfg| {
@@ -20,7 +21,10 @@ pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
                     .route(web::get().to(callback))
                     .route(web::post().to(callback)),
             )
-            .service(web::resource(paths.logout).route(web::post().to(logout)));
+            .service(web::resource(paths.logout).route(web::post().to(logout)))
+            .service(
+                web::resource(paths.backchannel_logout).route(web::post().to(backchannel_logout)),
+            );
     }
 }
 
@@ -55,5 +59,18 @@ async fn logout(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
         .and_then(|v| v.to_str().ok());
     Ok(into_response(
         engine(&req)?.logout(&cookies(&req), origin).await,
+    ))
+}
+
+async fn backchannel_logout(
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, IdmeRejection> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    Ok(into_response(
+        engine(&req)?.backchannel_logout(content_type, &body).await,
     ))
 }

@@ -70,6 +70,7 @@ async fn browsers_without_a_session_are_sent_to_sign_in() {
     let (_emu, idme) = engine(REDIRECT).await;
     let app = test::init_service(
         App::new()
+            .wrap(idme_actix::IdmeMiddleware)
             .configure(idme_actix::configure(&idme))
             .configure(app_routes),
     )
@@ -98,6 +99,7 @@ async fn api_clients_without_a_session_get_401_json() {
     let (_emu, idme) = engine(REDIRECT).await;
     let app = test::init_service(
         App::new()
+            .wrap(idme_actix::IdmeMiddleware)
             .configure(idme_actix::configure(&idme))
             .configure(app_routes),
     )
@@ -126,6 +128,7 @@ async fn a_stale_session_cookie_is_cleared() {
     let (_emu, idme) = engine(REDIRECT).await;
     let app = test::init_service(
         App::new()
+            .wrap(idme_actix::IdmeMiddleware)
             .configure(idme_actix::configure(&idme))
             .configure(app_routes),
     )
@@ -146,7 +149,12 @@ async fn a_stale_session_cookie_is_cleared() {
 #[actix_web::test]
 async fn login_redirects_to_the_provider_with_a_pending_cookie() {
     let (emu, idme) = engine(REDIRECT).await;
-    let app = test::init_service(App::new().configure(idme_actix::configure(&idme))).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(idme_actix::IdmeMiddleware)
+            .configure(idme_actix::configure(&idme)),
+    )
+    .await;
     let req = test::TestRequest::get()
         .uri("/auth/login?return_to=/me")
         .to_request();
@@ -184,7 +192,12 @@ async fn login_redirects_to_the_provider_with_a_pending_cookie() {
 
 #[actix_web::test]
 async fn a_missing_engine_is_a_500_that_says_so() {
-    let app = test::init_service(App::new().configure(app_routes)).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(idme_actix::IdmeMiddleware)
+            .configure(app_routes),
+    )
+    .await;
     for path in ["/me", "/account"] {
         let res = test::call_service(&app, test::TestRequest::get().uri(path).to_request()).await;
         assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
@@ -200,9 +213,31 @@ async fn a_missing_engine_is_a_500_that_says_so() {
 #[actix_web::test]
 async fn an_engine_shared_as_plain_app_data_is_found() {
     let (_emu, idme) = engine(REDIRECT).await;
-    let app = test::init_service(App::new().app_data(idme).configure(app_routes)).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(idme_actix::IdmeMiddleware)
+            .app_data(idme)
+            .configure(app_routes),
+    )
+    .await;
     let res = test::call_service(&app, test::TestRequest::get().uri("/me").to_request()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn a_missing_middleware_is_a_500_that_says_so() {
+    let (_emu, idme) = engine(REDIRECT).await;
+    let app = test::init_service(
+        App::new()
+            .configure(idme_actix::configure(&idme))
+            .configure(app_routes),
+    )
+    .await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/me").to_request()).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = test::read_body(res).await;
+    let body = std::str::from_utf8(&body).unwrap();
+    assert!(body.contains("Is `IdmeMiddleware` enabled"), "{body}");
 }
 
 /// Cookies the app set, sent back on every request to it (the test only talks to one app).
@@ -266,6 +301,7 @@ async fn end_to_end(mode: ResponseMode) {
     let (_emu, idme) = engine_in(&format!("{app}/auth/callback"), mode).await;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(idme_actix::IdmeMiddleware)
             .configure(idme_actix::configure(&idme))
             .configure(app_routes)
     })

@@ -7,13 +7,16 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use idme_core::require::Verify;
-use idme_core::{Idme, Reply, Unauthenticated};
+use idme_core::{Authenticated, Denied, Idme, Reply};
 
+use crate::layer::CookieSlot;
 use crate::{cookies, into_response};
 
-/// The signed-in user. As an extractor it opens the session cookie (no network, no
-/// signature check); without a session, browsers are redirected to sign in and API
-/// clients get `401` JSON. Use `Option<IdmeUser>` where signing in is optional.
+/// The signed-in user. As an extractor it opens the session (the cookie; the store if
+/// one is configured) and refreshes tokens about to expire; cookies that produces are set
+/// on the response by [`IdmeLayer`](crate::IdmeLayer). Without a session, browsers are
+/// redirected to sign in and API clients get `401` JSON; a session store that is down
+/// gives `503`. Use `Option<IdmeUser>` where signing in is optional.
 #[derive(Debug, Clone)]
 pub struct IdmeUser(pub idme_core::IdmeUser);
 
@@ -50,23 +53,38 @@ pub(crate) fn missing_layer() -> IdmeRejection {
     ))
 }
 
-/// The user, or why there is none. A user put there by [`RequireUserLayer`](crate::RequireUserLayer) is reused.
-fn lookup(parts: &Parts) -> Result<Result<IdmeUser, (Idme, Unauthenticated)>, IdmeRejection> {
+/// The user, or why there is none. A user already found for this request (by
+/// [`RequireUserLayer`](crate::RequireUserLayer) or another extractor) is reused.
+async fn lookup(parts: &mut Parts) -> Result<Result<IdmeUser, (Idme, Denied)>, IdmeRejection> {
     if let Some(user) = parts.extensions.get::<IdmeUser>() {
         return Ok(Ok(user.clone()));
     }
-    let idme = parts.extensions.get::<Idme>().ok_or_else(missing_layer)?;
-    Ok(match idme.authenticate(&cookies(&parts.headers)) {
-        Ok(user) => Ok(IdmeUser(user)),
-        Err(why) => Err((idme.clone(), why)),
+    let idme = parts
+        .extensions
+        .get::<Idme>()
+        .cloned()
+        .ok_or_else(missing_layer)?;
+    let slot = parts
+        .extensions
+        .get::<CookieSlot>()
+        .cloned()
+        .ok_or_else(missing_layer)?;
+    Ok(match idme.authenticate(&cookies(&parts.headers)).await {
+        Ok(Authenticated { user, set_cookies }) => {
+            slot.extend(set_cookies);
+            let user = IdmeUser(user);
+            parts.extensions.insert(user.clone());
+            Ok(user)
+        }
+        Err(denied) => Err((idme, denied)),
     })
 }
 
 /// The engine's answer to a request without a usable session.
-pub(crate) fn unauthenticated(idme: &Idme, why: Unauthenticated, parts: &Parts) -> Reply {
-    tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+pub(crate) fn unauthenticated(idme: &Idme, denied: Denied, parts: &Parts) -> Reply {
+    tracing::trace!(target: "idme::rejection", reason = %denied.error, "no signed-in user");
     let (accept, path) = accept_and_path(parts);
-    idme.unauthenticated(why, accept, path)
+    idme.unauthenticated(denied, accept, path)
 }
 
 /// The `Accept` header and the original path and query of a request.
@@ -88,9 +106,9 @@ impl<S: Send + Sync> FromRequestParts<S> for IdmeUser {
     type Rejection = IdmeRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match lookup(parts)? {
+        match lookup(parts).await? {
             Ok(user) => Ok(user),
-            Err((idme, why)) => Err(IdmeRejection(unauthenticated(&idme, why, parts))),
+            Err((idme, denied)) => Err(IdmeRejection(unauthenticated(&idme, denied, parts))),
         }
     }
 }
@@ -102,7 +120,18 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for IdmeUser {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(lookup(parts)?.ok())
+        match lookup(parts).await? {
+            Ok(user) => Ok(Some(user)),
+            Err((idme, denied)) if denied.is_unavailable() => {
+                Err(IdmeRejection(unauthenticated(&idme, denied, parts)))
+            }
+            Err((_, denied)) => {
+                if let Some(slot) = parts.extensions.get::<CookieSlot>() {
+                    slot.extend(denied.set_cookies);
+                }
+                Ok(None)
+            }
+        }
     }
 }
 

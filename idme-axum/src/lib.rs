@@ -6,8 +6,8 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, at the configured paths |
-//! | [`IdmeLayer`] | makes the engine available to the extractors (add it outermost) |
+//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths |
+//! | [`IdmeLayer`] | makes the engine available to the extractors and sets the cookies they produce (add it outermost; required) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`RequireUserLayer`] | protects every route of a router |
@@ -40,7 +40,7 @@ mod layer;
 mod routes;
 
 pub use extract::{IdmeRejection, IdmeUser, Verified};
-pub use layer::{IdmeLayer, RequireUser, RequireUserLayer};
+pub use layer::{IdmeLayer, RequireUser, RequireUserLayer, SetCookies, WithIdme};
 pub use routes::routes;
 
 use axum::body::Body;

@@ -12,7 +12,7 @@ use idme_core::{CallbackInput, CallbackMethod, Idme};
 use crate::{cookies, into_response};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`,
-/// the redirect URI's path, `/auth/logout` by default). Merge them into the app's router.
+/// the redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default). Merge them into the app's router.
 pub fn routes<S>(idme: &Idme) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -22,6 +22,7 @@ where
         .route(&paths.login, get(login))
         .route(&paths.callback, get(callback).post(callback))
         .route(&paths.logout, post(logout))
+        .route(&paths.backchannel_logout, post(backchannel_logout))
         .with_state(idme.clone())
 }
 
@@ -54,4 +55,11 @@ async fn callback(
 async fn logout(State(idme): State<Idme>, headers: HeaderMap) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     into_response(idme.logout(&cookies(&headers), origin).await)
+}
+
+async fn backchannel_logout(State(idme): State<Idme>, headers: HeaderMap, body: Bytes) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    into_response(idme.backchannel_logout(content_type, &body).await)
 }

@@ -190,7 +190,7 @@ async fn ial2_claims_are_typed() {
         browser.cookie(common::SESSION).unwrap()
     )
     .as_str()]);
-    let user = rig.idme.authenticate(&cookies).unwrap();
+    let user = rig.idme.authenticate(&cookies).await.unwrap().user;
     assert!(user.is_ial2());
     assert_eq!(user.level_of_assurance(), Some(3));
     assert_eq!(user.credential_aal(), Some("AAL2"));

@@ -136,6 +136,8 @@ pub struct RoutePaths {
     pub callback: String,
     /// Ends the session (`/auth/logout`).
     pub logout: String,
+    /// Receives OIDC back-channel logout tokens (`POST /auth/backchannel-logout`).
+    pub backchannel_logout: String,
 }
 
 /// A validated configuration. Build it with [`IdmeBuilder`].
@@ -154,6 +156,9 @@ pub struct IdmeConfig {
     pub(crate) clock_skew: Duration,
     pub(crate) http_timeout: Duration,
     pub(crate) session_lifetime: Duration,
+    pub(crate) session_idle_timeout: Option<Duration>,
+    pub(crate) refresh_margin: Duration,
+    pub(crate) session_store: Option<std::sync::Arc<dyn crate::session::store::SessionStore>>,
     pub(crate) login_timeout: Duration,
     pub(crate) post_logout_redirect_uri: Url,
     pub(crate) allow_hmac: bool,
@@ -216,6 +221,18 @@ impl IdmeConfig {
     pub fn session_lifetime(&self) -> Duration {
         self.session_lifetime
     }
+    /// Idle session lifetime, if any.
+    pub fn session_idle_timeout(&self) -> Option<Duration> {
+        self.session_idle_timeout
+    }
+    /// How long before the access token expires a request refreshes it.
+    pub fn refresh_margin(&self) -> Duration {
+        self.refresh_margin
+    }
+    /// Whether sessions live in a server-side store (else in the sealed cookie).
+    pub fn has_session_store(&self) -> bool {
+        self.session_store.is_some()
+    }
     /// How long a started login stays valid.
     pub fn login_timeout(&self) -> Duration {
         self.login_timeout
@@ -252,6 +269,9 @@ pub struct IdmeBuilder {
     clock_skew: Duration,
     http_timeout: Duration,
     session_lifetime: Duration,
+    session_idle_timeout: Option<Duration>,
+    refresh_margin: Duration,
+    session_store: Option<std::sync::Arc<dyn crate::session::store::SessionStore>>,
     login_timeout: Duration,
     post_logout_redirect_uri: Option<String>,
     allow_hmac: bool,
@@ -262,6 +282,7 @@ pub struct IdmeBuilder {
     jwks_refetch_interval: Duration,
     login_path: String,
     logout_path: String,
+    backchannel_logout_path: String,
 }
 
 impl Default for IdmeBuilder {
@@ -280,6 +301,9 @@ impl Default for IdmeBuilder {
             clock_skew: Duration::from_secs(60),
             http_timeout: Duration::from_secs(10),
             session_lifetime: Duration::from_secs(8 * 3600),
+            session_idle_timeout: None,
+            refresh_margin: Duration::from_secs(60),
+            session_store: None,
             login_timeout: Duration::from_secs(600),
             post_logout_redirect_uri: None,
             allow_hmac: false,
@@ -290,6 +314,7 @@ impl Default for IdmeBuilder {
             jwks_refetch_interval: Duration::from_secs(30),
             login_path: "/auth/login".into(),
             logout_path: "/auth/logout".into(),
+            backchannel_logout_path: "/auth/backchannel-logout".into(),
         }
     }
 }
@@ -389,6 +414,7 @@ impl IdmeBuilder {
             ("IDME_HTTP_TIMEOUT", &mut b.http_timeout),
             ("IDME_LOGIN_TIMEOUT", &mut b.login_timeout),
             ("IDME_SESSION_LIFETIME", &mut b.session_lifetime),
+            ("IDME_REFRESH_MARGIN", &mut b.refresh_margin),
         ] {
             if let Some(v) = lookup(var) {
                 let secs: f64 = v.trim().parse().map_err(|_| {
@@ -399,6 +425,19 @@ impl IdmeBuilder {
                 }
                 *field = Duration::from_secs_f64(secs);
             }
+        }
+        if let Some(v) = lookup("IDME_SESSION_IDLE_TIMEOUT") {
+            let secs: f64 = v.trim().parse().map_err(|_| {
+                Error::config(format!(
+                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be a number of seconds"
+                ))
+            })?;
+            if !(secs.is_finite() && secs >= 60.0) {
+                return Err(Error::config(format!(
+                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be at least 60 seconds"
+                )));
+            }
+            b.session_idle_timeout = Some(Duration::from_secs_f64(secs));
         }
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
             b.cookie_keys = Some(
@@ -490,6 +529,29 @@ impl IdmeBuilder {
         self.http_timeout = timeout;
         self
     }
+    /// Idle session lifetime: a session unused this long ends (default: none; at least
+    /// 60 s). The last-seen time is re-issued at most once a minute, so a session may end
+    /// up to a minute early.
+    pub fn session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = Some(timeout);
+        self
+    }
+
+    /// How long before the access token expires a request refreshes it with the refresh
+    /// token (default 60 s).
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// Keeps sessions server-side in `store`; the cookie then holds only a sealed random
+    /// id. Default: the whole session sealed in the cookie. Share the store (and
+    /// `IDME_COOKIE_KEYS`) between instances so a session works, and ends, on all of them.
+    pub fn session_store(mut self, store: impl crate::session::store::SessionStore) -> Self {
+        self.session_store = Some(std::sync::Arc::new(store));
+        self
+    }
+
     /// Absolute session lifetime (default 8 hours).
     pub fn session_lifetime(mut self, lifetime: Duration) -> Self {
         self.session_lifetime = lifetime;
@@ -566,6 +628,13 @@ impl IdmeBuilder {
     pub fn route_paths(mut self, login: impl Into<String>, logout: impl Into<String>) -> Self {
         self.login_path = login.into();
         self.logout_path = logout.into();
+        self
+    }
+    /// Path of the OIDC back-channel logout route (default `/auth/backchannel-logout`);
+    /// register its absolute URL at the provider as the client's
+    /// `backchannel_logout_uri`.
+    pub fn backchannel_logout_path(mut self, path: impl Into<String>) -> Self {
+        self.backchannel_logout_path = path.into();
         self
     }
     /// Options that weaken security, for tests only.
@@ -672,6 +741,14 @@ impl IdmeBuilder {
                 "clock skew above 5 minutes weakens expiry checks; use dangerous().insecure_clock_skew() in tests",
             ));
         }
+        if self
+            .session_idle_timeout
+            .is_some_and(|t| t < Duration::from_secs(60))
+        {
+            return Err(Error::config(
+                "session idle timeout must be at least 60 seconds",
+            ));
+        }
         if self.session_lifetime.is_zero() {
             return Err(Error::config("session lifetime must be positive"));
         }
@@ -695,7 +772,11 @@ impl IdmeBuilder {
             }
         };
 
-        for (name, path) in [("login", &self.login_path), ("logout", &self.logout_path)] {
+        for (name, path) in [
+            ("login", &self.login_path),
+            ("logout", &self.logout_path),
+            ("back-channel logout", &self.backchannel_logout_path),
+        ] {
             if !path.starts_with('/') {
                 return Err(Error::config(format!("{name} path must start with '/'")));
             }
@@ -704,6 +785,7 @@ impl IdmeBuilder {
             login: self.login_path,
             callback: redirect_uri.path().to_owned(),
             logout: self.logout_path,
+            backchannel_logout: self.backchannel_logout_path,
         };
 
         let cookie_keys = match self.cookie_keys {
@@ -731,6 +813,9 @@ impl IdmeBuilder {
             clock_skew: self.clock_skew,
             http_timeout: self.http_timeout,
             session_lifetime: self.session_lifetime,
+            session_idle_timeout: self.session_idle_timeout,
+            refresh_margin: self.refresh_margin,
+            session_store: self.session_store,
             login_timeout: self.login_timeout,
             post_logout_redirect_uri,
             allow_hmac: self.allow_hmac,
@@ -910,6 +995,25 @@ mod tests {
         let e = env(&with(&[("IDME_HTTP_TIMEOUT", "soon")])).unwrap_err();
         assert!(e.to_string().contains("IDME_HTTP_TIMEOUT"), "{e}");
         assert!(env(&with(&[("IDME_LOGIN_TIMEOUT", "-1")])).is_err());
+    }
+
+    #[test]
+    fn session_settings_from_env() {
+        let c = env(&with(&[
+            ("IDME_SESSION_IDLE_TIMEOUT", "900"),
+            ("IDME_REFRESH_MARGIN", "30"),
+            ("IDME_SESSION_LIFETIME", "3600"),
+        ]))
+        .unwrap();
+        assert_eq!(c.session_idle_timeout(), Some(Duration::from_secs(900)));
+        assert_eq!(c.refresh_margin(), Duration::from_secs(30));
+        assert_eq!(c.session_lifetime(), Duration::from_secs(3600));
+        let defaults = env(&with(&[])).unwrap();
+        assert_eq!(defaults.session_idle_timeout(), None);
+        assert_eq!(defaults.refresh_margin(), Duration::from_secs(60));
+        assert!(!defaults.has_session_store());
+        let e = env(&with(&[("IDME_SESSION_IDLE_TIMEOUT", "10")])).unwrap_err();
+        assert!(e.to_string().contains("at least 60"), "{e}");
     }
 
     #[test]

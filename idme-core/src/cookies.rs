@@ -167,6 +167,106 @@ impl SetCookie {
     }
 }
 
+/// The largest value one cookie of a chunked session carries: with its name and
+/// attributes, each `Set-Cookie` stays under the 4 KB browsers accept.
+pub(crate) const CHUNK_SIZE: usize = 3800;
+/// The most chunks read back (about 60 KB): more is refused as garbage.
+const MAX_CHUNKS: usize = 16;
+
+/// The name of chunk `i` (0 is the cookie itself).
+fn chunk_name(name: &str, i: usize) -> String {
+    if i == 0 {
+        name.to_owned()
+    } else {
+        format!("{name}.{i}")
+    }
+}
+
+/// Cookies carrying `value` under `template`'s name and attributes: one cookie when it
+/// fits, else `name` = `"{count}~{first piece}"`, `name.1`, `name.2`, …. Chunks of an
+/// earlier, larger value that `present` still carries are cleared.
+pub(crate) fn chunked(
+    template: &SetCookie,
+    value: &str,
+    present: &RequestCookies,
+) -> Vec<SetCookie> {
+    // Sealed values are base64: every byte is one character, any cut is on a boundary.
+    let pieces: Vec<&str> = if value.len() <= CHUNK_SIZE {
+        vec![value]
+    } else {
+        value
+            .as_bytes()
+            .chunks(CHUNK_SIZE)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect()
+    };
+    let count = pieces.len();
+    let mut out: Vec<SetCookie> = pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| SetCookie {
+            name: chunk_name(&template.name, i),
+            value: if i == 0 && count > 1 {
+                format!("{count}~{piece}")
+            } else {
+                (*piece).to_owned()
+            },
+            ..template.clone()
+        })
+        .collect();
+    for i in present.chunk_indices(&template.name) {
+        if i >= count {
+            out.push(SetCookie::clear(
+                &chunk_name(&template.name, i),
+                &template.path,
+                template.secure,
+            ));
+        }
+    }
+    out
+}
+
+/// The value of the (possibly chunked) cookie `name`: `None` when absent, `Err` when a
+/// chunk is missing or the count is garbage. A tampered or truncated chunk is caught by
+/// the seal, not here.
+pub(crate) fn reassemble(cookies: &RequestCookies, name: &str) -> Option<Result<String, ()>> {
+    let first = cookies.get(name)?;
+    let Some((count, piece)) = first.split_once('~') else {
+        return Some(Ok(first.to_owned()));
+    };
+    let Ok(count) = count.parse::<usize>() else {
+        return Some(Err(()));
+    };
+    if !(2..=MAX_CHUNKS).contains(&count) {
+        return Some(Err(()));
+    }
+    let mut value = piece.to_owned();
+    for i in 1..count {
+        match cookies.get(&chunk_name(name, i)) {
+            Some(p) => value.push_str(p),
+            None => return Some(Err(())),
+        }
+    }
+    Some(Ok(value))
+}
+
+/// Deletions for the cookie `name` and every chunk of it that `present` carries.
+pub(crate) fn clear_chunked(
+    name: &str,
+    path: &str,
+    secure: bool,
+    present: &RequestCookies,
+) -> Vec<SetCookie> {
+    let mut out = vec![SetCookie::clear(name, path, secure)];
+    out.extend(
+        present
+            .chunk_indices(name)
+            .filter(|i| *i > 0)
+            .map(|i| SetCookie::clear(&chunk_name(name, i), path, secure)),
+    );
+    out
+}
+
 /// The cookies of an incoming request, parsed from its `Cookie` header(s). Adapters build it
 /// from the raw header values, whatever their framework's header types are.
 #[derive(Clone, Default)]
@@ -214,6 +314,16 @@ impl RequestCookies {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The chunk indices (`name.N` → N) of the cookie `name` the request carries.
+    pub(crate) fn chunk_indices<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.pairs.iter().filter_map(move |(k, _)| {
+            k.strip_prefix(name)?
+                .strip_prefix('.')?
+                .parse::<usize>()
+                .ok()
+        })
     }
 
     /// Whether any cookie name starts with `prefix`.
@@ -284,6 +394,89 @@ mod tests {
             CookieKeys::from_base64_list(" ").unwrap_err(),
             CookieKeyError::Empty
         );
+    }
+
+    fn template() -> SetCookie {
+        SetCookie {
+            name: "s".into(),
+            value: String::new(),
+            path: "/".into(),
+            max_age: 60,
+            secure: true,
+            same_site: SameSite::Lax,
+        }
+    }
+
+    fn as_request(set: &[SetCookie]) -> RequestCookies {
+        let header = set
+            .iter()
+            .filter(|c| c.max_age > 0)
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect::<Vec<_>>()
+            .join("; ");
+        RequestCookies::from_header_values([header.as_str()])
+    }
+
+    #[test]
+    fn large_values_are_chunked_and_reassembled() {
+        let keys = CookieKeys::random();
+        let big = Payload {
+            a: "x".repeat(9000),
+        };
+        let sealed = keys.seal("s", &big);
+        let set = chunked(&template(), &sealed, &RequestCookies::default());
+        assert!(set.len() >= 3, "{} chunks", set.len());
+        for c in &set {
+            assert!(c.header_value().len() < 4096, "each Set-Cookie under 4 KB");
+        }
+        let req = as_request(&set);
+        let value = reassemble(&req, "s").unwrap().unwrap();
+        assert_eq!(keys.open::<Payload>("s", &value), Some(big));
+
+        // A missing chunk is refused; a tampered one fails the seal.
+        let without: Vec<SetCookie> = set.iter().filter(|c| c.name != "s.1").cloned().collect();
+        assert_eq!(reassemble(&as_request(&without), "s"), Some(Err(())));
+        let mut tampered = set.clone();
+        let v = &mut tampered[1].value;
+        let mid = v.len() / 2;
+        let flip = if &v[mid..=mid] == "A" { "B" } else { "A" };
+        v.replace_range(mid..=mid, flip);
+        let value = reassemble(&as_request(&tampered), "s").unwrap().unwrap();
+        assert_eq!(keys.open::<Payload>("s", &value), None);
+        // Truncated: the last chunk cut short.
+        let mut truncated = set.clone();
+        let last = truncated.last_mut().unwrap();
+        last.value.truncate(last.value.len() / 2);
+        let value = reassemble(&as_request(&truncated), "s").unwrap().unwrap();
+        assert_eq!(keys.open::<Payload>("s", &value), None);
+        // Garbage counts.
+        for bad in ["0~x", "99~x", "z~x"] {
+            let req = RequestCookies::from_header_values([format!("s={bad}").as_str()]);
+            assert_eq!(reassemble(&req, "s"), Some(Err(())));
+        }
+    }
+
+    #[test]
+    fn stale_chunks_are_cleared_when_the_value_shrinks() {
+        let keys = CookieKeys::random();
+        let big = keys.seal(
+            "s",
+            &Payload {
+                a: "y".repeat(9000),
+            },
+        );
+        let before = chunked(&template(), &big, &RequestCookies::default());
+        let req = as_request(&before);
+        let small = keys.seal("s", &Payload { a: "y".into() });
+        let set = chunked(&template(), &small, &req);
+        assert_eq!(set[0].name, "s");
+        assert!(!set[0].value.contains('~'));
+        let cleared: Vec<&str> = set[1..].iter().map(|c| c.name.as_str()).collect();
+        let stale: Vec<&str> = before[1..].iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(cleared, stale);
+        assert!(set[1..].iter().all(|c| c.max_age == 0));
+        let clear = clear_chunked("s", "/", true, &req);
+        assert_eq!(clear.len(), before.len());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::claims::IdmeUser;
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
+use crate::error::ProviderMisbehaved;
 use crate::error::{Error, Unauthenticated};
 use crate::flow::callback::CallbackInput;
 use crate::flow::finish::{self, CallbackOutcome};
@@ -18,7 +19,8 @@ use crate::http_client::HttpClient;
 use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
-use crate::session::Session;
+use crate::session::manager::{self, RefreshOutcome, Sessions};
+use crate::session::{Authenticated, Denied, Session};
 use crate::verification::{Group, Requirement};
 
 /// The ID.me sign-in engine.
@@ -26,8 +28,11 @@ use crate::verification::{Group, Requirement};
 /// Adapters call, per route:
 /// - **inputs**: [`login`](Self::login), [`callback`](Self::callback),
 ///   [`logout`](Self::logout) — each returns a [`Reply`] to send as it is;
-/// - **per request**: [`authenticate`](Self::authenticate) (pure and local: opens the
-///   session cookie) and, when it fails, [`unauthenticated`](Self::unauthenticated);
+/// - **per request**: [`authenticate`](Self::authenticate) (opens the session cookie,
+///   loads the session from the store if there is one, refreshes tokens about to expire;
+///   no network otherwise) and, when it fails, [`unauthenticated`](Self::unauthenticated);
+///   the cookies either returns must be set on the response;
+/// - **provider to server**: [`backchannel_logout`](Self::backchannel_logout);
 /// - **getters**: [`config`](Self::config).
 #[derive(Clone)]
 pub struct Idme {
@@ -47,7 +52,15 @@ pub(crate) struct Inner {
     pub(crate) config: IdmeConfig,
     pub(crate) provider: Provider,
     pub(crate) used_logins: UsedLogins,
+    pub(crate) sessions: Sessions,
 }
+
+/// The last-seen time of a session is re-issued at most this often (seconds).
+const LAST_SEEN_STEP: u64 = 60;
+/// How old a back-channel logout token may be (seconds, beyond the clock skew).
+const LOGOUT_TOKEN_MAX_AGE: u64 = 600;
+/// The event a back-channel logout token must carry.
+const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 impl Inner {
     /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
@@ -112,6 +125,7 @@ impl Idme {
                 config,
                 provider,
                 used_logins: UsedLogins::default(),
+                sessions: Sessions::default(),
             }),
         }
     }
@@ -218,10 +232,22 @@ impl Idme {
                 return_to,
                 clear,
             } => {
+                // A session the browser had before this login is over: the new one has a
+                // new id.
+                if let Ok(old) = self.load(cookies, now).await {
+                    self.forget(&old, now).await;
+                }
+                if let Some(store) = &config.session_store
+                    && let Err(e) = store.save(&session.to_record(config)).await
+                {
+                    return self
+                        .failure(&Error::from(e), "sign-in failed")
+                        .with_cookie(clear);
+                }
                 tracing::info!(target: "idme::flow", sub = %session.sub, "signed in");
                 Reply::redirect(return_to)
                     .with_cookie(clear)
-                    .with_cookie(session.to_cookie(config, now))
+                    .with_cookies(session.to_cookies(config, cookies, now))
             }
             CallbackOutcome::Failed { error, clear } => {
                 self.failure(&error, "sign-in failed").with_cookies(clear)
@@ -241,8 +267,16 @@ impl Idme {
             tracing::warn!(target: "idme::logout", origin, "cross-site logout refused");
             return Reply::html(403, "Cross-site logout refused.".into());
         }
-        if let Ok(session) = Session::from_cookies(config, cookies, unix_now()) {
-            tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
+        let now = unix_now();
+        match self.load(cookies, now).await {
+            Ok(session) => {
+                self.forget(&session, now).await;
+                tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
+            }
+            Err(Error::SessionStoreUnavailable(e)) => {
+                tracing::warn!(target: "idme::logout", error = %e, "session store unavailable: the stored session could not be deleted (it expires on its own)");
+            }
+            Err(_) => {}
         }
         let target = match self.inner.provider.metadata().await {
             Ok(meta) => crate::logout::provider_logout_url(config, &meta),
@@ -252,43 +286,309 @@ impl Idme {
             }
         };
         Reply::redirect(target.unwrap_or_else(|| "/".into()))
-            .with_cookie(Session::clear_cookie(config))
+            .with_cookies(Session::clear_cookies(config, cookies))
     }
 
-    /// The signed-in user of a request, from its session cookie: no network, no signature
-    /// check, only the AEAD seal, deserialisation and the expiry.
-    pub fn authenticate(&self, cookies: &RequestCookies) -> Result<IdmeUser, Unauthenticated> {
-        Session::from_cookies(&self.inner.config, cookies, unix_now()).map(IdmeUser::new)
+    /// The signed-in user of a request.
+    ///
+    /// Opens the session cookie (reassembling its chunks); with a session store, loads the
+    /// session by the id the cookie holds. Then enforces the absolute and idle lifetimes
+    /// and logouts, and, when the access token expires within the refresh margin and there
+    /// is a refresh token, refreshes the tokens (single-flight per session; a provider
+    /// that is down keeps the session, a refused refresh ends it). Without a store and
+    /// without a refresh due, there is no network and no I/O.
+    ///
+    /// Both outcomes carry cookies the adapter must set on the response: a re-sealed
+    /// session (new tokens, last-seen time) or the deletion of a dead one.
+    pub async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let now = unix_now();
+        let denied = |error: Error| Denied {
+            set_cookies: match &error {
+                Error::Unauthenticated(Unauthenticated::NoSession)
+                | Error::SessionStoreUnavailable(_) => Vec::new(),
+                _ => Session::clear_cookies(config, cookies),
+            },
+            error,
+        };
+        let mut session = self.load(cookies, now).await.map_err(denied)?;
+        let mut reseal = false;
+        let refresh_due = session.refresh_token.is_some()
+            && session
+                .access_expires_at
+                .is_some_and(|t| t <= now + config.refresh_margin.as_secs());
+        if refresh_due {
+            match manager::refresh(inner, &session, now).await {
+                RefreshOutcome::Refreshed(s) => {
+                    session = *s;
+                    reseal = config.session_store.is_none();
+                }
+                RefreshOutcome::Ended => {
+                    self.forget(&session, now).await;
+                    return Err(denied(Unauthenticated::Ended.into()));
+                }
+                RefreshOutcome::Unavailable => {}
+                RefreshOutcome::StoreDown(e) => return Err(denied(e.into())),
+            }
+        }
+        if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
+            session.last_seen = now;
+            match &config.session_store {
+                Some(store) => store
+                    .save(&session.to_record(config))
+                    .await
+                    .map_err(|e| denied(e.into()))?,
+                None => reseal = true,
+            }
+        }
+        let set_cookies = if reseal {
+            session.to_cookies(config, cookies, now)
+        } else {
+            Vec::new()
+        };
+        Ok(Authenticated {
+            user: IdmeUser::new(session),
+            set_cookies,
+        })
     }
 
-    /// What to answer a request that needs a user but has none: browsers (`Accept:
-    /// text/html`) are sent to the login route with `return_to` set to `path_and_query`;
-    /// API clients get `401` JSON. A stale session cookie is cleared.
+    /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
+    /// with one more claim. Not part of the API.
+    #[doc(hidden)]
+    pub fn __reseal_with_claim(
+        &self,
+        cookies: &RequestCookies,
+        name: &str,
+        value: &str,
+    ) -> Option<Vec<crate::SetCookie>> {
+        let config = &self.inner.config;
+        let now = unix_now();
+        let mut session = Session::from_cookies(config, cookies, now).ok()?;
+        session.claims.insert(name.into(), value.into());
+        Some(session.to_cookies(config, cookies, now))
+    }
+
+    /// The session of a request, alive and not logged out, before any refresh.
+    async fn load(&self, cookies: &RequestCookies, now: u64) -> Result<Session, Error> {
+        let config = &self.inner.config;
+        match &config.session_store {
+            None => {
+                let session = Session::from_cookies(config, cookies, now)?;
+                if self.inner.sessions.is_revoked(&session) {
+                    return Err(Unauthenticated::Ended.into());
+                }
+                Ok(session)
+            }
+            Some(store) => {
+                let id = Session::id_from_cookies(config, cookies)?;
+                let record = store.load(&id).await?.ok_or(Unauthenticated::Ended)?;
+                let session =
+                    Session::from_record(config, &record).ok_or(Unauthenticated::Invalid)?;
+                if let Err(e) = session.check_lifetime(config, now) {
+                    if let Err(e) = store.delete(&id).await {
+                        tracing::warn!(target: "idme::session", error = %e, "expired session not deleted");
+                    }
+                    return Err(e.into());
+                }
+                Ok(session)
+            }
+        }
+    }
+
+    /// Ends `session` for good: deleted from the store, or (cookie store) revoked in this
+    /// process until it would have expired anyway.
+    async fn forget(&self, session: &Session, now: u64) {
+        match &self.inner.config.session_store {
+            Some(store) => {
+                if let Err(e) = store.delete(&session.sid).await {
+                    tracing::warn!(target: "idme::session", error = %e, "session not deleted from the store");
+                }
+            }
+            None => {
+                self.inner
+                    .sessions
+                    .revoke(format!("sid:{}", session.sid), now, session.expires_at)
+            }
+        }
+    }
+
+    /// What to answer a request that needs a user but has none. When nobody is signed in
+    /// (or the session is over), browsers (`Accept: text/html`) are sent to the login route
+    /// with `return_to` set to `path_and_query`, and API clients get `401` JSON; when the
+    /// session store is down, `503`. The cookies of `denied` (a dead session's deletion)
+    /// are included.
     pub fn unauthenticated(
         &self,
-        why: Unauthenticated,
+        denied: Denied,
         accept: Option<&str>,
         path_and_query: &str,
     ) -> Reply {
         let config = &self.inner.config;
+        let Denied { error, set_cookies } = denied;
         let wants_html = accept.is_some_and(|a| a.contains("text/html"));
-        let reply = if wants_html {
-            let mut url = String::from(&config.paths.login);
-            url.push_str("?return_to=");
-            url.extend(url::form_urlencoded::byte_serialize(
-                crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
-            ));
-            Reply::redirect(url)
-        } else {
-            let e = Error::from(why);
-            Reply::json(
-                401,
-                &json!({ "error": e.code(), "message": e.public_message() }),
-            )
+        let reply = match &error {
+            Error::Unauthenticated(_) if wants_html => {
+                let mut url = String::from(&config.paths.login);
+                url.push_str("?return_to=");
+                url.extend(url::form_urlencoded::byte_serialize(
+                    crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
+                ));
+                Reply::redirect(url)
+            }
+            _ if wants_html && !matches!(error, Error::Unauthenticated(_)) => {
+                self.failure(&error, "no session")
+            }
+            _ => {
+                if error.status().is_server_error() {
+                    tracing::error!(target: "idme::session", error = %error, "no session");
+                }
+                Reply::json(
+                    error.status().as_u16(),
+                    &json!({ "error": error.code(), "message": error.public_message() }),
+                )
+            }
         };
-        match why {
-            Unauthenticated::NoSession => reply,
-            _ => reply.with_cookie(Session::clear_cookie(config)),
+        reply.with_cookies(set_cookies)
+    }
+
+    /// `POST` on the back-channel logout route: the provider says a user (`sub`) or one of
+    /// their provider sessions (`sid`) signed out (OIDC Back-Channel Logout 1.0).
+    ///
+    /// The `logout_token` is checked as §2.6 requires: signature (JWKS), `iss`, `aud`,
+    /// `iat`, the back-channel logout event, `sub` and/or `sid`, no `nonce`, and its `jti`
+    /// not seen before (replay). The matching sessions end: deleted from the session store
+    /// (on every instance sharing it), or — with the cookie store — refused by this
+    /// process until they would have expired (the revocation list is per instance).
+    /// Answers `200`, `400` for an invalid token, `503` when the store is down.
+    pub async fn backchannel_logout(&self, content_type: Option<&str>, body: &[u8]) -> Reply {
+        let no_store = |mut r: Reply| {
+            r.headers.retain(|(k, _)| *k != "cache-control");
+            r.headers.push(("cache-control", "no-store".into()));
+            r
+        };
+        match self.end_sessions_for_logout_token(content_type, body).await {
+            Ok(ended) => {
+                tracing::info!(target: "idme::logout", ended, "back-channel logout");
+                no_store(Reply {
+                    status: 200,
+                    headers: Vec::new(),
+                    set_cookies: Vec::new(),
+                    body: String::new(),
+                })
+            }
+            Err(e) => {
+                tracing::warn!(target: "idme::logout", error = %e, "back-channel logout refused");
+                let (status, code) = match &e {
+                    Error::SessionStoreUnavailable(_) => (503, "temporarily_unavailable"),
+                    _ => (400, "invalid_request"),
+                };
+                no_store(Reply::json(status, &json!({ "error": code })))
+            }
+        }
+    }
+
+    /// Validates a logout token and ends its sessions; returns how many stored sessions
+    /// were deleted (0 with the cookie store).
+    async fn end_sessions_for_logout_token(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<u64, Error> {
+        use serde_json::Value;
+        let inner = &self.inner;
+        let config = &inner.config;
+        let bad = |why| Error::from(ProviderMisbehaved::InvalidLogoutToken(why));
+        if !content_type.is_some_and(|c| {
+            c.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        }) {
+            return Err(bad("not a form"));
+        }
+        let form: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|_| bad("not a form"))?;
+        let token = form
+            .iter()
+            .find(|(k, _)| k == "logout_token")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| bad("logout_token missing"))?;
+        let jwt = inner.unwrap_token(token)?;
+        let verified = inner
+            .provider
+            .verify_jws(&jwt, inner.hmac_secret(), &inner.allowed_algorithms())
+            .await?;
+        let c = &verified.claims;
+        let now = unix_now();
+        let skew = config.clock_skew.as_secs();
+        if c.get("iss").and_then(Value::as_str) != Some(inner.provider.issuer()) {
+            return Err(ProviderMisbehaved::IssuerMismatch.into());
+        }
+        let aud_ok = match c.get("aud") {
+            Some(Value::String(a)) => *a == config.client_id,
+            Some(Value::Array(a)) => a.iter().any(|a| a.as_str() == Some(&config.client_id)),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(ProviderMisbehaved::AudienceMismatch.into());
+        }
+        let iat = c
+            .get("iat")
+            .and_then(Value::as_u64)
+            .ok_or(ProviderMisbehaved::MissingClaim("iat"))?;
+        if iat > now + skew {
+            return Err(ProviderMisbehaved::IssuedInFuture.into());
+        }
+        if iat + LOGOUT_TOKEN_MAX_AGE + skew < now {
+            return Err(bad("issued too long ago"));
+        }
+        if let Some(exp) = c.get("exp").and_then(Value::as_u64)
+            && exp + skew <= now
+        {
+            return Err(ProviderMisbehaved::Expired.into());
+        }
+        let has_event = c
+            .get("events")
+            .and_then(Value::as_object)
+            .and_then(|e| e.get(BACKCHANNEL_EVENT))
+            .is_some_and(Value::is_object);
+        if !has_event {
+            return Err(bad("no back-channel logout event"));
+        }
+        if c.contains_key("nonce") {
+            return Err(bad("carries a nonce"));
+        }
+        let sub = c.get("sub").and_then(Value::as_str);
+        let sid = c.get("sid").and_then(Value::as_str);
+        if sub.is_none() && sid.is_none() {
+            return Err(bad("neither sub nor sid"));
+        }
+        let jti = c
+            .get("jti")
+            .and_then(Value::as_str)
+            .ok_or(ProviderMisbehaved::MissingClaim("jti"))?;
+        if !inner
+            .sessions
+            .first_use_of_jti(jti, iat + LOGOUT_TOKEN_MAX_AGE + 2 * skew + 1, now)
+        {
+            return Err(bad("jti replayed"));
+        }
+        match &config.session_store {
+            Some(store) => Ok(match (sid, sub) {
+                (Some(sid), _) => store.delete_by_provider_sid(sid).await?,
+                (None, Some(sub)) => store.delete_by_sub(sub).await?,
+                (None, None) => 0,
+            }),
+            None => {
+                let until = now + config.session_lifetime.as_secs();
+                let key = match (sid, sub) {
+                    (Some(sid), _) => format!("psid:{sid}"),
+                    (None, Some(sub)) => format!("sub:{sub}"),
+                    (None, None) => return Ok(0),
+                };
+                inner.sessions.revoke(key, now, until);
+                Ok(0)
+            }
         }
     }
 

@@ -36,6 +36,9 @@ pub enum Error {
     /// The request carries no usable session.
     #[error("not signed in: {0}")]
     Unauthenticated(#[from] Unauthenticated),
+    /// The server-side session store could not be used (`503`).
+    #[error("{0}")]
+    SessionStoreUnavailable(#[from] crate::session::store::StoreError),
     /// The configuration is invalid; the message says what to change.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -169,6 +172,10 @@ pub enum ProviderMisbehaved {
     /// The JWKS is not valid JSON or holds no usable key.
     #[error("malformed JWKS")]
     MalformedJwks,
+    /// A back-channel logout token (or its request) breaks a rule of OIDC Back-Channel
+    /// Logout 1.0 §2.6; the text names the rule.
+    #[error("invalid logout token: {0}")]
+    InvalidLogoutToken(&'static str),
 }
 
 /// Why a callback request was refused before or while it was matched to a login.
@@ -244,9 +251,14 @@ pub enum Unauthenticated {
     /// The session has expired.
     #[error("session expired")]
     Expired,
-    /// The session cookie cannot be opened (tampered with, or sealed with a retired key).
+    /// The session cookie cannot be opened (tampered with, truncated, or sealed with a
+    /// retired key).
     #[error("session cookie invalid")]
     Invalid,
+    /// The session was ended: signed out (here, on another instance, or at the provider
+    /// by back-channel logout), or the provider refused to refresh its tokens.
+    #[error("session ended")]
+    Ended,
 }
 
 impl Error {
@@ -265,6 +277,7 @@ impl Error {
             }
             Error::ProviderUnavailable(_) => StatusCode::BAD_GATEWAY,
             Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Error::SessionStoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Config(_) | Error::ApiMisuse(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -306,6 +319,7 @@ impl Error {
                 "ID.me cannot be reached right now. Please try again in a moment."
             }
             Error::Unauthenticated(_) => "Please sign in.",
+            Error::SessionStoreUnavailable(_) => "Sessions are temporarily unavailable",
             Error::Config(_) | Error::ApiMisuse(_) => {
                 "Sign-in is not available because of a configuration problem on this site."
             }
@@ -326,6 +340,7 @@ impl Error {
             Error::ProviderRejected { .. } => "provider_error",
             Error::ProviderUnavailable(_) => "provider_unavailable",
             Error::Unauthenticated(_) => "unauthenticated",
+            Error::SessionStoreUnavailable(_) => "session_store_unavailable",
             Error::Config(_) => "configuration_error",
             Error::ApiMisuse(_) => "internal_error",
         }

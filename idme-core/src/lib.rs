@@ -10,7 +10,7 @@
 //! | [`flow`] | response types and modes; start → callback → token → userinfo |
 //! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
-//! | [`session`] | the sealed session cookie |
+//! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
 //! | [`claims`] | [`IdmeUser`] |
 //! | [`require`] | verification requirements as types, for typed guards |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
@@ -61,5 +61,7 @@ pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, ResponseMode, ResponseType};
 pub use provider::ProviderMetadata;
 pub use reply::Reply;
+pub use session::store::{MemoryStore, SessionStore};
+pub use session::{Authenticated, Denied};
 pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

@@ -5,14 +5,16 @@ use std::net::{IpAddr, SocketAddr};
 
 use idme_core::{Idme, IdmeBuilder};
 use rocket::fairing::{self, Fairing, Info, Kind};
-use rocket::{Build, Catcher, Rocket};
+use rocket::{Build, Catcher, Request, Response, Rocket};
 use serde::Deserialize;
 
 use crate::Unauthorized;
+use crate::guard::Authn;
 
 /// Manages the [`Idme`] engine as Rocket state, mounts the sign-in routes at the configured
-/// paths, and registers the `401` catcher that answers failed [`IdmeUser`](crate::IdmeUser)
-/// guards as the engine decides (unless the app has its own `401` catcher at `/`).
+/// paths, registers the `401`/`403`/`503` catchers that answer failed
+/// [`IdmeUser`](crate::IdmeUser) guards as the engine decides (unless the app has its own
+/// catcher for that code at `/`), and sets on each response the cookies the guards produced.
 #[derive(Debug, Clone)]
 pub struct IdmeFairing {
     idme: Option<Idme>,
@@ -90,7 +92,7 @@ impl Fairing for IdmeFairing {
     fn info(&self) -> Info {
         Info {
             name: "idme",
-            kind: Kind::Ignite | Kind::Singleton,
+            kind: Kind::Ignite | Kind::Response | Kind::Singleton,
         }
     }
 
@@ -106,8 +108,9 @@ impl Fairing for IdmeFairing {
             },
         };
         let mut rocket = rocket.mount("/", crate::routes(&idme));
-        // 401: no session (IdmeUser); 403: not verified (Verified<R>).
-        for code in [401, 403] {
+        // 401: no session (IdmeUser); 403: not verified (Verified<R>); 503: the session
+        // store is down.
+        for code in [401, 403, 503] {
             let own = rocket
                 .catchers()
                 .any(|c| c.code == Some(code) && c.base.path() == "/");
@@ -121,5 +124,13 @@ impl Fairing for IdmeFairing {
             rocket = rocket.manage(idme);
         }
         Ok(rocket)
+    }
+
+    /// Sets the cookies the request's guards produced (a session re-sealed after a token
+    /// refresh, a dead session's deletion).
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        for cookie in &req.local_cache(Authn::default).1 {
+            res.adjoin_raw_header("Set-Cookie", cookie.header_value());
+        }
     }
 }

@@ -4,16 +4,18 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use idme_core::require::Verify;
-use idme_core::{Idme, Reply};
+use idme_core::{Authenticated, Denied, Idme, Reply, SetCookie};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 
 use crate::{IdmeResponse, cookies};
 
-/// The signed-in user. As a request guard it opens the session cookie (no network, no
-/// signature check); without a session it fails with `401`, and the fairing's catcher
-/// answers as the engine decides: browsers are redirected to sign in, API clients get
-/// `401` JSON.
+/// The signed-in user. As a request guard it opens the session (the cookie; the store if
+/// one is configured) and refreshes tokens about to expire, once per request; cookies that
+/// produces are set on the response by [`IdmeFairing`](crate::IdmeFairing). Without a
+/// session it fails with `401` (`503` when the session store is down), and the fairing's
+/// catcher answers as the engine decides: browsers are redirected to sign in, API clients
+/// get `401` JSON.
 ///
 /// `Option<IdmeUser>` gives `None` when nobody is signed in. It relies on Rocket's blanket
 /// `Option<T>` guard, which turns every failure into `None`: without [`IdmeFairing`](crate::IdmeFairing)
@@ -31,6 +33,15 @@ impl Deref for IdmeUser {
 /// The engine's answer to a request whose [`IdmeUser`] guard failed, for the catcher.
 pub(crate) struct Stashed(pub(crate) Option<IdmeResponse>);
 
+/// The outcome of authenticating one request, computed once however many guards ask,
+/// and the cookies it produced, which the fairing's `on_response` sets (also when
+/// `Option<IdmeUser>` swallowed a failure: a dead session's deletion still goes out).
+#[derive(Default)]
+pub(crate) struct Authn(
+    Option<Result<idme_core::IdmeUser, Denied>>,
+    pub(crate) Vec<SetCookie>,
+);
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IdmeUser {
     type Error = IdmeResponse;
@@ -46,15 +57,28 @@ impl<'r> FromRequest<'r> for IdmeUser {
             );
             return Outcome::Error((Status::InternalServerError, IdmeResponse(reply)));
         };
-        match idme.authenticate(&cookies(req)) {
-            Ok(user) => Outcome::Success(IdmeUser(user)),
-            Err(why) => {
-                tracing::trace!(target: "idme::rejection", reason = %why, "no signed-in user");
+        let authn = req
+            .local_cache_async(async {
+                match idme.authenticate(&cookies(req)).await {
+                    Ok(Authenticated { user, set_cookies }) => Authn(Some(Ok(user)), set_cookies),
+                    Err(mut denied) => {
+                        let set = std::mem::take(&mut denied.set_cookies);
+                        Authn(Some(Err(denied)), set)
+                    }
+                }
+            })
+            .await;
+        match &authn.0 {
+            None => Outcome::Forward(Status::Unauthorized),
+            Some(Ok(user)) => Outcome::Success(IdmeUser(user.clone())),
+            Some(Err(denied)) => {
+                tracing::trace!(target: "idme::rejection", reason = %denied.error, "no signed-in user");
                 let accept = req.headers().get_one("Accept");
                 let path = req.uri().to_string();
-                let reply = IdmeResponse(idme.unauthenticated(why, accept, &path));
+                let status = Status::new(denied.error.status().as_u16());
+                let reply = IdmeResponse(idme.unauthenticated(denied.clone(), accept, &path));
                 req.local_cache(|| Stashed(Some(reply.clone())));
-                Outcome::Error((Status::Unauthorized, reply))
+                Outcome::Error((status, reply))
             }
         }
     }

@@ -6,7 +6,7 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout at the configured paths, and answers failed [`IdmeUser`] guards |
+//! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths, answers failed [`IdmeUser`] guards, and sets the cookies they produce (refreshed sessions, deletions) |
 //! | [`IdmeFairing::from_figment`] | builds the engine from the `[default.idme]` table of `Rocket.toml`, falling back to `IDME_*` variables |
 //! | [`IdmeUser`] | request guard: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |

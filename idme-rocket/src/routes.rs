@@ -9,7 +9,8 @@ use rocket::route::{Handler, Outcome, Route};
 use crate::{IdmeResponse, cookies};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
-/// redirect URI's path, `/auth/logout` by default), to mount at `/`. [`IdmeFairing`](crate::IdmeFairing)
+/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default), to mount
+/// at `/`. [`IdmeFairing`](crate::IdmeFairing)
 /// mounts them for you.
 ///
 /// # Panics
@@ -25,6 +26,11 @@ pub fn routes(idme: &Idme) -> Vec<Route> {
         Route::new(Method::Get, &paths.callback, at(Step::Callback)),
         Route::new(Method::Post, &paths.callback, at(Step::Callback)),
         Route::new(Method::Post, &paths.logout, at(Step::Logout)),
+        Route::new(
+            Method::Post,
+            &paths.backchannel_logout,
+            at(Step::BackchannelLogout),
+        ),
     ]
 }
 
@@ -33,6 +39,7 @@ enum Step {
     Login,
     Callback,
     Logout,
+    BackchannelLogout,
 }
 
 #[derive(Debug, Clone)]
@@ -50,14 +57,9 @@ impl Handler for Endpoint {
             Step::Callback => {
                 let post = req.method() == Method::Post;
                 let body = if post {
-                    // A form_post body is a few KB; Rocket's `form` limit (32 KiB) caps it.
-                    let limit = req.limits().get("form").unwrap_or(Limits::FORM);
-                    match data.open(limit).into_bytes().await {
-                        Ok(body) if body.is_complete() => body.into_inner(),
-                        _ => {
-                            let reply = Reply::html(413, "Request body too large.".into());
-                            return Outcome::from(req, IdmeResponse(reply));
-                        }
+                    match form_body(req, data).await {
+                        Ok(body) => body,
+                        Err(reply) => return Outcome::from(req, reply),
                     }
                 } else {
                     Vec::new()
@@ -78,7 +80,27 @@ impl Handler for Endpoint {
                 let origin = req.headers().get_one("Origin");
                 self.idme.logout(&cookies(req), origin).await
             }
+            Step::BackchannelLogout => match form_body(req, data).await {
+                Ok(body) => {
+                    let content_type = req.headers().get_one("Content-Type");
+                    self.idme.backchannel_logout(content_type, &body).await
+                }
+                Err(reply) => return Outcome::from(req, reply),
+            },
         };
         Outcome::from(req, IdmeResponse(reply))
+    }
+}
+
+/// A form body (a form_post callback or a logout token: a few KB), capped by Rocket's
+/// `form` limit (32 KiB).
+async fn form_body(req: &Request<'_>, data: Data<'_>) -> Result<Vec<u8>, IdmeResponse> {
+    let limit = req.limits().get("form").unwrap_or(Limits::FORM);
+    match data.open(limit).into_bytes().await {
+        Ok(body) if body.is_complete() => Ok(body.into_inner()),
+        _ => Err(IdmeResponse(Reply::html(
+            413,
+            "Request body too large.".into(),
+        ))),
     }
 }

@@ -366,6 +366,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// The provider session id (`sid`) of `sub`'s sign-ins at this emulator: one session
+    /// per user and emulator.
+    pub(crate) fn provider_sid(&self, sub: &str) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(format!("{}|{sub}", self.issuer));
+        hex::encode(&digest[..12])
+    }
+
     pub(crate) fn faults(&self) -> Faults {
         lock(&self.settings).faults.clone()
     }

@@ -79,6 +79,7 @@ pub(crate) async fn id_token(
     claims.insert("exp".into(), json!(exp));
     claims.insert("iat".into(), json!(iat));
     claims.insert("auth_time".into(), json!(input.auth_time));
+    claims.insert("sid".into(), json!(shared.provider_sid(sub)));
     if let Some(nonce) = input.nonce {
         if faults.has(&Fault::WrongNonce) {
             claims.insert("nonce".into(), json!(format!("wrong-{}", random_hex(8))));

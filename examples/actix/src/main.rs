@@ -34,6 +34,7 @@ async fn main() -> Result<(), idme_example_support::StartError> {
     let idme = started.idme;
     HttpServer::new(move || {
         App::new()
+            .wrap(idme_actix::IdmeMiddleware)
             .route("/", web::get().to(home))
             .route("/me", web::get().to(me))
             .route(

@@ -1,5 +1,5 @@
 //! What the three example apps share, so they stay identical: the environment contract
-//! (`BIND_ADDR`, `IDME_*`), the offline mode that starts the idme-testkit emulator when no
+//! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`), the offline mode that starts the idme-testkit emulator when no
 //! `IDME_CLIENT_ID` is set, and the pages they render. Framework code stays in each example.
 #![forbid(unsafe_code)]
 
@@ -68,6 +68,7 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
             .client_secret(emu.client_secret());
         emulator = Some(emu);
     }
+    builder = with_session_store(builder).await?;
     let idme = Idme::new(builder.build()?);
     if let Err(e) = idme.discover().await {
         // Not fatal: the provider may come up later; sign-in will retry discovery.
@@ -79,6 +80,25 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         bind,
         emulator,
     })
+}
+
+/// `IDME_SESSION_STORE`: `cookie` (default: the session sealed in the cookie) or a
+/// `redis://host:port/db` URL (sessions in Redis, shared by every instance using it).
+async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartError> {
+    let setting = std::env::var("IDME_SESSION_STORE").unwrap_or_default();
+    let setting = setting.trim();
+    if setting.is_empty() || setting == "cookie" {
+        return Ok(builder);
+    }
+    if !(setting.starts_with("redis://") || setting.starts_with("rediss://")) {
+        return Err("IDME_SESSION_STORE must be `cookie` or a redis://host:port/db URL".into());
+    }
+    // The URL may hold a password: never logged.
+    let store = idme_session_redis::RedisStore::connect(setting)
+        .await
+        .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
+    tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
+    Ok(builder.session_store(store))
 }
 
 fn escape(s: &str) -> String {

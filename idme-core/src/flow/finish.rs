@@ -309,9 +309,16 @@ async fn complete(
         }
     };
 
+    let provider_sid = id_claims
+        .as_ref()
+        .and_then(|c| c.get("sid"))
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
     let session = Session {
         sid: random_token(24),
         sub,
+        provider_sid,
+        last_seen: now,
         claims: user_claims(id_claims, data.userinfo),
         verification: data.verification,
         nonce: config.openid.then(|| nonce.to_owned()),

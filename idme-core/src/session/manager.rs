@@ -1,0 +1,191 @@
+//! Per-process session bookkeeping: single-flight refresh per session, the revocation
+//! list of the cookie store, and the `jti`s of back-channel logout tokens already used.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use sha2::{Digest, Sha256};
+
+use super::Session;
+use super::store::StoreError;
+use crate::engine::Inner;
+use crate::error::Error;
+use crate::flow::refresh;
+
+/// How long the outcome of a refresh is reused by requests that still carry the session
+/// as it was before (the old cookie, whose refresh token the provider has rotated away).
+pub(crate) const REFRESH_GRACE_SECS: u64 = 30;
+
+/// What a refresh did.
+#[derive(Clone)]
+pub(crate) enum RefreshOutcome {
+    /// New tokens (already saved to the store, if there is one).
+    Refreshed(Box<Session>),
+    /// The provider refused the refresh token (`invalid_grant`, …): the session is over.
+    Ended,
+    /// The provider could not be reached: keep the session, try again later.
+    Unavailable,
+    /// The refreshed session could not be saved.
+    StoreDown(StoreError),
+}
+
+struct Done {
+    /// SHA-256 of the refresh token that was used.
+    from: [u8; 32],
+    /// SHA-256 of the refresh token it gave (sessions already refreshed are not
+    /// refreshed again within the grace period, e.g. when loaded from a store).
+    to: Option<[u8; 32]>,
+    /// Unix seconds.
+    at: u64,
+    outcome: RefreshOutcome,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<Done>>>;
+
+/// One revocation of the cookie store: sessions created at or before `at` are over.
+#[derive(Clone, Copy)]
+struct Revocation {
+    at: u64,
+    /// When no session it could match is still alive.
+    until: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Sessions {
+    refreshes: Mutex<HashMap<String, Slot>>,
+    revoked: Mutex<HashMap<String, Revocation>>,
+    used_jtis: Mutex<HashMap<String, u64>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Sessions {
+    fn slot(&self, sid: &str, now: u64) -> Slot {
+        let mut map = lock(&self.refreshes);
+        if map.len() > 256 {
+            map.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot
+                        .try_lock()
+                        .map(|d| d.as_ref().is_some_and(|d| now < d.at + REFRESH_GRACE_SECS))
+                        .unwrap_or(true)
+            });
+        }
+        map.entry(sid.to_owned()).or_default().clone()
+    }
+
+    /// Ends, in this process, every session matching `key` created at or before `at`.
+    /// `key` is `sub:…`, `psid:…` (provider session) or `sid:…` (one session).
+    pub(crate) fn revoke(&self, key: String, at: u64, until: u64) {
+        let mut map = lock(&self.revoked);
+        map.retain(|_, r| r.until > at);
+        map.insert(key, Revocation { at, until });
+    }
+
+    /// Whether the cookie-store session was revoked in this process.
+    pub(crate) fn is_revoked(&self, session: &Session) -> bool {
+        let map = lock(&self.revoked);
+        if map.is_empty() {
+            return false;
+        }
+        let hit = |key: String| map.get(&key).is_some_and(|r| session.created_at <= r.at);
+        hit(format!("sid:{}", session.sid))
+            || hit(format!("sub:{}", session.sub))
+            || session
+                .provider_sid
+                .as_ref()
+                .is_some_and(|p| hit(format!("psid:{p}")))
+    }
+
+    /// Records a back-channel logout token's `jti`; `false` when it was already used.
+    pub(crate) fn first_use_of_jti(&self, jti: &str, until: u64, now: u64) -> bool {
+        let mut map = lock(&self.used_jtis);
+        map.retain(|_, u| *u > now);
+        map.insert(jti.to_owned(), until).is_none()
+    }
+}
+
+/// Whether a refresh failure leaves the session alive (the provider or our own
+/// configuration is at fault, not the grant).
+fn keeps_session(e: &Error) -> bool {
+    match e {
+        Error::ProviderUnavailable(_) | Error::Config(_) => true,
+        Error::ProviderRejected { error, .. } => {
+            matches!(
+                error.as_str(),
+                "invalid_client"
+                    | "unauthorized_client"
+                    | "temporarily_unavailable"
+                    | "server_error"
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Refreshes `session`'s tokens, once per session at a time: concurrent requests wait for
+/// the first, and requests still carrying the pre-refresh session reuse its outcome for
+/// [`REFRESH_GRACE_SECS`] instead of replaying a rotated-away refresh token.
+pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> RefreshOutcome {
+    let Some(rt) = &session.refresh_token else {
+        return RefreshOutcome::Unavailable;
+    };
+    let from: [u8; 32] = Sha256::digest(rt.secret().as_bytes()).into();
+    let slot = inner.sessions.slot(&session.sid, now);
+    let mut done = slot.lock().await;
+    if let Some(d) = done.as_ref()
+        && (d.from == from || d.to == Some(from))
+        && now < d.at + REFRESH_GRACE_SECS
+    {
+        return d.outcome.clone();
+    }
+    let outcome = match refresh::refresh(inner, rt, &session.sub, session.nonce.as_deref(), now)
+        .await
+    {
+        Ok((tokens, claims)) => {
+            let mut s = session.clone();
+            s.access_token = Some(tokens.access_token);
+            s.refresh_token = tokens.refresh_token;
+            s.access_expires_at = tokens.access_expires_at;
+            if let Some(claims) = claims {
+                s.claims.extend(super::user_claims(Some(claims), None));
+            }
+            tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed");
+            match &inner.config.session_store {
+                Some(store) => match store.save(&s.to_record(&inner.config)).await {
+                    Ok(()) => RefreshOutcome::Refreshed(Box::new(s)),
+                    Err(e) => {
+                        tracing::error!(target: "idme::session", error = %e, "refreshed session could not be saved");
+                        // Not remembered: the next request tries again.
+                        return RefreshOutcome::StoreDown(e);
+                    }
+                },
+                None => RefreshOutcome::Refreshed(Box::new(s)),
+            }
+        }
+        Err(e) if keeps_session(&e) => {
+            tracing::warn!(target: "idme::session", sub = %session.sub, error = %e, "token refresh failed; keeping the session and retrying later");
+            RefreshOutcome::Unavailable
+        }
+        Err(e) => {
+            tracing::info!(target: "idme::session", sub = %session.sub, error = %e, "token refresh refused; ending the session");
+            RefreshOutcome::Ended
+        }
+    };
+    let to = match &outcome {
+        RefreshOutcome::Refreshed(s) => s
+            .refresh_token
+            .as_ref()
+            .map(|rt| Sha256::digest(rt.secret().as_bytes()).into()),
+        _ => None,
+    };
+    *done = Some(Done {
+        from,
+        to,
+        at: now,
+        outcome: outcome.clone(),
+    });
+    outcome
+}

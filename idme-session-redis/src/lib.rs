@@ -1,0 +1,245 @@
+//! # idme-session-redis
+//!
+//! A Redis [`SessionStore`] for idme-rs: the session lives in Redis, the browser's cookie
+//! holds only a sealed random id. Several instances sharing one Redis (and the same
+//! `IDME_COOKIE_KEYS`) share sessions: a sign-in on one works on all, a logout on one
+//! (or an OIDC back-channel logout received by any) ends the session on all.
+//!
+//! No web framework dependency; async with tokio and redis's auto-reconnecting
+//! connection manager. Each call is bounded by a timeout (default 2 s): when Redis is
+//! down, requests that need a session get `503` ("Sessions are temporarily
+//! unavailable"), and recover by themselves when Redis is back.
+//!
+//! | key | holds |
+//! |---|---|
+//! | `{prefix}s:{id}` | the record (JSON; the session itself is sealed with the cookie keys), expiring with the session |
+//! | `{prefix}u:{sub}` | the ids of the user's sessions (for logout everywhere) |
+//! | `{prefix}p:{sid}` | the ids of a provider session's sessions (back-channel logout by `sid`) |
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use idme_core::{Idme, IdmeBuilder};
+//! use idme_session_redis::RedisStore;
+//! let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
+//! let idme = Idme::new(IdmeBuilder::from_env()?.session_store(store).build()?);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![forbid(unused_must_use)]
+
+use std::time::Duration;
+
+use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
+use redis::AsyncCommands;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::{Deserialize, Serialize};
+
+/// Sessions in Redis. Cheap to clone (one multiplexed, auto-reconnecting connection).
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the URL: it may hold a password.
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The record as stored.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    psid: Option<String>,
+    exp: u64,
+    data: String,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn store_error(e: redis::RedisError) -> StoreError {
+    // RedisError's text names the failure (connection refused, timeout, …), never a value.
+    StoreError(format!("redis: {e}"))
+}
+
+impl RedisStore {
+    /// Connects to `url` (`redis://host:port/db`, `rediss://` for TLS if redis is built
+    /// with it), with keys under the prefix `idme:` and a 2 s timeout per call.
+    ///
+    /// Fails if Redis cannot be reached now; later outages are survived (reconnects).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Duration::from_secs(2)).await
+    }
+
+    /// Like [`connect`](Self::connect), with `timeout` per call (and per connection attempt).
+    pub async fn connect_with(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url).map_err(store_error)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1);
+        let conn = tokio::time::timeout(
+            timeout * 2,
+            ConnectionManager::new_with_config(client, config),
+        )
+        .await
+        .map_err(|_| StoreError("redis: connection timed out".into()))?
+        .map_err(store_error)?;
+        Ok(Self {
+            conn,
+            prefix: "idme:".into(),
+            timeout,
+        })
+    }
+
+    /// Keys under `prefix` instead of `idme:` (several apps sharing one Redis).
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// Runs `f` on a connection, bounded by the timeout. Every command here is
+    /// idempotent, so one whose connection turned out to be dead (Redis restarted since
+    /// the last call) is sent once more, on the connection the manager re-establishes.
+    async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        let mut retried = false;
+        loop {
+            match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e))
+                    if !retried
+                        && (e.is_connection_dropped()
+                            || e.is_io_error()
+                            || e.is_connection_refusal()) =>
+                {
+                    retried = true;
+                    tracing::debug!(target: "idme::session", error = %e, "redis connection lost; retrying once");
+                }
+                Ok(Err(e)) => return Err(store_error(e)),
+                Err(_) => return Err(StoreError("redis: timed out".into())),
+            }
+        }
+    }
+
+    /// Deletes the records listed in the set `set_key`, and the set.
+    async fn delete_set(&self, set_key: String) -> Result<u64, StoreError> {
+        let set_key = &set_key;
+        let prefix = self.prefix.as_str();
+        self.run(|mut c| async move {
+            let ids: Vec<String> = c.smembers(set_key).await?;
+            let keys: Vec<String> = ids.iter().map(|id| format!("{prefix}s:{id}")).collect();
+            let n: u64 = if keys.is_empty() {
+                0
+            } else {
+                c.del(&keys).await?
+            };
+            let _: u64 = c.del(set_key).await?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+impl SessionStore for RedisStore {
+    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
+        Box::pin(async move {
+            let key = &self.key("s", id);
+            let json: Option<String> = self.run(|mut c| async move { c.get(key).await }).await?;
+            let Some(json) = json else { return Ok(None) };
+            let stored: Stored = match serde_json::from_str(&json) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(target: "idme::session", error = %e, "unreadable session record ignored");
+                    return Ok(None);
+                }
+            };
+            if stored.exp <= now() {
+                return Ok(None);
+            }
+            Ok(Some(Record {
+                id: id.to_owned(),
+                sub: stored.sub,
+                provider_sid: stored.psid,
+                expires_at: stored.exp,
+                data: stored.data,
+            }))
+        })
+    }
+
+    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            if record.expires_at <= now() {
+                return self.delete(&record.id).await;
+            }
+            let json = serde_json::to_string(&Stored {
+                sub: record.sub.clone(),
+                psid: record.provider_sid.clone(),
+                exp: record.expires_at,
+                data: record.data.clone(),
+            })
+            .map_err(|e| StoreError(format!("serialising a record: {e}")))?;
+            let key = &self.key("s", &record.id);
+            let mut sets = vec![self.key("u", &record.sub)];
+            if let Some(psid) = &record.provider_sid {
+                sets.push(self.key("p", psid));
+            }
+            let (sets, id, json) = (&sets, &record.id, &json);
+            let exp = record.expires_at;
+            self.run(|mut c| async move {
+                let mut pipe = redis::pipe();
+                pipe.atomic()
+                    .cmd("SET")
+                    .arg(key)
+                    .arg(json)
+                    .arg("EXAT")
+                    .arg(exp)
+                    .ignore();
+                for set in sets {
+                    // An index lives as long as its longest-lived session.
+                    pipe.sadd(set, id).ignore();
+                    pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("NX").ignore();
+                    pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("GT").ignore();
+                }
+                pipe.query_async::<()>(&mut c).await
+            })
+            .await
+        })
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let key = &self.key("s", id);
+            // The id stays in its index sets until they expire; deleting a missing
+            // record later is harmless.
+            self.run(|mut c| async move { c.del::<_, ()>(key).await })
+                .await
+        })
+    }
+
+    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
+        Box::pin(self.delete_set(self.key("u", sub)))
+    }
+
+    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
+        Box::pin(self.delete_set(self.key("p", sid)))
+    }
+}

@@ -1,0 +1,103 @@
+//! The shared store suite against a real `redis-server` (one per test), plus outages.
+
+use std::time::Duration;
+
+use idme_core::session::store::{Record, SessionStore, StoreFuture};
+use idme_session_redis::RedisStore;
+use idme_testkit::RedisServer;
+
+/// A store with its own server, stopped when the test ends.
+#[derive(Debug)]
+struct Served {
+    _server: RedisServer,
+    store: RedisStore,
+}
+
+impl SessionStore for Served {
+    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
+        self.store.load(id)
+    }
+    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
+        self.store.save(record)
+    }
+    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        self.store.delete(id)
+    }
+    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
+        self.store.delete_by_sub(sub)
+    }
+    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
+        self.store.delete_by_provider_sid(sid)
+    }
+}
+
+async fn served() -> Served {
+    let server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    Served {
+        _server: server,
+        store,
+    }
+}
+
+idme_core::store_tests!(served().await);
+
+#[tokio::test]
+async fn an_outage_is_an_error_and_recovers() {
+    let mut server = RedisServer::start();
+    let store = RedisStore::connect_with(&server.url(), Duration::from_millis(500))
+        .await
+        .unwrap();
+    let record = Record {
+        id: "outage".into(),
+        sub: "sub".into(),
+        provider_sid: None,
+        expires_at: idme_core::session::store::__now() + 600,
+        data: "sealed".into(),
+    };
+    store.save(&record).await.unwrap();
+    server.stop();
+    let err = store.load("outage").await.unwrap_err();
+    assert!(err.to_string().contains("redis"), "{err}");
+    server.restart();
+    // The connection manager reconnects by itself; the restarted server is empty.
+    let mut recovered = None;
+    for _ in 0..50 {
+        if let Ok(r) = store.load("outage").await {
+            recovered = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recovered, Some(None), "recovers once Redis is back");
+    store.save(&record).await.unwrap();
+    assert_eq!(store.load("outage").await.unwrap(), Some(record));
+}
+
+#[tokio::test]
+async fn prefixes_separate_apps() {
+    let server = RedisServer::start();
+    let a = RedisStore::connect(&server.url()).await.unwrap();
+    let b = a.clone().with_prefix("other:");
+    let record = Record {
+        id: "shared-id".into(),
+        sub: "sub".into(),
+        provider_sid: Some("psid".into()),
+        expires_at: idme_core::session::store::__now() + 600,
+        data: "sealed".into(),
+    };
+    a.save(&record).await.unwrap();
+    assert_eq!(b.load("shared-id").await.unwrap(), None);
+    assert_eq!(b.delete_by_sub("sub").await.unwrap(), 0);
+    assert_eq!(a.delete_by_provider_sid("psid").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn the_first_call_after_an_unnoticed_restart_succeeds() {
+    let mut server = RedisServer::start();
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    assert_eq!(store.load("x").await.unwrap(), None);
+    // Redis restarts while the store is idle: its connection is dead but it does not know.
+    server.restart();
+    assert_eq!(store.load("x").await.unwrap(), None);
+}
