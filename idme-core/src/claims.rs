@@ -10,11 +10,12 @@ use crate::verification::{Group, Requirement, Verification};
 /// The authenticated user of a request. Adapters expose it as an extractor / request guard.
 #[derive(Debug, Clone)]
 pub struct IdmeUser {
-    session: Session,
+    session: std::sync::Arc<Session>,
 }
 
 impl IdmeUser {
-    pub(crate) fn new(session: Session) -> Self {
+    /// A user sharing an opened session (no copy on the hot path).
+    pub(crate) fn from_shared(session: std::sync::Arc<Session>) -> Self {
         Self { session }
     }
 

@@ -53,7 +53,12 @@ pub(crate) struct Inner {
     pub(crate) provider: Provider,
     pub(crate) used_logins: UsedLogins,
     pub(crate) sessions: Sessions,
+    /// Session cookies opened recently, so the hot path does not decrypt them again.
+    pub(crate) opened: crate::session::cache::OpenedCache<Session>,
 }
+
+/// How many opened session cookies are kept (a few MB at most).
+const OPENED_CACHE_CAPACITY: usize = 8192;
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;
@@ -126,6 +131,7 @@ impl Idme {
                 provider,
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
+                opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
             }),
         }
     }
@@ -313,6 +319,7 @@ impl Idme {
             error,
         };
         let mut session = self.load(cookies, now).await.map_err(denied)?;
+        // `session` is shared with the cache: changes below copy it first.
         let mut reseal = false;
         let refresh_due = session.refresh_token.is_some()
             && session
@@ -321,7 +328,7 @@ impl Idme {
         if refresh_due {
             match manager::refresh(inner, &session, now).await {
                 RefreshOutcome::Refreshed(s) => {
-                    session = *s;
+                    session = Arc::new(*s);
                     reseal = config.session_store.is_none();
                 }
                 RefreshOutcome::Ended => {
@@ -333,7 +340,7 @@ impl Idme {
             }
         }
         if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
-            session.last_seen = now;
+            Arc::make_mut(&mut session).last_seen = now;
             match &config.session_store {
                 Some(store) => store
                     .save(&session.to_record(config))
@@ -348,7 +355,7 @@ impl Idme {
             Vec::new()
         };
         Ok(Authenticated {
-            user: IdmeUser::new(session),
+            user: IdmeUser::from_shared(session),
             set_cookies,
         })
     }
@@ -370,11 +377,12 @@ impl Idme {
     }
 
     /// The session of a request, alive and not logged out, before any refresh.
-    async fn load(&self, cookies: &RequestCookies, now: u64) -> Result<Session, Error> {
+    async fn load(&self, cookies: &RequestCookies, now: u64) -> Result<Arc<Session>, Error> {
         let config = &self.inner.config;
         match &config.session_store {
             None => {
-                let session = Session::from_cookies(config, cookies, now)?;
+                let session =
+                    Session::from_cookies_cached(config, cookies, &self.inner.opened, now)?;
                 if self.inner.sessions.is_revoked(&session) {
                     return Err(Unauthenticated::Ended.into());
                 }
@@ -391,7 +399,7 @@ impl Idme {
                     }
                     return Err(e.into());
                 }
-                Ok(session)
+                Ok(Arc::new(session))
             }
         }
     }

@@ -9,6 +9,7 @@
 //! (single-flight per session), enforces the idle and absolute lifetimes, and honours
 //! logouts (local, and OIDC back-channel).
 
+pub(crate) mod cache;
 pub(crate) mod manager;
 pub mod store;
 
@@ -229,6 +230,35 @@ impl Session {
             .cookie_keys
             .open(name, &sealed)
             .ok_or(Unauthenticated::Invalid)?;
+        session.check_lifetime(config, now)?;
+        Ok(session)
+    }
+
+    /// Like [`from_cookies`](Self::from_cookies), through `cache`: a sealed value opened
+    /// before is not decrypted and deserialised again (the lifetime is still checked).
+    pub(crate) fn from_cookies_cached(
+        config: &IdmeConfig,
+        cookies: &RequestCookies,
+        cache: &cache::OpenedCache<Session>,
+        now: u64,
+    ) -> Result<std::sync::Arc<Session>, Unauthenticated> {
+        let name = config.session_cookie_name();
+        let sealed = cookies::reassemble(cookies, name).ok_or(Unauthenticated::NoSession)?;
+        let sealed = sealed.map_err(|()| Unauthenticated::Invalid)?;
+        let session = match cache.get(&sealed) {
+            Some(session) => session,
+            None => {
+                let session: Session = config
+                    .cookie_keys
+                    .open(name, &sealed)
+                    .ok_or(Unauthenticated::Invalid)?;
+                let session = std::sync::Arc::new(session);
+                cache.insert(&sealed, session.clone(), |s| {
+                    s.check_lifetime(config, now).is_ok()
+                });
+                session
+            }
+        };
         session.check_lifetime(config, now)?;
         Ok(session)
     }
