@@ -4,6 +4,8 @@
 //! Also the plain [`SetCookie`] value the engine hands to adapters, and the parser for
 //! incoming `Cookie` headers.
 
+use std::ops::Range;
+
 use base64::Engine as _;
 use cookie::{Cookie, CookieJar, Key};
 use http::HeaderMap;
@@ -269,17 +271,20 @@ pub(crate) fn clear_chunked(
 
 /// The cookies of an incoming request, parsed from its `Cookie` header(s). Adapters build it
 /// from the raw header values, whatever their framework's header types are.
+///
+/// Built on every authenticated request, so it copies the header once and keeps offsets
+/// into it rather than a string per cookie.
 #[derive(Clone, Default)]
 pub struct RequestCookies {
-    pairs: Vec<(String, String)>,
+    raw: String,
+    /// (name, value) ranges into `raw`.
+    pairs: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl std::fmt::Debug for RequestCookies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Names only: values are sealed sessions and must not reach logs.
-        f.debug_list()
-            .entries(self.pairs.iter().map(|(k, _)| k))
-            .finish()
+        f.debug_list().entries(self.names()).finish()
     }
 }
 
@@ -289,13 +294,24 @@ impl RequestCookies {
     where
         I: IntoIterator<Item = &'a str>,
     {
-        let pairs = values
-            .into_iter()
-            .flat_map(|v| v.split(';'))
+        let mut raw = String::new();
+        for v in values {
+            if !raw.is_empty() {
+                raw.push(';');
+            }
+            raw.push_str(v);
+        }
+        let base = raw.as_ptr() as usize;
+        let span = |part: &str| {
+            let start = part.as_ptr() as usize - base;
+            start..start + part.len()
+        };
+        let pairs = raw
+            .split(';')
             .filter_map(|pair| pair.trim().split_once('='))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().trim_matches('"').to_owned()))
+            .map(|(k, v)| (span(k.trim()), span(v.trim().trim_matches('"'))))
             .collect();
-        Self { pairs }
+        Self { raw, pairs }
     }
 
     /// From an `http::HeaderMap` (axum, hyper, tower).
@@ -308,17 +324,24 @@ impl RequestCookies {
         )
     }
 
-    /// The value of the first cookie called `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    fn entries(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.pairs
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries().map(|(k, _)| k)
+    }
+
+    /// The value of the first cookie called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// The chunk indices (`name.N` → N) of the cookie `name` the request carries.
     pub(crate) fn chunk_indices<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.pairs.iter().filter_map(move |(k, _)| {
+        self.names().filter_map(move |k| {
             k.strip_prefix(name)?
                 .strip_prefix('.')?
                 .parse::<usize>()
@@ -328,7 +351,7 @@ impl RequestCookies {
 
     /// Whether any cookie name starts with `prefix`.
     pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k.starts_with(prefix))
+        self.names().any(|k| k.starts_with(prefix))
     }
 }
 

@@ -55,26 +55,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .cookie(name)
             .ok_or("no session cookie after sign-in")?
     );
-    let body = page.json();
     server.abort();
 
-    // The measured app: the same body, with and without authentication.
+    // The measured app. `/public` renders a user opened once at startup, without any idme
+    // code on its path (no layer, no extractor); `/protected` opens the session cookie of
+    // every request with the `IdmeUser` extractor. Same body, same rendering.
+    let opened = idme
+        .authenticate(&idme_core::RequestCookies::from_header_values([
+            cookie.as_str()
+        ]))
+        .await
+        .map_err(|d| format!("the session does not open: {}", d.error))?
+        .user;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let public_body = body.clone();
-    let app = Router::new()
-        .route(
-            "/public",
-            get(move || {
-                let body = public_body.clone();
-                async move { Json(body) }
-            }),
-        )
+    let public = Router::new().route(
+        "/public",
+        get(move || {
+            let user = opened.clone();
+            async move { Json(user.to_json()) }
+        }),
+    );
+    let protected = Router::new()
         .route(
             "/protected",
             get(|user: IdmeUser| async move { Json(user.to_json()) }),
         )
         .layer(IdmeLayer::new(idme));
+    let app = public.merge(protected);
     println!("READY {base} {cookie}");
     axum::serve(listener, app).await?;
     drop(emulator);
