@@ -651,6 +651,14 @@ async fn logout_ends_the_session_and_visits_the_provider() {
     let page = browser.post_form(&rig.url("/auth/logout"), &[]).await;
     assert_eq!(page.status, 303);
     let to = page.location().unwrap();
+    // RP-initiated logout carries the ID token as `id_token_hint` (the emulator has an
+    // end_session_endpoint), and it is the signed token the provider issued.
+    let hint = to
+        .query_pairs()
+        .find(|(k, _)| k == "id_token_hint")
+        .map(|(_, v)| v.into_owned())
+        .expect("id_token_hint");
+    assert_eq!(hint.split('.').count(), 3, "{hint}");
     assert!(to.as_str().starts_with(&rig.emulator.base_url()), "{to}");
     assert!(browser.cookie(SESSION).is_none());
     let back = browser.navigate(page, None).await;

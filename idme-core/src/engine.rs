@@ -274,10 +274,12 @@ impl Idme {
             return Reply::html(403, "Cross-site logout refused.".into());
         }
         let now = unix_now();
+        let mut id_token_hint = None;
         match self.load(cookies, now).await {
             Ok(session) => {
                 self.forget(&session, now).await;
                 tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
+                id_token_hint = session.id_token.clone();
             }
             Err(Error::SessionStoreUnavailable(e)) => {
                 tracing::warn!(target: "idme::logout", error = %e, "session store unavailable: the stored session could not be deleted (it expires on its own)");
@@ -285,7 +287,11 @@ impl Idme {
             Err(_) => {}
         }
         let target = match self.inner.provider.metadata().await {
-            Ok(meta) => crate::logout::provider_logout_url(config, &meta),
+            Ok(meta) => crate::logout::provider_logout_url(
+                config,
+                &meta,
+                id_token_hint.as_ref().map(|t| t.secret()),
+            ),
             Err(e) => {
                 tracing::warn!(target: "idme::logout", error = %e, "no discovery: local logout only");
                 None

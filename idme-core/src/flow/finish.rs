@@ -13,7 +13,7 @@ use super::{ResponseMode, token};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Inner;
 use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
-use crate::secret::{AccessToken, random_token};
+use crate::secret::{AccessToken, IdToken, random_token};
 use crate::session::{Session, user_claims};
 use crate::validate::id_token::{self, Expectations};
 
@@ -214,6 +214,7 @@ async fn complete(
     // The front-channel ID token (implicit and hybrid flows).
     let mut sub: Option<String> = None;
     let mut id_claims: Option<Map<String, Value>> = None;
+    let mut latest_id_token: Option<IdToken> = None;
     if let Some(jwt) = front_id_token {
         let jwt = inner.unwrap_token(jwt)?;
         let verified = provider.verify_jws(&jwt, hmac, &allowed).await?;
@@ -254,6 +255,7 @@ async fn complete(
         }
         let req = token::request(config, &meta.token_endpoint, grant)?;
         let response = token::call(provider, req).await?;
+        latest_id_token = response.id_token.clone();
         match &response.id_token {
             Some(jwt) => {
                 let jwt = inner.unwrap_token(jwt.secret())?;
@@ -314,8 +316,16 @@ async fn complete(
         .and_then(|c| c.get("sid"))
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned);
+    // The latest ID token, as issued, for the `id_token_hint` of RP-initiated logout:
+    // only where the provider has such an endpoint (ID.me does not), since it weighs ~1 KB.
+    let id_token = meta
+        .end_session_endpoint
+        .is_some()
+        .then(|| latest_id_token.or(front_id_token.map(IdToken::new)))
+        .flatten();
     let session = Session {
         sid: random_token(24),
+        id_token,
         sub,
         provider_sid,
         last_seen: now,

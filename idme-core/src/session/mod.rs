@@ -37,6 +37,10 @@ pub struct Session {
     /// The login's nonce: a refreshed ID token may only repeat it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) nonce: Option<String>,
+    /// The ID token as the provider issued it, kept only when the provider has an
+    /// `end_session_endpoint`, for the `id_token_hint` of RP-initiated logout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) id_token: Option<crate::secret::IdToken>,
     pub(crate) access_token: Option<AccessToken>,
     pub(crate) refresh_token: Option<RefreshToken>,
     /// Unix seconds.
@@ -319,6 +323,7 @@ mod tests {
             claims: Map::new(),
             verification: None,
             nonce: None,
+            id_token: None,
             access_token: None,
             refresh_token: None,
             access_expires_at: None,
