@@ -16,22 +16,8 @@ use crate::scenarios::SESSION;
 #[macro_export]
 macro_rules! interop_tests {
     ($package:literal) => {
-        $crate::__interop_flows!($package;
-            code_query: "code", "query";
-            code_fragment: "code", "fragment";
-            code_form_post: "code", "form_post";
-            id_token_fragment: "id_token", "fragment";
-            id_token_form_post: "id_token", "form_post";
-            id_token_token_fragment: "id_token token", "fragment";
-            id_token_token_form_post: "id_token token", "form_post";
-            code_id_token_fragment: "code id_token", "fragment";
-            code_id_token_form_post: "code id_token", "form_post";
-            code_token_fragment: "code token", "fragment";
-            code_token_form_post: "code token", "form_post";
-            code_id_token_token_fragment: "code id_token token", "fragment";
-            code_id_token_token_form_post: "code id_token token", "form_post";
-        );
-        $crate::__interop_scenarios!($package;
+        $crate::__flow_tests!(interop, $package);
+        $crate::__scenario_tests!(interop, $package;
             client_secret_post_works,
             logout_goes_through_the_providers_end_session,
             cancel_at_the_provider_is_a_friendly_page,
@@ -39,28 +25,6 @@ macro_rules! interop_tests {
             stock_oidc_provider_omits_iss_beside_an_id_token,
         );
     };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __interop_flows {
-    ($package:literal; $($name:ident: $rt:literal, $mode:literal;)*) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            $crate::interop::signs_in($package, $rt, $mode).await;
-        }
-    )*};
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __interop_scenarios {
-    ($package:literal; $($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            $crate::interop::$name($package).await;
-        }
-    )*};
 }
 
 /// An example app configured for an oidc-provider started for it.

@@ -18,22 +18,8 @@ pub use process::{ExampleApp, Target};
 #[macro_export]
 macro_rules! contract_tests {
     ($package:literal) => {
-        $crate::__contract_flows!($package;
-            code_query: "code", "query";
-            code_fragment: "code", "fragment";
-            code_form_post: "code", "form_post";
-            id_token_fragment: "id_token", "fragment";
-            id_token_form_post: "id_token", "form_post";
-            id_token_token_fragment: "id_token token", "fragment";
-            id_token_token_form_post: "id_token token", "form_post";
-            code_id_token_fragment: "code id_token", "fragment";
-            code_id_token_form_post: "code id_token", "form_post";
-            code_token_fragment: "code token", "fragment";
-            code_token_form_post: "code token", "form_post";
-            code_id_token_token_fragment: "code id_token token", "fragment";
-            code_id_token_token_form_post: "code id_token token", "form_post";
-        );
-        $crate::__contract_scenarios!($package;
+        $crate::__flow_tests!(scenarios, $package);
+        $crate::__scenario_tests!(scenarios, $package;
             offline_mode_signs_in_with_nothing_configured,
             home_page_is_public,
             me_requires_a_session,
@@ -52,7 +38,7 @@ macro_rules! contract_tests {
             verification_guards,
             offline_veteran_passes_both_guards,
         );
-        $crate::__session_scenarios!($package;
+        $crate::__scenario_tests!(sessions, $package;
             refresh_renews_the_session_cookie,
             backchannel_logout_ends_the_session,
             sessions_shared_through_redis,
@@ -60,35 +46,44 @@ macro_rules! contract_tests {
     };
 }
 
+/// One test per response type × allowed mode, each calling `$module::signs_in`. The one
+/// list of flows every suite runs.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __contract_flows {
-    ($package:literal; $($name:ident: $rt:literal, $mode:literal;)*) => {$(
+macro_rules! __flow_tests {
+    ($module:ident, $package:literal) => {
+        $crate::__flow_tests!(@each $module, $package;
+            code_query: "code", "query";
+            code_fragment: "code", "fragment";
+            code_form_post: "code", "form_post";
+            id_token_fragment: "id_token", "fragment";
+            id_token_form_post: "id_token", "form_post";
+            id_token_token_fragment: "id_token token", "fragment";
+            id_token_token_form_post: "id_token token", "form_post";
+            code_id_token_fragment: "code id_token", "fragment";
+            code_id_token_form_post: "code id_token", "form_post";
+            code_token_fragment: "code token", "fragment";
+            code_token_form_post: "code token", "form_post";
+            code_id_token_token_fragment: "code id_token token", "fragment";
+            code_id_token_token_form_post: "code id_token token", "form_post";
+        );
+    };
+    (@each $module:ident, $package:literal; $($name:ident: $rt:literal, $mode:literal;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            $crate::scenarios::signs_in($package, $rt, $mode).await;
+            $crate::$module::signs_in($package, $rt, $mode).await;
         }
     )*};
 }
 
+/// One test per scenario function `$module::$name(package)`.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __session_scenarios {
-    ($package:literal; $($name:ident),* $(,)?) => {$(
+macro_rules! __scenario_tests {
+    ($module:ident, $package:literal; $($name:ident),* $(,)?) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $name() {
-            $crate::sessions::$name($package).await;
-        }
-    )*};
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __contract_scenarios {
-    ($package:literal; $($name:ident),* $(,)?) => {$(
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn $name() {
-            $crate::scenarios::$name($package).await;
+            $crate::$module::$name($package).await;
         }
     )*};
 }
