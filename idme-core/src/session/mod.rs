@@ -221,19 +221,31 @@ impl Session {
             .ok_or(Unauthenticated::Invalid)
     }
 
+    /// The sealed session value of a request, its chunks reassembled.
+    fn sealed_value(
+        config: &IdmeConfig,
+        cookies: &RequestCookies,
+    ) -> Result<String, Unauthenticated> {
+        cookies::reassemble(cookies, config.session_cookie_name())
+            .ok_or(Unauthenticated::NoSession)?
+            .map_err(|()| Unauthenticated::Invalid)
+    }
+
+    /// Decrypts and deserialises a sealed session value.
+    fn open_sealed(config: &IdmeConfig, sealed: &str) -> Result<Session, Unauthenticated> {
+        config
+            .cookie_keys
+            .open(config.session_cookie_name(), sealed)
+            .ok_or(Unauthenticated::Invalid)
+    }
+
     /// Opens the session cookie of a request (cookie mode).
     pub(crate) fn from_cookies(
         config: &IdmeConfig,
         cookies: &RequestCookies,
         now: u64,
     ) -> Result<Session, Unauthenticated> {
-        let name = config.session_cookie_name();
-        let sealed = cookies::reassemble(cookies, name).ok_or(Unauthenticated::NoSession)?;
-        let sealed = sealed.map_err(|()| Unauthenticated::Invalid)?;
-        let session: Session = config
-            .cookie_keys
-            .open(name, &sealed)
-            .ok_or(Unauthenticated::Invalid)?;
+        let session = Self::open_sealed(config, &Self::sealed_value(config, cookies)?)?;
         session.check_lifetime(config, now)?;
         Ok(session)
     }
@@ -246,17 +258,11 @@ impl Session {
         cache: &cache::OpenedCache<Session>,
         now: u64,
     ) -> Result<std::sync::Arc<Session>, Unauthenticated> {
-        let name = config.session_cookie_name();
-        let sealed = cookies::reassemble(cookies, name).ok_or(Unauthenticated::NoSession)?;
-        let sealed = sealed.map_err(|()| Unauthenticated::Invalid)?;
+        let sealed = Self::sealed_value(config, cookies)?;
         let session = match cache.get(&sealed) {
             Some(session) => session,
             None => {
-                let session: Session = config
-                    .cookie_keys
-                    .open(name, &sealed)
-                    .ok_or(Unauthenticated::Invalid)?;
-                let session = std::sync::Arc::new(session);
+                let session = std::sync::Arc::new(Self::open_sealed(config, &sealed)?);
                 cache.insert(&sealed, session.clone(), |s| {
                     s.check_lifetime(config, now).is_ok()
                 });
