@@ -61,11 +61,16 @@ pub(crate) async fn run(
 
     // The pending login named by `state`, deleted whatever happens next.
     let state = params.get("state");
-    let name = state.map(pending::cookie_name);
+    let secure = config.secure_cookies;
+    let name = state.map(|s| pending::cookie_name(s, secure));
     let clear = name.as_ref().and_then(|n| {
-        cookies
-            .get(n)
-            .map(|_| SetCookie::clear(n, &config.paths.callback, config.secure_cookies))
+        cookies.get(n).map(|_| {
+            SetCookie::clear(
+                n,
+                pending::cookie_path(secure, &config.paths.callback),
+                secure,
+            )
+        })
     });
     let fail = |error: Error, clear: Option<SetCookie>| CallbackOutcome::Failed { error, clear };
 
@@ -143,7 +148,7 @@ fn open_pending(
     let config = &inner.config;
     let Some(sealed) = cookies.get(name) else {
         // Another login's cookie is here, but not this one: the state was altered.
-        return Err(if cookies.any_with_prefix(pending::COOKIE_PREFIX) {
+        return Err(if cookies.any_with_prefix(pending::cookie_prefix(config.secure_cookies)) {
             CallbackRejected::StateMismatch
         } else {
             CallbackRejected::LoginCookieMissing

@@ -220,7 +220,8 @@ pub(crate) fn start(
         }
     }
 
-    let name = pending::cookie_name(state.secret());
+    let secure = config.secure_cookies;
+    let name = pending::cookie_name(state.secret(), secure);
     let pending = PendingLogin {
         state,
         nonce,
@@ -242,11 +243,10 @@ pub(crate) fn start(
     } else {
         SameSite::Lax
     };
-    let secure = config.secure_cookies;
     let cookie = SetCookie {
         name,
         value,
-        path: config.paths.callback.clone(),
+        path: pending::cookie_path(secure, &config.paths.callback).to_owned(),
         max_age: config.login_timeout.as_secs() as i64,
         secure,
         same_site,
