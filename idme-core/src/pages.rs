@@ -79,6 +79,9 @@ pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
         Error::CallbackRejected(CallbackRejected::AccessDenied) => {
             ("Sign-in cancelled", "Sign-in cancelled")
         }
+        Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => {
+            ("Not signed in", "You are not signed in at ID.me")
+        }
         _ => ("Sign-in failed", "We could not sign you in"),
     };
     let body = page(

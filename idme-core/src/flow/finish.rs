@@ -82,10 +82,15 @@ pub(crate) async fn run(
             description = ?params.get("error_description"),
             "the provider returned an error on the redirect"
         );
-        let rejected = if code == "access_denied" {
-            CallbackRejected::AccessDenied
-        } else {
-            CallbackRejected::ProviderError(code.chars().take(64).collect())
+        let rejected = match code {
+            "access_denied" => CallbackRejected::AccessDenied,
+            // The answers to prompt=none when the person would have to do something: a
+            // page with a plain sign-in link, never a redirect that could loop.
+            "login_required"
+            | "consent_required"
+            | "interaction_required"
+            | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
+            _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
         };
         return fail(rejected.into(), clear);
     }
@@ -235,6 +240,8 @@ async fn complete(
                 access_token: front_access_token,
                 at_hash_required: plan.at_hash_required,
                 sub: None,
+                max_age: pending.max_age,
+                acr_values: pending.acr_values.as_deref(),
                 now,
                 skew,
             },
@@ -277,6 +284,8 @@ async fn complete(
                         access_token: Some(response.access_token.secret()),
                         at_hash_required: false,
                         sub: sub.as_deref(),
+                        max_age: pending.max_age,
+                        acr_values: pending.acr_values.as_deref(),
                         now,
                         skew,
                     },

@@ -10,6 +10,7 @@
 pub(crate) mod callback;
 pub(crate) mod finish;
 pub(crate) mod pending;
+pub(crate) mod prompt;
 pub(crate) mod refresh;
 pub(crate) mod start;
 pub(crate) mod token;
@@ -17,6 +18,7 @@ pub(crate) mod user_data;
 pub(crate) mod userinfo;
 
 pub use callback::{CallbackInput, CallbackMethod};
+pub use prompt::Prompt;
 pub use start::{LoginOptions, Screen, sanitize_return_to};
 
 /// The OpenID Connect response types ID.me offers (the bare OAuth `token` type, which

@@ -40,6 +40,12 @@ pub(crate) struct PendingLogin {
     pub(crate) created_at: u64,
     pub(crate) response_type: ResponseType,
     pub(crate) response_mode: ResponseMode,
+    /// The `max_age` sent: the ID token's `auth_time` must then be recent enough.
+    #[serde(default)]
+    pub(crate) max_age: Option<u64>,
+    /// The `acr_values` sent: a returned `acr` must be one of them.
+    #[serde(default)]
+    pub(crate) acr_values: Option<String>,
 }
 
 /// The login's id: a hash of its `state`, so the callback finds the cookie from the
