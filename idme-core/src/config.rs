@@ -734,6 +734,7 @@ impl IdmeBuilder {
                 rt.as_str()
             )));
         }
+        crate::flow::assurance::check_config(&self.scopes, rt)?;
         if self.scopes.is_empty() {
             return Err(Error::config(
                 "IDME_SCOPES is empty: use `openid`, optionally with ID.me policies (e.g. \"openid military\")",

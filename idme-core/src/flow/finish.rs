@@ -9,7 +9,7 @@ use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
 use super::pending::{self, PendingLogin};
 use super::refresh::Tokens;
 use super::user_data::{self, UserData};
-use super::{ResponseMode, token};
+use super::{ResponseMode, assurance, token};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Inner;
 use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
@@ -251,6 +251,10 @@ async fn complete(
     }
 
     // The code exchange (code and hybrid flows).
+    if front_access_token.is_some() && code.is_none() {
+        // No token response: the granted scope comes beside the access token.
+        assurance::check_granted_scope(&config.scopes, params.get("scope"))?;
+    }
     let mut tokens = front_access_token.map(|at| Tokens {
         access_token: AccessToken::new(at),
         refresh_token: None,
@@ -267,6 +271,7 @@ async fn complete(
         }
         let req = token::request(config, &meta.token_endpoint, grant)?;
         let response = token::call(provider, req).await?;
+        assurance::check_granted_scope(&config.scopes, response.scope.as_deref())?;
         latest_id_token = response.id_token.clone();
         match &response.id_token {
             Some(jwt) => {

@@ -7,6 +7,7 @@
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
 //! apply ([`ResponseType::plan`]).
 
+pub(crate) mod assurance;
 pub(crate) mod callback;
 pub(crate) mod finish;
 pub(crate) mod pending;

@@ -369,6 +369,12 @@ async fn respond(
         params.push(("access_token".into(), token.clone()));
         params.push(("token_type".into(), "bearer".into()));
         params.push(("expires_in".into(), ACCESS_TTL_SECS.to_string()));
+        // RFC 6749 §4.2.2: the granted scope beside a front-channel access token.
+        if faults.has(&Fault::NarrowScope) {
+            params.push(("scope".into(), "openid".into()));
+        } else if !faults.has(&Fault::OmitScope) {
+            params.push(("scope".into(), request.scope.clone()));
+        }
     }
     if rt.id_token {
         let input = IdTokenInput {
