@@ -106,7 +106,7 @@ pub(crate) fn verification_required(requirement: &Requirement, verify_url: &str)
             "<h1>Verification required</h1><p id=\"message\">This page is for {what} members. \
              ID.me can verify your status in a few minutes.</p><p>{button}</p><p><a href=\"/\">Home</a></p>",
             what = escape(&requirement.describe()),
-            button = crate::button::verify_button(verify_url, Some(requirement.group())),
+            button = crate::button::verify_button(verify_url, requirement.group()),
         ),
     );
     Reply::html(403, body)
