@@ -389,7 +389,7 @@ impl IdmeBuilder {
             b.response_type = ResponseType::parse(&rt).ok_or_else(|| {
                 Error::config(format!(
                     "IDME_RESPONSE_TYPE={rt:?} is not one of: code, id_token, code id_token, \
-                     code token, id_token token, code id_token token"
+                     code token, id_token token, code id_token token, token"
                 ))
             })?;
         }
@@ -728,11 +728,16 @@ impl IdmeBuilder {
             (Some(false), false) => false,
         };
         let openid = self.scopes.iter().any(|s| s == "openid");
-        if !openid && rt != ResponseType::Code {
+        if !openid && !matches!(rt, ResponseType::Code | ResponseType::Token) {
             return Err(Error::config(format!(
-                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code, not `{}`: add openid or use code",
+                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code or token, not `{}`: add openid or use code",
                 rt.as_str()
             )));
+        }
+        if openid && rt == ResponseType::Token {
+            return Err(Error::config(
+                "IDME_RESPONSE_TYPE=token is OAuth without an ID token: remove `openid` from IDME_SCOPES (the user is then identified by attributes.json), or use an OpenID Connect response type",
+            ));
         }
         crate::flow::assurance::check_config(&self.scopes, rt)?;
         if self.scopes.is_empty() {

@@ -255,10 +255,14 @@ async fn complete(
         // No token response: the granted scope comes beside the access token.
         assurance::check_granted_scope(&config.scopes, params.get("scope"))?;
     }
+    let front_expires_at = params
+        .get("expires_in")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| now.saturating_add(s));
     let mut tokens = front_access_token.map(|at| Tokens {
         access_token: AccessToken::new(at),
         refresh_token: None,
-        access_expires_at: None,
+        access_expires_at: front_expires_at,
     });
     if let Some(code) = code {
         let mut grant = vec![
