@@ -89,7 +89,10 @@ pub async fn signs_in(package: &str, response_type: &str, mode: &str) {
         "{response_type}: attributes calls"
     );
     if oauth {
-        assert_eq!(stats.userinfo, 0, "{response_type}: no userinfo without openid");
+        assert_eq!(
+            stats.userinfo, 0,
+            "{response_type}: no userinfo without openid"
+        );
         assert!(page.json()["verification"].is_object(), "{}", page.body);
     }
 }

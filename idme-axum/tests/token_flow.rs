@@ -55,11 +55,12 @@ async fn tampered(edit: impl FnOnce(&mut Vec<(String, String)>)) -> (Rig, Browse
     let browser = Browser::new();
     let form_page = rig.until_callback(&browser).await;
     let mut fields = form_fields(&form_page.body);
-    assert!(fields.iter().any(|(k, _)| k == "access_token"), "{fields:?}");
+    assert!(
+        fields.iter().any(|(k, _)| k == "access_token"),
+        "{fields:?}"
+    );
     edit(&mut fields);
-    let page = browser
-        .post_form(&rig.url("/auth/callback"), &fields)
-        .await;
+    let page = browser.post_form(&rig.url("/auth/callback"), &fields).await;
     (rig, browser, page)
 }
 

@@ -90,9 +90,7 @@ async fn ial2_guard_admits_only_identity_verified_users() {
 
     // The verify link signs the person in again asking for IAL2, and comes back.
     rig.emulator.set_auto_user(Some(Persona::Veteran));
-    let start = browser
-        .get(&rig.url(&verify.replace("&amp;", "&")))
-        .await;
+    let start = browser.get(&rig.url(&verify.replace("&amp;", "&"))).await;
     assert!(
         start
             .location()

@@ -283,9 +283,7 @@ impl Error {
         match self {
             Error::ProviderMisbehaved(_) => StatusCode::BAD_REQUEST,
             Error::CallbackRejected(CallbackRejected::AccessDenied) => StatusCode::FORBIDDEN,
-            Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => StatusCode::UNAUTHORIZED,
             Error::CallbackRejected(_) => StatusCode::BAD_REQUEST,
             Error::ProviderRejected { error, .. } if is_client_config_error(error) => {
                 StatusCode::BAD_GATEWAY

@@ -58,7 +58,9 @@ async fn every_interaction_error_of_prompt_none_gets_the_same_page() {
 #[tokio::test]
 async fn prompt_none_with_a_provider_session_signs_in() {
     let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| b).await;
-    let done = rig.sign_in(&LoginOptions::new().prompt(Prompt::none())).await;
+    let done = rig
+        .sign_in(&LoginOptions::new().prompt(Prompt::none()))
+        .await;
     assert!(signed_in(&done, SESSION), "{done:?}");
 }
 

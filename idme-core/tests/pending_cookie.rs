@@ -22,7 +22,10 @@ async fn https_pending_cookie_is_host_prefixed_and_the_callback_finds_it() {
     assert!(pending.secure);
     assert_eq!(pending.same_site, SameSite::Lax);
     let header = pending.header_value();
-    assert!(header.contains("Path=/;") && header.contains("; Secure"), "{header}");
+    assert!(
+        header.contains("Path=/;") && header.contains("; Secure"),
+        "{header}"
+    );
 
     let answer = rig.provider_answer(&login).await;
     let done = rig.callback(&login, &answer).await;
@@ -46,7 +49,10 @@ async fn https_form_post_pending_cookie_is_samesite_none() {
     assert!(pending.name.starts_with("__Host-idme_login_"));
     assert_eq!(pending.same_site, SameSite::None);
     let answer = rig.provider_answer(&login).await;
-    assert!(signed_in(&rig.callback(&login, &answer).await, "__Host-idme_session"));
+    assert!(signed_in(
+        &rig.callback(&login, &answer).await,
+        "__Host-idme_session"
+    ));
 }
 
 #[tokio::test]
@@ -79,5 +85,8 @@ async fn loopback_http_keeps_the_name_and_callback_path() {
     assert_eq!(pending.path, "/auth/callback");
     assert!(!pending.secure);
     let answer = rig.provider_answer(&login).await;
-    assert!(signed_in(&rig.callback(&login, &answer).await, "idme_session"));
+    assert!(signed_in(
+        &rig.callback(&login, &answer).await,
+        "idme_session"
+    ));
 }

@@ -433,10 +433,9 @@ async fn end_to_end(mode: ResponseMode) {
     let body: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert_eq!(body["error"], "verification_required");
     assert!(
-        body["verify_url"]
-            .as_str()
-            .unwrap()
-            .starts_with("/auth/login?policy=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F2%2Faal%2F2&"),
+        body["verify_url"].as_str().unwrap().starts_with(
+            "/auth/login?policy=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F2%2Faal%2F2&"
+        ),
         "{body}"
     );
     server.abort();

@@ -127,7 +127,11 @@ async fn acr_auth_time_and_scope_as_a_provider_returns_them() {
     let p = authorize(&idme, &with(&extra)).await;
     let t = exchange(&idme, &p["code"]).await;
     assert!(t.get("scope").is_none(), "{t}");
-    assert!(claims(t["id_token"].as_str().unwrap()).get("auth_time").is_none());
+    assert!(
+        claims(t["id_token"].as_str().unwrap())
+            .get("auth_time")
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -135,7 +139,11 @@ async fn bare_token_response_type_returns_an_access_token_only() {
     let idme = emulator(Some(Persona::Veteran)).await;
     let p = authorize(
         &idme,
-        &[("response_type", "token"), ("scope", "military"), ("state", "s")],
+        &[
+            ("response_type", "token"),
+            ("scope", "military"),
+            ("state", "s"),
+        ],
     )
     .await;
     assert!(!p["access_token"].is_empty(), "{p:?}");

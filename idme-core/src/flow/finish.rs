@@ -153,12 +153,14 @@ fn open_pending(
     let config = &inner.config;
     let Some(sealed) = cookies.get(name) else {
         // Another login's cookie is here, but not this one: the state was altered.
-        return Err(if cookies.any_with_prefix(pending::cookie_prefix(config.secure_cookies)) {
-            CallbackRejected::StateMismatch
-        } else {
-            CallbackRejected::LoginCookieMissing
-        }
-        .into());
+        return Err(
+            if cookies.any_with_prefix(pending::cookie_prefix(config.secure_cookies)) {
+                CallbackRejected::StateMismatch
+            } else {
+                CallbackRejected::LoginCookieMissing
+            }
+            .into(),
+        );
     };
     let pending: PendingLogin = config
         .cookie_keys

@@ -214,7 +214,10 @@ mod tests {
         assert_eq!(ResponseType::Token.default_mode(), ResponseMode::Fragment);
         assert!(ResponseType::Token.returns_tokens_in_front_channel());
         assert!(!ResponseType::Token.returns_code());
-        assert_eq!(ResponseType::parse("token token"), Some(ResponseType::Token));
+        assert_eq!(
+            ResponseType::parse("token token"),
+            Some(ResponseType::Token)
+        );
         assert_eq!(ResponseType::parse("code code"), Some(ResponseType::Code));
         assert_eq!(ResponseType::parse(""), None);
         for rt in ResponseType::ALL {

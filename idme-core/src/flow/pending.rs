@@ -20,7 +20,11 @@ pub(crate) const HOST_COOKIE_PREFIX: &str = "__Host-idme_login_";
 
 /// The prefix of pending-login cookie names: `__Host-` prefixed over https.
 pub(crate) fn cookie_prefix(secure: bool) -> &'static str {
-    if secure { HOST_COOKIE_PREFIX } else { COOKIE_PREFIX }
+    if secure {
+        HOST_COOKIE_PREFIX
+    } else {
+        COOKIE_PREFIX
+    }
 }
 
 /// The `Path` of the pending-login cookie: `/` over https (the `__Host-` prefix requires

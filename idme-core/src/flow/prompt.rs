@@ -145,7 +145,14 @@ mod tests {
 
     #[test]
     fn bad_prompts_are_refused() {
-        for bad in ["", "none login", "login login", "popup", "consent none", "LOGIN"] {
+        for bad in [
+            "",
+            "none login",
+            "login login",
+            "popup",
+            "consent none",
+            "LOGIN",
+        ] {
             assert!(Prompt::parse(bad).is_err(), "{bad:?}");
         }
         let p = Prompt::parse("login  consent").unwrap();
@@ -189,8 +196,8 @@ mod tests {
         let e = from_lookup(&|k: &str| (k == "IDME_PROMPT").then(|| "none login".to_owned()))
             .unwrap_err();
         assert!(e.to_string().contains("IDME_PROMPT"), "{e}");
-        let e = from_lookup(&|k: &str| (k == "IDME_MAX_AGE").then(|| "soon".to_owned()))
-            .unwrap_err();
+        let e =
+            from_lookup(&|k: &str| (k == "IDME_MAX_AGE").then(|| "soon".to_owned())).unwrap_err();
         assert!(e.to_string().contains("IDME_MAX_AGE"), "{e}");
         let (p, m) = from_lookup(&|k: &str| match k {
             "IDME_PROMPT" => Some("login".into()),
@@ -198,6 +205,9 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert_eq!((p, m), (Some(Prompt::login()), Some(Duration::from_secs(600))));
+        assert_eq!(
+            (p, m),
+            (Some(Prompt::login()), Some(Duration::from_secs(600)))
+        );
     }
 }

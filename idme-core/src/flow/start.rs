@@ -402,7 +402,10 @@ mod tests {
     fn offline_access_sends_prompt_consent() {
         let mut c = config(Environment::Production);
         let q = query_of(&c, &LoginOptions::new());
-        assert!(!q.contains_key("prompt") && !q.contains_key("max_age"), "{q:?}");
+        assert!(
+            !q.contains_key("prompt") && !q.contains_key("max_age"),
+            "{q:?}"
+        );
         c.scopes.push("offline_access".into());
         assert_eq!(query_of(&c, &LoginOptions::new())["prompt"], "consent");
         let q = query_of(&c, &LoginOptions::new().prompt(Prompt::login()));
@@ -415,7 +418,10 @@ mod tests {
         c.prompt = Some(Prompt::select_account());
         c.max_age = Some(900);
         let q = query_of(&c, &LoginOptions::new());
-        assert_eq!((q["prompt"].as_str(), q["max_age"].as_str()), ("select_account", "900"));
+        assert_eq!(
+            (q["prompt"].as_str(), q["max_age"].as_str()),
+            ("select_account", "900")
+        );
         let o = LoginOptions::from_query(Some("prompt=none&max_age=0"));
         let q = query_of(&c, &o);
         assert_eq!((q["prompt"].as_str(), q["max_age"].as_str()), ("none", "0"));
@@ -423,7 +429,12 @@ mod tests {
 
     #[test]
     fn invalid_prompt_and_max_age_from_the_query_are_dropped() {
-        for bad in ["prompt=none%20login", "prompt=popup", "max_age=-5", "max_age=1e9"] {
+        for bad in [
+            "prompt=none%20login",
+            "prompt=popup",
+            "max_age=-5",
+            "max_age=1e9",
+        ] {
             let o = LoginOptions::from_query(Some(bad));
             assert!(o.prompt.is_none() && o.max_age.is_none(), "{bad}");
         }

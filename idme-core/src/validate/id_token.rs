@@ -86,11 +86,7 @@ pub(crate) fn check(
     // the sign-in at the provider.
     if let Some(max_age) = e.max_age {
         let auth_time = num(c, "auth_time")?;
-        if auth_time
-            .saturating_add(max_age)
-            .saturating_add(e.skew)
-            < e.now
-        {
+        if auth_time.saturating_add(max_age).saturating_add(e.skew) < e.now {
             return Err(ProviderMisbehaved::AuthTimeTooOld);
         }
     }
