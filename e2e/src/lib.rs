@@ -19,6 +19,7 @@ pub use process::{ExampleApp, Target};
 macro_rules! contract_tests {
     ($package:literal) => {
         $crate::__flow_tests!(scenarios, $package);
+        $crate::__oauth_flow_tests!(scenarios, $package);
         $crate::__scenario_tests!(scenarios, $package;
             offline_mode_signs_in_with_nothing_configured,
             home_page_is_public,
@@ -74,6 +75,20 @@ macro_rules! __flow_tests {
             $crate::$module::signs_in($package, $rt, $mode).await;
         }
     )*};
+}
+
+/// The bare OAuth `token` response type (no `openid`, the user from `attributes.json`): an
+/// ID.me flow that OpenID-only providers (such as oidc-provider) do not offer, so it is
+/// kept out of [`__flow_tests!`] and the interop suite.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __oauth_flow_tests {
+    ($module:ident, $package:literal) => {
+        $crate::__flow_tests!(@each $module, $package;
+            token_fragment: "token", "fragment";
+            token_form_post: "token", "form_post";
+        );
+    };
 }
 
 /// One test per scenario function `$module::$name(package)`.

@@ -50,14 +50,15 @@ pub fn assert_failed(page: &Page, browser: &Browser, status: u16, text: &str) {
 
 /// Every response type × mode: signs in, lands on `/me`, and the pending cookie is gone.
 pub async fn signs_in(package: &str, response_type: &str, mode: &str) {
-    let target = Target::start(
-        package,
-        &[
-            ("IDME_RESPONSE_TYPE", response_type),
-            ("IDME_RESPONSE_MODE", mode),
-        ],
-    )
-    .await;
+    let mut env = vec![
+        ("IDME_RESPONSE_TYPE", response_type),
+        ("IDME_RESPONSE_MODE", mode),
+    ];
+    // The bare OAuth `token` type asks for policies without `openid`.
+    if response_type == "token" {
+        env.push(("IDME_SCOPES", "military"));
+    }
+    let target = Target::start(package, &env).await;
     let browser = Browser::new();
     let page = sign_in(&browser, &target, "/me").await;
     assert_eq!(page.status, 200, "{response_type} × {mode}: {}", page.body);
@@ -73,8 +74,10 @@ pub async fn signs_in(package: &str, response_type: &str, mode: &str) {
     );
     let stats = target.emulator.stats();
     // Code flows: the code exchange, then (userinfo spent the first single-use access
-    // token) one refresh for attributes.json. Implicit flows: no token endpoint at all.
+    // token) one refresh for attributes.json. Implicit flows: no token endpoint at all;
+    // the OAuth `token` type reads attributes.json (and no userinfo) with its token.
     let code = response_type.split(' ').any(|w| w == "code");
+    let oauth = response_type == "token";
     assert_eq!(
         stats.token,
         if code { 2 } else { 0 },
@@ -82,9 +85,16 @@ pub async fn signs_in(package: &str, response_type: &str, mode: &str) {
     );
     assert_eq!(
         stats.attributes,
-        u64::from(code),
+        u64::from(code || oauth),
         "{response_type}: attributes calls"
     );
+    if oauth {
+        assert_eq!(
+            stats.userinfo, 0,
+            "{response_type}: no userinfo without openid"
+        );
+        assert!(page.json()["verification"].is_object(), "{}", page.body);
+    }
 }
 
 /// With no `IDME_CLIENT_ID` the example starts its own emulator and still signs in.

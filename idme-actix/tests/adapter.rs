@@ -48,6 +48,14 @@ fn app_routes(cfg: &mut web::ServiceConfig) {
         "/me",
         web::get().to(|user: IdmeUser| async move { HttpResponse::Ok().json(user.to_json()) }),
     )
+    .route(
+        "/verified/ial2",
+        web::get().to(
+            |user: idme_actix::Verified<idme_core::require::Ial2>| async move {
+                user.sub().to_owned()
+            },
+        ),
+    )
     .service(
         web::scope("/account")
             .wrap(RequireUser::new())
@@ -298,7 +306,7 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 async fn end_to_end(mode: ResponseMode) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let app = format!("http://{}", listener.local_addr().unwrap());
-    let (_emu, idme) = engine_in(&format!("{app}/auth/callback"), mode).await;
+    let (emu, idme) = engine_in(&format!("{app}/auth/callback"), mode).await;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(idme_actix::IdmeMiddleware)
@@ -367,6 +375,17 @@ async fn end_to_end(mode: ResponseMode) {
     assert_eq!(res.status(), 200);
     let me: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert_eq!(me["sub"], Persona::Veteran.sub());
+
+    // Verified<require::Ial2>: the veteran is verified at IAL2; an unverified person gets
+    // 403 with a link asking ID.me for the IAL2 policy.
+    let res = http
+        .get(format!("{app}/verified/ial2"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), Persona::Veteran.sub());
     let sid = http
         .get(format!("{app}/account/sid"))
         .header("cookie", jar.header())
@@ -396,5 +415,53 @@ async fn end_to_end(mode: ResponseMode) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+
+    emu.set_auto_user(Some(Persona::Unverified));
+    let mut jar = Jar::default();
+    sign_in(&http, &app, mode, &mut jar).await;
+    let res = http
+        .get(format!("{app}/verified/ial2"))
+        .header("cookie", jar.header())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let body: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "verification_required");
+    assert!(
+        body["verify_url"].as_str().unwrap().starts_with(
+            "/auth/login?policy=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F2%2Faal%2F2&"
+        ),
+        "{body}"
+    );
     handle.stop(true).await;
+}
+
+/// A whole sign-in (login, provider, callback) storing the cookies in `jar`.
+async fn sign_in(http: &reqwest::Client, app: &str, mode: ResponseMode, jar: &mut Jar) {
+    let res = http
+        .get(format!("{app}/auth/login?return_to=/me"))
+        .send()
+        .await
+        .unwrap();
+    jar.store(&res);
+    let res = http.get(location(&res)).send().await.unwrap();
+    let res = if mode == ResponseMode::FormPost {
+        let fields = hidden_fields(&res.text().await.unwrap());
+        http.post(format!("{app}/auth/callback"))
+            .header("cookie", jar.header())
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    } else {
+        http.get(location(&res))
+            .header("cookie", jar.header())
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(res.status(), 303);
+    jar.store(&res);
 }

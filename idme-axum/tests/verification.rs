@@ -55,6 +55,56 @@ async fn personas_meet_or_fail_each_guard() {
 }
 
 #[tokio::test]
+async fn ial2_guard_admits_only_identity_verified_users() {
+    let rig = Rig::new().await;
+    let browser = signed_in_as(&rig, Persona::Veteran).await;
+    let page = browser.get(&rig.url("/verified/ial2")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body, Persona::Veteran.sub());
+
+    let browser = signed_in_as(&rig, Persona::Unverified).await;
+    let page = browser.get(&rig.url("/verified/ial2")).await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    let verify = "/auth/login?policy=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F2%2Faal%2F2&amp;return_to=%2Fverified%2Fial2";
+    assert!(page.body.contains(verify), "{}", page.body);
+    assert!(page.body.contains("IAL2"), "{}", page.body);
+
+    let api = Browser::api_client();
+    api.put_cookie(
+        common::SESSION,
+        &browser.cookie(common::SESSION).unwrap(),
+        "/",
+    );
+    let page = api.get(&rig.url("/verified/ial2")).await;
+    assert_eq!(page.status, 403);
+    let body = page.json();
+    assert_eq!(body["error"], "verification_required");
+    assert_eq!(body["policy"], Policy::Ial2.handle());
+    assert!(
+        body["verify_url"]
+            .as_str()
+            .unwrap()
+            .contains("policy=http%3A%2F%2Fidmanagement.gov"),
+        "{body}"
+    );
+
+    // The verify link signs the person in again asking for IAL2, and comes back.
+    rig.emulator.set_auto_user(Some(Persona::Veteran));
+    let start = browser.get(&rig.url(&verify.replace("&amp;", "&"))).await;
+    assert!(
+        start
+            .location()
+            .unwrap()
+            .as_str()
+            .contains("ial%2F2%2Faal%2F2"),
+        "the login asks for the IAL2 policy"
+    );
+    let page = browser.navigate(start, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.url.path(), "/verified/ial2");
+}
+
+#[tokio::test]
 async fn api_clients_get_json_403_and_401() {
     let rig = Rig::new().await;
     let api = Browser::api_client();

@@ -108,6 +108,7 @@ impl IdmeUser {
         match requirement {
             Requirement::Group(g) => self.is_verified(*g),
             Requirement::Subgroup(g, s) => self.has_subgroup(*g, s),
+            Requirement::Ial2 => self.is_ial2(),
         }
     }
 

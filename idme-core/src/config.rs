@@ -165,6 +165,8 @@ pub struct IdmeConfig {
     pub(crate) user_data: UserDataSource,
     pub(crate) attributes_endpoint: Option<String>,
     pub(crate) acr_values: Option<String>,
+    pub(crate) prompt: Option<crate::flow::Prompt>,
+    pub(crate) max_age: Option<u64>,
     pub(crate) openid: bool,
     pub(crate) decryption_keys: crate::DecryptionKeys,
     pub(crate) jwks_refetch_interval: Duration,
@@ -278,6 +280,8 @@ pub struct IdmeBuilder {
     user_data: UserDataSource,
     attributes_endpoint: Option<String>,
     acr_values: Option<String>,
+    prompt: Option<crate::flow::Prompt>,
+    max_age: Option<Duration>,
     decryption_keys: crate::DecryptionKeys,
     jwks_refetch_interval: Duration,
     login_path: String,
@@ -310,6 +314,8 @@ impl Default for IdmeBuilder {
             user_data: UserDataSource::Auto,
             attributes_endpoint: None,
             acr_values: None,
+            prompt: None,
+            max_age: None,
             decryption_keys: crate::DecryptionKeys::none(),
             jwks_refetch_interval: Duration::from_secs(30),
             login_path: "/auth/login".into(),
@@ -329,7 +335,8 @@ impl IdmeBuilder {
 
     /// Reads the environment contract: `IDME_ISSUER`, `IDME_CLIENT_ID`, `IDME_CLIENT_SECRET`,
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_RESPONSE_TYPE`, `IDME_RESPONSE_MODE`,
-    /// `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`, and the durations in seconds
+    /// `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`, `IDME_PROMPT`, `IDME_MAX_AGE`,
+    /// and the durations in seconds
     /// `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`, `IDME_SESSION_LIFETIME`. Unset variables keep their
     /// defaults; a malformed one is an error naming the variable.
     pub fn from_env() -> Result<Self, Error> {
@@ -377,11 +384,12 @@ impl IdmeBuilder {
         if let Some(acr) = lookup("IDME_ACR_VALUES") {
             b.acr_values = Some(acr.trim().to_owned());
         }
+        (b.prompt, b.max_age) = crate::flow::prompt::from_lookup(&lookup)?;
         if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
             b.response_type = ResponseType::parse(&rt).ok_or_else(|| {
                 Error::config(format!(
                     "IDME_RESPONSE_TYPE={rt:?} is not one of: code, id_token, code id_token, \
-                     code token, id_token token, code id_token token"
+                     code token, id_token token, code id_token token, token"
                 ))
             })?;
         }
@@ -600,6 +608,19 @@ impl IdmeBuilder {
         self.acr_values = Some(acr.into());
         self
     }
+    /// `prompt` on every login (`IDME_PROMPT`; a login's own
+    /// [`LoginOptions::prompt`](crate::LoginOptions::prompt) wins). With `offline_access`
+    /// in the scopes, `consent` is always added (OIDC Core §11).
+    pub fn prompt(mut self, prompt: crate::flow::Prompt) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+    /// `max_age` on every login (`IDME_MAX_AGE`, whole seconds): the ID token must then
+    /// carry an `auth_time` no older than this (plus the clock skew).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
     /// Adds ID.me policies to the scopes (`openid` stays).
     pub fn policies<I>(mut self, policies: I) -> Self
     where
@@ -707,12 +728,18 @@ impl IdmeBuilder {
             (Some(false), false) => false,
         };
         let openid = self.scopes.iter().any(|s| s == "openid");
-        if !openid && rt != ResponseType::Code {
+        if !openid && !matches!(rt, ResponseType::Code | ResponseType::Token) {
             return Err(Error::config(format!(
-                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code, not `{}`: add openid or use code",
+                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code or token, not `{}`: add openid or use code",
                 rt.as_str()
             )));
         }
+        if openid && rt == ResponseType::Token {
+            return Err(Error::config(
+                "IDME_RESPONSE_TYPE=token is OAuth without an ID token: remove `openid` from IDME_SCOPES (the user is then identified by attributes.json), or use an OpenID Connect response type",
+            ));
+        }
+        crate::flow::assurance::check_config(&self.scopes, rt)?;
         if self.scopes.is_empty() {
             return Err(Error::config(
                 "IDME_SCOPES is empty: use `openid`, optionally with ID.me policies (e.g. \"openid military\")",
@@ -760,6 +787,7 @@ impl IdmeBuilder {
         if self.http_timeout.is_zero() {
             return Err(Error::config("HTTP timeout must be positive"));
         }
+        let max_age = crate::flow::prompt::check_max_age(self.max_age)?;
 
         let post_logout_redirect_uri = match self.post_logout_redirect_uri {
             Some(u) => Url::parse(&u).map_err(|e| {
@@ -822,6 +850,8 @@ impl IdmeBuilder {
             user_data,
             attributes_endpoint: self.attributes_endpoint,
             acr_values: self.acr_values,
+            prompt: self.prompt,
+            max_age,
             decryption_keys: self.decryption_keys,
             openid,
             jwks_refetch_interval: self.jwks_refetch_interval,
@@ -1041,6 +1071,17 @@ mod tests {
                 "military"
             ]
         );
+    }
+
+    #[test]
+    fn prompt_and_max_age_from_env() {
+        let c = env(&with(&[("IDME_PROMPT", "login"), ("IDME_MAX_AGE", "300")])).unwrap();
+        assert_eq!(c.prompt, Some(crate::flow::Prompt::login()));
+        assert_eq!(c.max_age, Some(300));
+        let e = env(&with(&[("IDME_PROMPT", "none consent")])).unwrap_err();
+        assert!(e.to_string().contains("IDME_PROMPT"), "{e}");
+        let e = env(&with(&[("IDME_MAX_AGE", "-1")])).unwrap_err();
+        assert!(e.to_string().contains("IDME_MAX_AGE"), "{e}");
     }
 
     #[test]

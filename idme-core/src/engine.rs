@@ -21,7 +21,7 @@ use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::manager::{self, RefreshOutcome, Sessions};
 use crate::session::{Authenticated, Denied, Session};
-use crate::verification::{Group, Requirement};
+use crate::verification::{Group, Policy, Requirement};
 
 /// The ID.me sign-in engine.
 ///
@@ -621,7 +621,7 @@ impl Idme {
             return Ok(());
         }
         tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
-        let verify_url = self.verify_url(requirement.group(), path_and_query);
+        let verify_url = self.verify_url_for(&requirement.policy(), path_and_query);
         if accept.is_some_and(|a| a.contains("text/html")) {
             Err(pages::verification_required(requirement, &verify_url))
         } else {
@@ -634,7 +634,8 @@ impl Idme {
                 &json!({
                     "error": "verification_required",
                     "message": format!("This resource is for {} members.", requirement.describe()),
-                    "group": requirement.group().as_str(),
+                    "group": requirement.group().map(Group::as_str),
+                    "policy": requirement.policy().handle(),
                     "subgroup": subgroup,
                     "verify_url": verify_url,
                 }),
@@ -644,9 +645,14 @@ impl Idme {
 
     /// The login route asking ID.me to verify `group`, returning to `return_to`.
     pub fn verify_url(&self, group: Group, return_to: &str) -> String {
+        self.verify_url_for(&group.policy(), return_to)
+    }
+
+    /// The login route asking ID.me for `policy`, returning to `return_to`.
+    pub fn verify_url_for(&self, policy: &Policy, return_to: &str) -> String {
         let return_to = crate::flow::sanitize_return_to(Some(return_to));
         let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("policy", group.policy().handle())
+            .append_pair("policy", policy.handle())
             .append_pair("return_to", &return_to)
             .finish();
         format!("{}?{query}", self.inner.config.paths.login)

@@ -115,6 +115,17 @@ pub enum ProviderMisbehaved {
     /// `iat` lies in the future (beyond the allowed clock skew).
     #[error("token issued in the future")]
     IssuedInFuture,
+    /// `max_age` was sent and `auth_time` says the sign-in at the provider is older
+    /// (OIDC Core §3.1.2.1).
+    #[error("auth_time is older than the max_age sent")]
+    AuthTimeTooOld,
+    /// `acr_values` were sent and the ID token's `acr` is none of them.
+    #[error("acr is not one of the acr_values sent")]
+    AcrNotRequested,
+    /// The token response's `scope` lacks a policy the configuration requires (IAL2, or a
+    /// configured policy when `scope` is returned).
+    #[error("granted scope lacks the required policy {0:?}")]
+    ScopeNotGranted(String),
     /// `nonce` is absent although one was sent.
     #[error("nonce missing")]
     MissingNonce,
@@ -209,6 +220,11 @@ pub enum CallbackRejected {
     /// The user cancelled at the provider (`error=access_denied`).
     #[error("access denied by the user")]
     AccessDenied,
+    /// A login without interaction (`prompt=none`) found the person not signed in at the
+    /// provider, or needing to consent or choose an account (`login_required`,
+    /// `consent_required`, `interaction_required`, `account_selection_required`).
+    #[error("provider needs the person to interact ({0}) after prompt=none")]
+    LoginRequired(String),
     /// The provider returned another OAuth error on the redirect.
     #[error("provider returned error {0:?} on the redirect")]
     ProviderError(String),
@@ -267,6 +283,7 @@ impl Error {
         match self {
             Error::ProviderMisbehaved(_) => StatusCode::BAD_REQUEST,
             Error::CallbackRejected(CallbackRejected::AccessDenied) => StatusCode::FORBIDDEN,
+            Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => StatusCode::UNAUTHORIZED,
             Error::CallbackRejected(_) => StatusCode::BAD_REQUEST,
             Error::ProviderRejected { error, .. } if is_client_config_error(error) => {
                 StatusCode::BAD_GATEWAY
@@ -297,6 +314,9 @@ impl Error {
                 }
                 CallbackRejected::AccessDenied => {
                     "Sign-in was cancelled. You can try again whenever you are ready."
+                }
+                CallbackRejected::LoginRequired(_) => {
+                    "You are not signed in at ID.me. Sign in to continue."
                 }
                 CallbackRejected::Replayed => {
                     "This sign-in link was already used. Please start again."
@@ -331,6 +351,7 @@ impl Error {
         match self {
             Error::ProviderMisbehaved(_) => "invalid_provider_response",
             Error::CallbackRejected(CallbackRejected::AccessDenied) => "access_denied",
+            Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => "login_required",
             Error::CallbackRejected(
                 CallbackRejected::LoginCookieMissing
                 | CallbackRejected::LoginCookieInvalid

@@ -58,7 +58,7 @@ pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserData
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
 pub use error::{Error, Unauthenticated};
-pub use flow::{CallbackInput, CallbackMethod, LoginOptions, ResponseMode, ResponseType};
+pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
 pub use provider::ProviderMetadata;
 pub use reply::Reply;
 pub use session::store::{MemoryStore, SessionStore};

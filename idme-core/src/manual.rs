@@ -21,6 +21,9 @@ pub mod security {
     //! | a hung or slow provider tying up requests | every provider call bounded by a timeout (10 s default), answered with a 504 page | `provider` |
     //! | session fixation | a fresh session and session id at every login; the session cookie is sealed (AES-256-GCM, name bound as associated data) | `flow::finish`, `session` |
     //! | cookie theft by script, cross-site sending | `HttpOnly` everywhere; `SameSite=Lax` (`None` + `Secure` only for the form_post pending cookie); `Secure` and the `__Host-` prefix over https; session cookie `Path=/` | `cookies`, `session`, `flow::start` |
+    //! | a pending-login cookie planted by a sibling subdomain | over https it is `__Host-idme_login_…` (`Secure`, `Path=/`, no `Domain`), and the callback looks only for that name | `flow::pending`, `flow::finish` |
+    //! | an assurance downgrade (a lower level than asked for) | a returned `acr` must be one of the `acr_values` sent; IAL2/LOA3 must be in the granted `scope`, and every configured policy when `scope` is returned | `validate::id_token`, `flow::assurance` |
+    //! | an old sign-in at the provider passed off as fresh | with `max_age` sent, `auth_time` is required and `auth_time + max_age + skew >= now` | `validate::id_token` |
     //! | cross-site logout | `POST` only, and an `Origin` from another site is refused | `Idme::logout` |
     //! | leaking secrets or provider text | secrets live in redacting newtypes; error pages show fixed messages, never provider text; tokens never reach logs | `secret`, `error`, `pages` |
     //! | script injection through the fragment relay | the relay page's only script is static, allowed by its hash in a strict CSP; it reads the fragment as data | `pages` |

@@ -79,6 +79,9 @@ pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
         Error::CallbackRejected(CallbackRejected::AccessDenied) => {
             ("Sign-in cancelled", "Sign-in cancelled")
         }
+        Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => {
+            ("Not signed in", "You are not signed in at ID.me")
+        }
         _ => ("Sign-in failed", "We could not sign you in"),
     };
     let body = page(
@@ -103,7 +106,7 @@ pub(crate) fn verification_required(requirement: &Requirement, verify_url: &str)
             "<h1>Verification required</h1><p id=\"message\">This page is for {what} members. \
              ID.me can verify your status in a few minutes.</p><p>{button}</p><p><a href=\"/\">Home</a></p>",
             what = escape(&requirement.describe()),
-            button = crate::button::verify_button(verify_url, Some(requirement.group())),
+            button = crate::button::verify_button(verify_url, requirement.group()),
         ),
     );
     Reply::html(403, body)

@@ -63,6 +63,16 @@ group_marker! {
     Government => Government;
 }
 
+/// Identity verified at NIST IAL2 (`credential_ial` of `IAL2` or higher). The 403 page's
+/// verify link asks ID.me for the IAL2 policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Ial2;
+impl Verify for Ial2 {
+    fn requirement() -> Requirement {
+        Requirement::Ial2
+    }
+}
+
 subgroup_marker! {
     /// Verified military, subgroup `Veteran`.
     Veteran => Military, "Veteran";

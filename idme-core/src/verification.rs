@@ -230,13 +230,25 @@ pub enum Requirement {
     Group(Group),
     /// Verified membership with this subgroup (e.g. `Military` + `Veteran`).
     Subgroup(Group, String),
+    /// Identity verified at NIST IAL2 (ID.me's `credential_ial`); the verify link asks for
+    /// the IAL2 policy.
+    Ial2,
 }
 
 impl Requirement {
-    /// The group involved.
-    pub fn group(&self) -> Group {
+    /// The community involved (`None` for [`Requirement::Ial2`]).
+    pub fn group(&self) -> Option<Group> {
         match self {
-            Requirement::Group(g) | Requirement::Subgroup(g, _) => *g,
+            Requirement::Group(g) | Requirement::Subgroup(g, _) => Some(*g),
+            Requirement::Ial2 => None,
+        }
+    }
+
+    /// The policy a login asks for to meet this requirement.
+    pub fn policy(&self) -> Policy {
+        match self {
+            Requirement::Group(g) | Requirement::Subgroup(g, _) => g.policy(),
+            Requirement::Ial2 => Policy::Ial2,
         }
     }
 
@@ -245,6 +257,7 @@ impl Requirement {
         match self {
             Requirement::Group(g) => format!("verified {}", g.label()),
             Requirement::Subgroup(g, s) => format!("verified {} ({s})", g.label()),
+            Requirement::Ial2 => "identity-verified (IAL2)".to_owned(),
         }
     }
 }

@@ -52,6 +52,11 @@ fn me(user: IdmeUser) -> (ContentType, String) {
     (ContentType::JSON, user.to_json().to_string())
 }
 
+#[get("/verified/ial2")]
+fn ial2(user: idme_rocket::Verified<idme_core::require::Ial2>) -> String {
+    user.sub().to_owned()
+}
+
 #[get("/account/sid")]
 fn sid(user: IdmeUser) -> String {
     user.session_id().to_owned()
@@ -59,7 +64,7 @@ fn sid(user: IdmeUser) -> String {
 
 /// The example contract's routes, without the fairing.
 fn app(rocket: Rocket<Build>) -> Rocket<Build> {
-    rocket.mount("/", routes![home, me, sid])
+    rocket.mount("/", routes![home, me, sid, ial2])
 }
 
 const REDIRECT: &str = "http://127.0.0.1:8080/auth/callback";
@@ -299,7 +304,7 @@ async fn end_to_end(mode: ResponseMode) {
         .unwrap()
         .port();
     let app_url = format!("http://127.0.0.1:{port}");
-    let (_emu, idme) = engine_in(&format!("{app_url}/auth/callback"), mode).await;
+    let (emu, idme) = engine_in(&format!("{app_url}/auth/callback"), mode).await;
     let figment = rocket::Config::figment()
         .merge(("address", "127.0.0.1"))
         .merge(("port", port))
@@ -371,6 +376,17 @@ async fn end_to_end(mode: ResponseMode) {
     assert_eq!(res.status(), 200);
     let me: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert_eq!(me["sub"], Persona::Veteran.sub());
+
+    // Verified<require::Ial2>: the veteran is verified at IAL2; an unverified person gets
+    // 403 with a link asking ID.me for the IAL2 policy.
+    let res = http
+        .get(format!("{app_url}/verified/ial2"))
+        .header("cookie", jar.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.text().await.unwrap(), Persona::Veteran.sub());
     let res = http
         .get(format!("{app_url}/"))
         .header("cookie", jar.header())
@@ -402,5 +418,53 @@ async fn end_to_end(mode: ResponseMode) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+
+    emu.set_auto_user(Some(Persona::Unverified));
+    let mut jar = Jar::default();
+    sign_in(&http, &app_url, mode, &mut jar).await;
+    let res = http
+        .get(format!("{app_url}/verified/ial2"))
+        .header("cookie", jar.header())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let body: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "verification_required");
+    assert!(
+        body["verify_url"].as_str().unwrap().starts_with(
+            "/auth/login?policy=http%3A%2F%2Fidmanagement.gov%2Fns%2Fassurance%2Fial%2F2%2Faal%2F2&"
+        ),
+        "{body}"
+    );
     server.abort();
+}
+
+/// A whole sign-in (login, provider, callback) storing the cookies in `jar`.
+async fn sign_in(http: &reqwest::Client, app: &str, mode: ResponseMode, jar: &mut Jar) {
+    let res = http
+        .get(format!("{app}/auth/login?return_to=/me"))
+        .send()
+        .await
+        .unwrap();
+    jar.store(&res);
+    let res = http.get(location(&res)).send().await.unwrap();
+    let res = if mode == ResponseMode::FormPost {
+        let fields = hidden_fields(&res.text().await.unwrap());
+        http.post(format!("{app}/auth/callback"))
+            .header("cookie", jar.header())
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    } else {
+        http.get(location(&res))
+            .header("cookie", jar.header())
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(res.status(), 303);
+    jar.store(&res);
 }

@@ -64,6 +64,16 @@ pub enum Fault {
     PlainJsonUserinfo,
     /// Userinfo answers the JWT with ID.me's extra escaped layer of quotes.
     DoubleQuotedUserinfo,
+    /// id_tokens carry an `auth_time` a day old (a stale sign-in, whatever `max_age` asked).
+    StaleAuthTime,
+    /// id_tokens carry no `auth_time`, even when `max_age` was sent.
+    OmitAuthTime,
+    /// id_tokens carry an `acr` other than any of the `acr_values` sent.
+    WrongAcr,
+    /// The token response's `scope` grants only `openid` (every policy asked for is left out).
+    NarrowScope,
+    /// The token response carries no `scope`.
+    OmitScope,
     /// Encrypted responses (see [`Emulator::set_rp_encryption_key`](crate::Emulator::set_rp_encryption_key))
     /// have a byte of their ciphertext flipped.
     TamperedCiphertext,

@@ -96,6 +96,8 @@ pub(crate) struct AuthRequest {
     pub(crate) state: Option<String>,
     pub(crate) nonce: Option<String>,
     pub(crate) code_challenge: Option<String>,
+    /// The `acr` the sign-in achieves: the first of the `acr_values` asked for.
+    pub(crate) acr: Option<String>,
 }
 
 #[derive(Debug)]
@@ -114,6 +116,7 @@ pub(crate) struct CodeGrant {
     pub(crate) persona: Persona,
     pub(crate) code_challenge: Option<String>,
     pub(crate) auth_time: i64,
+    pub(crate) acr: Option<String>,
     pub(crate) expires: Instant,
     pub(crate) used: bool,
 }

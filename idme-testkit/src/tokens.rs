@@ -12,6 +12,8 @@ use crate::util::{half_hash, now_secs, random_hex};
 const WRONG_ISSUER: &str = "https://api.idmelabs.com/oidc";
 /// The audience named by [`Fault::WrongAudience`].
 const WRONG_AUDIENCE: &str = "testkit-some-other-client";
+/// The `acr` named by [`Fault::WrongAcr`]: the lowest assurance.
+const WRONG_ACR: &str = "http://idmanagement.gov/ns/assurance/loa/1";
 /// The subject named by [`Fault::TokenSubMismatch`] and [`Fault::UserinfoWrongSub`]; no persona has it.
 pub(crate) const OTHER_SUB: &str = "deadbeefdeadbeefdeadbeefdeadbeef";
 
@@ -30,6 +32,8 @@ pub(crate) struct IdTokenInput<'a> {
     pub(crate) persona: Persona,
     pub(crate) nonce: Option<&'a str>,
     pub(crate) auth_time: i64,
+    /// The `acr` achieved (the first of the `acr_values` asked for).
+    pub(crate) acr: Option<&'a str>,
     /// The code returned alongside (front channel): yields `c_hash`.
     pub(crate) code: Option<&'a str>,
     /// The access token returned alongside: yields `at_hash`.
@@ -78,7 +82,16 @@ pub(crate) async fn id_token(
     claims.insert("sub".into(), json!(sub));
     claims.insert("exp".into(), json!(exp));
     claims.insert("iat".into(), json!(iat));
-    claims.insert("auth_time".into(), json!(input.auth_time));
+    if faults.has(&Fault::StaleAuthTime) {
+        claims.insert("auth_time".into(), json!(now - 86_400));
+    } else if !faults.has(&Fault::OmitAuthTime) {
+        claims.insert("auth_time".into(), json!(input.auth_time));
+    }
+    if faults.has(&Fault::WrongAcr) {
+        claims.insert("acr".into(), json!(WRONG_ACR));
+    } else if let Some(acr) = input.acr {
+        claims.insert("acr".into(), json!(acr));
+    }
     claims.insert("sid".into(), json!(shared.provider_sid(sub)));
     if let Some(nonce) = input.nonce {
         if faults.has(&Fault::WrongNonce) {

@@ -148,10 +148,11 @@ pub fn home_page(idme: &Idme, user: Option<&IdmeUser>) -> String {
 pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::Value {
     let status = user
         .verification()
-        .and_then(|v| v.status(requirement.group()));
+        .zip(requirement.group())
+        .and_then(|(v, g)| v.status(g));
     serde_json::json!({
         "sub": user.sub(),
-        "group": requirement.group().as_str(),
+        "group": requirement.group().map(|g| g.as_str()),
         "verified": true,
         "subgroups": status.map(|s| s.subgroups.clone()).unwrap_or_default(),
     })

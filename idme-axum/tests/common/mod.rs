@@ -114,6 +114,10 @@ pub fn app_router(idme: Idme) -> Router {
             "/verified/veteran",
             get(|user: Verified<require::Veteran>| async move { user.sub().to_owned() }),
         )
+        .route(
+            "/verified/ial2",
+            get(|user: Verified<require::Ial2>| async move { user.sub().to_owned() }),
+        )
         .merge(protected)
         .merge(idme_axum::routes(&idme))
         .layer(IdmeLayer::new(idme))

@@ -9,7 +9,7 @@ use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
 use super::pending::{self, PendingLogin};
 use super::refresh::Tokens;
 use super::user_data::{self, UserData};
-use super::{ResponseMode, token};
+use super::{ResponseMode, assurance, token};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Inner;
 use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
@@ -61,11 +61,16 @@ pub(crate) async fn run(
 
     // The pending login named by `state`, deleted whatever happens next.
     let state = params.get("state");
-    let name = state.map(pending::cookie_name);
+    let secure = config.secure_cookies;
+    let name = state.map(|s| pending::cookie_name(s, secure));
     let clear = name.as_ref().and_then(|n| {
-        cookies
-            .get(n)
-            .map(|_| SetCookie::clear(n, &config.paths.callback, config.secure_cookies))
+        cookies.get(n).map(|_| {
+            SetCookie::clear(
+                n,
+                pending::cookie_path(secure, &config.paths.callback),
+                secure,
+            )
+        })
     });
     let fail = |error: Error, clear: Option<SetCookie>| CallbackOutcome::Failed { error, clear };
 
@@ -77,10 +82,15 @@ pub(crate) async fn run(
             description = ?params.get("error_description"),
             "the provider returned an error on the redirect"
         );
-        let rejected = if code == "access_denied" {
-            CallbackRejected::AccessDenied
-        } else {
-            CallbackRejected::ProviderError(code.chars().take(64).collect())
+        let rejected = match code {
+            "access_denied" => CallbackRejected::AccessDenied,
+            // The answers to prompt=none when the person would have to do something: a
+            // page with a plain sign-in link, never a redirect that could loop.
+            "login_required"
+            | "consent_required"
+            | "interaction_required"
+            | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
+            _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
         };
         return fail(rejected.into(), clear);
     }
@@ -143,12 +153,14 @@ fn open_pending(
     let config = &inner.config;
     let Some(sealed) = cookies.get(name) else {
         // Another login's cookie is here, but not this one: the state was altered.
-        return Err(if cookies.any_with_prefix(pending::COOKIE_PREFIX) {
-            CallbackRejected::StateMismatch
-        } else {
-            CallbackRejected::LoginCookieMissing
-        }
-        .into());
+        return Err(
+            if cookies.any_with_prefix(pending::cookie_prefix(config.secure_cookies)) {
+                CallbackRejected::StateMismatch
+            } else {
+                CallbackRejected::LoginCookieMissing
+            }
+            .into(),
+        );
     };
     let pending: PendingLogin = config
         .cookie_keys
@@ -230,6 +242,8 @@ async fn complete(
                 access_token: front_access_token,
                 at_hash_required: plan.at_hash_required,
                 sub: None,
+                max_age: pending.max_age,
+                acr_values: pending.acr_values.as_deref(),
                 now,
                 skew,
             },
@@ -239,10 +253,18 @@ async fn complete(
     }
 
     // The code exchange (code and hybrid flows).
+    if front_access_token.is_some() && code.is_none() {
+        // No token response: the granted scope comes beside the access token.
+        assurance::check_granted_scope(&config.scopes, params.get("scope"))?;
+    }
+    let front_expires_at = params
+        .get("expires_in")
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|s| now.saturating_add(s));
     let mut tokens = front_access_token.map(|at| Tokens {
         access_token: AccessToken::new(at),
         refresh_token: None,
-        access_expires_at: None,
+        access_expires_at: front_expires_at,
     });
     if let Some(code) = code {
         let mut grant = vec![
@@ -255,6 +277,7 @@ async fn complete(
         }
         let req = token::request(config, &meta.token_endpoint, grant)?;
         let response = token::call(provider, req).await?;
+        assurance::check_granted_scope(&config.scopes, response.scope.as_deref())?;
         latest_id_token = response.id_token.clone();
         match &response.id_token {
             Some(jwt) => {
@@ -272,6 +295,8 @@ async fn complete(
                         access_token: Some(response.access_token.secret()),
                         at_hash_required: false,
                         sub: sub.as_deref(),
+                        max_age: pending.max_age,
+                        acr_values: pending.acr_values.as_deref(),
                         now,
                         skew,
                     },

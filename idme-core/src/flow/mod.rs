@@ -7,9 +7,11 @@
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
 //! apply ([`ResponseType::plan`]).
 
+pub(crate) mod assurance;
 pub(crate) mod callback;
 pub(crate) mod finish;
 pub(crate) mod pending;
+pub(crate) mod prompt;
 pub(crate) mod refresh;
 pub(crate) mod start;
 pub(crate) mod token;
@@ -17,10 +19,11 @@ pub(crate) mod user_data;
 pub(crate) mod userinfo;
 
 pub use callback::{CallbackInput, CallbackMethod};
+pub use prompt::Prompt;
 pub use start::{LoginOptions, Screen, sanitize_return_to};
 
-/// The OpenID Connect response types ID.me offers (the bare OAuth `token` type, which
-/// returns no ID token and so cannot sign anyone in, is left out).
+/// The response types ID.me offers: the six of OpenID Connect, and the bare OAuth `token`
+/// (no `openid`: the user is identified by `attributes.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -37,6 +40,9 @@ pub enum ResponseType {
     CodeToken,
     /// `code id_token token`: hybrid flow.
     CodeIdTokenToken,
+    /// `token`: OAuth 2.0 implicit grant, an access token only (scopes without `openid`);
+    /// the user is identified by `attributes.json`.
+    Token,
 }
 
 /// How the provider returns the authorization response.
@@ -68,7 +74,8 @@ pub struct FlowPlan {
 }
 
 impl ResponseType {
-    /// Every response type, in the order of the OIDC spec.
+    /// The six OpenID Connect response types, in the order of the OIDC spec
+    /// ([`ResponseType::Token`] is the OAuth one beside them).
     pub const ALL: [ResponseType; 6] = [
         ResponseType::Code,
         ResponseType::IdToken,
@@ -90,6 +97,7 @@ impl ResponseType {
             ["code", "id_token"] => Self::CodeIdToken,
             ["code", "token"] => Self::CodeToken,
             ["code", "id_token", "token"] => Self::CodeIdTokenToken,
+            ["token"] => Self::Token,
             _ => return None,
         })
     }
@@ -103,6 +111,7 @@ impl ResponseType {
             Self::CodeIdToken => "code id_token",
             Self::CodeToken => "code token",
             Self::CodeIdTokenToken => "code id_token token",
+            Self::Token => "token",
         }
     }
 
@@ -115,6 +124,7 @@ impl ResponseType {
             Self::CodeIdToken => (true, true, false),
             Self::CodeToken => (true, false, true),
             Self::CodeIdTokenToken => (true, true, true),
+            Self::Token => (false, false, true),
         };
         FlowPlan {
             code,
@@ -199,7 +209,16 @@ mod tests {
             ResponseType::parse("id_token token code"),
             Some(ResponseType::CodeIdTokenToken)
         );
-        assert_eq!(ResponseType::parse("token"), None);
+        assert_eq!(ResponseType::parse("token"), Some(ResponseType::Token));
+        assert_eq!(ResponseType::Token.as_str(), "token");
+        assert_eq!(ResponseType::Token.default_mode(), ResponseMode::Fragment);
+        assert!(ResponseType::Token.returns_tokens_in_front_channel());
+        assert!(!ResponseType::Token.returns_code());
+        assert_eq!(
+            ResponseType::parse("token token"),
+            Some(ResponseType::Token)
+        );
+        assert_eq!(ResponseType::parse("code code"), Some(ResponseType::Code));
         assert_eq!(ResponseType::parse(""), None);
         for rt in ResponseType::ALL {
             assert_eq!(ResponseType::parse(rt.as_str()), Some(rt));

@@ -12,8 +12,26 @@ use sha2::{Digest, Sha256};
 use super::{ResponseMode, ResponseType};
 use crate::secret::{Nonce, PkceVerifier, State};
 
-/// Every pending-login cookie name starts with this.
+/// Every pending-login cookie name starts with this on plain-http loopback.
 pub(crate) const COOKIE_PREFIX: &str = "idme_login_";
+/// Over https: the `__Host-` prefix makes browsers refuse the cookie unless it is
+/// `Secure`, `Path=/` and has no `Domain`, so a sibling subdomain cannot plant one.
+pub(crate) const HOST_COOKIE_PREFIX: &str = "__Host-idme_login_";
+
+/// The prefix of pending-login cookie names: `__Host-` prefixed over https.
+pub(crate) fn cookie_prefix(secure: bool) -> &'static str {
+    if secure {
+        HOST_COOKIE_PREFIX
+    } else {
+        COOKIE_PREFIX
+    }
+}
+
+/// The `Path` of the pending-login cookie: `/` over https (the `__Host-` prefix requires
+/// it), the callback path on plain-http loopback.
+pub(crate) fn cookie_path(secure: bool, callback_path: &str) -> &str {
+    if secure { "/" } else { callback_path }
+}
 
 /// What a login started and what its callback must match.
 #[derive(Debug, Serialize, Deserialize)]
@@ -26,6 +44,12 @@ pub(crate) struct PendingLogin {
     pub(crate) created_at: u64,
     pub(crate) response_type: ResponseType,
     pub(crate) response_mode: ResponseMode,
+    /// The `max_age` sent: the ID token's `auth_time` must then be recent enough.
+    #[serde(default)]
+    pub(crate) max_age: Option<u64>,
+    /// The `acr_values` sent: a returned `acr` must be one of them.
+    #[serde(default)]
+    pub(crate) acr_values: Option<String>,
 }
 
 /// The login's id: a hash of its `state`, so the callback finds the cookie from the
@@ -35,9 +59,9 @@ pub(crate) fn login_id(state: &str) -> String {
     hex::encode(&digest[..12])
 }
 
-/// The cookie name of the login whose state is `state`.
-pub(crate) fn cookie_name(state: &str) -> String {
-    format!("{COOKIE_PREFIX}{}", login_id(state))
+/// The cookie name of the login whose state is `state` (see [`cookie_prefix`]).
+pub(crate) fn cookie_name(state: &str, secure: bool) -> String {
+    format!("{}{}", cookie_prefix(secure), login_id(state))
 }
 
 /// Logins already completed (or failed after their cookie was accepted), remembered until
@@ -70,11 +94,15 @@ mod tests {
 
     #[test]
     fn cookie_name_is_stable_and_hides_the_state() {
-        let n = cookie_name("some-state");
-        assert_eq!(n, cookie_name("some-state"));
-        assert_ne!(n, cookie_name("other-state"));
+        let n = cookie_name("some-state", false);
+        assert_eq!(n, cookie_name("some-state", false));
+        assert_ne!(n, cookie_name("other-state", false));
         assert!(n.starts_with(COOKIE_PREFIX));
         assert!(!n.contains("some-state"));
+        let h = cookie_name("some-state", true);
+        assert_eq!(h, format!("__Host-{n}"));
+        assert_eq!(cookie_path(true, "/auth/callback"), "/");
+        assert_eq!(cookie_path(false, "/auth/callback"), "/auth/callback");
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(crate) async fn refresh(
                 access_token: Some(tokens.access_token.secret()),
                 at_hash_required: false,
                 sub: Some(sub),
+                max_age: None,
+                acr_values: None,
                 now,
                 skew: config.clock_skew.as_secs(),
             },

@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::pending::{self, PendingLogin};
+use super::prompt::{self, Prompt};
 use crate::config::Environment;
 use crate::config::IdmeConfig;
 use crate::cookies::{SameSite, SetCookie};
@@ -42,6 +43,10 @@ pub struct LoginOptions {
     pub policies: Vec<Policy>,
     /// Several communities at once through `groups.id.me` (production only).
     pub communities: Vec<Policy>,
+    /// OIDC `prompt` for this login (instead of the configured one).
+    pub prompt: Option<Prompt>,
+    /// OIDC `max_age` in seconds for this login (instead of the configured one).
+    pub max_age: Option<u64>,
 }
 
 impl LoginOptions {
@@ -80,6 +85,19 @@ impl LoginOptions {
         self
     }
 
+    /// Sends `prompt` (e.g. [`Prompt::login`] to make the person sign in again at ID.me).
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    /// Sends `max_age`: the sign-in at ID.me must be at most this old (whole seconds, at
+    /// most a year); the ID token's `auth_time` is then required and checked.
+    pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = Some(max_age.as_secs().min(prompt::MAX_MAX_AGE));
+        self
+    }
+
     /// Lets the person choose among several communities on `groups.id.me` (production).
     pub fn communities(mut self, communities: impl IntoIterator<Item = Policy>) -> Self {
         self.communities.extend(communities);
@@ -87,8 +105,10 @@ impl LoginOptions {
     }
 
     /// Reads the options a browser may set on the login route's query string:
-    /// `return_to`, `op` (`signin`/`signup`), `locale` and `policy` (known ID.me
-    /// policies only, repeatable). `eid` and communities are for code to set.
+    /// `return_to`, `op` (`signin`/`signup`), `locale`, `policy` (known ID.me
+    /// policies only, repeatable), `prompt` (as [`Prompt::parse`] accepts) and `max_age`
+    /// (whole seconds, at most a year); an invalid value is ignored. `eid` and communities
+    /// are for code to set.
     pub fn from_query(query: Option<&str>) -> Self {
         let mut o = Self::default();
         for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -98,6 +118,8 @@ impl LoginOptions {
                 "op" if v == "signin" => o.screen = Some(Screen::SignIn),
                 "locale" if is_locale(&v) => o.locale = Some(v.into_owned()),
                 "policy" => o.policies.extend(Policy::known(&v)),
+                "prompt" => o.prompt = Prompt::parse(&v).ok(),
+                "max_age" => o.max_age = prompt::parse_max_age(&v),
                 _ => {}
             }
         }
@@ -164,6 +186,16 @@ pub(crate) fn start(
             scopes.push(p.handle().to_owned());
         }
     }
+    let prompt = Prompt::for_scopes(
+        options.prompt.clone().or_else(|| config.prompt.clone()),
+        &scopes,
+    );
+    // A login without interaction cannot ask for new offline consent: leave it out rather
+    // than send `offline_access` without the `consent` OIDC Core §11 requires.
+    if prompt.as_ref().is_some_and(Prompt::is_none) {
+        scopes.retain(|s| s != "offline_access");
+    }
+    let max_age = options.max_age.or(config.max_age);
     let bad_endpoint = |e: url::ParseError| Error::config(format!("authorization endpoint: {e}"));
     let mut url = if options.communities.is_empty() {
         let mut url = Url::parse(authorization_endpoint).map_err(bad_endpoint)?;
@@ -199,6 +231,12 @@ pub(crate) fn start(
         if let Some(acr) = &config.acr_values {
             q.append_pair("acr_values", acr);
         }
+        if let Some(p) = &prompt {
+            q.append_pair("prompt", &p.as_string());
+        }
+        if let Some(max_age) = max_age {
+            q.append_pair("max_age", &max_age.to_string());
+        }
         match options.screen {
             Some(Screen::SignUp) => {
                 q.append_pair("op", "signup");
@@ -220,7 +258,8 @@ pub(crate) fn start(
         }
     }
 
-    let name = pending::cookie_name(state.secret());
+    let secure = config.secure_cookies;
+    let name = pending::cookie_name(state.secret(), secure);
     let pending = PendingLogin {
         state,
         nonce,
@@ -229,6 +268,8 @@ pub(crate) fn start(
         created_at: now,
         response_type: rt,
         response_mode: mode,
+        max_age,
+        acr_values: config.acr_values.clone(),
     };
     let value = config.cookie_keys.seal(&name, &pending);
     // A form_post callback is a cross-site POST: only `SameSite=None` cookies come with
@@ -242,11 +283,10 @@ pub(crate) fn start(
     } else {
         SameSite::Lax
     };
-    let secure = config.secure_cookies;
     let cookie = SetCookie {
         name,
         value,
-        path: config.paths.callback.clone(),
+        path: pending::cookie_path(secure, &config.paths.callback).to_owned(),
         max_age: config.login_timeout.as_secs() as i64,
         secure,
         same_site,
@@ -349,6 +389,58 @@ mod tests {
         .ok()
         .unwrap();
         assert!(started.cookie.header_value().contains("SameSite=Lax"));
+    }
+
+    fn query_of(c: &IdmeConfig, opts: &LoginOptions) -> std::collections::HashMap<String, String> {
+        let started = start(c, "https://api.id.me/oauth/authorize", opts, 0)
+            .ok()
+            .unwrap();
+        started.url.query_pairs().into_owned().collect()
+    }
+
+    #[test]
+    fn offline_access_sends_prompt_consent() {
+        let mut c = config(Environment::Production);
+        let q = query_of(&c, &LoginOptions::new());
+        assert!(
+            !q.contains_key("prompt") && !q.contains_key("max_age"),
+            "{q:?}"
+        );
+        c.scopes.push("offline_access".into());
+        assert_eq!(query_of(&c, &LoginOptions::new())["prompt"], "consent");
+        let q = query_of(&c, &LoginOptions::new().prompt(Prompt::login()));
+        assert_eq!(q["prompt"], "login consent");
+    }
+
+    #[test]
+    fn prompt_and_max_age_per_login_win_over_configuration() {
+        let mut c = config(Environment::Production);
+        c.prompt = Some(Prompt::select_account());
+        c.max_age = Some(900);
+        let q = query_of(&c, &LoginOptions::new());
+        assert_eq!(
+            (q["prompt"].as_str(), q["max_age"].as_str()),
+            ("select_account", "900")
+        );
+        let o = LoginOptions::from_query(Some("prompt=none&max_age=0"));
+        let q = query_of(&c, &o);
+        assert_eq!((q["prompt"].as_str(), q["max_age"].as_str()), ("none", "0"));
+    }
+
+    #[test]
+    fn invalid_prompt_and_max_age_from_the_query_are_dropped() {
+        for bad in [
+            "prompt=none%20login",
+            "prompt=popup",
+            "max_age=-5",
+            "max_age=1e9",
+        ] {
+            let o = LoginOptions::from_query(Some(bad));
+            assert!(o.prompt.is_none() && o.max_age.is_none(), "{bad}");
+        }
+        let o = LoginOptions::from_query(Some("prompt=login+consent&max_age=60"));
+        assert_eq!(o.prompt.unwrap().as_string(), "login consent");
+        assert_eq!(o.max_age, Some(60));
     }
 
     #[test]

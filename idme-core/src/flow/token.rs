@@ -21,6 +21,9 @@ pub(crate) struct TokenResponse {
     pub(crate) refresh_token: Option<RefreshToken>,
     #[serde(default)]
     pub(crate) id_token: Option<IdToken>,
+    /// The granted scope, when it differs from the one asked for (RFC 6749 §5.1).
+    #[serde(default)]
+    pub(crate) scope: Option<String>,
 }
 
 #[derive(Deserialize)]

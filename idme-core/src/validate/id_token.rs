@@ -22,6 +22,10 @@ pub(crate) struct Expectations<'a> {
     pub(crate) at_hash_required: bool,
     /// The subject an earlier ID token of the same login named.
     pub(crate) sub: Option<&'a str>,
+    /// The `max_age` sent: `auth_time` is then required and must be recent enough.
+    pub(crate) max_age: Option<u64>,
+    /// The `acr_values` sent (space-separated): a returned `acr` must be one of them.
+    pub(crate) acr_values: Option<&'a str>,
     /// Unix seconds.
     pub(crate) now: u64,
     pub(crate) skew: u64,
@@ -76,6 +80,24 @@ pub(crate) fn check(
     }
     if num(c, "nbf").is_ok_and(|nbf| nbf > e.now.saturating_add(e.skew)) {
         return Err(ProviderMisbehaved::IssuedInFuture);
+    }
+
+    // OIDC Core §3.1.2.1: with max_age sent, auth_time is required and bounds the age of
+    // the sign-in at the provider.
+    if let Some(max_age) = e.max_age {
+        let auth_time = num(c, "auth_time")?;
+        if auth_time.saturating_add(max_age).saturating_add(e.skew) < e.now {
+            return Err(ProviderMisbehaved::AuthTimeTooOld);
+        }
+    }
+    // A returned acr must be one of the acr_values sent (a downgrade otherwise).
+    if let Some(requested) = e.acr_values
+        && let Some(acr) = c.get("acr")
+        && !acr
+            .as_str()
+            .is_some_and(|a| requested.split_whitespace().any(|r| r == a))
+    {
+        return Err(ProviderMisbehaved::AcrNotRequested);
     }
 
     let sub = string(c, "sub")
@@ -164,6 +186,8 @@ mod tests {
             access_token: Some("at1"),
             at_hash_required: true,
             sub: None,
+            max_age: None,
+            acr_values: None,
             now: NOW,
             skew: 60,
         }
@@ -245,6 +269,48 @@ mod tests {
             check(&token(good()), &e),
             Err(ProviderMisbehaved::SubMismatchInTokenResponse)
         );
+    }
+
+    #[test]
+    fn max_age_requires_a_recent_auth_time() {
+        let mut e = expect();
+        e.max_age = Some(300);
+        assert_eq!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::MissingClaim("auth_time"))
+        );
+        assert_eq!(
+            check(&with("auth_time", json!(NOW - 300 - 61)), &e),
+            Err(ProviderMisbehaved::AuthTimeTooOld)
+        );
+        assert_eq!(
+            check(&with("auth_time", json!("yesterday")), &e),
+            Err(ProviderMisbehaved::MissingClaim("auth_time"))
+        );
+        assert!(check(&with("auth_time", json!(NOW - 300 - 59)), &e).is_ok());
+        // Without max_age, auth_time is neither required nor bounded.
+        e.max_age = None;
+        assert!(check(&with("auth_time", json!(NOW - 86_400)), &e).is_ok());
+    }
+
+    #[test]
+    fn acr_must_be_one_of_the_requested_values() {
+        let mut e = expect();
+        e.acr_values = Some("urn:a urn:b");
+        assert_eq!(
+            check(&with("acr", json!("urn:c")), &e),
+            Err(ProviderMisbehaved::AcrNotRequested)
+        );
+        assert_eq!(
+            check(&with("acr", json!(3)), &e),
+            Err(ProviderMisbehaved::AcrNotRequested)
+        );
+        assert!(check(&with("acr", json!("urn:b")), &e).is_ok());
+        // An absent acr is not a claim of another level.
+        assert!(check(&token(good()), &e).is_ok());
+        // Without acr_values, any acr is accepted.
+        e.acr_values = None;
+        assert!(check(&with("acr", json!("urn:c")), &e).is_ok());
     }
 
     #[test]

@@ -36,7 +36,11 @@ const ALLOWED_SCOPES: &[&str] = &[
     "kba_replacement",
     "http://idmanagement.gov/ns/assurance/ial/2/aal/2",
     "http://idmanagement.gov/ns/assurance/loa/3",
+    "offline_access",
 ];
+
+/// The `prompt` values of OpenID Connect Core §3.1.2.1.
+const PROMPTS: &[&str] = &["none", "login", "consent", "select_account"];
 
 /// An error to send back on the redirect URI.
 struct Refusal {
@@ -228,11 +232,40 @@ fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Refusal> {
         }
     };
 
-    if shared.auto_user().is_none()
-        && params
-            .get("prompt")
-            .is_some_and(|p| p.split(' ').any(|w| w == "none"))
+    let prompt: Vec<&str> = params
+        .get("prompt")
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if let Some(bad) = prompt.iter().find(|w| !PROMPTS.contains(w)) {
+        return Err(refuse(
+            "invalid_request",
+            format!("prompt {bad:?} is not supported"),
+        ));
+    }
+    if prompt.contains(&"none") && prompt.len() > 1 {
+        return Err(refuse(
+            "invalid_request",
+            "prompt none cannot be combined with other values",
+        ));
+    }
+    // OpenID Connect Core §11, enforced as strict providers do.
+    if scopes.contains(&"offline_access") && !prompt.contains(&"consent") {
+        return Err(refuse(
+            "invalid_request",
+            "offline_access requires prompt=consent",
+        ));
+    }
+    if let Some(max_age) = params.get("max_age")
+        && (max_age.is_empty() || !max_age.bytes().all(|b| b.is_ascii_digit()))
     {
+        return Err(refuse(
+            "invalid_request",
+            "max_age must be a non-negative integer",
+        ));
+    }
+    if shared.auto_user().is_none() && prompt.contains(&"none") {
         return Err(refuse(
             "login_required",
             "prompt=none, and the emulator has no signed-in user",
@@ -247,6 +280,10 @@ fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Refusal> {
         state: params.get("state").map(str::to_owned),
         nonce: nonce.map(str::to_owned),
         code_challenge,
+        acr: params
+            .get("acr_values")
+            .and_then(|a| a.split(' ').find(|w| !w.is_empty()))
+            .map(str::to_owned),
     })
 }
 
@@ -315,6 +352,7 @@ async fn respond(
                 persona,
                 code_challenge: request.code_challenge.clone(),
                 auth_time,
+                acr: request.acr.clone(),
                 expires: std::time::Instant::now() + CODE_TTL,
                 used: false,
             })
@@ -331,12 +369,19 @@ async fn respond(
         params.push(("access_token".into(), token.clone()));
         params.push(("token_type".into(), "bearer".into()));
         params.push(("expires_in".into(), ACCESS_TTL_SECS.to_string()));
+        // RFC 6749 §4.2.2: the granted scope beside a front-channel access token.
+        if faults.has(&Fault::NarrowScope) {
+            params.push(("scope".into(), "openid".into()));
+        } else if !faults.has(&Fault::OmitScope) {
+            params.push(("scope".into(), request.scope.clone()));
+        }
     }
     if rt.id_token {
         let input = IdTokenInput {
             persona,
             nonce: request.nonce.as_deref(),
             auth_time,
+            acr: request.acr.as_deref(),
             code: code.as_deref(),
             access_token: access_token.as_deref(),
             channel: Channel::Front,

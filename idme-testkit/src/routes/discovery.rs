@@ -43,10 +43,11 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": ["openid"],
         "claims_supported": [
-            "iss", "aud", "sub", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "uuid", "fname",
+            "iss", "aud", "sub", "exp", "iat", "auth_time", "acr", "nonce", "at_hash", "c_hash", "uuid", "fname",
             "lname", "email", "emails_confirmed", "birth_date", "zip", "level_of_assurance", "credential_ial",
             "credential_aal", "multifactor"
         ],
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": shared.advertise_iss,
     }))
     .into_response()

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
 
 use super::Params;
-use crate::faults::Faults;
+use crate::faults::{Fault, Faults};
 use crate::oauth::{json_error, no_store};
 use crate::persona::Persona;
 use crate::state::{ACCESS_TTL_SECS, Endpoint, REFRESH_TTL_SECS, Redeem, Shared};
@@ -235,6 +235,7 @@ async fn authorization_code(
         scope: &grant.scope,
         nonce: grant.nonce.as_deref(),
         auth_time: grant.auth_time,
+        acr: grant.acr.as_deref(),
         access_token: &access_token,
         refresh_token: &refresh_token,
     };
@@ -275,6 +276,7 @@ async fn refresh_token(
         scope: &scope,
         nonce: None,
         auth_time: grant.auth_time,
+        acr: None,
         access_token: &access_token,
         refresh_token: &refresh_token,
     };
@@ -295,6 +297,7 @@ struct Issued<'a> {
     scope: &'a str,
     nonce: Option<&'a str>,
     auth_time: i64,
+    acr: Option<&'a str>,
     access_token: &'a str,
     refresh_token: &'a str,
 }
@@ -310,12 +313,17 @@ async fn token_response(
     body.insert("expires_in".into(), json!(ACCESS_TTL_SECS));
     body.insert("refresh_token".into(), json!(issued.refresh_token));
     body.insert("refresh_expires_in".into(), json!(REFRESH_TTL_SECS));
-    body.insert("scope".into(), json!(issued.scope));
+    if faults.has(&Fault::NarrowScope) {
+        body.insert("scope".into(), json!("openid"));
+    } else if !faults.has(&Fault::OmitScope) {
+        body.insert("scope".into(), json!(issued.scope));
+    }
     if issued.scope.split(' ').any(|s| s == "openid") {
         let input = IdTokenInput {
             persona: issued.persona,
             nonce: issued.nonce,
             auth_time: issued.auth_time,
+            acr: issued.acr,
             code: None,
             access_token: Some(issued.access_token),
             channel: Channel::TokenEndpoint,
