@@ -85,17 +85,28 @@ async fn run_case(endpoint: HttpEndpoint, failure: HttpFailure, status: u16, wor
         let took = started.elapsed();
         assert!(took < BOUND, "{case}: took {took:?}");
         if status == 504 {
-            assert!(took >= HTTP_TIMEOUT, "{case}: the refresh was tried: {took:?}");
+            assert!(
+                took >= HTTP_TIMEOUT,
+                "{case}: the refresh was tried: {took:?}"
+            );
         }
         assert_eq!(me.status, 200, "{case}: session kept: {}", short(&me.body));
-        assert_eq!(me.json()["sub"], idme_testkit::Persona::Veteran.sub(), "{case}");
+        assert_eq!(
+            me.json()["sub"],
+            idme_testkit::Persona::Veteran.sub(),
+            "{case}"
+        );
         assert!(
             me.set_cookie(SESSION)
                 .is_none_or(|c| !c.contains("Max-Age=0")),
             "{case}: the session is not deleted"
         );
         rig.emulator.clear_faults();
-        assert_eq!(browser.get(&rig.url("/me")).await.status, 200, "{case}: next request");
+        assert_eq!(
+            browser.get(&rig.url("/me")).await.status,
+            200,
+            "{case}: next request"
+        );
         return;
     }
 
@@ -105,7 +116,11 @@ async fn run_case(endpoint: HttpEndpoint, failure: HttpFailure, status: u16, wor
     let took = started.elapsed();
     assert!(took < BOUND, "{case}: took {took:?}");
     assert_eq!(page.status, status, "{case}: {}", short(&page.body));
-    assert!(page.body.contains(words), "{case}: {words:?} in {}", short(&page.body));
+    assert!(
+        page.body.contains(words),
+        "{case}: {words:?} in {}",
+        short(&page.body)
+    );
     let expected_path = if endpoint == HttpEndpoint::Discovery {
         "/auth/login"
     } else {
@@ -113,13 +128,21 @@ async fn run_case(endpoint: HttpEndpoint, failure: HttpFailure, status: u16, wor
     };
     assert_eq!(page.url.path(), expected_path, "{case}");
     assert!(browser.cookie(SESSION).is_none(), "{case}: no session");
-    assert!(page.set_cookie(SESSION).is_none(), "{case}: no session cookie");
+    assert!(
+        page.set_cookie(SESSION).is_none(),
+        "{case}: no session cookie"
+    );
 
     // The app still serves, and signs in once the provider behaves.
     assert_eq!(browser.get(&rig.url("/")).await.status, 200, "{case}");
     rig.emulator.clear_faults();
     let page = rig.sign_in(&Browser::new(), "/me").await;
-    assert_eq!(page.status, 200, "{case}: sign-in afterwards: {}", short(&page.body));
+    assert_eq!(
+        page.status,
+        200,
+        "{case}: sign-in afterwards: {}",
+        short(&page.body)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -91,13 +91,20 @@ async fn logout_without_a_same_origin_signal_is_refused() {
         &[("sec-fetch-site", "cross-site")],
         &[("sec-fetch-site", "same-site")],
         &[("origin", "null")],
-        &[("origin", rig.app.as_str()), ("sec-fetch-site", "cross-site")],
+        &[
+            ("origin", rig.app.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ],
     ] {
         let page = browser.post_form_bare(&logout, &[], headers).await;
         assert_eq!(page.status, 403, "logout with {headers:?}: {}", page.body);
         assert!(page.set_cookie(SESSION).is_none(), "{headers:?}");
     }
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 200, "still signed in");
+    assert_eq!(
+        browser.get(&rig.url("/me")).await.status,
+        200,
+        "still signed in"
+    );
 }
 
 #[tokio::test]
@@ -140,12 +147,24 @@ async fn encrypted_logout_tokens_are_refused_unread() {
     assert_eq!(rig.sign_in(&browser, "/me").await.status, 200);
     let url = rig.url("/auth/backchannel-logout");
     // A valid logout token, encrypted to the RP's key: it would decrypt and verify.
-    let token = rig.emulator.logout_token(Persona::Veteran, serde_json::Value::Null);
+    let token = rig
+        .emulator
+        .logout_token(Persona::Veteran, serde_json::Value::Null);
     let jwe = emulator_key().encrypt(&token).unwrap();
-    assert_eq!(rig.emulator.post_logout_token(&url, &jwe).await.unwrap(), 400);
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 200, "not logged out");
+    assert_eq!(
+        rig.emulator.post_logout_token(&url, &jwe).await.unwrap(),
+        400
+    );
+    assert_eq!(
+        browser.get(&rig.url("/me")).await.status,
+        200,
+        "not logged out"
+    );
     // The same token signed but not encrypted is accepted: no downgrade rule here.
-    assert_eq!(rig.emulator.post_logout_token(&url, &token).await.unwrap(), 200);
+    assert_eq!(
+        rig.emulator.post_logout_token(&url, &token).await.unwrap(),
+        200
+    );
     let me = browser.get(&rig.url("/me")).await;
     assert_eq!(me.status, 303, "logged out: back to the login");
 }
@@ -189,14 +208,22 @@ async fn with_a_decryption_key_plain_responses_are_a_downgrade() {
     let browser = Browser::new();
     let page = rig.sign_in(&browser, "/me").await;
     assert_failed(&page, &browser, 400, "could not be verified");
-    assert!(logs.text().contains("unencrypted ID token"), "{}", logs.text());
+    assert!(
+        logs.text().contains("unencrypted ID token"),
+        "{}",
+        logs.text()
+    );
     // Encrypted ID token, plain userinfo.
     rig.emulator.set_rp_encryption_key(Some(emulator_key()));
     rig.emulator.set_faults([Fault::PlainJsonUserinfo]);
     let browser = Browser::new();
     let page = rig.sign_in(&browser, "/me").await;
     assert_failed(&page, &browser, 400, "could not be verified");
-    assert!(logs.text().contains("unencrypted userinfo"), "{}", logs.text());
+    assert!(
+        logs.text().contains("unencrypted userinfo"),
+        "{}",
+        logs.text()
+    );
     // Both encrypted: signed in.
     rig.emulator.clear_faults();
     let browser = Browser::new();

@@ -133,10 +133,7 @@ mod reqwest_client {
                     kind: HttpClientErrorKind::TooLarge,
                     message: format!("response body exceeds {limit} bytes"),
                 };
-                if response
-                    .content_length()
-                    .is_some_and(|n| n > limit as u64)
-                {
+                if response.content_length().is_some_and(|n| n > limit as u64) {
                     return Err(too_large());
                 }
                 let mut builder = http::Response::builder().status(response.status());

@@ -43,7 +43,11 @@ pub(crate) fn provider_logout_url(
 /// the application's origin (that of `app`), or, when a browser sent no `Origin`,
 /// `Sec-Fetch-Site: same-origin` or `none`. `Sec-Fetch-Site: cross-site` or `same-site`
 /// refuses the request whatever `Origin` says; no signal at all refuses it too.
-pub(crate) fn is_same_origin(app: &Url, origin: Option<&str>, sec_fetch_site: Option<&str>) -> bool {
+pub(crate) fn is_same_origin(
+    app: &Url,
+    origin: Option<&str>,
+    sec_fetch_site: Option<&str>,
+) -> bool {
     let site = sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
     if matches!(site.as_deref(), Some("cross-site" | "same-site")) {
         return false;
@@ -75,7 +79,11 @@ mod tests {
             (Some("https://evil.example"), Some("same-origin"), false),
             (Some("null"), Some("same-origin"), false),
         ] {
-            assert_eq!(is_same_origin(&app, origin, site), ok, "{origin:?} {site:?}");
+            assert_eq!(
+                is_same_origin(&app, origin, site),
+                ok,
+                "{origin:?} {site:?}"
+            );
         }
     }
 

@@ -240,7 +240,9 @@ mod tests {
     async fn a_custom_client_returning_too_much_is_refused() {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let p = provider(1024 * 1024 + 1, "application/json", seen.clone());
-        let e = p.get("https://idp.example/x", Endpoint::Userinfo, None).await;
+        let e = p
+            .get("https://idp.example/x", Endpoint::Userinfo, None)
+            .await;
         assert_eq!(
             e.unwrap_err(),
             Error::from(ProviderUnavailable::TooLarge {
@@ -249,11 +251,18 @@ mod tests {
             })
         );
         let p = provider(256 * 1024 + 1, "application/json", seen.clone());
-        let e = p.get("https://idp.example/j", Endpoint::Jwks, None).await.unwrap_err();
+        let e = p
+            .get("https://idp.example/j", Endpoint::Jwks, None)
+            .await
+            .unwrap_err();
         assert_eq!(e.status(), http::StatusCode::BAD_GATEWAY);
         assert_eq!(*seen.lock().unwrap(), [1024 * 1024, 256 * 1024]);
         let p = provider(1024 * 1024, "application/json", seen);
-        assert!(p.get("https://idp.example/x", Endpoint::Token, None).await.is_ok());
+        assert!(
+            p.get("https://idp.example/x", Endpoint::Token, None)
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]
@@ -275,7 +284,10 @@ mod tests {
             assert_eq!(got.is_ok(), ok, "{endpoint} {content_type}: {got:?}");
             if let Err(e) = got {
                 assert!(
-                    matches!(e, Error::ProviderUnavailable(ProviderUnavailable::WrongContentType { .. })),
+                    matches!(
+                        e,
+                        Error::ProviderUnavailable(ProviderUnavailable::WrongContentType { .. })
+                    ),
                     "{e:?}"
                 );
                 assert_eq!(e.status(), http::StatusCode::BAD_GATEWAY);

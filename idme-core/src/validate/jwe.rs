@@ -213,8 +213,14 @@ mod tests {
         for bad in [
             jwe(r#"{"alg":"RSA1_5","enc":"A256CBC-HS512"}"#, 256),
             jwe(r#"{"alg":"dir","enc":"A256GCM"}"#, 256),
-            jwe(r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","zip":"DEF"}"#, 256),
-            jwe(r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","crit":["x"]}"#, 256),
+            jwe(
+                r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","zip":"DEF"}"#,
+                256,
+            ),
+            jwe(
+                r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","crit":["x"]}"#,
+                256,
+            ),
             jwe(GOOD, 16),
             jwe(GOOD, 4096),
             jwe("not json", 256),

@@ -63,26 +63,33 @@ pub(crate) async fn apply(State(shared): State<Arc<Shared>>, req: Request, next:
             );
             response
         }
-        HttpFailure::Huge => restream(next.run(req).await, |body| {
-            let endless = stream::unfold((), |()| async {
-                tokio::time::sleep(Duration::from_millis(1)).await;
-                Some((Ok::<_, std::io::Error>(Bytes::from_static(PADDING)), ()))
-            });
-            Body::from_stream(stream::iter([Ok(body)]).chain(endless))
-        })
-        .await,
-        HttpFailure::Trickle => restream(next.run(req).await, |body| {
-            let slow = stream::unfold(0usize, move |at| {
-                let body = body.clone();
-                async move {
-                    let byte = body.get(at..=at)?;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    Some((Ok::<_, std::io::Error>(Bytes::copy_from_slice(byte)), at + 1))
-                }
-            });
-            Body::from_stream(slow)
-        })
-        .await,
+        HttpFailure::Huge => {
+            restream(next.run(req).await, |body| {
+                let endless = stream::unfold((), |()| async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    Some((Ok::<_, std::io::Error>(Bytes::from_static(PADDING)), ()))
+                });
+                Body::from_stream(stream::iter([Ok(body)]).chain(endless))
+            })
+            .await
+        }
+        HttpFailure::Trickle => {
+            restream(next.run(req).await, |body| {
+                let slow = stream::unfold(0usize, move |at| {
+                    let body = body.clone();
+                    async move {
+                        let byte = body.get(at..=at)?;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        Some((
+                            Ok::<_, std::io::Error>(Bytes::copy_from_slice(byte)),
+                            at + 1,
+                        ))
+                    }
+                });
+                Body::from_stream(slow)
+            })
+            .await
+        }
     }
 }
 
@@ -113,7 +120,10 @@ async fn endpoint_of(req: Request) -> Result<(Request, Option<HttpEndpoint>), Re
                 Some("refresh_token") => HttpEndpoint::Refresh,
                 _ => HttpEndpoint::Token,
             };
-            return Ok((Request::from_parts(parts, Body::from(bytes)), Some(endpoint)));
+            return Ok((
+                Request::from_parts(parts, Body::from(bytes)),
+                Some(endpoint),
+            ));
         }
         _ => return Ok((req, None)),
     };
