@@ -30,9 +30,9 @@ use idme_testkit::browser::Browser;
 use idme_testkit::{Fault, HttpEndpoint, HttpFailure};
 
 /// The engine's timeout per provider call in these tests.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(1);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 /// The most a faulty request may take: the timeout plus room for a loaded machine.
-const BOUND: Duration = Duration::from_secs(6);
+const BOUND: Duration = Duration::from_secs(8);
 
 const ENDPOINTS: [HttpEndpoint; 6] = [
     HttpEndpoint::Discovery,

@@ -19,7 +19,7 @@ use crate::state::Shared;
 /// The largest token request read to tell the grants apart.
 const MAX_TOKEN_REQUEST: usize = 64 * 1024;
 /// What [`HttpFailure::Huge`] appends, chunk after chunk.
-const PADDING: &[u8] = &[b' '; 64 * 1024];
+const PADDING: &[u8] = &[b' '; 256 * 1024];
 
 /// Applies the active [`Fault::Http`](crate::Fault::Http), if one breaks this endpoint.
 pub(crate) async fn apply(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
