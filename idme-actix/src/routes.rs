@@ -57,8 +57,12 @@ async fn logout(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok());
+    let site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
     Ok(into_response(
-        engine(&req)?.logout(&cookies(&req), origin).await,
+        engine(&req)?.logout(&cookies(&req), origin, site).await,
     ))
 }
 

@@ -395,10 +395,28 @@ async fn end_to_end(mode: ResponseMode) {
     assert_eq!(sid.status(), 200);
     assert!(!sid.text().await.unwrap().is_empty());
 
+    // Logout needs a same-origin signal: refused without one, or when the browser says
+    // the request is cross-site; `Sec-Fetch-Site: same-origin` alone is enough.
+    let no_signal: &[(&str, &str)] = &[];
+    for headers in [
+        no_signal,
+        &[("sec-fetch-site", "cross-site")],
+        &[("sec-fetch-site", "same-site")],
+        &[("origin", "https://evil.example")],
+    ] {
+        let mut req = http
+            .post(format!("{app}/auth/logout"))
+            .header("cookie", jar.header());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 403, "logout with {headers:?}");
+    }
     let res = http
         .post(format!("{app}/auth/logout"))
         .header("cookie", jar.header())
-        .header("origin", &app)
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .unwrap();

@@ -54,7 +54,8 @@ async fn callback(
 
 async fn logout(State(idme): State<Idme>, headers: HeaderMap) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-    into_response(idme.logout(&cookies(&headers), origin).await)
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    into_response(idme.logout(&cookies(&headers), origin, site).await)
 }
 
 async fn backchannel_logout(State(idme): State<Idme>, headers: HeaderMap, body: Bytes) -> Response {

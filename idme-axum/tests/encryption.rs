@@ -69,7 +69,9 @@ async fn encrypted_responses_without_a_key_are_refused() {
     rig.emulator.set_rp_encryption_key(emulator_key("rp-1", 0));
     let browser = Browser::new();
     let page = rig.sign_in(&browser, "/me").await;
-    assert_failed(&page, &browser, 500, "configuration problem");
+    // The provider (or whoever forged the callback) is at fault, not the configuration:
+    // a 400, and nothing is decrypted.
+    assert_failed(&page, &browser, 400, "could not be verified");
 }
 
 #[tokio::test]

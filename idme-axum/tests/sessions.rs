@@ -97,7 +97,7 @@ async fn a_server_side_store_keeps_only_an_id_in_the_cookie_and_logout_ends_it_e
     let other = second_engine(&rig, |b| b.cookie_keys(keys()).session_store(store.clone()));
     let cookies = cookies_of(&browser);
     assert!(other.authenticate(&cookies).await.is_ok());
-    let out = other.logout(&cookies, None).await;
+    let out = other.logout(&cookies, None, Some("same-origin")).await;
     assert_eq!(out.status, 303);
     assert!(store.is_empty(), "logout deleted the stored session");
     // The first instance refuses the same cookie now.

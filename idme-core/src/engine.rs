@@ -78,17 +78,19 @@ impl Inner {
         algs
     }
 
-    /// The signed JWT inside a token: decrypted first when it is a JWE.
+    /// The signed JWT inside an ID token. With a decryption key configured, encryption is
+    /// expected: the JWE is decrypted (after its cheap checks), and a plain token is refused
+    /// as a downgrade. Without one, a JWE is refused before any decryption is attempted.
     pub(crate) fn unwrap_token<'t>(
         &self,
         token: &'t str,
     ) -> Result<std::borrow::Cow<'t, str>, Error> {
-        if crate::validate::jwe::is_jwe(token) {
-            Ok(std::borrow::Cow::Owned(
-                self.config.decryption_keys.decrypt(token)?,
-            ))
-        } else {
-            Ok(std::borrow::Cow::Borrowed(token))
+        let keys = &self.config.decryption_keys;
+        match (crate::validate::jwe::is_jwe(token), keys.is_empty()) {
+            (false, true) => Ok(std::borrow::Cow::Borrowed(token)),
+            (false, false) => Err(ProviderMisbehaved::NotEncrypted("ID token").into()),
+            (true, true) => Err(ProviderMisbehaved::UnexpectedEncryption.into()),
+            (true, false) => Ok(std::borrow::Cow::Owned(keys.decrypt(token)?)),
         }
     }
 
@@ -263,14 +265,22 @@ impl Idme {
 
     /// `POST` on the logout route: ends the local session and sends the browser to the
     /// provider's logout (ID.me's `/oauth/logout`, or the discovered `end_session_endpoint`),
-    /// or to `/` when the provider has none. `origin` is the request's `Origin` header: a
-    /// cross-site logout attempt is refused.
-    pub async fn logout(&self, cookies: &RequestCookies, origin: Option<&str>) -> Reply {
+    /// or to `/` when the provider has none.
+    ///
+    /// `origin` and `sec_fetch_site` are the request's `Origin` and `Sec-Fetch-Site`
+    /// headers. The logout is refused (`403`) unless they show a same-origin request:
+    /// `Origin` equal to the application's origin, or, without `Origin`, `Sec-Fetch-Site:
+    /// same-origin` (or `none`: typed by the user). `Sec-Fetch-Site: cross-site` or
+    /// `same-site` is refused whatever `Origin` says.
+    pub async fn logout(
+        &self,
+        cookies: &RequestCookies,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Reply {
         let config = &self.inner.config;
-        if let Some(origin) = origin
-            && origin != config.redirect_uri.origin().ascii_serialization()
-        {
-            tracing::warn!(target: "idme::logout", origin, "cross-site logout refused");
+        if !crate::logout::is_same_origin(&config.redirect_uri, origin, sec_fetch_site) {
+            tracing::warn!(target: "idme::logout", origin, sec_fetch_site, "logout refused: not a same-origin request");
             return Reply::html(403, "Cross-site logout refused.".into());
         }
         let now = unix_now();
@@ -527,10 +537,15 @@ impl Idme {
             .find(|(k, _)| k == "logout_token")
             .map(|(_, v)| v.as_str())
             .ok_or_else(|| bad("logout_token missing"))?;
-        let jwt = inner.unwrap_token(token)?;
+        // Anyone can post here. An encrypted logout token (Back-Channel Logout §2.4 allows
+        // one; ID.me has no back-channel logout) would cost an RSA private-key operation
+        // before any authentication: it is refused unread.
+        if crate::validate::jwe::is_jwe(token) {
+            return Err(bad("encrypted logout tokens are not accepted"));
+        }
         let verified = inner
             .provider
-            .verify_jws(&jwt, inner.hmac_secret(), &inner.allowed_algorithms())
+            .verify_jws(token, inner.hmac_secret(), &inner.allowed_algorithms())
             .await?;
         let c = &verified.claims;
         let now = unix_now();

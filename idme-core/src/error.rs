@@ -187,6 +187,36 @@ pub enum ProviderMisbehaved {
     /// Logout 1.0 §2.6; the text names the rule.
     #[error("invalid logout token: {0}")]
     InvalidLogoutToken(&'static str),
+    /// An encrypted token (JWE) arrived, but no decryption key is configured: nothing is
+    /// decrypted.
+    #[error("encrypted token received, but no decryption key is configured")]
+    UnexpectedEncryption,
+    /// A decryption key is configured, so ID tokens and userinfo must be encrypted; this
+    /// one was not (a downgrade).
+    #[error("unencrypted {0} although a decryption key is configured (downgrade refused)")]
+    NotEncrypted(&'static str),
+    /// A signed userinfo response lacks `iss` or names another issuer (OIDC Core §5.3.2).
+    #[error("signed userinfo: issuer missing or mismatched")]
+    UserinfoIssuerMismatch,
+    /// A signed userinfo response lacks `aud` or is not addressed to this client (OIDC
+    /// Core §5.3.2).
+    #[error("signed userinfo: audience missing or mismatched")]
+    UserinfoAudienceMismatch,
+}
+
+impl ProviderMisbehaved {
+    /// A 2xx answer of a server-to-server endpoint that cannot be read at all: the
+    /// provider is at fault, not the browser's request.
+    pub(crate) fn is_unreadable_answer(&self) -> bool {
+        matches!(
+            self,
+            ProviderMisbehaved::MalformedDiscovery
+                | ProviderMisbehaved::MalformedJwks
+                | ProviderMisbehaved::MalformedTokenResponse
+                | ProviderMisbehaved::MalformedUserinfo
+                | ProviderMisbehaved::MalformedAttributes
+        )
+    }
 }
 
 /// Why a callback request was refused before or while it was matched to a login.
@@ -255,6 +285,23 @@ pub enum ProviderUnavailable {
         /// The start of the body (at most 512 bytes, lossily decoded).
         body: String,
     },
+    /// The answer's body is longer than the engine accepts from this endpoint; reading
+    /// stopped at the limit.
+    #[error("{endpoint} endpoint answered more than {limit} bytes")]
+    TooLarge {
+        /// Which endpoint.
+        endpoint: Endpoint,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The answer's `Content-Type` is not one the endpoint's specification allows.
+    #[error("{endpoint} endpoint answered content type {content_type:?}")]
+    WrongContentType {
+        /// Which endpoint.
+        endpoint: Endpoint,
+        /// The `Content-Type` received (cut to 64 characters; empty when absent).
+        content_type: String,
+    },
 }
 
 /// Why a request is not signed in.
@@ -281,6 +328,7 @@ impl Error {
     /// The HTTP status an adapter answers with.
     pub fn status(&self) -> StatusCode {
         match self {
+            Error::ProviderMisbehaved(m) if m.is_unreadable_answer() => StatusCode::BAD_GATEWAY,
             Error::ProviderMisbehaved(_) => StatusCode::BAD_REQUEST,
             Error::CallbackRejected(CallbackRejected::AccessDenied) => StatusCode::FORBIDDEN,
             Error::CallbackRejected(CallbackRejected::LoginRequired(_)) => StatusCode::UNAUTHORIZED,
@@ -303,6 +351,12 @@ impl Error {
     /// a secret or provider-supplied text.
     pub fn public_message(&self) -> &'static str {
         match self {
+            Error::ProviderMisbehaved(m) if m.is_unreadable_answer() => {
+                "ID.me sent an answer this site could not read. Please try again in a moment."
+            }
+            Error::ProviderUnavailable(
+                ProviderUnavailable::TooLarge { .. } | ProviderUnavailable::WrongContentType { .. },
+            ) => "ID.me sent an answer this site could not read. Please try again in a moment.",
             Error::ProviderMisbehaved(_) => {
                 "The sign-in response from ID.me could not be verified, so you were not signed in. Please try again."
             }

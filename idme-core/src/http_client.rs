@@ -2,7 +2,10 @@
 //! userinfo) goes through an [`HttpClient`], so tests and other runtimes can swap it.
 //!
 //! The engine wraps every call in its own timeout as well, so a custom client that never
-//! answers cannot hang a callback.
+//! answers cannot hang a callback. It also caps the size of every answer: each request
+//! carries a [`ResponseLimit`] in its extensions, which a client should honour while
+//! reading (the default client stops reading past it); the engine refuses a longer body
+//! whatever the client returns.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +35,22 @@ pub enum HttpClientErrorKind {
     Timeout,
     /// Connecting or transferring failed.
     Network,
+    /// The body is longer than the request's [`ResponseLimit`]; reading stopped there.
+    TooLarge,
+}
+
+/// The most body bytes the engine accepts for a request, set in the request's
+/// [`extensions`](http::Request::extensions) by the engine. A client should stop reading
+/// (and answer [`HttpClientErrorKind::TooLarge`]) once a body exceeds it, instead of
+/// buffering the whole body first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResponseLimit(pub usize);
+
+impl ResponseLimit {
+    /// The limit of `request`, if the engine set one.
+    pub fn of<T>(request: &http::Request<T>) -> Option<usize> {
+        request.extensions().get::<ResponseLimit>().map(|l| l.0)
+    }
 }
 
 /// Sends one HTTP request and returns the response. Must not follow redirects.
@@ -62,7 +81,8 @@ mod reqwest_client {
     use super::*;
     use std::time::Duration;
 
-    /// The default client: reqwest with rustls, no redirects, with connect and overall timeouts.
+    /// The default client: reqwest with rustls, no redirects, with connect and overall
+    /// timeouts, reading bodies chunk by chunk up to the request's [`ResponseLimit`].
     #[derive(Debug, Clone)]
     pub struct ReqwestClient {
         client: reqwest::Client,
@@ -105,15 +125,29 @@ mod reqwest_client {
             request: HttpRequest,
         ) -> BoxFuture<'_, Result<HttpResponse, HttpClientError>> {
             Box::pin(async move {
+                let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
                 let request = reqwest::Request::try_from(request.map(reqwest::Body::from))
                     .map_err(classify)?;
-                let response = self.client.execute(request).await.map_err(classify)?;
+                let mut response = self.client.execute(request).await.map_err(classify)?;
+                let too_large = || HttpClientError {
+                    kind: HttpClientErrorKind::TooLarge,
+                    message: format!("response body exceeds {limit} bytes"),
+                };
+                if response.content_length().is_some_and(|n| n > limit as u64) {
+                    return Err(too_large());
+                }
                 let mut builder = http::Response::builder().status(response.status());
                 if let Some(headers) = builder.headers_mut() {
                     headers.extend(response.headers().clone());
                 }
-                let body = response.bytes().await.map_err(classify)?;
-                builder.body(body.to_vec()).map_err(|e| HttpClientError {
+                let mut body = Vec::new();
+                while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                    if chunk.len() > limit.saturating_sub(body.len()) {
+                        return Err(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                builder.body(body).map_err(|e| HttpClientError {
                     kind: HttpClientErrorKind::Network,
                     message: e.to_string(),
                 })

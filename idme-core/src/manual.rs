@@ -16,15 +16,18 @@ pub mod security {
     //! | IdP mix-up | RFC 9207 `iss` checked when present and required when advertised (an ID token's verified `iss` stands in for it, RFC 9700 §4.4.2.1); discovery's `issuer` must equal the configured one exactly | `flow::finish`, `provider::discovery` |
     //! | forged or downgraded tokens | signature with an algorithm allow-list (RS256, ES256; HS* only when configured; never `none`); `iss`, `aud`/`azp`, `exp`, `iat` not in the future, `nbf`, with 60 s skew | `validate::jws`, `validate::id_token` |
     //! | key rotation used to break sign-in, or a forged `kid` to hammer the provider | an unknown `kid` triggers one JWKS refetch, shared by concurrent callers and rate-limited | `provider::jwks` |
-    //! | userinfo from another account | the userinfo `sub` must equal the ID token's; ID.me's JWT userinfo is verified with the JWKS | `flow::userinfo` |
+    //! | userinfo from another account or for another client | the userinfo `sub` must equal the ID token's; ID.me's JWT userinfo is verified with the JWKS and must carry `iss` (the issuer) and `aud` (this client) | `flow::userinfo` |
     //! | tampered encrypted responses | JWE (RSA-OAEP + A256CBC-HS512) decrypted with authenticated encryption, then the inner JWS verified | `validate::jwe` |
+    //! | RSA work forced by unauthenticated input | a JWE is decrypted only when a decryption key is configured (else `400`), after cheap checks (size, `alg`/`enc`, no `zip`/`crit`, key length); encrypted back-channel logout tokens are refused unread | `validate::jwe`, `Idme::backchannel_logout` |
+    //! | encryption downgrade | with a decryption key configured, a plain ID token or userinfo is refused | `Idme` (`unwrap_token`), `flow::userinfo` |
     //! | a hung or slow provider tying up requests | every provider call bounded by a timeout (10 s default), answered with a 504 page | `provider` |
+    //! | a provider answer exhausting memory | bodies capped while they are read (1 MiB, JWKS 256 KiB; a `ResponseLimit` extension tells custom clients), and their content type checked; `502` page | `provider`, `http_client` |
     //! | session fixation | a fresh session and session id at every login; the session cookie is sealed (AES-256-GCM, name bound as associated data) | `flow::finish`, `session` |
     //! | cookie theft by script, cross-site sending | `HttpOnly` everywhere; `SameSite=Lax` (`None` + `Secure` only for the form_post pending cookie); `Secure` and the `__Host-` prefix over https; session cookie `Path=/` | `cookies`, `session`, `flow::start` |
     //! | a pending-login cookie planted by a sibling subdomain | over https it is `__Host-idme_login_…` (`Secure`, `Path=/`, no `Domain`), and the callback looks only for that name | `flow::pending`, `flow::finish` |
     //! | an assurance downgrade (a lower level than asked for) | a returned `acr` must be one of the `acr_values` sent; IAL2/LOA3 must be in the granted `scope`, and every configured policy when `scope` is returned | `validate::id_token`, `flow::assurance` |
     //! | an old sign-in at the provider passed off as fresh | with `max_age` sent, `auth_time` is required and `auth_time + max_age + skew >= now` | `validate::id_token` |
-    //! | cross-site logout | `POST` only, and an `Origin` from another site is refused | `Idme::logout` |
+    //! | cross-site logout | `POST` only, accepted only when `Origin` is the app's, or, without `Origin`, `Sec-Fetch-Site` is `same-origin` or `none`; `cross-site`/`same-site` refused | `Idme::logout` |
     //! | leaking secrets or provider text | secrets live in redacting newtypes; error pages show fixed messages, never provider text; tokens never reach logs | `secret`, `error`, `pages` |
     //! | script injection through the fragment relay | the relay page's only script is static, allowed by its hash in a strict CSP; it reads the fragment as data | `pages` |
 }

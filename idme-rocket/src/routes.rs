@@ -78,7 +78,8 @@ impl Handler for Endpoint {
             }
             Step::Logout => {
                 let origin = req.headers().get_one("Origin");
-                self.idme.logout(&cookies(req), origin).await
+                let site = req.headers().get_one("Sec-Fetch-Site");
+                self.idme.logout(&cookies(req), origin, site).await
             }
             Step::BackchannelLogout => match form_body(req, data).await {
                 Ok(body) => {

@@ -251,13 +251,63 @@ impl Browser {
         self.send(self.client.get(url.clone()), url).await
     }
 
-    /// One `POST` of a form.
+    /// One `POST` of a form from a page of the target's own origin, with the `Origin`
+    /// and `Sec-Fetch-Site` headers a browser sends.
     pub async fn post_form(&self, url: &str, fields: &[(String, String)]) -> Page {
         self.post_form_with(url, fields, &[]).await
     }
 
-    /// One `POST` of a form with extra headers (e.g. `Origin`).
+    /// One `POST` of a form from a page of the target's own origin, with extra headers:
+    /// one named like a browser header (`Origin`, `Sec-Fetch-Site`) replaces it.
     pub async fn post_form_with(
+        &self,
+        url: &str,
+        fields: &[(String, String)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let target = Url::parse(url).unwrap_or_else(|e| panic!("bad URL {url}: {e}"));
+        self.post_form_from(&target, url, fields, headers).await
+    }
+
+    /// One `POST` of a form as a client that is not a browser: no `Origin`, no
+    /// `Sec-Fetch-Site`, only `headers`.
+    pub async fn post_form_bare(
+        &self,
+        url: &str,
+        fields: &[(String, String)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        self.post_form_raw(url, fields, headers).await
+    }
+
+    /// One `POST` of a form submitted from a page at `from`, with the `Origin` and
+    /// `Sec-Fetch-Site` a browser computes for it; `headers` replace those of the same name.
+    pub async fn post_form_from(
+        &self,
+        from: &Url,
+        url: &str,
+        fields: &[(String, String)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let target = Url::parse(url).unwrap_or_else(|e| panic!("bad URL {url}: {e}"));
+        let origin = from.origin().ascii_serialization();
+        let site = if from.origin() == target.origin() {
+            "same-origin"
+        } else if from.scheme() == target.scheme() && from.host_str() == target.host_str() {
+            "same-site"
+        } else {
+            "cross-site"
+        };
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        for (name, value) in [("origin", origin.as_str()), ("sec-fetch-site", site)] {
+            if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name)) {
+                all.push((name, value));
+            }
+        }
+        self.post_form_raw(url, fields, &all).await
+    }
+
+    async fn post_form_raw(
         &self,
         url: &str,
         fields: &[(String, String)],
@@ -311,7 +361,9 @@ impl Browser {
                     .unwrap_or_default();
                 let action = form_action(&page.body).unwrap_or_default();
                 let target = page.url.join(&action).unwrap_or(page.url.clone());
-                page = self.post_form(target.as_str(), &fields).await;
+                page = self
+                    .post_form_from(&page.url, target.as_str(), &fields, &[])
+                    .await;
                 continue;
             }
             if page.status == 200
@@ -323,7 +375,9 @@ impl Browser {
                 let fields = form_fields(&page.body);
                 let action = form_action(&page.body).unwrap_or_default();
                 let target = page.url.join(&action).unwrap_or(page.url.clone());
-                page = self.post_form(target.as_str(), &fields).await;
+                page = self
+                    .post_form_from(&page.url, target.as_str(), &fields, &[])
+                    .await;
                 continue;
             }
             return page;

@@ -12,6 +12,17 @@ pub struct RpEncryptionKey {
     pub public_key_pem: String,
 }
 
+impl RpEncryptionKey {
+    /// Encrypts `jwt` to this key exactly as the emulator encrypts its responses, for
+    /// tests that craft encrypted tokens of their own.
+    ///
+    /// # Errors
+    /// The key is not a usable RSA public key.
+    pub fn encrypt(&self, jwt: &str) -> Result<String, String> {
+        encrypt(jwt, self)
+    }
+}
+
 /// Encrypts `jwt` to `key` as a compact JWE with `cty: JWT`.
 pub(crate) fn encrypt(jwt: &str, key: &RpEncryptionKey) -> Result<String, String> {
     use josekit::jwe::{JweHeader, RSA_OAEP};

@@ -77,6 +77,57 @@ pub enum Fault {
     /// Encrypted responses (see [`Emulator::set_rp_encryption_key`](crate::Emulator::set_rp_encryption_key))
     /// have a byte of their ciphertext flipped.
     TamperedCiphertext,
+    /// Signed userinfo names another issuer (ID.me's sandbox).
+    UserinfoWrongIssuer,
+    /// Signed userinfo is addressed to another client.
+    UserinfoWrongAudience,
+    /// Signed userinfo carries neither `iss` nor `aud`.
+    UserinfoOmitIssAud,
+    /// One endpoint fails at the HTTP level, whatever the request.
+    Http {
+        /// Which endpoint.
+        endpoint: HttpEndpoint,
+        /// How it fails.
+        failure: HttpFailure,
+    },
+}
+
+/// An endpoint that [`Fault::Http`] breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpEndpoint {
+    /// The discovery document.
+    Discovery,
+    /// The JWKS.
+    Jwks,
+    /// The token endpoint, for the `authorization_code` grant.
+    Token,
+    /// The token endpoint, for the `refresh_token` grant.
+    Refresh,
+    /// Userinfo.
+    Userinfo,
+    /// `attributes.json`.
+    Attributes,
+}
+
+/// How an endpoint broken by [`Fault::Http`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HttpFailure {
+    /// Never answers.
+    Hang,
+    /// Answers 500 with an HTML page.
+    ServerError,
+    /// Answers 200 with the endpoint's content type and a body that is not what it
+    /// should be.
+    Garbage,
+    /// Answers its real body followed by whitespace without end, as fast as it can
+    /// be read: a client that buffers first never finishes.
+    Huge,
+    /// Answers its real body one byte every 200 ms.
+    Trickle,
+    /// Drops the connection without a complete answer.
+    Reset,
+    /// Answers its real body labelled `text/html`.
+    WrongContentType,
 }
 
 /// A snapshot of the active faults, taken once per request.
@@ -110,6 +161,22 @@ impl Faults {
             Fault::SlowToken(d) => Some(*d),
             _ => None,
         })
+    }
+
+    /// How `endpoint` should fail, if a [`Fault::Http`] breaks it.
+    pub(crate) fn http_failure(&self, endpoint: HttpEndpoint) -> Option<HttpFailure> {
+        self.0.iter().find_map(|f| match f {
+            Fault::Http {
+                endpoint: e,
+                failure,
+            } if *e == endpoint => Some(*failure),
+            _ => None,
+        })
+    }
+
+    /// Whether any [`Fault::Http`] is active.
+    pub(crate) fn any_http(&self) -> bool {
+        self.0.iter().any(|f| matches!(f, Fault::Http { .. }))
     }
 
     pub(crate) fn slow_jwks(&self) -> Option<Duration> {

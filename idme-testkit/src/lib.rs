@@ -41,7 +41,7 @@ mod util;
 pub use config::EmulatorConfig;
 pub use emulator::Emulator;
 pub use encryption::RpEncryptionKey;
-pub use faults::Fault;
+pub use faults::{Fault, HttpEndpoint, HttpFailure};
 pub use persona::Persona;
 pub use redis_server::RedisServer;
 pub use state::Stats;

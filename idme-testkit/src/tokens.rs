@@ -144,8 +144,20 @@ pub(crate) fn userinfo_claims(shared: &Shared, faults: &Faults, persona: Persona
         persona.sub()
     };
     let mut claims = Map::new();
-    claims.insert("iss".into(), json!(shared.issuer));
-    claims.insert("aud".into(), json!(shared.client_id));
+    if !faults.has(&Fault::UserinfoOmitIssAud) {
+        let iss = if faults.has(&Fault::UserinfoWrongIssuer) {
+            WRONG_ISSUER
+        } else {
+            shared.issuer.as_str()
+        };
+        let aud = if faults.has(&Fault::UserinfoWrongAudience) {
+            WRONG_AUDIENCE
+        } else {
+            shared.client_id.as_str()
+        };
+        claims.insert("iss".into(), json!(iss));
+        claims.insert("aud".into(), json!(aud));
+    }
     claims.insert("iat".into(), json!(now));
     claims.insert(
         "exp".into(),

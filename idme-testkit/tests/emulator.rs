@@ -276,6 +276,9 @@ async fn code_flow_with_pkce_basic_auth_and_userinfo() {
     let jwt: String = serde_json::from_str(&text).expect("userinfo body is a JSON string literal");
     let info = verify(&idme, &jwt).await;
     assert_eq!(info["sub"], Persona::Veteran.sub());
+    // OIDC Core §5.3.2: signed userinfo carries iss and aud.
+    assert_eq!(info["iss"], idme.issuer());
+    assert_eq!(info["aud"], idme.client_id());
     assert_eq!(info["uuid"], Persona::Veteran.sub());
     assert_eq!(info["fname"], "Vera");
     assert!(info["emails_confirmed"].is_array());
@@ -809,6 +812,23 @@ async fn id_token_and_userinfo_faults_and_drop() {
     let inner: String = serde_json::from_str(&text).expect("outer string");
     let jwt: String = serde_json::from_str(&inner).expect("inner string");
     assert_ne!(verify(&idme, &jwt).await["sub"], Persona::Veteran.sub());
+
+    let params = front(vec![
+        Fault::UserinfoWrongIssuer,
+        Fault::UserinfoWrongAudience,
+    ])
+    .await;
+    let (_, text) = userinfo(&idme, &params["access_token"]).await;
+    let info = peek(&serde_json::from_str::<String>(&text).expect("string")).1;
+    assert_ne!(info["iss"], idme.issuer());
+    assert_ne!(info["aud"], idme.client_id());
+    let params = front(vec![Fault::UserinfoOmitIssAud]).await;
+    let (_, text) = userinfo(&idme, &params["access_token"]).await;
+    let info = peek(&serde_json::from_str::<String>(&text).expect("string")).1;
+    assert!(
+        info.get("iss").is_none() && info.get("aud").is_none(),
+        "{info}"
+    );
 
     let params = front(vec![Fault::PlainJsonUserinfo, Fault::TokenSubMismatch]).await;
     let (_, text) = userinfo(&idme, &params["access_token"]).await;

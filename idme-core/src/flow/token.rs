@@ -103,6 +103,7 @@ pub(crate) async fn call(provider: &Provider, req: HttpRequest) -> Result<TokenR
         }
         .into());
     }
+    crate::provider::check_content_type(&resp, Endpoint::Token)?;
     let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
         tracing::warn!(target: "idme::flow", error = %e, "token response does not parse");
         ProviderMisbehaved::MalformedTokenResponse

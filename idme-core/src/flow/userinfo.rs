@@ -1,5 +1,7 @@
 //! Step four: the userinfo endpoint, as ID.me answers it (a JSON string holding a signed
-//! JWT) or as other providers do (plain JSON). Its `sub` must be the ID token's.
+//! JWT) or as other providers do (plain JSON). Its `sub` must be the ID token's; a signed
+//! one must name the issuer and this client; with a decryption key configured it must be
+//! encrypted.
 
 use serde_json::{Map, Value};
 
@@ -16,21 +18,47 @@ pub(crate) async fn fetch(
     expected_sub: &str,
     allowed: &[jsonwebtoken::Algorithm],
 ) -> Result<Map<String, Value>, Error> {
-    let provider = &inner.provider;
-    let body = provider
+    let body = inner
+        .provider
         .get(endpoint, Endpoint::Userinfo, Some(access_token))
         .await?;
+    let keys = &inner.config.decryption_keys;
     let claims = match classify(&body)? {
-        UserinfoBody::Json(claims) => claims,
-        UserinfoBody::Jws(jwt) => provider.verify_jws(&jwt, None, allowed).await?.claims,
-        UserinfoBody::Jwe(jwe) => {
-            let jws = inner.config.decryption_keys.decrypt(&jwe)?;
-            provider.verify_jws(&jws, None, allowed).await?.claims
+        // With a decryption key configured, userinfo must come encrypted.
+        UserinfoBody::Json(_) | UserinfoBody::Jws(_) if !keys.is_empty() => {
+            return Err(ProviderMisbehaved::NotEncrypted("userinfo").into());
         }
+        UserinfoBody::Json(claims) => claims,
+        UserinfoBody::Jws(jwt) => signed_claims(inner, &jwt, allowed).await?,
+        UserinfoBody::Jwe(jwe) => signed_claims(inner, &keys.decrypt(&jwe)?, allowed).await?,
     };
     match claims.get("sub").and_then(Value::as_str) {
         Some(sub) if sub == expected_sub => Ok(claims),
         Some(_) => Err(ProviderMisbehaved::SubMismatchInUserinfo.into()),
         None => Err(ProviderMisbehaved::MissingClaim("sub").into()),
     }
+}
+
+/// The claims of a signed userinfo response: signature, then `iss` equal to the issuer
+/// and `aud` naming this client (OIDC Core §5.3.2).
+async fn signed_claims(
+    inner: &Inner,
+    jwt: &str,
+    allowed: &[jsonwebtoken::Algorithm],
+) -> Result<Map<String, Value>, Error> {
+    let provider = &inner.provider;
+    let claims = provider.verify_jws(jwt, None, allowed).await?.claims;
+    if claims.get("iss").and_then(Value::as_str) != Some(provider.issuer()) {
+        return Err(ProviderMisbehaved::UserinfoIssuerMismatch.into());
+    }
+    let client_id = inner.config.client_id.as_str();
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(aud)) => aud == client_id,
+        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client_id)),
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(ProviderMisbehaved::UserinfoAudienceMismatch.into());
+    }
+    Ok(claims)
 }

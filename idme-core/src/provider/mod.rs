@@ -11,8 +11,53 @@ pub use discovery::ProviderMetadata;
 pub(crate) use jwks::{Jwk, JwksCache};
 
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
-use crate::http_client::{HttpClient, HttpClientErrorKind, HttpRequest, HttpResponse};
+use crate::http_client::{
+    HttpClient, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
+};
 use crate::validate::jws::{self, JwsError, VerifiedJws};
+
+/// The most body bytes read from an answer of `endpoint`: a key set is a few KB, the
+/// other answers (discovery, tokens, userinfo, attributes) far less than a megabyte.
+pub(crate) fn response_limit(endpoint: Endpoint) -> usize {
+    match endpoint {
+        Endpoint::Jwks => 256 * 1024,
+        _ => 1024 * 1024,
+    }
+}
+
+/// The media types a successful answer of `endpoint` may carry: JSON everywhere (OIDC
+/// Discovery §4.2, RFC 6749 §5.1, ID.me's API), plus `application/jwk-set+json` for a
+/// key set (RFC 7517 §8.5) and `application/jwt` for signed userinfo (OIDC Core §5.3.2;
+/// ID.me sends its JWT as a JSON string in `application/json`).
+fn accepted_media_types(endpoint: Endpoint) -> &'static [&'static str] {
+    match endpoint {
+        Endpoint::Jwks => &["application/json", "application/jwk-set+json"],
+        Endpoint::Userinfo => &["application/json", "application/jwt"],
+        _ => &["application/json"],
+    }
+}
+
+/// Refuses a successful answer whose `Content-Type` the endpoint's specification does
+/// not allow (an HTML error page served with 200, a proxy's login page, …).
+pub(crate) fn check_content_type(resp: &HttpResponse, endpoint: Endpoint) -> Result<(), Error> {
+    let raw = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let media_type = raw.split(';').next().unwrap_or("").trim();
+    if accepted_media_types(endpoint)
+        .iter()
+        .any(|t| media_type.eq_ignore_ascii_case(t))
+    {
+        return Ok(());
+    }
+    Err(ProviderUnavailable::WrongContentType {
+        endpoint,
+        content_type: raw.chars().take(64).collect(),
+    }
+    .into())
+}
 
 /// Discovery, keys and the HTTP client, shared by every login.
 pub(crate) struct Provider {
@@ -107,7 +152,7 @@ impl Provider {
         jwks::parse_jwks(&body)
     }
 
-    /// A GET returning the body of a 2xx answer.
+    /// A GET returning the body of a 2xx answer of an allowed content type.
     pub(crate) async fn get(
         &self,
         url: &str,
@@ -130,26 +175,123 @@ impl Provider {
             }
             .into());
         }
+        check_content_type(&resp, endpoint)?;
         Ok(resp.into_body())
     }
 
-    /// Sends a request, bounded by the configured timeout whatever the client does.
+    /// Sends a request, bounded by the configured timeout and by the endpoint's
+    /// [`response_limit`] whatever the client does.
     pub(crate) async fn send(
         &self,
-        req: HttpRequest,
+        mut req: HttpRequest,
         endpoint: Endpoint,
     ) -> Result<HttpResponse, Error> {
+        let limit = response_limit(endpoint);
+        req.extensions_mut().insert(ResponseLimit(limit));
+        let too_large = || Error::from(ProviderUnavailable::TooLarge { endpoint, limit });
         match tokio::time::timeout(self.timeout, self.http.execute(req)).await {
             Err(_) => Err(ProviderUnavailable::Timeout(endpoint).into()),
             Ok(Err(e)) if e.kind == HttpClientErrorKind::Timeout => {
                 Err(ProviderUnavailable::Timeout(endpoint).into())
             }
+            Ok(Err(e)) if e.kind == HttpClientErrorKind::TooLarge => Err(too_large()),
+            Ok(Ok(resp)) if resp.body().len() > limit => Err(too_large()),
             Ok(Err(e)) => Err(ProviderUnavailable::Network {
                 endpoint,
                 message: e.message,
             }
             .into()),
             Ok(Ok(resp)) => Ok(resp),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::http_client::HttpClientError;
+
+    /// A provider whose client answers every request with `len` bytes of `content_type`,
+    /// recording the limit the request carried.
+    fn provider(len: usize, content_type: &'static str, seen: Arc<Mutex<Vec<usize>>>) -> Provider {
+        let client = move |req: HttpRequest| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().extend(ResponseLimit::of(&req));
+                Ok::<_, HttpClientError>(
+                    http::Response::builder()
+                        .header(http::header::CONTENT_TYPE, content_type)
+                        .body(vec![b' '; len])
+                        .unwrap(),
+                )
+            }
+        };
+        Provider::new(
+            "https://idp.example".into(),
+            Arc::new(client),
+            Duration::from_secs(5),
+            Duration::from_secs(1),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_custom_client_returning_too_much_is_refused() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let p = provider(1024 * 1024 + 1, "application/json", seen.clone());
+        let e = p
+            .get("https://idp.example/x", Endpoint::Userinfo, None)
+            .await;
+        assert_eq!(
+            e.unwrap_err(),
+            Error::from(ProviderUnavailable::TooLarge {
+                endpoint: Endpoint::Userinfo,
+                limit: 1024 * 1024
+            })
+        );
+        let p = provider(256 * 1024 + 1, "application/json", seen.clone());
+        let e = p
+            .get("https://idp.example/j", Endpoint::Jwks, None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.status(), http::StatusCode::BAD_GATEWAY);
+        assert_eq!(*seen.lock().unwrap(), [1024 * 1024, 256 * 1024]);
+        let p = provider(1024 * 1024, "application/json", seen);
+        assert!(
+            p.get("https://idp.example/x", Endpoint::Token, None)
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn content_types_follow_each_endpoint_spec() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        for (endpoint, content_type, ok) in [
+            (Endpoint::Discovery, "application/json", true),
+            (Endpoint::Discovery, "text/html", false),
+            (Endpoint::Jwks, "application/jwk-set+json", true),
+            (Endpoint::Jwks, "application/jwt", false),
+            (Endpoint::Userinfo, "application/json; charset=utf-8", true),
+            (Endpoint::Userinfo, "Application/JWT", true),
+            (Endpoint::Userinfo, "text/plain", false),
+            (Endpoint::Attributes, "application/json", true),
+            (Endpoint::Attributes, "", false),
+        ] {
+            let p = provider(2, content_type, seen.clone());
+            let got = p.get("https://idp.example/x", endpoint, None).await;
+            assert_eq!(got.is_ok(), ok, "{endpoint} {content_type}: {got:?}");
+            if let Err(e) = got {
+                assert!(
+                    matches!(
+                        e,
+                        Error::ProviderUnavailable(ProviderUnavailable::WrongContentType { .. })
+                    ),
+                    "{e:?}"
+                );
+                assert_eq!(e.status(), http::StatusCode::BAD_GATEWAY);
+            }
         }
     }
 }

@@ -112,6 +112,8 @@ impl Sessions {
 fn keeps_session(e: &Error) -> bool {
     match e {
         Error::ProviderUnavailable(_) | Error::Config(_) => true,
+        // An unreadable answer (garbage, not a refusal) says nothing about the grant.
+        Error::ProviderMisbehaved(m) => m.is_unreadable_answer(),
         Error::ProviderRejected { error, .. } => {
             matches!(
                 error.as_str(),

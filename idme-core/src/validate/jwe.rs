@@ -39,7 +39,7 @@ impl std::fmt::Debug for DecryptionKeys {
 }
 
 impl DecryptionKeys {
-    /// No keys: encrypted responses are refused with a configuration error.
+    /// No keys: encrypted responses are refused (`400`) without being decrypted.
     pub fn none() -> Self {
         Self::default()
     }
@@ -92,19 +92,16 @@ impl DecryptionKeys {
         Ok(keys)
     }
 
-    /// Decrypts a compact JWE and returns its payload (the inner JWS, as text).
+    /// Decrypts a compact JWE and returns its payload (the inner JWS, as text). Without a
+    /// configured key, or when the cheap checks of [`precheck`] fail, no RSA operation is
+    /// attempted.
     pub(crate) fn decrypt(&self, jwe: &str) -> Result<String, Error> {
-        let header = jwe_header(jwe)?;
-        let alg = header.get("alg").and_then(|v| v.as_str()).unwrap_or("");
-        let enc = header.get("enc").and_then(|v| v.as_str()).unwrap_or("");
-        if !ALGS.contains(&alg) || !ENCS.contains(&enc) {
-            return Err(ProviderMisbehaved::DisallowedAlgorithm(format!("{alg}/{enc}")).into());
-        }
         if self.keys.is_empty() {
-            return Err(Error::config(
-                "ID.me sent an encrypted response, but no decryption key is configured (IDME_DECRYPTION_KEY_FILE)",
-            ));
+            tracing::warn!(target: "idme::validate", "an encrypted token arrived, but no decryption key is configured (IDME_DECRYPTION_KEY_FILE)");
+            return Err(ProviderMisbehaved::UnexpectedEncryption.into());
         }
+        let header = precheck(jwe)?;
+        let alg = header.get("alg").and_then(|v| v.as_str()).unwrap_or("");
         self.decrypt_with_keys(jwe, alg, header.get("kid").and_then(|v| v.as_str()))
     }
 
@@ -145,19 +142,99 @@ impl DecryptionKeys {
     }
 }
 
-/// The protected header of a compact JWE (five parts).
-fn jwe_header(jwe: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
-    let parts: Vec<&str> = jwe.split('.').collect();
-    if parts.len() != 5 {
-        return Err(ProviderMisbehaved::MalformedJwt.into());
+/// The longest compact JWE decrypted: ID tokens and userinfo are a few KB.
+const MAX_JWE_LEN: usize = 64 * 1024;
+/// The RSA-encrypted content key is as long as the modulus: 1024 to 8192 bits.
+const ENCRYPTED_KEY_LEN: std::ops::RangeInclusive<usize> = 128..=1024;
+
+/// The checks that cost no RSA operation, made before any: size, five parts, a readable
+/// protected header with an allowed `alg`/`enc`, no compression (`zip`) or critical
+/// extension (`crit`), an encrypted key of an RSA modulus' length, and non-empty IV,
+/// ciphertext and tag. Returns the protected header.
+pub(crate) fn precheck(jwe: &str) -> Result<serde_json::Map<String, serde_json::Value>, Error> {
+    let malformed = || Error::from(ProviderMisbehaved::MalformedJwt);
+    if jwe.len() > MAX_JWE_LEN {
+        return Err(malformed());
     }
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[0])
-        .map_err(|_| ProviderMisbehaved::MalformedJwt)?;
-    serde_json::from_slice(&bytes).map_err(|_| ProviderMisbehaved::MalformedJwt.into())
+    let parts: Vec<&str> = jwe.split('.').collect();
+    let [header, key, iv, ciphertext, tag] = parts[..] else {
+        return Err(malformed());
+    };
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&b64.decode(header).map_err(|_| malformed())?)
+            .map_err(|_| malformed())?;
+    let alg = header.get("alg").and_then(|v| v.as_str()).unwrap_or("");
+    let enc = header.get("enc").and_then(|v| v.as_str()).unwrap_or("");
+    if !ALGS.contains(&alg) || !ENCS.contains(&enc) {
+        return Err(ProviderMisbehaved::DisallowedAlgorithm(format!("{alg}/{enc}")).into());
+    }
+    if header.contains_key("zip") || header.contains_key("crit") {
+        return Err(malformed());
+    }
+    let key_len = b64.decode(key).map_err(|_| malformed())?.len();
+    if !ENCRYPTED_KEY_LEN.contains(&key_len) || [iv, ciphertext, tag].contains(&"") {
+        return Err(malformed());
+    }
+    Ok(header)
 }
 
 /// Whether a compact token is a JWE (five parts) rather than a JWS (three).
 pub(crate) fn is_jwe(token: &str) -> bool {
     token.split('.').count() == 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &[u8]) -> String {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+    }
+
+    fn jwe(header: &str, key_len: usize) -> String {
+        format!(
+            "{}.{}.aXY.Y2lwaGVy.dGFn",
+            b64(header.as_bytes()),
+            b64(&vec![7; key_len])
+        )
+    }
+
+    const GOOD: &str = r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","kid":"k"}"#;
+
+    #[test]
+    fn precheck_accepts_a_well_formed_jwe() {
+        assert!(precheck(&jwe(GOOD, 256)).is_ok());
+    }
+
+    #[test]
+    fn precheck_refuses_before_any_rsa_work() {
+        let too_long = format!("{}{}", jwe(GOOD, 256), "A".repeat(MAX_JWE_LEN));
+        for bad in [
+            jwe(r#"{"alg":"RSA1_5","enc":"A256CBC-HS512"}"#, 256),
+            jwe(r#"{"alg":"dir","enc":"A256GCM"}"#, 256),
+            jwe(
+                r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","zip":"DEF"}"#,
+                256,
+            ),
+            jwe(
+                r#"{"alg":"RSA-OAEP","enc":"A256CBC-HS512","crit":["x"]}"#,
+                256,
+            ),
+            jwe(GOOD, 16),
+            jwe(GOOD, 4096),
+            jwe("not json", 256),
+            too_long,
+            "a.b.c.d".into(),
+        ] {
+            assert!(precheck(&bad).is_err(), "{}", &bad[..bad.len().min(80)]);
+        }
+    }
+
+    #[test]
+    fn no_key_means_a_400_not_a_configuration_error() {
+        let e = DecryptionKeys::none().decrypt(&jwe(GOOD, 256)).unwrap_err();
+        assert_eq!(e, Error::from(ProviderMisbehaved::UnexpectedEncryption));
+        assert_eq!(e.status(), http::StatusCode::BAD_REQUEST);
+    }
 }

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod discovery;
+mod http_faults;
 mod logout;
 mod token;
 mod userinfo;
@@ -50,6 +51,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(ATTRIBUTES_PATH, get(userinfo::attributes))
         .route(LOGOUT_PATH, get(logout::logout))
         .route(POLICIES_PATH, get(userinfo::policies))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            http_faults::apply,
+        ))
         .with_state(shared)
 }
 
