@@ -178,7 +178,10 @@ async fn a_logout_token_with_an_unknown_sid_and_a_sub_ends_the_users_sessions() 
         json!({"sub": null, "sid": "a-session-this-app-never-saw"}),
     );
     assert_eq!(
-        rig.emulator.post_logout_token(&url, &sid_only).await.unwrap(),
+        rig.emulator
+            .post_logout_token(&url, &sid_only)
+            .await
+            .unwrap(),
         200
     );
     assert_eq!(browser.get(&rig.url("/me")).await.status, 200);
@@ -187,7 +190,10 @@ async fn a_logout_token_with_an_unknown_sid_and_a_sub_ends_the_users_sessions() 
         Persona::Veteran,
         json!({"sid": "a-session-this-app-never-saw"}),
     );
-    assert_eq!(rig.emulator.post_logout_token(&url, &both).await.unwrap(), 200);
+    assert_eq!(
+        rig.emulator.post_logout_token(&url, &both).await.unwrap(),
+        200
+    );
     assert!(store.is_empty());
     assert_eq!(browser.get(&rig.url("/me")).await.status, 401);
 }
@@ -214,7 +220,11 @@ async fn a_session_signed_in_at_the_emulator_does_not_open_in_production() {
             let store = store.clone();
             move |b| {
                 let b = b.cookie_keys(keys());
-                if with_store { b.session_store(store) } else { b }
+                if with_store {
+                    b.session_store(store)
+                } else {
+                    b
+                }
             }
         })
         .await;
@@ -223,11 +233,24 @@ async fn a_session_signed_in_at_the_emulator_does_not_open_in_production() {
         assert_eq!(browser.get(&rig.url("/verified/veteran")).await.status, 200);
         let shared = with_store.then(|| store.clone());
 
-        let twin = engine_for(&rig, &rig.emulator.issuer(), rig.emulator.client_id(), shared.clone());
-        assert!(twin.authenticate(&cookies_of(&browser)).await.is_ok(), "control");
+        let twin = engine_for(
+            &rig,
+            &rig.emulator.issuer(),
+            rig.emulator.client_id(),
+            shared.clone(),
+        );
+        assert!(
+            twin.authenticate(&cookies_of(&browser)).await.is_ok(),
+            "control"
+        );
 
         // Production, same keys (and the same store): an app serving real users.
-        let production = engine_for(&rig, "https://api.id.me/oidc", rig.emulator.client_id(), shared.clone());
+        let production = engine_for(
+            &rig,
+            "https://api.id.me/oidc",
+            rig.emulator.client_id(),
+            shared.clone(),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let app = format!("http://{}", listener.local_addr().unwrap());
         let router = common::app_router(production);

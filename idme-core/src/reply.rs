@@ -145,7 +145,10 @@ mod tests {
         for shown in [format!("{c:?}"), format!("{c:#?}")] {
             assert!(!shown.contains(SEALED), "{shown}");
             assert!(shown.contains("idme_session"), "the name stays: {shown}");
-            assert!(shown.contains(&SEALED.len().to_string()), "the length: {shown}");
+            assert!(
+                shown.contains(&SEALED.len().to_string()),
+                "the length: {shown}"
+            );
         }
         let reply = Reply::redirect("/").with_cookie(c);
         for shown in [format!("{reply:?}"), format!("{reply:#?}")] {

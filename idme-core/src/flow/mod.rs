@@ -11,6 +11,7 @@ pub(crate) mod callback;
 pub(crate) mod finish;
 pub(crate) mod pending;
 pub(crate) mod refresh;
+pub(crate) mod replay;
 pub(crate) mod start;
 pub(crate) mod token;
 pub(crate) mod user_data;

@@ -77,7 +77,10 @@ fn a_session_cookie_opens_only_for_its_issuer_and_client() {
     let now = crate::engine::unix_now();
     for (a, b, what) in pairs() {
         let req = as_request(&session(now).to_cookies(&a, &RequestCookies::default(), now));
-        assert!(Session::from_cookies(&a, &req, now).is_ok(), "{what}: control");
+        assert!(
+            Session::from_cookies(&a, &req, now).is_ok(),
+            "{what}: control"
+        );
         assert_eq!(
             Session::from_cookies(&b, &req, now).unwrap_err(),
             Unauthenticated::Invalid,
@@ -89,10 +92,7 @@ fn a_session_cookie_opens_only_for_its_issuer_and_client() {
 #[tokio::test]
 async fn a_stored_record_and_its_handle_open_only_for_their_issuer_and_client() {
     let now = crate::engine::unix_now();
-    for (issuers, what) in [
-        ((EMULATOR, "c"), "issuer"),
-        ((PRODUCTION, "c1"), "client"),
-    ] {
+    for (issuers, what) in [((EMULATOR, "c"), "issuer"), ((PRODUCTION, "c1"), "client")] {
         let store = Arc::new(MemoryStore::new());
         let a = store_config(issuers.0, issuers.1, store.clone());
         let b = match what {
@@ -102,7 +102,10 @@ async fn a_stored_record_and_its_handle_open_only_for_their_issuer_and_client() 
         let s = session(now);
         store.save(&s.to_record(&a)).await.unwrap();
         let record = store.load(&s.sid).await.unwrap().unwrap();
-        assert!(Session::from_record(&a, &record).is_some(), "{what}: control");
+        assert!(
+            Session::from_record(&a, &record).is_some(),
+            "{what}: control"
+        );
         assert!(
             Session::from_record(&b, &record).is_none(),
             "{what}: a record sealed for another {what} must not open"
@@ -130,11 +133,15 @@ fn a_pending_login_cookie_opens_only_for_its_issuer_and_client() {
         .unwrap();
         let c = &started.cookie;
         assert!(
-            a.cookie_keys.open::<PendingLogin>(&c.name, &c.value).is_some(),
+            a.cookie_keys
+                .open::<PendingLogin>(&c.name, &c.value)
+                .is_some(),
             "{what}: control"
         );
         assert!(
-            b.cookie_keys.open::<PendingLogin>(&c.name, &c.value).is_none(),
+            b.cookie_keys
+                .open::<PendingLogin>(&c.name, &c.value)
+                .is_none(),
             "{what}: a pending login sealed for another {what} must not open"
         );
     }

@@ -79,7 +79,11 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
         last_seen: now - 120,
         provider_sid: None,
     };
-    store.0.save(&session.to_record(idme.config())).await.unwrap();
+    store
+        .0
+        .save(&session.to_record(idme.config()))
+        .await
+        .unwrap();
     let set = session.to_cookies(idme.config(), &RequestCookies::default(), now);
     let header = format!("{}={}", set[0].name, set[0].value);
     let cookies = RequestCookies::from_header_values([header.as_str()]);
@@ -89,5 +93,8 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
         .await
         .expect_err("the session ended while the request held it");
     assert!(!denied.is_unavailable());
-    assert!(store.0.is_empty(), "the last-seen update re-created the record");
+    assert!(
+        store.0.is_empty(),
+        "the last-seen update re-created the record"
+    );
 }
