@@ -46,49 +46,56 @@ async fn until_token_calls_exceed(rig: &Rig, count: u64) {
 
 #[tokio::test]
 async fn a_logout_during_a_refresh_stays_a_logout() {
-    let store = Arc::new(MemoryStore::new());
-    let rig = Rig::with({
-        let store = store.clone();
-        move |b| {
-            b.refresh_margin(Duration::from_secs(400))
-                .cookie_keys(keys())
-                .session_store(store)
-        }
-    })
-    .await;
-    let browser = Browser::api_client();
-    rig.sign_in(&browser, "/landing").await;
-    assert_eq!(store.len(), 1);
-    let cookies = cookies_of(&browser);
+    for with_store in [true, false] {
+        let store = Arc::new(MemoryStore::new());
+        let rig = Rig::with({
+            let store = store.clone();
+            move |b| {
+                let b = b
+                    .refresh_margin(Duration::from_secs(400))
+                    .cookie_keys(keys());
+                if with_store {
+                    b.session_store(store)
+                } else {
+                    b
+                }
+            }
+        })
+        .await;
+        let browser = Browser::api_client();
+        rig.sign_in(&browser, "/landing").await;
+        assert_eq!(store.len(), usize::from(with_store));
+        let cookies = cookies_of(&browser);
 
-    // The refresh waits at the provider; the user logs out meanwhile.
-    rig.emulator
-        .set_faults([Fault::SlowToken(Duration::from_millis(1500))]);
-    let before = rig.emulator.stats().token;
-    let refreshing = tokio::spawn({
-        let (idme, cookies) = (rig.idme.clone(), cookies.clone());
-        async move { idme.authenticate(&cookies).await }
-    });
-    until_token_calls_exceed(&rig, before).await;
-    let out = rig.idme.logout(&cookies, None).await;
-    assert_eq!(out.status, 303);
-    assert!(store.is_empty(), "logout deleted the session");
+        // The refresh waits at the provider; the user logs out meanwhile.
+        rig.emulator
+            .set_faults([Fault::SlowToken(Duration::from_millis(1500))]);
+        let before = rig.emulator.stats().token;
+        let refreshing = tokio::spawn({
+            let (idme, cookies) = (rig.idme.clone(), cookies.clone());
+            async move { idme.authenticate(&cookies).await }
+        });
+        until_token_calls_exceed(&rig, before).await;
+        let out = rig.idme.logout(&cookies, None).await;
+        assert_eq!(out.status, 303);
+        assert!(store.is_empty(), "logout deleted the session");
 
-    let denied = refreshing
-        .await
-        .unwrap()
-        .expect_err("a refresh finishing after the logout must not bring the session back");
-    assert!(!denied.is_unavailable());
-    assert!(
-        denied
-            .set_cookies
-            .iter()
-            .any(|c| c.name == SESSION && c.max_age == 0),
-        "the dead session's cookie is cleared"
-    );
-    assert!(store.is_empty(), "no record was re-created");
-    rig.emulator.clear_faults();
-    assert!(rig.idme.authenticate(&cookies).await.is_err());
+        let denied = refreshing
+            .await
+            .unwrap()
+            .expect_err("a refresh finishing after the logout must not bring the session back");
+        assert!(!denied.is_unavailable());
+        assert!(
+            denied
+                .set_cookies
+                .iter()
+                .any(|c| c.name == SESSION && c.max_age == 0),
+            "store={with_store}: the dead session's cookie is cleared"
+        );
+        assert!(store.is_empty(), "no record was re-created");
+        rig.emulator.clear_faults();
+        assert!(rig.idme.authenticate(&cookies).await.is_err());
+    }
 }
 
 /// A store whose first deletion (by user or by provider session) fails.
