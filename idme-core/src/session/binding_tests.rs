@@ -146,3 +146,30 @@ fn a_pending_login_cookie_opens_only_for_its_issuer_and_client() {
         );
     }
 }
+
+#[test]
+fn the_binding_is_associated_data_and_unambiguous() {
+    let keys = || CookieKeys::from_masters([[9u8; 32]]).unwrap();
+    let sealed = keys().bound_to("https://i", "ab").seal("n", &"x");
+    assert_eq!(
+        keys()
+            .bound_to("https://i", "ab")
+            .open::<String>("n", &sealed),
+        Some("x".into())
+    );
+    for other in [
+        keys(),
+        keys().bound_to("https://j", "ab"),
+        keys().bound_to("https://i", "ac"),
+        keys().bound_to("https://ia", "b"),
+        keys().bound_to("https://i", "a\u{0}b"),
+    ] {
+        assert_eq!(other.open::<String>("n", &sealed), None);
+    }
+    assert_eq!(
+        keys()
+            .bound_to("https://i", "ab")
+            .open::<String>("m", &sealed),
+        None
+    );
+}
