@@ -491,7 +491,9 @@ impl Idme {
     ///
     /// The `logout_token` is checked as §2.6 requires: signature (JWKS), `iss`, `aud`,
     /// `iat`, the back-channel logout event, `sub` and/or `sid`, no `nonce`, and its `jti`
-    /// not seen before (replay). The matching sessions end: deleted from the session store
+    /// not used before (replay; recorded only once its sessions have ended, so a retry
+    /// after a `503` is honoured). A `sid` no stored session has, with a `sub` beside it,
+    /// ends the user's sessions. The matching sessions end: deleted from the session store
     /// (on every instance sharing it), or — with the cookie store — refused by this
     /// process until they would have expired (the revocation list is per instance).
     /// Answers `200`, `400` for an invalid token, `503` when the store is down.
