@@ -139,6 +139,12 @@ impl SessionStore for Flaky {
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        match self.check() {
+            Ok(()) => self.inner.update(record),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         match self.check() {
             Ok(()) => self.inner.delete(id),

@@ -827,6 +827,9 @@ impl IdmeBuilder {
             }
         };
 
+        // Every sealed value is bound to this issuer and client.
+        let cookie_keys =
+            cookie_keys.bound_to(self.environment.issuer().trim_end_matches('/'), &client_id);
         Ok(IdmeConfig {
             environment: self.environment,
             client_id,

@@ -1,5 +1,6 @@
-//! Sealed cookies: AEAD-encrypted with the cookie name as associated data (the `cookie`
-//! crate's private jar, AES-256-GCM), with a list of keys so they can rotate.
+//! Sealed cookies: AEAD-encrypted with the cookie name, the issuer and the client id as
+//! associated data (the `cookie` crate's private jar, AES-256-GCM), with a list of keys so
+//! they can rotate.
 //!
 //! Also the plain [`SetCookie`] value the engine hands to adapters, and the parser for
 //! incoming `Cookie` headers.
@@ -13,9 +14,14 @@ use serde::{Serialize, de::DeserializeOwned};
 
 /// Keys that seal cookies: the first seals, every key opens, so keys rotate without logging
 /// anyone out.
+///
+/// The engine binds them to its issuer and client id: a value sealed by an app of another
+/// issuer or client never opens, even with the same keys.
 #[derive(Clone)]
 pub struct CookieKeys {
     keys: Vec<Key>,
+    /// The issuer and client id every sealed value is bound to (empty until bound).
+    binding: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for CookieKeys {
@@ -44,6 +50,7 @@ impl CookieKeys {
     pub fn random() -> Self {
         Self {
             keys: vec![Key::generate()],
+            binding: "".into(),
         }
     }
 
@@ -65,7 +72,10 @@ impl CookieKeys {
         if keys.is_empty() {
             return Err(CookieKeyError::Empty);
         }
-        Ok(Self { keys })
+        Ok(Self {
+            keys,
+            binding: "".into(),
+        })
     }
 
     /// Parses `IDME_COOKIE_KEYS`: comma-separated base64 (standard or URL-safe, padding
@@ -88,23 +98,40 @@ impl CookieKeys {
         Self::from_masters(masters)
     }
 
-    /// Seals `value` as JSON into a cookie value bound to `name`.
+    /// The same keys, binding every value they seal or open to `issuer` and `client_id`
+    /// (set once, by `IdmeBuilder::build`).
+    pub(crate) fn bound_to(mut self, issuer: &str, client_id: &str) -> Self {
+        // Length-prefixed, so no issuer/client split can collide with another.
+        self.binding = format!("{}:{issuer}\0{}:{client_id}", issuer.len(), client_id.len()).into();
+        self
+    }
+
+    /// The AEAD associated data of a value sealed under `name`: the name, then the
+    /// binding, each length-prefixed.
+    fn associated_data(&self, name: &str) -> String {
+        format!("{}:{name}\0{}", name.len(), self.binding)
+    }
+
+    /// Seals `value` as JSON into a cookie value bound to `name` (and the binding).
     pub(crate) fn seal<T: Serialize>(&self, name: &str, value: &T) -> String {
         let json = serde_json::to_string(value).expect("serialising plain data cannot fail");
+        let ad = self.associated_data(name);
         let mut jar = CookieJar::new();
         jar.private_mut(&self.keys[0])
-            .add(Cookie::new(name.to_owned(), json));
-        jar.get(name)
+            .add(Cookie::new(ad.clone(), json));
+        jar.get(&ad)
             .map(|c| c.value().to_owned())
             .expect("the jar holds the cookie just added")
     }
 
-    /// Opens a sealed value with any key; `None` if no key opens it or the JSON is not a `T`.
+    /// Opens a sealed value with any key; `None` if no key opens it (another name,
+    /// issuer or client; tampered; retired key) or the JSON is not a `T`.
     pub(crate) fn open<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
+        let ad = self.associated_data(name);
         for key in &self.keys {
             let mut jar = CookieJar::new();
-            jar.add_original(Cookie::new(name.to_owned(), sealed.to_owned()));
-            if let Some(plain) = jar.private(key).get(name) {
+            jar.add_original(Cookie::new(ad.clone(), sealed.to_owned()));
+            if let Some(plain) = jar.private(key).get(&ad) {
                 return serde_json::from_str(plain.value()).ok();
             }
         }
@@ -122,7 +149,9 @@ pub enum SameSite {
 }
 
 /// A cookie for the adapter to set (or clear, with `max_age` 0) on the response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the name, the attributes and the value's length, never the value.
+#[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct SetCookie {
     /// Cookie name.
@@ -137,6 +166,20 @@ pub struct SetCookie {
     pub secure: bool,
     /// `SameSite` attribute.
     pub same_site: SameSite,
+}
+
+impl std::fmt::Debug for SetCookie {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The value is a sealed session or login: a credential, never printed.
+        f.debug_struct("SetCookie")
+            .field("name", &self.name)
+            .field("value_len", &self.value.len())
+            .field("path", &self.path)
+            .field("max_age", &self.max_age)
+            .field("secure", &self.secure)
+            .field("same_site", &self.same_site)
+            .finish()
+    }
 }
 
 impl SetCookie {

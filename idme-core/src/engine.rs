@@ -13,7 +13,7 @@ use crate::error::ProviderMisbehaved;
 use crate::error::{Error, Unauthenticated};
 use crate::flow::callback::CallbackInput;
 use crate::flow::finish::{self, CallbackOutcome};
-use crate::flow::pending::UsedLogins;
+use crate::flow::replay::UsedLogins;
 use crate::flow::start::{self, LoginOptions};
 use crate::http_client::HttpClient;
 use crate::pages;
@@ -343,6 +343,12 @@ impl Idme {
                 .is_some_and(|t| t <= now + config.refresh_margin.as_secs());
         if refresh_due {
             match manager::refresh(inner, &session, now).await {
+                // Logged out (cookie store) while the refresh waited: stays logged out.
+                RefreshOutcome::Refreshed(_)
+                    if config.session_store.is_none() && inner.sessions.is_revoked(&session) =>
+                {
+                    return Err(denied(Unauthenticated::Ended.into()));
+                }
                 RefreshOutcome::Refreshed(s) => {
                     session = Arc::new(*s);
                     reseal = config.session_store.is_none();
@@ -358,10 +364,16 @@ impl Idme {
         if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
             Arc::make_mut(&mut session).last_seen = now;
             match &config.session_store {
-                Some(store) => store
-                    .save(&session.to_record(config))
-                    .await
-                    .map_err(|e| denied(e.into()))?,
+                // Only a record still there: a logout meanwhile is not undone.
+                Some(store) => {
+                    let alive = store
+                        .update(&session.to_record(config))
+                        .await
+                        .map_err(|e| denied(e.into()))?;
+                    if !alive {
+                        return Err(denied(Unauthenticated::Ended.into()));
+                    }
+                }
                 None => reseal = true,
             }
         }
@@ -390,6 +402,14 @@ impl Idme {
         let mut session = Session::from_cookies(config, cookies, now).ok()?;
         session.claims.insert(name.into(), value.into());
         Some(session.to_cookies(config, cookies, now))
+    }
+
+    /// For load tests only: how many logins the single-use record holds, and the heap
+    /// its keys reserve (bytes). Not part of the API.
+    #[doc(hidden)]
+    pub fn __used_logins(&self) -> (usize, usize) {
+        let s = self.inner.used_logins.stats();
+        (s.entries, s.heap_bytes)
     }
 
     /// The session of a request, alive and not logged out, before any refresh.
@@ -481,7 +501,9 @@ impl Idme {
     ///
     /// The `logout_token` is checked as §2.6 requires: signature (JWKS), `iss`, `aud`,
     /// `iat`, the back-channel logout event, `sub` and/or `sid`, no `nonce`, and its `jti`
-    /// not seen before (replay). The matching sessions end: deleted from the session store
+    /// not used before (replay; recorded only once its sessions have ended, so a retry
+    /// after a `503` is honoured). A `sid` no stored session has, with a `sub` beside it,
+    /// ends the user's sessions. The matching sessions end: deleted from the session store
     /// (on every instance sharing it), or — with the cookie store — refused by this
     /// process until they would have expired (the revocation list is per instance).
     /// Answers `200`, `400` for an invalid token, `503` when the store is down.
@@ -596,29 +618,45 @@ impl Idme {
             .get("jti")
             .and_then(Value::as_str)
             .ok_or(ProviderMisbehaved::MissingClaim("jti"))?;
-        if !inner
-            .sessions
-            .first_use_of_jti(jti, iat + LOGOUT_TOKEN_MAX_AGE + 2 * skew + 1, now)
-        {
+        if inner.sessions.jti_used(jti, now) {
             return Err(bad("jti replayed"));
         }
-        match &config.session_store {
-            Some(store) => Ok(match (sid, sub) {
-                (Some(sid), _) => store.delete_by_provider_sid(sid).await?,
+        let ended = match &config.session_store {
+            // A sid this app does not know, with the user's sub beside it: the user's
+            // sessions end.
+            Some(store) => match (sid, sub) {
+                (Some(sid), sub) => match store.delete_by_provider_sid(sid).await? {
+                    0 => match sub {
+                        Some(sub) => store.delete_by_sub(sub).await?,
+                        None => 0,
+                    },
+                    n => n,
+                },
                 (None, Some(sub)) => store.delete_by_sub(sub).await?,
                 (None, None) => 0,
-            }),
+            },
             None => {
+                // No index of sessions here: the provider session ends, and with a sub
+                // beside it, the user's sessions that carry no provider session id.
                 let until = now + config.session_lifetime.as_secs();
-                let key = match (sid, sub) {
-                    (Some(sid), _) => format!("psid:{sid}"),
-                    (None, Some(sub)) => format!("sub:{sub}"),
-                    (None, None) => return Ok(0),
-                };
-                inner.sessions.revoke(key, now, until);
-                Ok(0)
+                match (sid, sub) {
+                    (Some(sid), sub) => {
+                        inner.sessions.revoke(format!("psid:{sid}"), now, until);
+                        if let Some(sub) = sub {
+                            inner.sessions.revoke(format!("nopsid:{sub}"), now, until);
+                        }
+                    }
+                    (None, Some(sub)) => inner.sessions.revoke(format!("sub:{sub}"), now, until),
+                    (None, None) => {}
+                }
+                0
             }
-        }
+        };
+        // Only now: a retry after a failed deletion is not a replay.
+        inner
+            .sessions
+            .record_jti(jti, iat + LOGOUT_TOKEN_MAX_AGE + 2 * skew + 1, now);
+        Ok(ended)
     }
 
     /// Checks a signed-in user against a verification requirement. A user who does not

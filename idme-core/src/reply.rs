@@ -120,3 +120,42 @@ impl Reply {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cookies::SameSite;
+
+    const SEALED: &str = "c2VhbGVkLXNlc3Npb24tdmFsdWUtdGhhdC1tdXN0LW5vdC1sZWFr";
+
+    fn cookie() -> SetCookie {
+        SetCookie {
+            name: "idme_session".into(),
+            value: SEALED.into(),
+            path: "/".into(),
+            max_age: 600,
+            secure: true,
+            same_site: SameSite::Lax,
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_a_cookie_value() {
+        let c = cookie();
+        for shown in [format!("{c:?}"), format!("{c:#?}")] {
+            assert!(!shown.contains(SEALED), "{shown}");
+            assert!(shown.contains("idme_session"), "the name stays: {shown}");
+            assert!(
+                shown.contains(&SEALED.len().to_string()),
+                "the length: {shown}"
+            );
+        }
+        let reply = Reply::redirect("/").with_cookie(c);
+        for shown in [format!("{reply:?}"), format!("{reply:#?}")] {
+            assert!(!shown.contains(SEALED), "{shown}");
+            assert!(shown.contains("idme_session"), "{shown}");
+        }
+        // The header an adapter writes still carries the value.
+        assert!(reply.header_pairs().any(|(_, v)| v.contains(SEALED)));
+    }
+}

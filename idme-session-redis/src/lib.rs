@@ -16,6 +16,10 @@
 //! | `{prefix}u:{sub}` | the ids of the user's sessions (for logout everywhere) |
 //! | `{prefix}p:{sid}` | the ids of a provider session's sessions (back-channel logout by `sid`) |
 //!
+//! Changes after sign-in ([`SessionStore::update`]: refreshed tokens, last-seen time) are
+//! one Lua script: `SET … XX` (only a record still there) and, when it was, the index
+//! updates; a session deleted meanwhile is never re-created.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use idme_core::{Idme, IdmeBuilder};
@@ -51,6 +55,21 @@ impl std::fmt::Debug for RedisStore {
             .finish_non_exhaustive()
     }
 }
+
+/// [`SessionStore::update`] in one step: `KEYS[1]` the record, `KEYS[2..]` its index sets;
+/// `ARGV[1]` the JSON, `ARGV[2]` the expiry, `ARGV[3]` the id. Replaces the record only if
+/// it exists (`XX`) and then indexes it like `save`; answers 1, or 0 when there was none.
+const UPDATE_SCRIPT: &str = r#"
+if not redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2], 'XX') then
+  return 0
+end
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  redis.call('EXPIREAT', KEYS[i], ARGV[2], 'NX')
+  redis.call('EXPIREAT', KEYS[i], ARGV[2], 'GT')
+end
+return 1
+"#;
 
 /// The record as stored.
 #[derive(Serialize, Deserialize)]
@@ -140,6 +159,26 @@ impl RedisStore {
         }
     }
 
+    /// The record as stored, in JSON.
+    fn stored_json(&self, record: &Record) -> Result<String, StoreError> {
+        serde_json::to_string(&Stored {
+            sub: record.sub.clone(),
+            psid: record.provider_sid.clone(),
+            exp: record.expires_at,
+            data: record.data.clone(),
+        })
+        .map_err(|e| StoreError(format!("serialising a record: {e}")))
+    }
+
+    /// The record's key, then the index sets that list it (user, provider session).
+    fn keys_of(&self, record: &Record) -> Vec<String> {
+        let mut keys = vec![self.key("s", &record.id), self.key("u", &record.sub)];
+        if let Some(psid) = &record.provider_sid {
+            keys.push(self.key("p", psid));
+        }
+        keys
+    }
+
     /// Deletes the records listed in the set `set_key`, and the set.
     async fn delete_set(&self, set_key: String) -> Result<u64, StoreError> {
         let set_key = &set_key;
@@ -190,19 +229,10 @@ impl SessionStore for RedisStore {
             if record.expires_at <= now() {
                 return self.delete(&record.id).await;
             }
-            let json = serde_json::to_string(&Stored {
-                sub: record.sub.clone(),
-                psid: record.provider_sid.clone(),
-                exp: record.expires_at,
-                data: record.data.clone(),
-            })
-            .map_err(|e| StoreError(format!("serialising a record: {e}")))?;
-            let key = &self.key("s", &record.id);
-            let mut sets = vec![self.key("u", &record.sub)];
-            if let Some(psid) = &record.provider_sid {
-                sets.push(self.key("p", psid));
-            }
-            let (sets, id, json) = (&sets, &record.id, &json);
+            let json = self.stored_json(record)?;
+            let keys = self.keys_of(record);
+            let (key, sets) = (&keys[0], &keys[1..]);
+            let (id, json) = (&record.id, &json);
             let exp = record.expires_at;
             self.run(|mut c| async move {
                 let mut pipe = redis::pipe();
@@ -222,6 +252,33 @@ impl SessionStore for RedisStore {
                 pipe.query_async::<()>(&mut c).await
             })
             .await
+        })
+    }
+
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            if record.expires_at <= now() {
+                // Ending now: whatever is stored goes, nothing is written.
+                self.delete(&record.id).await?;
+                return Ok(false);
+            }
+            let json = self.stored_json(record)?;
+            let keys = &self.keys_of(record);
+            let (json, id, exp) = (&json, &record.id, record.expires_at);
+            let updated: i64 = self
+                .run(|mut c| async move {
+                    redis::cmd("EVAL")
+                        .arg(UPDATE_SCRIPT)
+                        .arg(keys.len())
+                        .arg(keys)
+                        .arg(json)
+                        .arg(exp)
+                        .arg(id)
+                        .query_async(&mut c)
+                        .await
+                })
+                .await?;
+            Ok(updated == 1)
         })
     }
 

@@ -20,6 +20,9 @@ impl SessionStore for Served {
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
         self.store.save(record)
     }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        self.store.update(record)
+    }
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         self.store.delete(id)
     }

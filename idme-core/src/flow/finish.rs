@@ -125,10 +125,7 @@ pub(crate) async fn run(
 
     // Single use: claimed before any network call, so a concurrent replay loses too.
     let expires_at = pending.created_at + config.login_timeout.as_secs();
-    if !inner
-        .used_logins
-        .claim(&pending::login_id(state), expires_at, now)
-    {
+    if !inner.used_logins.claim(state, expires_at, now) {
         return fail(CallbackRejected::Replayed.into(), Some(clear));
     }
 

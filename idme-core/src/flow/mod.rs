@@ -13,6 +13,7 @@ pub(crate) mod finish;
 pub(crate) mod pending;
 pub(crate) mod prompt;
 pub(crate) mod refresh;
+pub(crate) mod replay;
 pub(crate) mod start;
 pub(crate) mod token;
 pub(crate) mod user_data;

@@ -1,10 +1,7 @@
 //! The pending login: what the callback must match (state, nonce, PKCE verifier, where to
 //! go next), sealed into a short-lived cookie named after the login's `state`, so logins
-//! in several tabs do not clobber each other; and the record of completed logins that
-//! makes each one single-use.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! in several tabs do not clobber each other. What makes each login single-use is in
+//! `replay`.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -64,30 +61,6 @@ pub(crate) fn cookie_name(state: &str, secure: bool) -> String {
     format!("{}{}", cookie_prefix(secure), login_id(state))
 }
 
-/// Logins already completed (or failed after their cookie was accepted), remembered until
-/// they would have expired anyway, so a replayed callback is refused even if the browser
-/// (or an attacker) still holds the pending-login cookie.
-#[derive(Debug, Default)]
-pub(crate) struct UsedLogins {
-    used: Mutex<HashMap<String, u64>>,
-}
-
-impl UsedLogins {
-    /// Marks the login as used; `false` if it already was. `expires_at` (Unix seconds) is
-    /// when the cookie stops being accepted anyway, after which the entry is dropped.
-    pub(crate) fn claim(&self, id: &str, expires_at: u64, now: u64) -> bool {
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        if used.len() > 1024 {
-            used.retain(|_, exp| *exp >= now);
-        }
-        if used.get(id).is_some_and(|exp| *exp >= now) {
-            return false;
-        }
-        used.insert(id.to_owned(), expires_at);
-        true
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,15 +76,5 @@ mod tests {
         assert_eq!(h, format!("__Host-{n}"));
         assert_eq!(cookie_path(true, "/auth/callback"), "/");
         assert_eq!(cookie_path(false, "/auth/callback"), "/auth/callback");
-    }
-
-    #[test]
-    fn a_login_is_claimed_once() {
-        let u = UsedLogins::default();
-        assert!(u.claim("a", 100, 10));
-        assert!(!u.claim("a", 100, 20));
-        assert!(u.claim("b", 100, 20));
-        // After expiry the entry is gone (the cookie itself is refused as expired by then).
-        assert!(u.claim("a", 300, 101));
     }
 }

@@ -21,7 +21,8 @@ pub(crate) const REFRESH_GRACE_SECS: u64 = 30;
 pub(crate) enum RefreshOutcome {
     /// New tokens (already saved to the store, if there is one).
     Refreshed(Box<Session>),
-    /// The provider refused the refresh token (`invalid_grant`, …): the session is over.
+    /// The provider refused the refresh token (`invalid_grant`, …), or the session was
+    /// logged out while the refresh waited: the session is over.
     Ended,
     /// The provider could not be reached: keep the session, try again later.
     Unavailable,
@@ -77,7 +78,8 @@ impl Sessions {
     }
 
     /// Ends, in this process, every session matching `key` created at or before `at`.
-    /// `key` is `sub:…`, `psid:…` (provider session) or `sid:…` (one session).
+    /// `key` is `sub:…`, `psid:…` (provider session), `nopsid:…` (a user's sessions that
+    /// carry no provider session id) or `sid:…` (one session).
     pub(crate) fn revoke(&self, key: String, at: u64, until: u64) {
         let mut map = lock(&self.revoked);
         map.retain(|_, r| r.until > at);
@@ -93,17 +95,23 @@ impl Sessions {
         let hit = |key: String| map.get(&key).is_some_and(|r| session.created_at <= r.at);
         hit(format!("sid:{}", session.sid))
             || hit(format!("sub:{}", session.sub))
-            || session
-                .provider_sid
-                .as_ref()
-                .is_some_and(|p| hit(format!("psid:{p}")))
+            || match &session.provider_sid {
+                Some(p) => hit(format!("psid:{p}")),
+                None => hit(format!("nopsid:{}", session.sub)),
+            }
     }
 
-    /// Records a back-channel logout token's `jti`; `false` when it was already used.
-    pub(crate) fn first_use_of_jti(&self, jti: &str, until: u64, now: u64) -> bool {
+    /// Whether a back-channel logout token's `jti` was already used (its logout done).
+    pub(crate) fn jti_used(&self, jti: &str, now: u64) -> bool {
+        lock(&self.used_jtis).get(jti).is_some_and(|u| *u > now)
+    }
+
+    /// Records a back-channel logout token's `jti`, once its logout is done (so a retry
+    /// after a failure is not taken for a replay), until `until`.
+    pub(crate) fn record_jti(&self, jti: &str, until: u64, now: u64) {
         let mut map = lock(&self.used_jtis);
         map.retain(|_, u| *u > now);
-        map.insert(jti.to_owned(), until).is_none()
+        map.insert(jti.to_owned(), until);
     }
 }
 
@@ -156,8 +164,13 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
             }
             tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed");
             match &inner.config.session_store {
-                Some(store) => match store.save(&s.to_record(&inner.config)).await {
-                    Ok(()) => RefreshOutcome::Refreshed(Box::new(s)),
+                // Only a record still there: a logout during the refresh is not undone.
+                Some(store) => match store.update(&s.to_record(&inner.config)).await {
+                    Ok(true) => RefreshOutcome::Refreshed(Box::new(s)),
+                    Ok(false) => {
+                        tracing::info!(target: "idme::session", sub = %s.sub, "session ended during its refresh; not re-created");
+                        RefreshOutcome::Ended
+                    }
                     Err(e) => {
                         tracing::error!(target: "idme::session", error = %e, "refreshed session could not be saved");
                         // Not remembered: the next request tries again.
@@ -190,4 +203,56 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
         outcome: outcome.clone(),
     });
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(sub: &str, psid: Option<&str>, created_at: u64) -> Session {
+        Session {
+            sid: format!("sid-{sub}-{psid:?}"),
+            sub: sub.into(),
+            claims: serde_json::Map::new(),
+            verification: None,
+            nonce: None,
+            id_token: None,
+            access_token: None,
+            refresh_token: None,
+            access_expires_at: None,
+            created_at,
+            expires_at: created_at + 3600,
+            last_seen: created_at,
+            provider_sid: psid.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_users_sessions_without_a_provider_session_can_be_revoked_alone() {
+        let s = Sessions::default();
+        s.revoke("nopsid:u".into(), 100, 4000);
+        assert!(s.is_revoked(&session("u", None, 50)));
+        assert!(
+            !s.is_revoked(&session("u", Some("p"), 50)),
+            "has its own psid"
+        );
+        assert!(!s.is_revoked(&session("v", None, 50)), "another user");
+        assert!(
+            !s.is_revoked(&session("u", None, 150)),
+            "signed in afterwards"
+        );
+    }
+
+    #[test]
+    fn a_jti_counts_as_used_only_once_recorded() {
+        let s = Sessions::default();
+        assert!(!s.jti_used("j", 10));
+        assert!(!s.jti_used("j", 10), "checking does not record");
+        s.record_jti("j", 100, 10);
+        assert!(s.jti_used("j", 20));
+        assert!(
+            !s.jti_used("j", 100),
+            "forgotten once it could not be replayed anyway"
+        );
+    }
 }

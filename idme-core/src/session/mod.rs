@@ -9,8 +9,12 @@
 //! (single-flight per session), enforces the idle and absolute lifetimes, and honours
 //! logouts (local, and OIDC back-channel).
 
+#[cfg(test)]
+mod binding_tests;
 pub(crate) mod cache;
 pub(crate) mod manager;
+#[cfg(test)]
+mod race_tests;
 pub mod store;
 
 use serde::{Deserialize, Serialize};

@@ -8,6 +8,10 @@
 //! - OIDC back-channel logout can end every session of a user (`delete_by_sub`) or of a
 //!   provider session (`delete_by_provider_sid`).
 //!
+//! A session changed after sign-in (refreshed tokens, last-seen time) is written back with
+//! [`SessionStore::update`], which only replaces a record that still exists: a logout
+//! that lands while a request holds the session is never undone.
+//!
 //! A store never sees a token in clear: [`Record::data`] is the session sealed with the
 //! cookie keys and bound to the record's id. The store only indexes and expires records.
 //!
@@ -29,6 +33,12 @@
 //!     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
 //!         self.0.lock().unwrap().insert(record.id.clone(), record.clone());
 //!         Box::pin(async { Ok(()) })
+//!     }
+//!     fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+//!         // Check and replace under one lock: only a record that is still there.
+//!         let mut map = self.0.lock().unwrap();
+//!         let found = map.get_mut(&record.id).map(|r| *r = record.clone()).is_some();
+//!         Box::pin(async move { Ok(found) })
 //!     }
 //!     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
 //!         self.0.lock().unwrap().remove(id);
@@ -53,7 +63,7 @@
 //! ```
 //!
 //! (A production store also honours [`Record::expires_at`], as [`MemoryStore`] and the
-//! Redis store do; expired records must not load.)
+//! Redis store do: expired records must not load, nor be updated.)
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -104,7 +114,13 @@ pub trait SessionStore: std::fmt::Debug + Send + Sync + 'static {
     /// The record with this id, if there is one and it has not expired.
     fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>>;
     /// Creates or replaces the record with `record.id`, expiring at `record.expires_at`.
+    /// Used once per session, at sign-in.
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()>;
+    /// Replaces the record with `record.id` (and its expiry) only if it exists and has not
+    /// expired, atomically; never creates one. `Ok(false)` means there was none: the
+    /// session ended (logout, back-channel logout, expiry) while the caller held it, and
+    /// it stays ended. Used for every change after sign-in (refresh, last-seen time).
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool>;
     /// Deletes the record with this id (no error if there is none).
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
     /// Deletes every record of the user `sub`; returns how many there were.
@@ -120,6 +136,9 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
     }
     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
         (**self).save(record)
+    }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        (**self).update(record)
     }
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         (**self).delete(id)
@@ -186,6 +205,23 @@ impl SessionStore for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        let now = crate::engine::unix_now();
+        let mut map = self.lock();
+        let updated = match map.get_mut(&record.id) {
+            Some(r) if r.expires_at <= now => {
+                map.remove(&record.id);
+                false
+            }
+            Some(r) => {
+                *r = record.clone();
+                true
+            }
+            None => false,
+        };
+        Box::pin(async move { Ok(updated) })
+    }
+
     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
         self.lock().remove(id);
         Box::pin(async { Ok(()) })
@@ -245,6 +281,40 @@ macro_rules! store_tests {
         }
 
         #[tokio::test]
+        async fn store_updates_only_a_live_record() {
+            use $crate::session::store::SessionStore as _;
+            let store = $make;
+            let r = __record("id-update", "sub-update", Some("psid-update"), 600);
+            // Never creates a record: a session that ended stays ended.
+            assert!(!store.update(&r).await.unwrap());
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
+            store.save(&r).await.unwrap();
+            let mut changed = r.clone();
+            changed.data = "sealed-updated".into();
+            changed.expires_at += 60;
+            assert!(store.update(&changed).await.unwrap());
+            assert_eq!(store.load(&r.id).await.unwrap(), Some(changed.clone()));
+            // The indexes still find it.
+            assert_eq!(
+                store.delete_by_provider_sid("psid-update").await.unwrap(),
+                1
+            );
+            assert!(
+                !store.update(&changed).await.unwrap(),
+                "deleted: not re-created"
+            );
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
+            store.save(&r).await.unwrap();
+            assert_eq!(store.delete_by_sub("sub-update").await.unwrap(), 1);
+            assert!(!store.update(&changed).await.unwrap());
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
+            store.save(&r).await.unwrap();
+            store.delete(&r.id).await.unwrap();
+            assert!(!store.update(&changed).await.unwrap());
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
+        }
+
+        #[tokio::test]
         async fn store_deletes_every_session_of_a_user() {
             use $crate::session::store::SessionStore as _;
             let store = $make;
@@ -282,6 +352,11 @@ macro_rules! store_tests {
             r.expires_at = $crate::session::store::__now().saturating_sub(1);
             // A store may refuse to save an already-expired record, or drop it on load.
             let _ = store.save(&r).await;
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
+            // Nor does an update bring it back.
+            let mut live = r.clone();
+            live.expires_at = $crate::session::store::__now() + 600;
+            assert!(!store.update(&live).await.unwrap());
             assert_eq!(store.load(&r.id).await.unwrap(), None);
         }
     };

@@ -1,0 +1,100 @@
+//! A session that ends while a request holds it stays ended: the request's last-seen
+//! update must not re-create it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Map;
+
+use super::Session;
+use super::store::{MemoryStore, Record, SessionStore, StoreFuture};
+use crate::cookies::RequestCookies;
+use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};
+use crate::{CookieKeys, Environment, Idme, IdmeBuilder};
+
+/// A store where every session is logged out (elsewhere) just after it was loaded.
+#[derive(Debug, Default)]
+struct LoggedOutAfterLoad(MemoryStore);
+
+impl SessionStore for LoggedOutAfterLoad {
+    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
+        Box::pin(async move {
+            let found = self.0.load(id).await?;
+            self.0.delete(id).await?;
+            Ok(found)
+        })
+    }
+    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
+        self.0.save(record)
+    }
+    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+        self.0.update(record)
+    }
+    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        self.0.delete(id)
+    }
+    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
+        self.0.delete_by_sub(sub)
+    }
+    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
+        self.0.delete_by_provider_sid(sid)
+    }
+}
+
+#[tokio::test]
+async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
+    let store = Arc::new(LoggedOutAfterLoad::default());
+    let config = IdmeBuilder::new()
+        .environment(Environment::Custom("http://127.0.0.1:9/oidc".into()))
+        .client_id("c")
+        .client_secret("s")
+        .redirect_uri("http://127.0.0.1:8080/auth/callback")
+        .cookie_keys(CookieKeys::random())
+        .session_idle_timeout(Duration::from_secs(900))
+        .session_store(store.clone())
+        .build()
+        .unwrap();
+    // No network is involved: a client that fails every call.
+    let offline = |_: HttpRequest| async {
+        Err(HttpClientError {
+            kind: HttpClientErrorKind::Network,
+            message: "offline".into(),
+        })
+    };
+    let idme = Idme::with_http_client(config, offline);
+    let now = crate::engine::unix_now();
+    // Last seen two minutes ago: this request re-issues the last-seen time.
+    let session = Session {
+        sid: "sid-last-seen-race-0123456789".into(),
+        sub: "sub".into(),
+        claims: Map::new(),
+        verification: None,
+        nonce: None,
+        id_token: None,
+        access_token: None,
+        refresh_token: None,
+        access_expires_at: None,
+        created_at: now - 120,
+        expires_at: now + 3600,
+        last_seen: now - 120,
+        provider_sid: None,
+    };
+    store
+        .0
+        .save(&session.to_record(idme.config()))
+        .await
+        .unwrap();
+    let set = session.to_cookies(idme.config(), &RequestCookies::default(), now);
+    let header = format!("{}={}", set[0].name, set[0].value);
+    let cookies = RequestCookies::from_header_values([header.as_str()]);
+
+    let denied = idme
+        .authenticate(&cookies)
+        .await
+        .expect_err("the session ended while the request held it");
+    assert!(!denied.is_unavailable());
+    assert!(
+        store.0.is_empty(),
+        "the last-seen update re-created the record"
+    );
+}
