@@ -99,6 +99,9 @@ fn main() {
                 );
             }
         }
+        if let Some(peak) = peak_rss() {
+            println!("peak resident memory: {peak}");
+        }
         failed
     });
     std::process::exit(i32::from(failed));
@@ -109,4 +112,14 @@ fn usage(problem: &str) -> ! {
         "idme-fuzz: {problem}\nusage: idme-fuzz [--inputs N] [--seed S] [--target NAME]... [--reproduce NAME:SEED]"
     );
     std::process::exit(2)
+}
+
+/// The process's peak resident memory (`VmHWM`, Linux): a bounded parser keeps it near
+/// the size of the largest input times a small factor.
+fn peak_rss() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .map(|l| l.trim_start_matches("VmHWM:").trim().to_owned())
 }
