@@ -23,6 +23,9 @@ pub mod targets;
 
 use mutate::{Rng, generate, input_seed};
 
+/// Feeds one input to the code under test.
+pub type RunFn = Box<dyn Fn(&[u8])>;
+
 /// One fuzz target: a name, its seed corpus, and the function that feeds it one input.
 pub struct Target {
     /// The target's name (`callback_params`, `jwks`, …).
@@ -30,7 +33,7 @@ pub struct Target {
     /// Valid inputs the mutations start from.
     pub corpus: Vec<Vec<u8>>,
     /// Feeds one input to the code under test. Must not panic.
-    pub run: Box<dyn Fn(&[u8])>,
+    pub run: RunFn,
 }
 
 impl std::fmt::Debug for Target {

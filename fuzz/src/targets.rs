@@ -218,9 +218,7 @@ pub fn all() -> Vec<Target> {
 
     let callback_seeds = vec![
         b(&w.callback_query),
-        b(&format!(
-            "error=access_denied&state=abc&error_description=x"
-        )),
+        b("error=access_denied&state=abc&error_description=x"),
         b(&format!(
             "id_token={jwt}&access_token=at&state=s&token_type=bearer&expires_in=300"
         )),
