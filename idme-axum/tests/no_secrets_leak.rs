@@ -1,5 +1,5 @@
 //! Secrets never leak: every flow runs against the emulator (the six OIDC response types
-//! in each of their response modes, a refresh, logout, back-channel logout, a failed
+//! in each of their response modes, an encrypted sign-in, a refresh, logout, back-channel logout, a failed
 //! sign-in) with a tracing subscriber at TRACE capturing every line, and every public
 //! type on the path is `Debug`-printed; then no token, client secret, authorization
 //! code, cookie value, state, nonce, PKCE verifier or key material may appear anywhere
@@ -18,7 +18,7 @@ use idme_core::{
     MemoryStore, RequestCookies, ResponseMode, ResponseType, SessionStore,
 };
 use idme_testkit::browser::{Browser, Page};
-use idme_testkit::{Fault, Persona};
+use idme_testkit::{EmulatorConfig, Fault, Persona, RpEncryptionKey};
 
 /// Every line any subscriber-visible code logs, at every level.
 fn log_capture() -> Arc<Mutex<Vec<u8>>> {
@@ -264,6 +264,34 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
         }
         secrets.add_emulator(&rig);
     }
+
+    // 1b. An encrypted sign-in: ID token and userinfo as JWE, opened with the RP's key.
+    let public_pem = {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        rsa_key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap()
+    };
+    let emulator_config = EmulatorConfig {
+        rp_encryption_key: Some(RpEncryptionKey {
+            kid: Some("rp".into()),
+            public_key_pem: public_pem,
+        }),
+        ..EmulatorConfig::default()
+    };
+    let rig = Rig::with_emulator(emulator_config, |b| {
+        b.response_type(ResponseType::CodeIdToken)
+            .cookie_keys(cookie_keys())
+            .decryption_keys(decryption_keys.clone())
+    })
+    .await;
+    let browser = Browser::new();
+    let page = sign_in(&rig, &browser, &mut secrets).await;
+    assert_eq!(page.status, 200, "encrypted: {}", page.body);
+    print_session(&rig, &browser, &mut debug).await;
+    show(&mut debug, "IdmeConfig", rig.idme.config());
+    secrets.add_emulator(&rig);
 
     // 2. A refresh (every request refreshes), with sessions in a store; then logout.
     let store = Arc::new(MemoryStore::new());
