@@ -115,6 +115,38 @@ impl ExampleApp {
         ExampleApp { child, base, log }
     }
 
+    /// Runs `package` with only `env` (plus `PATH` and `BIND_ADDR` on a free loopback
+    /// port unless `env` sets it) and waits up to 60 s for it to exit by itself: for
+    /// configurations that must refuse to start. Returns its exit status and output.
+    pub async fn run_to_exit(
+        package: &str,
+        env: &[(&str, String)],
+    ) -> (std::process::ExitStatus, String) {
+        let bin = example_binary(package);
+        let mut cmd = Command::new(&bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BIND_ADDR", format!("127.0.0.1:{}", free_port()))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("{package} was expected to exit but kept running"))
+            .expect("waiting for the app");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status, text)
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

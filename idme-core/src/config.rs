@@ -172,6 +172,7 @@ pub struct IdmeConfig {
     pub(crate) jwks_refetch_interval: Duration,
     pub(crate) secure_cookies: bool,
     pub(crate) paths: RoutePaths,
+    pub(crate) page_notice: Option<String>,
 }
 
 impl IdmeConfig {
@@ -253,6 +254,11 @@ impl IdmeConfig {
     pub fn paths(&self) -> &RoutePaths {
         &self.paths
     }
+    /// The notice shown at the top of every page the engine renders, if any
+    /// (see [`IdmeBuilder::page_notice`]).
+    pub fn page_notice(&self) -> Option<&str> {
+        self.page_notice.as_deref()
+    }
 }
 
 /// Builds an [`IdmeConfig`]. Required: client id, redirect URI, and a client secret for code flows.
@@ -287,6 +293,7 @@ pub struct IdmeBuilder {
     login_path: String,
     logout_path: String,
     backchannel_logout_path: String,
+    page_notice: Option<String>,
 }
 
 impl Default for IdmeBuilder {
@@ -321,6 +328,7 @@ impl Default for IdmeBuilder {
             login_path: "/auth/login".into(),
             logout_path: "/auth/logout".into(),
             backchannel_logout_path: "/auth/backchannel-logout".into(),
+            page_notice: None,
         }
     }
 }
@@ -658,6 +666,13 @@ impl IdmeBuilder {
         self.backchannel_logout_path = path.into();
         self
     }
+    /// A plain-text notice shown at the top of every HTML page the engine renders (error,
+    /// access-denied, verification-required and fragment relay pages), HTML-escaped; for
+    /// example "Offline emulator: not ID.me" in a development mode. Default: none.
+    pub fn page_notice(mut self, text: impl Into<String>) -> Self {
+        self.page_notice = Some(text.into()).filter(|t| !t.trim().is_empty());
+        self
+    }
     /// Options that weaken security, for tests only.
     pub fn dangerous(self) -> crate::danger::DangerousIdmeBuilder {
         crate::danger::DangerousIdmeBuilder { inner: self }
@@ -860,6 +875,7 @@ impl IdmeBuilder {
             jwks_refetch_interval: self.jwks_refetch_interval,
             secure_cookies,
             paths,
+            page_notice: self.page_notice,
         })
     }
 }

@@ -234,7 +234,9 @@ impl Idme {
         let config = &self.inner.config;
         let now = unix_now();
         match finish::run(&self.inner, &input, cookies, now).await {
-            CallbackOutcome::RelayPage => pages::relay(&config.paths.callback),
+            CallbackOutcome::RelayPage => {
+                pages::relay(config.page_notice(), &config.paths.callback)
+            }
             CallbackOutcome::Done {
                 session,
                 return_to,
@@ -676,7 +678,11 @@ impl Idme {
         tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
         let verify_url = self.verify_url_for(&requirement.policy(), path_and_query);
         if accept.is_some_and(|a| a.contains("text/html")) {
-            Err(pages::verification_required(requirement, &verify_url))
+            Err(pages::verification_required(
+                self.inner.config.page_notice(),
+                requirement,
+                &verify_url,
+            ))
         } else {
             let subgroup = match requirement {
                 Requirement::Subgroup(_, s) => Some(s.as_str()),
@@ -718,6 +724,7 @@ impl Idme {
         } else {
             tracing::warn!(target: "idme::flow", error = %error, "{what}");
         }
-        pages::error(error, &self.inner.config.paths.login)
+        let config = &self.inner.config;
+        pages::error(config.page_notice(), error, &config.paths.login)
     }
 }

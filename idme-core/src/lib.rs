@@ -33,6 +33,8 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+#[doc(hidden)]
+pub mod __fuzzing;
 pub mod button;
 pub mod claims;
 pub mod config;

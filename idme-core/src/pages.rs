@@ -1,6 +1,7 @@
 //! The few HTML pages the engine renders: the fragment relay, errors, and the "sign-in
 //! cancelled" page. No value from the request is ever written into a page unescaped, and
-//! the relay page's only script is a static one allowed by its hash.
+//! the relay page's only script is a static one allowed by its hash. Every page starts with
+//! the configured [`page_notice`](crate::IdmeBuilder::page_notice), if any.
 
 use std::sync::OnceLock;
 
@@ -27,14 +28,26 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-fn page(title: &str, body: &str) -> String {
+/// The banner of [`IdmeBuilder::page_notice`](crate::IdmeBuilder::page_notice), escaped.
+fn notice_banner(notice: Option<&str>) -> String {
+    notice.map_or_else(String::new, |text| {
+        format!(
+            "<p id=\"page-notice\" role=\"status\" style=\"background:#fff3cd;border:1px solid #c9a227;\
+             padding:.5rem 1rem;font-weight:bold\">{}</p>",
+            escape(text)
+        )
+    })
+}
+
+fn page(notice: Option<&str>, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;\
          margin:4rem auto;padding:0 1rem;line-height:1.5}}a{{color:#08833d}}</style></head>\
-         <body>{body}</body></html>",
+         <body>{banner}{body}</body></html>",
         title = escape(title),
+        banner = notice_banner(notice),
     )
 }
 
@@ -60,8 +73,9 @@ fn relay_csp() -> &'static str {
 }
 
 /// The page served on the first hop of a `fragment`-mode callback.
-pub(crate) fn relay(callback_path: &str) -> Reply {
+pub(crate) fn relay(notice: Option<&str>, callback_path: &str) -> Reply {
     let body = page(
+        notice,
         "Signing you in…",
         &format!(
             "<form id=\"relay\" method=\"post\" action=\"{action}\">\
@@ -74,7 +88,7 @@ pub(crate) fn relay(callback_path: &str) -> Reply {
 }
 
 /// The page for a failed sign-in: the error's public message, a way to start again.
-pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
+pub(crate) fn error(notice: Option<&str>, error: &Error, login_path: &str) -> Reply {
     let (title, heading) = match error {
         Error::CallbackRejected(CallbackRejected::AccessDenied) => {
             ("Sign-in cancelled", "Sign-in cancelled")
@@ -85,6 +99,7 @@ pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
         _ => ("Sign-in failed", "We could not sign you in"),
     };
     let body = page(
+        notice,
         title,
         &format!(
             "<h1>{heading}</h1><p id=\"message\">{message}</p>\
@@ -99,8 +114,13 @@ pub(crate) fn error(error: &Error, login_path: &str) -> Reply {
 
 /// The 403 page for a signed-in user who lacks a verification: says what is needed and
 /// offers to verify with ID.me.
-pub(crate) fn verification_required(requirement: &Requirement, verify_url: &str) -> Reply {
+pub(crate) fn verification_required(
+    notice: Option<&str>,
+    requirement: &Requirement,
+    verify_url: &str,
+) -> Reply {
     let body = page(
+        notice,
         "Verification required",
         &format!(
             "<h1>Verification required</h1><p id=\"message\">This page is for {what} members. \
@@ -126,10 +146,39 @@ mod tests {
 
     #[test]
     fn relay_page_allows_only_its_own_script() {
-        let r = relay("/auth/callback");
+        let r = relay(None, "/auth/callback");
         let csp = r.header("content-security-policy").unwrap();
         assert!(csp.contains("script-src 'sha256-"), "{csp}");
         assert!(!csp.contains("unsafe-inline'; script") && !csp.contains("script-src 'unsafe"));
         assert!(r.body.contains(RELAY_SCRIPT));
+    }
+
+    #[test]
+    fn every_page_shows_the_notice_escaped() {
+        let notice = Some("Offline <emulator> & not ID.me");
+        let shown = "Offline &lt;emulator&gt; &amp; not ID.me";
+        let requirement = Requirement::Group(crate::Group::Military);
+        let pages = [
+            relay(notice, "/auth/callback"),
+            error(
+                notice,
+                &Error::CallbackRejected(CallbackRejected::AccessDenied),
+                "/auth/login",
+            ),
+            error(notice, &Error::config("x"), "/auth/login"),
+            verification_required(notice, &requirement, "/auth/login?policy=military"),
+        ];
+        for p in &pages {
+            assert!(p.body.contains("id=\"page-notice\""), "{}", p.body);
+            assert!(p.body.contains(shown), "{}", p.body);
+            assert!(!p.body.contains("<emulator>"), "{}", p.body);
+        }
+        // Without a notice, no banner.
+        assert!(!relay(None, "/cb").body.contains("page-notice"));
+        assert!(
+            !error(None, &Error::config("x"), "/l")
+                .body
+                .contains("page-notice")
+        );
     }
 }

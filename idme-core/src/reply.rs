@@ -7,7 +7,11 @@ use serde_json::Value;
 use crate::cookies::SetCookie;
 
 /// A response for the adapter to send as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the status, the headers (a `Location`'s query and fragment, which
+/// carry `state`, `nonce` and the like, redacted), the cookies without their values, and
+/// the body's length.
+#[derive(Clone, PartialEq, Eq)]
 #[must_use]
 pub struct Reply {
     /// The HTTP status code.
@@ -18,6 +22,27 @@ pub struct Reply {
     pub set_cookies: Vec<SetCookie>,
     /// The body (HTML, JSON or empty).
     pub body: String,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A redirect to the provider carries `state` and `nonce` in its query; to the app
+        // it may carry anything: only the part before `?` or `#` is printed.
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| match *name {
+                "location" => (*name, value.split(['?', '#']).next().unwrap_or_default()),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("set_cookies", &self.set_cookies)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// Security headers on every page the engine renders.
@@ -157,5 +182,17 @@ mod tests {
         }
         // The header an adapter writes still carries the value.
         assert!(reply.header_pairs().any(|(_, v)| v.contains(SEALED)));
+    }
+
+    #[test]
+    fn debug_never_prints_a_location_query_or_the_body() {
+        let reply = Reply::redirect("https://idp.example/authorize?state=S3CRET&nonce=N0NCE#frag");
+        let shown = format!("{reply:?}");
+        assert!(shown.contains("https://idp.example/authorize"), "{shown}");
+        for secret in ["S3CRET", "N0NCE", "frag"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        let page = Reply::html(400, "<p>body-text</p>".into());
+        assert!(!format!("{page:?}").contains("body-text"));
     }
 }

@@ -80,7 +80,12 @@ async fn a_logout_during_a_refresh_stays_a_logout() {
         assert!(waiting.elapsed() < Duration::from_secs(10), "no refresh");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    assert_eq!(idme.logout(&cookies, None).await.status, 303);
+    assert_eq!(
+        idme.logout(&cookies, None, Some("same-origin"))
+            .await
+            .status,
+        303
+    );
 
     let denied = refreshing
         .await

@@ -234,7 +234,19 @@ impl Emulator {
                 }
             }
         }
-        keys::sign(&claims, &shared.signing_key(), true).expect("signing a logout token")
+        let token =
+            keys::sign(&claims, &shared.signing_key(), true).expect("signing a logout token");
+        shared.store().remember_secret(&token);
+        token
+    }
+
+    /// Every secret value the emulator issued or was sent since it started (the latest
+    /// 4,096): authorization codes, access and refresh tokens, ID tokens, signed userinfo
+    /// and logout tokens (and their encrypted forms), and the RP's `state`, `nonce` and PKCE
+    /// `code_verifier`. For tests that check none of them leaks into logs or `Debug`
+    /// output; the client secret is [`client_secret`](Self::client_secret).
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.inner.shared.store().secrets()
     }
 
     /// The provider session id (`sid` claim of the id_tokens) of `persona`'s sign-ins at

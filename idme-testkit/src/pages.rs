@@ -40,7 +40,9 @@ pub(crate) fn sign_in(request_id: &str, client_id: &str, scope: &str) -> Respons
         );
     }
     let body = format!(
-        "<h1>ID.me test sign-in</h1>\n\
+        "<p id=\"emulator-notice\" role=\"status\"><strong>Offline emulator: this is not ID.me.</strong> \
+         No real account or credential is used here.</p>\n\
+         <h1>ID.me test sign-in</h1>\n\
          <p>The application <code>{client}</code> asks for <code>{scope}</code>.</p>\n\
          <p>This is the idme-testkit emulator: choose a test persona.</p>\n\
          <form method=\"post\" action=\"/oauth/authorize/decision\">\n\

@@ -168,7 +168,12 @@ pub(crate) struct Store {
     codes: HashMap<String, CodeGrant>,
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
+    /// Every secret issued or received, newest last, at most [`SECRETS_KEPT`].
+    secrets: std::collections::VecDeque<String>,
 }
+
+/// How many secrets [`Store::remember_secret`] keeps (a long-running emulator stays bounded).
+const SECRETS_KEPT: usize = 4096;
 
 impl Store {
     /// Forgets whatever has expired, so a long-running emulator does not grow without bound.
@@ -179,9 +184,29 @@ impl Store {
         self.refresh.retain(|_, r| r.expires > now);
     }
 
+    /// Notes a secret value the emulator issued or was sent, for
+    /// [`Emulator::issued_secrets`](crate::Emulator::issued_secrets).
+    pub(crate) fn remember_secret(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
+        }
+        if self.secrets.len() == SECRETS_KEPT {
+            self.secrets.pop_front();
+        }
+        self.secrets.push_back(secret.to_owned());
+    }
+
+    /// The secrets noted so far, oldest first.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        self.secrets.iter().cloned().collect()
+    }
+
     pub(crate) fn add_pending(&mut self, request: AuthRequest) -> String {
         let now = Instant::now();
         self.purge(now);
+        for secret in [&request.state, &request.nonce].into_iter().flatten() {
+            self.remember_secret(secret);
+        }
         let id = random_token();
         self.pending.insert(
             id.clone(),
@@ -202,6 +227,7 @@ impl Store {
     pub(crate) fn issue_code(&mut self, grant: CodeGrant) -> String {
         self.purge(Instant::now());
         let code = random_token();
+        self.remember_secret(&code);
         self.codes.insert(code.clone(), grant);
         code
     }
@@ -250,6 +276,7 @@ impl Store {
         let now = Instant::now();
         self.purge(now);
         let token = random_token();
+        self.remember_secret(&token);
         self.access.insert(
             token.clone(),
             AccessGrant {
@@ -271,6 +298,7 @@ impl Store {
         from_code: Option<&str>,
     ) -> String {
         let token = random_token();
+        self.remember_secret(&token);
         self.refresh.insert(
             token.clone(),
             RefreshGrant {
@@ -400,10 +428,13 @@ impl Shared {
     /// Encrypts a signed JWT to the RP's key when one is registered (as ID.me does for
     /// clients that registered a certificate); returns it unchanged otherwise.
     pub(crate) fn maybe_encrypt(&self, jwt: String, faults: &Faults) -> Result<String, String> {
+        // Every signed token the emulator issues passes here (ID tokens, signed userinfo).
+        self.store().remember_secret(&jwt);
         let key = lock(&self.settings).rp_key.clone();
         match key {
             Some(key) => {
                 let jwe = crate::encryption::encrypt(&jwt, &key)?;
+                self.store().remember_secret(&jwe);
                 Ok(if faults.has(&Fault::TamperedCiphertext) {
                     crate::encryption::tamper(&jwe)
                 } else {

@@ -1,12 +1,19 @@
 //! What the three example apps share, so they stay identical: the environment contract
 //! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`), the offline mode that starts the idme-testkit emulator when no
-//! `IDME_CLIENT_ID` is set, and the pages they render. Framework code stays in each example.
+//! `IDME_CLIENT_ID` is set (refused beside any production setting, see [`emulator_mode`]),
+//! and the pages they render. Framework code stays in each example.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 
-use idme_core::{Environment, Group, Idme, IdmeBuilder, IdmeUser, Requirement};
+use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_testkit::{Emulator, EmulatorConfig};
+
+pub mod emulator_mode;
+mod pages;
+
+pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
+pub use pages::{home_page, me_json, verified_json};
 
 /// A configured engine, the address to listen on, and the emulator when offline.
 #[derive(Debug)]
@@ -31,9 +38,16 @@ pub fn init_tracing() {
 }
 
 /// Reads the environment contract and builds the engine; with no `IDME_CLIENT_ID`, starts
-/// the emulator in-process and points the engine at it.
+/// the emulator in-process and points the engine at it, unless a production setting is
+/// present ([`refuse_production_settings`]): then it fails, naming the variable.
 pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
     init_tracing();
+    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    let emulator_mode = env("IDME_CLIENT_ID").is_none();
+    if emulator_mode {
+        // Before anything else reads the settings, so the refusal is the first message.
+        refuse_production_settings(env).map_err(|refused| refused.to_string())?;
+    }
     let bind: SocketAddr = std::env::var("BIND_ADDR")
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -50,7 +64,7 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
     builder = builder.default_redirect_uri(format!("http://{host}/auth/callback"));
 
     let mut emulator = None;
-    if !builder.has_client_id() {
+    if emulator_mode {
         let redirect = builder.redirect_uri_value().unwrap_or_default().to_owned();
         let emu = Emulator::start(EmulatorConfig {
             redirect_uris: vec![redirect],
@@ -65,7 +79,8 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         builder = builder
             .environment(Environment::Custom(emu.issuer()))
             .client_id(emu.client_id())
-            .client_secret(emu.client_secret());
+            .client_secret(emu.client_secret())
+            .page_notice(EMULATOR_NOTICE);
         emulator = Some(emu);
     }
     builder = with_session_store(builder).await?;
@@ -99,66 +114,4 @@ async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartEr
         .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
     tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
     Ok(builder.session_store(store))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The public home page: a sign-in link, or who is signed in and a sign-out button.
-pub fn home_page(idme: &Idme, user: Option<&IdmeUser>) -> String {
-    let paths = idme.config().paths();
-    let body = match user {
-        Some(u) => format!(
-            "<p>Signed in as <strong>{name}</strong> (<code>{sub}</code>).</p>\
-             <p><a href=\"/me\">Your claims (JSON)</a> · <a href=\"/verified/military\">Military page</a> · \
-             <a href=\"/verified/veteran\">Veterans page</a></p>{verify}\
-             <form method=\"post\" action=\"{logout}\"><button type=\"submit\">Sign out</button></form>",
-            name = escape(u.given_name().or(u.email()).unwrap_or("ID.me member")),
-            sub = escape(u.sub()),
-            logout = escape(&paths.logout),
-            verify = if u.is_verified(Group::Military) {
-                String::new()
-            } else {
-                format!(
-                    "<p>{}</p>",
-                    idme_core::button::verify_button(
-                        &idme.verify_url(Group::Military, "/verified/military"),
-                        Some(Group::Military)
-                    )
-                )
-            },
-        ),
-        None => format!(
-            "<p>You are not signed in.</p>\
-             <p><a id=\"sign-in\" href=\"{login}?return_to=/me\">Sign in with ID.me</a></p>",
-            login = escape(&paths.login),
-        ),
-    };
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>idme-rs example</title></head>\
-         <body><h1>idme-rs example</h1>{body}</body></html>"
-    )
-}
-
-/// The body of `GET /verified/…` for a user who meets `requirement`.
-pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::Value {
-    let status = user
-        .verification()
-        .zip(requirement.group())
-        .and_then(|(v, g)| v.status(g));
-    serde_json::json!({
-        "sub": user.sub(),
-        "group": requirement.group().map(|g| g.as_str()),
-        "verified": true,
-        "subgroups": status.map(|s| s.subgroups.clone()).unwrap_or_default(),
-    })
-}
-
-/// The body of `GET /me`: the user with a top-level `sub`.
-pub fn me_json(user: &IdmeUser) -> serde_json::Value {
-    user.to_json()
 }

@@ -16,7 +16,10 @@ pub enum CallbackMethod {
 }
 
 /// The parts of a callback request the engine needs, in framework-neutral form.
-#[derive(Debug, Clone, Copy)]
+///
+/// Its `Debug` shows the method, the content type and the lengths of the query and body,
+/// never their contents (codes, tokens, `state`).
+#[derive(Clone, Copy)]
 pub struct CallbackInput<'a> {
     /// The request method.
     pub method: CallbackMethod,
@@ -28,10 +31,28 @@ pub struct CallbackInput<'a> {
     pub content_type: Option<&'a str>,
 }
 
+impl std::fmt::Debug for CallbackInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackInput")
+            .field("method", &self.method)
+            .field("query_len", &self.query.map(str::len))
+            .field("body_len", &self.body.len())
+            .field("content_type", &self.content_type)
+            .finish()
+    }
+}
+
 /// The authorization response parameters, each present at most once (RFC 6749 §3.1).
-#[derive(Debug, Default)]
+/// Its `Debug` shows the parameter names only.
+#[derive(Default)]
 pub(crate) struct CallbackParams {
     params: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.params.keys()).finish()
+    }
 }
 
 impl CallbackParams {
@@ -114,5 +135,22 @@ mod tests {
             ..input
         };
         assert_eq!(read(&input).unwrap().get("code"), Some("a"));
+    }
+
+    #[test]
+    fn debug_shows_no_parameter_value() {
+        let input = CallbackInput {
+            method: CallbackMethod::Post,
+            query: Some("code=C0DE&state=ST4TE"),
+            body: b"id_token=T0KEN",
+            content_type: Some("application/x-www-form-urlencoded"),
+        };
+        let params = parse_form(b"code=C0DE&state=ST4TE").unwrap();
+        for shown in [format!("{input:?}"), format!("{params:?}")] {
+            for secret in ["C0DE", "ST4TE", "T0KEN"] {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+        }
+        assert!(format!("{params:?}").contains("state"));
     }
 }

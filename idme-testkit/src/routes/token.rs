@@ -187,6 +187,9 @@ async fn authorization_code(
 
     let (grant, access_token, refresh_token) = {
         let mut store = shared.store();
+        if let Some(verifier) = verifier {
+            store.remember_secret(verifier);
+        }
         let grant = match store.redeem_code(code, client_id, redirect_uri) {
             Redeem::Ok(grant) => grant,
             Redeem::Unknown => return Err(bad("invalid_grant", "unknown authorization code")),

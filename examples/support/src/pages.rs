@@ -1,0 +1,102 @@
+//! The pages the example apps render. Every value is HTML-escaped.
+
+use idme_core::{Group, Idme, IdmeUser, Requirement};
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The public home page: a sign-in link, or who is signed in and a sign-out button.
+pub fn home_page(idme: &Idme, user: Option<&IdmeUser>) -> String {
+    let paths = idme.config().paths();
+    let body = match user {
+        Some(u) => format!(
+            "<p>Signed in as <strong>{name}</strong> (<code>{sub}</code>).</p>\
+             <p><a href=\"/me\">Your claims (JSON)</a> · <a href=\"/verified/military\">Military page</a> · \
+             <a href=\"/verified/veteran\">Veterans page</a></p>{verify}\
+             <form method=\"post\" action=\"{logout}\"><button type=\"submit\">Sign out</button></form>",
+            name = escape(u.given_name().or(u.email()).unwrap_or("ID.me member")),
+            sub = escape(u.sub()),
+            logout = escape(&paths.logout),
+            verify = if u.is_verified(Group::Military) {
+                String::new()
+            } else {
+                format!(
+                    "<p>{}</p>",
+                    idme_core::button::verify_button(
+                        &idme.verify_url(Group::Military, "/verified/military"),
+                        Some(Group::Military)
+                    )
+                )
+            },
+        ),
+        None => format!(
+            "<p>You are not signed in.</p>\
+             <p><a id=\"sign-in\" href=\"{login}?return_to=/me\">Sign in with ID.me</a></p>",
+            login = escape(&paths.login),
+        ),
+    };
+    // The engine's page notice (set in emulator mode) is shown here too.
+    let notice = idme
+        .config()
+        .page_notice()
+        .map(|n| {
+            format!(
+                "<p id=\"page-notice\" role=\"status\"><strong>{}</strong></p>",
+                escape(n)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>idme-rs example</title></head>\
+         <body>{notice}<h1>idme-rs example</h1>{body}</body></html>"
+    )
+}
+
+/// The body of `GET /verified/…` for a user who meets `requirement`.
+pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::Value {
+    let status = user
+        .verification()
+        .zip(requirement.group())
+        .and_then(|(v, g)| v.status(g));
+    serde_json::json!({
+        "sub": user.sub(),
+        "group": requirement.group().map(|g| g.as_str()),
+        "verified": true,
+        "subgroups": status.map(|s| s.subgroups.clone()).unwrap_or_default(),
+    })
+}
+
+/// The body of `GET /me`: the user with a top-level `sub`.
+pub fn me_json(user: &IdmeUser) -> serde_json::Value {
+    user.to_json()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idme_core::IdmeBuilder;
+
+    fn idme(notice: Option<&str>) -> Idme {
+        let mut b = IdmeBuilder::new()
+            .client_id("client")
+            .client_secret("secret")
+            .redirect_uri("http://127.0.0.1:3000/auth/callback");
+        if let Some(n) = notice {
+            b = b.page_notice(n);
+        }
+        Idme::new(b.build().expect("a valid config"))
+    }
+
+    #[test]
+    fn home_page_shows_the_emulator_notice_only_in_emulator_mode() {
+        let page = home_page(&idme(Some(crate::EMULATOR_NOTICE)), None);
+        assert!(page.contains("id=\"page-notice\""), "{page}");
+        assert!(page.contains("Offline emulator"), "{page}");
+        let page = home_page(&idme(None), None);
+        assert!(!page.contains("page-notice"), "{page}");
+    }
+}
