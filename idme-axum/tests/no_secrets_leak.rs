@@ -331,7 +331,10 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
         .await;
     secrets.add_set_cookies(&logout);
     assert_eq!(logout.status, 303, "logout: {}", logout.body);
-    let after = rig.idme.logout(&cookies, Some(rig.app.as_str())).await;
+    let after = rig
+        .idme
+        .logout(&cookies, Some(rig.app.as_str()), Some("same-origin"))
+        .await;
     show(&mut debug, "Reply", &after);
     secrets.add_emulator(&rig);
 

@@ -76,7 +76,7 @@ async fn a_logout_during_a_refresh_stays_a_logout() {
             async move { idme.authenticate(&cookies).await }
         });
         until_token_calls_exceed(&rig, before).await;
-        let out = rig.idme.logout(&cookies, None).await;
+        let out = rig.idme.logout(&cookies, None, Some("same-origin")).await;
         assert_eq!(out.status, 303);
         assert!(store.is_empty(), "logout deleted the session");
 
