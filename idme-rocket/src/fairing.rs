@@ -84,7 +84,19 @@ fn from_figment(rocket: &Rocket<Build>) -> Result<Idme, String> {
             "http://{}/auth/callback",
             SocketAddr::new(ip, port)
         ));
-    Ok(Idme::new(builder.build().map_err(|e| e.to_string())?))
+    engine(builder.build().map_err(|e| e.to_string())?)
+}
+
+/// The engine with the default HTTP client.
+#[cfg(feature = "reqwest")]
+fn engine(config: idme_core::IdmeConfig) -> Result<Idme, String> {
+    Ok(Idme::new(config))
+}
+
+/// Without the default HTTP client, the figment cannot make an engine.
+#[cfg(not(feature = "reqwest"))]
+fn engine(_: idme_core::IdmeConfig) -> Result<Idme, String> {
+    Err("IdmeFairing::from_figment needs idme-rocket's `reqwest` feature; without it, use IdmeFairing::new with Idme::with_http_client".into())
 }
 
 #[rocket::async_trait]
