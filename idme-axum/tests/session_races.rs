@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{Rig, SESSION};
-use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
+use idme_core::async_trait;
+use idme_core::session::store::{Record, SessionStore, StoreError};
 use idme_core::{CookieKeys, Environment, Idme, IdmeBuilder, MemoryStore, RequestCookies};
 use idme_testkit::browser::Browser;
 use idme_testkit::{Fault, Persona};
@@ -111,34 +112,35 @@ impl FailsOnce {
     }
 }
 
-fn fail<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
-    Box::pin(async { Err(StoreError("first deletion fails".into())) })
+fn fail<T>() -> Result<T, StoreError> {
+    Err(StoreError("first deletion fails".into()))
 }
 
+#[async_trait]
 impl SessionStore for FailsOnce {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        self.inner.load(id)
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        self.inner.load(id).await
     }
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        self.inner.save(record)
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.inner.save(record).await
     }
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        self.inner.update(record)
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        self.inner.update(record).await
     }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        self.inner.delete(id)
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        self.inner.delete(id).await
     }
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         if self.first() {
             return fail();
         }
-        self.inner.delete_by_sub(sub)
+        self.inner.delete_by_sub(sub).await
     }
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         if self.first() {
             return fail();
         }
-        self.inner.delete_by_provider_sid(sid)
+        self.inner.delete_by_provider_sid(sid).await
     }
 }
 

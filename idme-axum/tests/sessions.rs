@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::{Rig, SESSION};
-use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
+use idme_core::async_trait;
+use idme_core::session::store::{Record, SessionStore, StoreError};
 use idme_core::{CookieKeys, Environment, Idme, IdmeBuilder, MemoryStore, RequestCookies};
 use idme_testkit::browser::Browser;
 use idme_testkit::{Fault, Persona};
@@ -126,42 +127,31 @@ impl Flaky {
     }
 }
 
+#[async_trait]
 impl SessionStore for Flaky {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        match self.check() {
-            Ok(()) => self.inner.load(id),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        self.check()?;
+        self.inner.load(id).await
     }
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        match self.check() {
-            Ok(()) => self.inner.save(record),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.save(record).await
     }
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        match self.check() {
-            Ok(()) => self.inner.update(record),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.update(record).await
     }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        match self.check() {
-            Ok(()) => self.inner.delete(id),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.delete(id).await
     }
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        match self.check() {
-            Ok(()) => self.inner.delete_by_sub(sub),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.delete_by_sub(sub).await
     }
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        match self.check() {
-            Ok(()) => self.inner.delete_by_provider_sid(sid),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.delete_by_provider_sid(sid).await
     }
 }
 

@@ -8,14 +8,13 @@
 //! whatever the client returns.
 
 use std::future::Future;
-use std::pin::Pin;
+
+use async_trait::async_trait;
 
 /// A request to the provider.
 pub type HttpRequest = http::Request<Vec<u8>>;
 /// The provider's answer.
 pub type HttpResponse = http::Response<Vec<u8>>;
-/// A boxed, `Send` future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A transport failure (not an HTTP error status: those are responses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,22 +53,50 @@ impl ResponseLimit {
 }
 
 /// Sends one HTTP request and returns the response. Must not follow redirects.
+///
+/// Implement it with a plain `async fn` under [`#[async_trait]`](crate::async_trait), or
+/// pass an async closure `Fn(HttpRequest) -> impl Future<Output = Result<…>>`:
+///
+/// ```
+/// use idme_core::async_trait;
+/// use idme_core::http_client::{
+///     HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse,
+/// };
+///
+/// /// A client for a sealed network: every call fails.
+/// struct Offline;
+///
+/// #[async_trait]
+/// impl HttpClient for Offline {
+///     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
+///         Err(HttpClientError {
+///             kind: HttpClientErrorKind::Network,
+///             message: format!("offline: {} not sent", request.uri().path()),
+///         })
+///     }
+/// }
+/// # let config = idme_core::IdmeBuilder::new()
+/// #     .client_id("c").client_secret("s")
+/// #     .redirect_uri("https://app.example/auth/callback")
+/// #     .cookie_keys(idme_core::CookieKeys::random())
+/// #     .build().unwrap();
+/// let idme = idme_core::Idme::with_http_client(config, Offline);
+/// # let _ = idme;
+/// ```
+#[async_trait]
 pub trait HttpClient: Send + Sync + 'static {
     /// Sends `request`.
-    fn execute(&self, request: HttpRequest)
-    -> BoxFuture<'_, Result<HttpResponse, HttpClientError>>;
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError>;
 }
 
+#[async_trait]
 impl<F, Fut> HttpClient for F
 where
     F: Fn(HttpRequest) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<HttpResponse, HttpClientError>> + Send + 'static,
 {
-    fn execute(
-        &self,
-        request: HttpRequest,
-    ) -> BoxFuture<'_, Result<HttpResponse, HttpClientError>> {
-        Box::pin(self(request))
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
+        self(request).await
     }
 }
 
@@ -119,38 +146,34 @@ mod reqwest_client {
         }
     }
 
+    #[async_trait]
     impl HttpClient for ReqwestClient {
-        fn execute(
-            &self,
-            request: HttpRequest,
-        ) -> BoxFuture<'_, Result<HttpResponse, HttpClientError>> {
-            Box::pin(async move {
-                let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
-                let request = reqwest::Request::try_from(request.map(reqwest::Body::from))
-                    .map_err(classify)?;
-                let mut response = self.client.execute(request).await.map_err(classify)?;
-                let too_large = || HttpClientError {
-                    kind: HttpClientErrorKind::TooLarge,
-                    message: format!("response body exceeds {limit} bytes"),
-                };
-                if response.content_length().is_some_and(|n| n > limit as u64) {
+        async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
+            let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
+            let request =
+                reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(classify)?;
+            let mut response = self.client.execute(request).await.map_err(classify)?;
+            let too_large = || HttpClientError {
+                kind: HttpClientErrorKind::TooLarge,
+                message: format!("response body exceeds {limit} bytes"),
+            };
+            if response.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(too_large());
+            }
+            let mut builder = http::Response::builder().status(response.status());
+            if let Some(headers) = builder.headers_mut() {
+                headers.extend(response.headers().clone());
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                if chunk.len() > limit.saturating_sub(body.len()) {
                     return Err(too_large());
                 }
-                let mut builder = http::Response::builder().status(response.status());
-                if let Some(headers) = builder.headers_mut() {
-                    headers.extend(response.headers().clone());
-                }
-                let mut body = Vec::new();
-                while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                    if chunk.len() > limit.saturating_sub(body.len()) {
-                        return Err(too_large());
-                    }
-                    body.extend_from_slice(&chunk);
-                }
-                builder.body(body).map_err(|e| HttpClientError {
-                    kind: HttpClientErrorKind::Network,
-                    message: e.to_string(),
-                })
+                body.extend_from_slice(&chunk);
+            }
+            builder.body(body).map_err(|e| HttpClientError {
+                kind: HttpClientErrorKind::Network,
+                message: e.to_string(),
             })
         }
     }

@@ -55,6 +55,9 @@ pub mod session;
 mod validate;
 pub mod verification;
 
+/// The attribute for implementing [`SessionStore`] and [`HttpClient`](http_client::HttpClient)
+/// with plain `async fn`s (re-exported from the `async-trait` crate).
+pub use async_trait::async_trait;
 pub use claims::IdmeUser;
 pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};

@@ -33,7 +33,8 @@
 
 use std::time::Duration;
 
-use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
+use idme_core::async_trait;
+use idme_core::session::store::{Record, SessionStore, StoreError};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
@@ -198,105 +199,98 @@ impl RedisStore {
     }
 }
 
+#[async_trait]
 impl SessionStore for RedisStore {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        Box::pin(async move {
-            let key = &self.key("s", id);
-            let json: Option<String> = self.run(|mut c| async move { c.get(key).await }).await?;
-            let Some(json) = json else { return Ok(None) };
-            let stored: Stored = match serde_json::from_str(&json) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(target: "idme::session", error = %e, "unreadable session record ignored");
-                    return Ok(None);
-                }
-            };
-            if stored.exp <= now() {
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let key = &self.key("s", id);
+        let json: Option<String> = self.run(|mut c| async move { c.get(key).await }).await?;
+        let Some(json) = json else { return Ok(None) };
+        let stored: Stored = match serde_json::from_str(&json) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(target: "idme::session", error = %e, "unreadable session record ignored");
                 return Ok(None);
             }
-            Ok(Some(Record {
-                id: id.to_owned(),
-                sub: stored.sub,
-                provider_sid: stored.psid,
-                expires_at: stored.exp,
-                data: stored.data,
-            }))
-        })
+        };
+        if stored.exp <= now() {
+            return Ok(None);
+        }
+        Ok(Some(Record {
+            id: id.to_owned(),
+            sub: stored.sub,
+            provider_sid: stored.psid,
+            expires_at: stored.exp,
+            data: stored.data,
+        }))
     }
 
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            if record.expires_at <= now() {
-                return self.delete(&record.id).await;
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        if record.expires_at <= now() {
+            return self.delete(&record.id).await;
+        }
+        let json = self.stored_json(record)?;
+        let keys = self.keys_of(record);
+        let (key, sets) = (&keys[0], &keys[1..]);
+        let (id, json) = (&record.id, &json);
+        let exp = record.expires_at;
+        self.run(|mut c| async move {
+            let mut pipe = redis::pipe();
+            pipe.atomic()
+                .cmd("SET")
+                .arg(key)
+                .arg(json)
+                .arg("EXAT")
+                .arg(exp)
+                .ignore();
+            for set in sets {
+                // An index lives as long as its longest-lived session.
+                pipe.sadd(set, id).ignore();
+                pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("NX").ignore();
+                pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("GT").ignore();
             }
-            let json = self.stored_json(record)?;
-            let keys = self.keys_of(record);
-            let (key, sets) = (&keys[0], &keys[1..]);
-            let (id, json) = (&record.id, &json);
-            let exp = record.expires_at;
-            self.run(|mut c| async move {
-                let mut pipe = redis::pipe();
-                pipe.atomic()
-                    .cmd("SET")
-                    .arg(key)
+            pipe.query_async::<()>(&mut c).await
+        })
+        .await
+    }
+
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        if record.expires_at <= now() {
+            // Ending now: whatever is stored goes, nothing is written.
+            self.delete(&record.id).await?;
+            return Ok(false);
+        }
+        let json = self.stored_json(record)?;
+        let keys = &self.keys_of(record);
+        let (json, id, exp) = (&json, &record.id, record.expires_at);
+        let updated: i64 = self
+            .run(|mut c| async move {
+                redis::cmd("EVAL")
+                    .arg(UPDATE_SCRIPT)
+                    .arg(keys.len())
+                    .arg(keys)
                     .arg(json)
-                    .arg("EXAT")
                     .arg(exp)
-                    .ignore();
-                for set in sets {
-                    // An index lives as long as its longest-lived session.
-                    pipe.sadd(set, id).ignore();
-                    pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("NX").ignore();
-                    pipe.cmd("EXPIREAT").arg(set).arg(exp).arg("GT").ignore();
-                }
-                pipe.query_async::<()>(&mut c).await
+                    .arg(id)
+                    .query_async(&mut c)
+                    .await
             })
+            .await?;
+        Ok(updated == 1)
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        let key = &self.key("s", id);
+        // The id stays in its index sets until they expire; deleting a missing
+        // record later is harmless.
+        self.run(|mut c| async move { c.del::<_, ()>(key).await })
             .await
-        })
     }
 
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            if record.expires_at <= now() {
-                // Ending now: whatever is stored goes, nothing is written.
-                self.delete(&record.id).await?;
-                return Ok(false);
-            }
-            let json = self.stored_json(record)?;
-            let keys = &self.keys_of(record);
-            let (json, id, exp) = (&json, &record.id, record.expires_at);
-            let updated: i64 = self
-                .run(|mut c| async move {
-                    redis::cmd("EVAL")
-                        .arg(UPDATE_SCRIPT)
-                        .arg(keys.len())
-                        .arg(keys)
-                        .arg(json)
-                        .arg(exp)
-                        .arg(id)
-                        .query_async(&mut c)
-                        .await
-                })
-                .await?;
-            Ok(updated == 1)
-        })
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        self.delete_set(self.key("u", sub)).await
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(async move {
-            let key = &self.key("s", id);
-            // The id stays in its index sets until they expire; deleting a missing
-            // record later is harmless.
-            self.run(|mut c| async move { c.del::<_, ()>(key).await })
-                .await
-        })
-    }
-
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        Box::pin(self.delete_set(self.key("u", sub)))
-    }
-
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        Box::pin(self.delete_set(self.key("p", sid)))
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        self.delete_set(self.key("p", sid)).await
     }
 }

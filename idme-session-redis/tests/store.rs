@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use idme_core::session::store::{Record, SessionStore, StoreFuture};
+use idme_core::async_trait;
+use idme_core::session::store::{Record, SessionStore, StoreError};
 use idme_session_redis::RedisStore;
 use idme_testkit::RedisServer;
 
@@ -13,24 +14,25 @@ struct Served {
     store: RedisStore,
 }
 
+#[async_trait]
 impl SessionStore for Served {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        self.store.load(id)
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        self.store.load(id).await
     }
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        self.store.save(record)
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.store.save(record).await
     }
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        self.store.update(record)
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        self.store.update(record).await
     }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        self.store.delete(id)
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        self.store.delete(id).await
     }
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        self.store.delete_by_sub(sub)
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        self.store.delete_by_sub(sub).await
     }
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        self.store.delete_by_provider_sid(sid)
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        self.store.delete_by_provider_sid(sid).await
     }
 }
 

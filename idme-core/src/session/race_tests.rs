@@ -7,37 +7,37 @@ use std::time::Duration;
 use serde_json::Map;
 
 use super::Session;
-use super::store::{MemoryStore, Record, SessionStore, StoreFuture};
+use super::store::{MemoryStore, Record, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
 use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};
 use crate::{CookieKeys, Environment, Idme, IdmeBuilder};
+use async_trait::async_trait;
 
 /// A store where every session is logged out (elsewhere) just after it was loaded.
 #[derive(Debug, Default)]
 struct LoggedOutAfterLoad(MemoryStore);
 
+#[async_trait]
 impl SessionStore for LoggedOutAfterLoad {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        Box::pin(async move {
-            let found = self.0.load(id).await?;
-            self.0.delete(id).await?;
-            Ok(found)
-        })
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let found = self.0.load(id).await?;
+        self.0.delete(id).await?;
+        Ok(found)
     }
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        self.0.save(record)
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.0.save(record).await
     }
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        self.0.update(record)
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        self.0.update(record).await
     }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        self.0.delete(id)
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        self.0.delete(id).await
     }
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        self.0.delete_by_sub(sub)
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        self.0.delete_by_sub(sub).await
     }
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        self.0.delete_by_provider_sid(sid)
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        self.0.delete_by_provider_sid(sid).await
     }
 }
 

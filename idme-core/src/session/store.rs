@@ -15,63 +15,67 @@
 //! A store never sees a token in clear: [`Record::data`] is the session sealed with the
 //! cookie keys and bound to the record's id. The store only indexes and expires records.
 //!
-//! A store is simple to write; this is the in-memory one, in full:
+//! A store is simple to write: plain `async fn`s under [`#[async_trait]`](crate::async_trait)
+//! (re-exported, so no extra dependency is needed). This is an in-memory one, in full:
 //!
 //! ```
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
-//! use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
+//! use idme_core::async_trait;
+//! use idme_core::session::store::{Record, SessionStore, StoreError};
 //!
 //! #[derive(Debug, Default)]
 //! struct MyStore(Mutex<HashMap<String, Record>>);
 //!
+//! impl MyStore {
+//!     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+//!         self.0.lock().unwrap_or_else(|p| p.into_inner())
+//!     }
+//! }
+//!
+//! #[async_trait]
 //! impl SessionStore for MyStore {
-//!     fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-//!         let found = self.0.lock().unwrap().get(id).cloned();
-//!         Box::pin(async move { Ok(found) })
+//!     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+//!         Ok(self.map().get(id).cloned())
 //!     }
-//!     fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-//!         self.0.lock().unwrap().insert(record.id.clone(), record.clone());
-//!         Box::pin(async { Ok(()) })
+//!     async fn save(&self, record: &Record) -> Result<(), StoreError> {
+//!         self.map().insert(record.id.clone(), record.clone());
+//!         Ok(())
 //!     }
-//!     fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+//!     async fn update(&self, record: &Record) -> Result<bool, StoreError> {
 //!         // Check and replace under one lock: only a record that is still there.
-//!         let mut map = self.0.lock().unwrap();
-//!         let found = map.get_mut(&record.id).map(|r| *r = record.clone()).is_some();
-//!         Box::pin(async move { Ok(found) })
+//!         let mut map = self.map();
+//!         Ok(map.get_mut(&record.id).map(|r| *r = record.clone()).is_some())
 //!     }
-//!     fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-//!         self.0.lock().unwrap().remove(id);
-//!         Box::pin(async { Ok(()) })
+//!     async fn delete(&self, id: &str) -> Result<(), StoreError> {
+//!         self.map().remove(id);
+//!         Ok(())
 //!     }
-//!     fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-//!         let mut map = self.0.lock().unwrap();
+//!     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+//!         let mut map = self.map();
 //!         let before = map.len();
 //!         map.retain(|_, r| r.sub != sub);
-//!         let n = (before - map.len()) as u64;
-//!         Box::pin(async move { Ok(n) })
+//!         Ok((before - map.len()) as u64)
 //!     }
-//!     fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-//!         let mut map = self.0.lock().unwrap();
+//!     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+//!         let mut map = self.map();
 //!         let before = map.len();
 //!         map.retain(|_, r| r.provider_sid.as_deref() != Some(sid));
-//!         let n = (before - map.len()) as u64;
-//!         Box::pin(async move { Ok(n) })
+//!         Ok((before - map.len()) as u64)
 //!     }
 //! }
 //! # let _ = idme_core::IdmeBuilder::new().session_store(MyStore::default());
 //! ```
 //!
+//! Run the shared conformance suite against it with [`store_tests!`](crate::store_tests).
+//!
 //! (A production store also honours [`Record::expires_at`], as [`MemoryStore`] and the
 //! Redis store do: expired records must not load, nor be updated.)
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 
-/// The future a [`SessionStore`] method returns.
-pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+use async_trait::async_trait;
 
 /// A stored session: indexing data in clear, the session itself sealed.
 #[derive(Clone, PartialEq, Eq)]
@@ -109,45 +113,48 @@ pub struct StoreError(pub String);
 /// requests and, for several instances, between processes (Redis: `idme-session-redis`).
 ///
 /// Every method is one round trip at most; none is called on a request without a
-/// session cookie.
+/// session cookie. Implement it with plain `async fn`s under
+/// [`#[async_trait]`](crate::async_trait) (see the [module docs](self) for a whole store).
+#[async_trait]
 pub trait SessionStore: std::fmt::Debug + Send + Sync + 'static {
     /// The record with this id, if there is one and it has not expired.
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>>;
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError>;
     /// Creates or replaces the record with `record.id`, expiring at `record.expires_at`.
     /// Used once per session, at sign-in.
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()>;
+    async fn save(&self, record: &Record) -> Result<(), StoreError>;
     /// Replaces the record with `record.id` (and its expiry) only if it exists and has not
     /// expired, atomically; never creates one. `Ok(false)` means there was none: the
     /// session ended (logout, back-channel logout, expiry) while the caller held it, and
     /// it stays ended. Used for every change after sign-in (refresh, last-seen time).
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool>;
+    async fn update(&self, record: &Record) -> Result<bool, StoreError>;
     /// Deletes the record with this id (no error if there is none).
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
+    async fn delete(&self, id: &str) -> Result<(), StoreError>;
     /// Deletes every record of the user `sub`; returns how many there were.
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64>;
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError>;
     /// Deletes every record of the provider session `sid`; returns how many there were.
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64>;
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError>;
 }
 
 /// A shared store (for example one [`MemoryStore`] behind several engines in a test).
+#[async_trait]
 impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
-        (**self).load(id)
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        (**self).load(id).await
     }
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
-        (**self).save(record)
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        (**self).save(record).await
     }
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
-        (**self).update(record)
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        (**self).update(record).await
     }
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        (**self).delete(id)
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        (**self).delete(id).await
     }
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        (**self).delete_by_sub(sub)
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        (**self).delete_by_sub(sub).await
     }
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        (**self).delete_by_provider_sid(sid)
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        (**self).delete_by_provider_sid(sid).await
     }
 }
 
@@ -186,8 +193,9 @@ impl MemoryStore {
     }
 }
 
+#[async_trait]
 impl SessionStore for MemoryStore {
-    fn load<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Record>> {
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let now = crate::engine::unix_now();
         let mut map = self.lock();
         let found = match map.get(id) {
@@ -197,15 +205,15 @@ impl SessionStore for MemoryStore {
             }
             other => other.cloned(),
         };
-        Box::pin(async move { Ok(found) })
+        Ok(found)
     }
 
-    fn save<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, ()> {
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
         self.lock().insert(record.id.clone(), record.clone());
-        Box::pin(async { Ok(()) })
+        Ok(())
     }
 
-    fn update<'a>(&'a self, record: &'a Record) -> StoreFuture<'a, bool> {
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
         let now = crate::engine::unix_now();
         let mut map = self.lock();
         let updated = match map.get_mut(&record.id) {
@@ -219,22 +227,20 @@ impl SessionStore for MemoryStore {
             }
             None => false,
         };
-        Box::pin(async move { Ok(updated) })
+        Ok(updated)
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.lock().remove(id);
-        Box::pin(async { Ok(()) })
+        Ok(())
     }
 
-    fn delete_by_sub<'a>(&'a self, sub: &'a str) -> StoreFuture<'a, u64> {
-        let n = self.delete_where(|r| r.sub == sub);
-        Box::pin(async move { Ok(n) })
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        Ok(self.delete_where(|r| r.sub == sub))
     }
 
-    fn delete_by_provider_sid<'a>(&'a self, sid: &'a str) -> StoreFuture<'a, u64> {
-        let n = self.delete_where(|r| r.provider_sid.as_deref() == Some(sid));
-        Box::pin(async move { Ok(n) })
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        Ok(self.delete_where(|r| r.provider_sid.as_deref() == Some(sid)))
     }
 }
 
@@ -242,8 +248,11 @@ impl SessionStore for MemoryStore {
 /// calling module. `$make` is an async expression giving a fresh, empty store (a value
 /// implementing [`SessionStore`]). The caller needs `tokio` with `macros` and `rt`.
 ///
-/// ```text
+/// ```
+/// // In a test module of the crate defining the store:
+/// use idme_core::MemoryStore;
 /// idme_core::store_tests!(MemoryStore::new());
+/// # fn main() {}
 /// ```
 #[macro_export]
 macro_rules! store_tests {
@@ -342,6 +351,22 @@ macro_rules! store_tests {
             assert_eq!(store.delete_by_provider_sid("psid-1").await.unwrap(), 1);
             assert_eq!(store.load(&a.id).await.unwrap(), None);
             assert_eq!(store.load(&b.id).await.unwrap(), Some(b.clone()));
+        }
+
+        #[tokio::test]
+        async fn store_works_shared_across_tasks() {
+            use $crate::session::store::SessionStore;
+            // As the engine holds it: shared, type-erased, used from spawned tasks.
+            let store: ::std::sync::Arc<dyn SessionStore> = ::std::sync::Arc::new($make);
+            let r = __record("id-shared", "sub-shared", None, 600);
+            let (task_store, task_record) = (store.clone(), r.clone());
+            tokio::spawn(async move { task_store.save(&task_record).await })
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(store.load(&r.id).await.unwrap(), Some(r.clone()));
+            store.delete(&r.id).await.unwrap();
+            assert_eq!(store.load(&r.id).await.unwrap(), None);
         }
 
         #[tokio::test]
