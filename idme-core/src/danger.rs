@@ -1,4 +1,8 @@
 //! Options that weaken security, fenced off behind [`IdmeBuilder::dangerous`](crate::IdmeBuilder::dangerous).
+//!
+//! Each option sets the value and a flag on the builder saying that its check is relaxed;
+//! [`IdmeBuilder::build`](crate::IdmeBuilder::build) reads the flag. A built
+//! configuration is never edited afterwards.
 
 use std::time::Duration;
 
@@ -15,21 +19,18 @@ pub struct DangerousIdmeBuilder {
 impl DangerousIdmeBuilder {
     /// Allows a clock skew above five minutes (tests with simulated clocks only).
     pub fn insecure_clock_skew(mut self, skew: Duration) -> Self {
-        self.inner.set_clock_skew_unchecked(skew);
+        self.inner.settings.clock_skew = skew;
+        self.inner.relaxed.clock_skew = true;
         self
     }
 
-    /// Back to the ordinary builder.
+    /// Back to the ordinary builder; the checks relaxed here stay relaxed.
     pub fn safe(self) -> IdmeBuilder {
         self.inner
     }
 
     /// Builds the configuration, skipping only the checks this builder relaxed.
     pub fn build(self) -> Result<IdmeConfig, Error> {
-        let mut inner = self.inner;
-        let skew = inner.take_clock_skew_for_danger();
-        let mut config = inner.build()?;
-        config.clock_skew = skew;
-        Ok(config)
+        self.inner.build()
     }
 }

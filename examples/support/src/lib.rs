@@ -61,11 +61,11 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
     } else {
         bind
     };
-    builder = builder.default_redirect_uri(format!("http://{host}/auth/callback"));
+    let redirect = redirect_uri(env, host);
+    builder = builder.redirect_uri(redirect.clone());
 
     let mut emulator = None;
     if emulator_mode {
-        let redirect = builder.redirect_uri_value().unwrap_or_default().to_owned();
         let emu = Emulator::start(EmulatorConfig {
             redirect_uris: vec![redirect],
             auto_user: EmulatorConfig::from_env_user(),
@@ -97,6 +97,13 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
     })
 }
 
+/// `IDME_REDIRECT_URI`, or this app's own callback at `host`.
+fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> String {
+    env("IDME_REDIRECT_URI")
+        .map(|uri| uri.trim().to_owned())
+        .unwrap_or_else(|| format!("http://{host}/auth/callback"))
+}
+
 /// `IDME_SESSION_STORE`: `cookie` (default: the session sealed in the cookie) or a
 /// `redis://host:port/db` URL (sessions in Redis, shared by every instance using it).
 async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartError> {
@@ -114,4 +121,21 @@ async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartEr
         .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
     tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
     Ok(builder.session_store(store))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redirect_uri_defaults_to_the_apps_own_callback() {
+        let host = SocketAddr::from(([127, 0, 0, 1], 3000));
+        assert_eq!(
+            redirect_uri(|_| None, host),
+            "http://127.0.0.1:3000/auth/callback"
+        );
+        let set =
+            |var: &str| (var == "IDME_REDIRECT_URI").then(|| " https://app.example/cb ".to_owned());
+        assert_eq!(redirect_uri(set, host), "https://app.example/cb");
+    }
 }

@@ -1,0 +1,138 @@
+//! The environment contract: [`IdmeBuilder::from_env`] and [`IdmeBuilder::from_lookup`]
+//! parse the `IDME_*` variables into [`Settings`](super::settings::Settings). Only the form
+//! of each value is checked here, with an error naming the variable; whether the values
+//! fit together is [`build`](IdmeBuilder::build)'s job.
+
+use std::time::Duration;
+
+use super::{Environment, IdmeBuilder, TokenAuthMethod, UserDataSource};
+use crate::cookies::CookieKeys;
+use crate::error::Error;
+use crate::flow::{ResponseMode, ResponseType};
+use crate::secret::ClientSecret;
+
+impl IdmeBuilder {
+    /// Reads the environment contract: `IDME_ISSUER`, `IDME_CLIENT_ID`, `IDME_CLIENT_SECRET`,
+    /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_USER_DATA`, `IDME_DECRYPTION_KEY_FILE`,
+    /// `IDME_ACR_VALUES`, `IDME_PROMPT`, `IDME_MAX_AGE`, `IDME_RESPONSE_TYPE`,
+    /// `IDME_RESPONSE_MODE`, `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`, and the
+    /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
+    /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
+    /// blank variables keep their defaults; a malformed one is an error naming the variable.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup` (for tests and
+    /// other configuration sources).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let mut b = Self::new();
+        if let Some(issuer) = lookup("IDME_ISSUER") {
+            b.settings.environment = Environment::from_issuer(issuer.trim());
+        }
+        if let Some(id) = lookup("IDME_CLIENT_ID") {
+            b.settings.client_id = Some(id.trim().to_owned());
+        }
+        if let Some(secret) = lookup("IDME_CLIENT_SECRET") {
+            b.settings.client_secret = Some(ClientSecret::new(secret.trim()));
+        }
+        if let Some(uri) = lookup("IDME_REDIRECT_URI") {
+            b.settings.redirect_uri = Some(uri.trim().to_owned());
+        }
+        if let Some(scopes) = lookup("IDME_SCOPES") {
+            // Policy short names (`ial2`, `loa3`) become ID.me's handles.
+            b.settings.scopes = scopes
+                .split_whitespace()
+                .map(|s| match s {
+                    "openid" => s.to_owned(),
+                    other => crate::verification::Policy::parse(other)
+                        .handle()
+                        .to_owned(),
+                })
+                .collect();
+        }
+        if let Some(source) = lookup("IDME_USER_DATA") {
+            b.settings.user_data = UserDataSource::parse(&source).ok_or_else(|| {
+                Error::config(format!(
+                    "IDME_USER_DATA={source:?} is not one of: auto, userinfo, attributes, both, id_token"
+                ))
+            })?;
+        }
+        if let Some(files) = lookup("IDME_DECRYPTION_KEY_FILE") {
+            b.settings.decryption_keys = crate::DecryptionKeys::from_file_list(&files)?;
+        }
+        if let Some(acr) = lookup("IDME_ACR_VALUES") {
+            b.settings.acr_values = Some(acr.trim().to_owned());
+        }
+        (b.settings.prompt, b.settings.max_age) = crate::flow::prompt::from_lookup(&lookup)?;
+        if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
+            b.settings.response_type = ResponseType::parse(&rt).ok_or_else(|| {
+                Error::config(format!(
+                    "IDME_RESPONSE_TYPE={rt:?} is not one of: code, id_token, code id_token, \
+                     code token, id_token token, code id_token token, token"
+                ))
+            })?;
+        }
+        if let Some(rm) = lookup("IDME_RESPONSE_MODE") {
+            b.settings.response_mode = Some(ResponseMode::parse(&rm).ok_or_else(|| {
+                Error::config(format!(
+                    "IDME_RESPONSE_MODE={rm:?} is not one of: query, fragment, form_post"
+                ))
+            })?);
+        }
+        if let Some(pkce) = lookup("IDME_PKCE") {
+            b.settings.pkce = Some(match pkce.trim() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                other => {
+                    return Err(Error::config(format!(
+                        "IDME_PKCE={other:?} must be true or false"
+                    )));
+                }
+            });
+        }
+        if let Some(auth) = lookup("IDME_TOKEN_AUTH") {
+            b.settings.token_auth = TokenAuthMethod::parse(&auth).ok_or_else(|| {
+                Error::config(format!(
+                    "IDME_TOKEN_AUTH={auth:?} must be client_secret_basic or client_secret_post"
+                ))
+            })?;
+        }
+        for (var, field) in [
+            ("IDME_HTTP_TIMEOUT", &mut b.settings.http_timeout),
+            ("IDME_LOGIN_TIMEOUT", &mut b.settings.login_timeout),
+            ("IDME_SESSION_LIFETIME", &mut b.settings.session_lifetime),
+            ("IDME_REFRESH_MARGIN", &mut b.settings.refresh_margin),
+        ] {
+            if let Some(v) = lookup(var) {
+                let secs: f64 = v.trim().parse().map_err(|_| {
+                    Error::config(format!("{var}={v:?} must be a number of seconds"))
+                })?;
+                if !(secs.is_finite() && secs > 0.0) {
+                    return Err(Error::config(format!("{var}={v:?} must be positive")));
+                }
+                *field = Duration::from_secs_f64(secs);
+            }
+        }
+        if let Some(v) = lookup("IDME_SESSION_IDLE_TIMEOUT") {
+            let secs: f64 = v.trim().parse().map_err(|_| {
+                Error::config(format!(
+                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be a number of seconds"
+                ))
+            })?;
+            if !(secs.is_finite() && secs >= 60.0) {
+                return Err(Error::config(format!(
+                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be at least 60 seconds"
+                )));
+            }
+            b.settings.session_idle_timeout = Some(Duration::from_secs_f64(secs));
+        }
+        if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
+            b.settings.cookie_keys = Some(
+                CookieKeys::from_base64_list(&keys)
+                    .map_err(|e| Error::config(format!("IDME_COOKIE_KEYS: {e}")))?,
+            );
+        }
+        Ok(b)
+    }
+}
