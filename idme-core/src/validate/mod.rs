@@ -6,4 +6,5 @@ pub(crate) mod hashes;
 pub(crate) mod id_token;
 pub(crate) mod jwe;
 pub(crate) mod jws;
+pub(crate) mod logout_token;
 pub(crate) mod userinfo;
