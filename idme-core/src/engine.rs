@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::Algorithm;
+use crate::validate::jws::Alg;
 use serde_json::json;
 
 use crate::claims::IdmeUser;
@@ -67,10 +67,10 @@ const LAST_SEEN_STEP: u64 = 60;
 impl Inner {
     /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
     /// advertises), plus HS* keyed with the client secret only when configured. Never `none`.
-    pub(crate) fn allowed_algorithms(&self) -> Vec<Algorithm> {
-        let mut algs = vec![Algorithm::RS256, Algorithm::ES256];
+    pub(crate) fn allowed_algorithms(&self) -> Vec<Alg> {
+        let mut algs = vec![Alg::RsaSsaPkcs1V15Sha256, Alg::EcdsaP256Sha256];
         if self.config.allow_hmac {
-            algs.extend([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+            algs.extend([Alg::HmacSha256, Alg::HmacSha384, Alg::HmacSha512]);
         }
         algs
     }
