@@ -255,4 +255,94 @@ mod tests {
             ProviderMisbehaved::BadSignature
         );
     }
+
+    // Two P-256 keys made for these tests only.
+    const EC1_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg90tVZWHz4QRV7V+K
+tHrTZyfu3oiEeGfWQOhaqoPFYsKhRANCAAQ8hCN3BvUEzg6inF88sBzynigqbVJH
+rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
+-----END PRIVATE KEY-----";
+    const EC1: (&str, &str) = (
+        "PIQjdwb1BM4OopxfPLAc8p4oKm1SR6xvHnIc5rCNfXg",
+        "wnszpceX2WJNOcZH8XiL1AiUl5h9dhHnOr_4pXSa1ys",
+    );
+    const EC2: (&str, &str) = (
+        "JmMRTDoh8CmiMFRiUcUnEBkwHaN36NJcV4jGHcapaZA",
+        "UE31P8vA7u3beTDVcVgFPF1sSCYxXWEtzo6L8RWSGnM",
+    );
+
+    fn es256(kid: Option<&str>, claims: serde_json::Value) -> String {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.kid = kid.map(str::to_owned);
+        let key = jsonwebtoken::EncodingKey::from_ec_pem(EC1_PEM.as_bytes()).unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    fn ec_jwks(keys: &[(Option<&str>, (&str, &str))]) -> Vec<Jwk> {
+        let keys: Vec<_> = keys
+            .iter()
+            .map(|(kid, (x, y))| {
+                // ID.me's shape: `algorithm` for `alg`, padded base64.
+                serde_json::json!({"kty":"EC","crv":"P-256","algorithm":"ES256","kid":kid,
+                                   "x": format!("{x}="),"y":y})
+            })
+            .collect();
+        crate::provider::jwks::parse_jwks(
+            serde_json::json!({ "keys": keys }).to_string().as_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn verify(token: &str, keys: &[Jwk]) -> Result<VerifiedJws, JwsError> {
+        let header = parse_header(token).unwrap();
+        let alg = check_alg(&header, &[Alg::RsaSsaPkcs1V15Sha256, Alg::EcdsaP256Sha256])?;
+        verify_with_keys(&header, &alg, keys, &|key| {
+            verify_signature(token, &alg, key)
+        })
+    }
+
+    #[test]
+    fn es256_verifies_with_a_leniently_parsed_key() {
+        let token = es256(Some("k1"), serde_json::json!({"sub":"a"}));
+        let keys = ec_jwks(&[(Some("k1"), EC1)]);
+        assert_eq!(verify(&token, &keys).unwrap().claims["sub"], "a");
+        let [h, _, s] = parts(&token).unwrap();
+        let forged = format!("{h}.{}.{s}", b64(r#"{"sub":"b"}"#));
+        assert_eq!(
+            verify(&forged, &keys).unwrap_err(),
+            JwsError::Misbehaved(ProviderMisbehaved::BadSignature)
+        );
+        // Another key under the same kid does not verify it.
+        assert_eq!(
+            verify(&token, &ec_jwks(&[(Some("k1"), EC2)])).unwrap_err(),
+            JwsError::Misbehaved(ProviderMisbehaved::BadSignature)
+        );
+    }
+
+    #[test]
+    fn every_fitting_key_is_tried_without_a_kid() {
+        // openidconnect's own key choice refuses two fitting keys as ambiguous.
+        let token = es256(None, serde_json::json!({"sub":"a"}));
+        let keys = ec_jwks(&[(None, EC2), (None, EC1)]);
+        assert_eq!(verify(&token, &keys).unwrap().claims["sub"], "a");
+    }
+
+    #[test]
+    fn an_unknown_kid_asks_for_a_refetch_and_a_misfit_key_is_unknown() {
+        let token = es256(Some("k9"), serde_json::json!({"sub":"a"}));
+        assert_eq!(
+            verify(&token, &ec_jwks(&[(Some("k1"), EC1)])).unwrap_err(),
+            JwsError::UnknownKid
+        );
+        let h = JwsHeader {
+            alg: "RS256".into(),
+            kid: None,
+        };
+        let keys = ec_jwks(&[(None, EC1)]);
+        let r = verify_with_keys(&h, &Alg::RsaSsaPkcs1V15Sha256, &keys, &|_| Ok(()));
+        assert_eq!(
+            r.unwrap_err(),
+            JwsError::Misbehaved(ProviderMisbehaved::UnknownSigningKey)
+        );
+    }
 }
