@@ -354,6 +354,9 @@ mod tests {
         let cases: Vec<(String, P)> = vec![
             (with("iss", json!("https://evil")), P::IssuerMismatch),
             (with("iss", Value::Null), P::IssuerMismatch),
+            (with("iss", json!("https://iss/")), P::IssuerMismatch),
+            (with("iss", json!(5)), P::IssuerMismatch),
+            (with("aud", Value::Null), P::MissingClaim("aud")),
             (with("aud", json!("other")), P::AudienceMismatch),
             (with("aud", json!(["cid", "other"])), P::AzpMismatch),
             (with("azp", json!("other")), P::AzpMismatch),
@@ -379,6 +382,28 @@ mod tests {
         for (t, want) in cases {
             assert_eq!(check(&t, &e), Err(want.clone()), "{want:?}");
         }
+    }
+
+    #[test]
+    fn the_allow_list_and_the_secret_are_the_verifiers_too() {
+        let mut e = expect();
+        e.allowed = &[Alg::RsaSsaPkcs1V15Sha256];
+        assert!(matches!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::DisallowedAlgorithm(_))
+        ));
+        let mut e = expect();
+        e.hmac_secret = None;
+        assert!(matches!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::DisallowedAlgorithm(_))
+        ));
+        let mut e = expect();
+        e.hmac_secret = Some(b"another secret");
+        assert_eq!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::BadSignature)
+        );
     }
 
     #[test]
