@@ -7,7 +7,7 @@
 //! cookie with the callback, the back-channel `logout_token`) are fuzzed through the
 //! public [`Idme`](crate::Idme) methods instead, so the whole real path runs.
 
-use jsonwebtoken::Algorithm;
+use crate::validate::jws::Alg;
 
 use crate::cookies::RequestCookies;
 use crate::flow::{CallbackInput, CallbackMethod};
@@ -40,8 +40,15 @@ pub fn callback_params(post: bool, content_type: Option<&str>, bytes: &[u8]) -> 
 /// (`RS256`, `ES256`, `HS256`). Returns whether the header is acceptable.
 pub fn jws_header(token: &str) -> bool {
     crate::validate::jws::parse_header(token).is_ok_and(|h| {
-        crate::validate::jws::check_alg(&h, &[Algorithm::RS256, Algorithm::ES256, Algorithm::HS256])
-            .is_ok()
+        crate::validate::jws::check_alg(
+            &h,
+            &[
+                Alg::RsaSsaPkcs1V15Sha256,
+                Alg::EcdsaP256Sha256,
+                Alg::HmacSha256,
+            ],
+        )
+        .is_ok()
     })
 }
 
@@ -55,10 +62,14 @@ pub fn jws_verify(jwks: &[u8], token: &str) -> bool {
     let Ok(header) = jws::parse_header(token) else {
         return false;
     };
-    let Ok(alg) = jws::check_alg(&header, &[Algorithm::RS256, Algorithm::ES256]) else {
+    let Ok(alg) = jws::check_alg(&header, &[Alg::RsaSsaPkcs1V15Sha256, Alg::EcdsaP256Sha256])
+    else {
         return false;
     };
-    jws::verify_with_keys(token, &header, alg, &keys).is_ok()
+    jws::verify_with_keys(&header, &alg, &keys, &|key| {
+        jws::verify_signature(token, &alg, key)
+    })
+    .is_ok()
 }
 
 /// Decrypts a compact JWE (header decode, algorithm check, RSA-OAEP key unwrap, AES-GCM)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::Algorithm;
+use crate::validate::jws::Alg;
 use serde_json::json;
 
 use crate::claims::IdmeUser;
@@ -21,6 +21,7 @@ use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::manager::{self, RefreshOutcome, Sessions};
 use crate::session::{Authenticated, Denied, Session};
+use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::verification::{Group, Policy, Requirement};
 
 /// The ID.me sign-in engine.
@@ -62,18 +63,14 @@ const OPENED_CACHE_CAPACITY: usize = 8192;
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;
-/// How old a back-channel logout token may be (seconds, beyond the clock skew).
-const LOGOUT_TOKEN_MAX_AGE: u64 = 600;
-/// The event a back-channel logout token must carry.
-const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 impl Inner {
     /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
     /// advertises), plus HS* keyed with the client secret only when configured. Never `none`.
-    pub(crate) fn allowed_algorithms(&self) -> Vec<Algorithm> {
-        let mut algs = vec![Algorithm::RS256, Algorithm::ES256];
+    pub(crate) fn allowed_algorithms(&self) -> Vec<Alg> {
+        let mut algs = vec![Alg::RsaSsaPkcs1V15Sha256, Alg::EcdsaP256Sha256];
         if self.config.allow_hmac {
-            algs.extend([Algorithm::HS256, Algorithm::HS384, Algorithm::HS512]);
+            algs.extend([Alg::HmacSha256, Alg::HmacSha384, Alg::HmacSha512]);
         }
         algs
     }
@@ -543,83 +540,14 @@ impl Idme {
         content_type: Option<&str>,
         body: &[u8],
     ) -> Result<u64, Error> {
-        use serde_json::Value;
         let inner = &self.inner;
         let config = &inner.config;
         let bad = |why| Error::from(ProviderMisbehaved::InvalidLogoutToken(why));
-        if !content_type.is_some_and(|c| {
-            c.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
-        }) {
-            return Err(bad("not a form"));
-        }
-        let form: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(body).map_err(|_| bad("not a form"))?;
-        let token = form
-            .iter()
-            .find(|(k, _)| k == "logout_token")
-            .map(|(_, v)| v.as_str())
-            .ok_or_else(|| bad("logout_token missing"))?;
-        // Anyone can post here. An encrypted logout token (Back-Channel Logout §2.4 allows
-        // one; ID.me has no back-channel logout) would cost an RSA private-key operation
-        // before any authentication: it is refused unread.
-        if crate::validate::jwe::is_jwe(token) {
-            return Err(bad("encrypted logout tokens are not accepted"));
-        }
-        let verified = inner
-            .provider
-            .verify_jws(token, inner.hmac_secret(), &inner.allowed_algorithms())
-            .await?;
-        let c = &verified.claims;
         let now = unix_now();
         let skew = config.clock_skew.as_secs();
-        if c.get("iss").and_then(Value::as_str) != Some(inner.provider.issuer()) {
-            return Err(ProviderMisbehaved::IssuerMismatch.into());
-        }
-        let aud_ok = match c.get("aud") {
-            Some(Value::String(a)) => *a == config.client_id,
-            Some(Value::Array(a)) => a.iter().any(|a| a.as_str() == Some(&config.client_id)),
-            _ => false,
-        };
-        if !aud_ok {
-            return Err(ProviderMisbehaved::AudienceMismatch.into());
-        }
-        let iat = c
-            .get("iat")
-            .and_then(Value::as_u64)
-            .ok_or(ProviderMisbehaved::MissingClaim("iat"))?;
-        if iat > now + skew {
-            return Err(ProviderMisbehaved::IssuedInFuture.into());
-        }
-        if iat + LOGOUT_TOKEN_MAX_AGE + skew < now {
-            return Err(bad("issued too long ago"));
-        }
-        if let Some(exp) = c.get("exp").and_then(Value::as_u64)
-            && exp + skew <= now
-        {
-            return Err(ProviderMisbehaved::Expired.into());
-        }
-        let has_event = c
-            .get("events")
-            .and_then(Value::as_object)
-            .and_then(|e| e.get(BACKCHANNEL_EVENT))
-            .is_some_and(Value::is_object);
-        if !has_event {
-            return Err(bad("no back-channel logout event"));
-        }
-        if c.contains_key("nonce") {
-            return Err(bad("carries a nonce"));
-        }
-        let sub = c.get("sub").and_then(Value::as_str);
-        let sid = c.get("sid").and_then(Value::as_str);
-        if sub.is_none() && sid.is_none() {
-            return Err(bad("neither sub nor sid"));
-        }
-        let jti = c
-            .get("jti")
-            .and_then(Value::as_str)
-            .ok_or(ProviderMisbehaved::MissingClaim("jti"))?;
+        let LogoutToken { sub, sid, jti, iat } =
+            logout_token::verify(inner, content_type, body, now).await?;
+        let (sub, sid, jti) = (sub.as_deref(), sid.as_deref(), jti.as_str());
         if inner.sessions.jti_used(jti, now) {
             return Err(bad("jti replayed"));
         }

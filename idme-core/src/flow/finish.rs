@@ -226,26 +226,29 @@ async fn complete(
     let mut latest_id_token: Option<IdToken> = None;
     if let Some(jwt) = front_id_token {
         let jwt = inner.unwrap_token(jwt)?;
-        let verified = provider.verify_jws(&jwt, hmac, &allowed).await?;
-        let s = id_token::check(
-            &verified,
-            &Expectations {
-                issuer,
-                client_id: &config.client_id,
-                nonce: Some(nonce),
-                nonce_may_be_absent: false,
-                code,
-                c_hash_required: plan.c_hash_required,
-                access_token: front_access_token,
-                at_hash_required: plan.at_hash_required,
-                sub: None,
-                max_age: pending.max_age,
-                acr_values: pending.acr_values.as_deref(),
-                now,
-                skew,
-            },
-        )?;
-        sub = Some(s);
+        let e = Expectations {
+            issuer,
+            client_id: &config.client_id,
+            hmac_secret: hmac,
+            allowed: &allowed,
+            nonce: Some(nonce),
+            nonce_may_be_absent: false,
+            code,
+            c_hash_required: plan.c_hash_required,
+            access_token: front_access_token,
+            at_hash_required: plan.at_hash_required,
+            sub: None,
+            max_age: pending.max_age,
+            acr_values: pending.acr_values.as_deref(),
+            now,
+            skew,
+        };
+        let verified = provider
+            .verify_jws_with(&jwt, hmac, &allowed, |key, alg| {
+                id_token::verify(&jwt, key, alg, &e)
+            })
+            .await?;
+        sub = Some(verified.sub);
         id_claims = Some(verified.claims);
     }
 
@@ -279,26 +282,29 @@ async fn complete(
         match &response.id_token {
             Some(jwt) => {
                 let jwt = inner.unwrap_token(jwt.secret())?;
-                let verified = provider.verify_jws(&jwt, hmac, &allowed).await?;
-                let s = id_token::check(
-                    &verified,
-                    &Expectations {
-                        issuer,
-                        client_id: &config.client_id,
-                        nonce: Some(nonce),
-                        nonce_may_be_absent: false,
-                        code: None,
-                        c_hash_required: false,
-                        access_token: Some(response.access_token.secret()),
-                        at_hash_required: false,
-                        sub: sub.as_deref(),
-                        max_age: pending.max_age,
-                        acr_values: pending.acr_values.as_deref(),
-                        now,
-                        skew,
-                    },
-                )?;
-                sub = Some(s);
+                let e = Expectations {
+                    issuer,
+                    client_id: &config.client_id,
+                    hmac_secret: hmac,
+                    allowed: &allowed,
+                    nonce: Some(nonce),
+                    nonce_may_be_absent: false,
+                    code: None,
+                    c_hash_required: false,
+                    access_token: Some(response.access_token.secret()),
+                    at_hash_required: false,
+                    sub: sub.as_deref(),
+                    max_age: pending.max_age,
+                    acr_values: pending.acr_values.as_deref(),
+                    now,
+                    skew,
+                };
+                let verified = provider
+                    .verify_jws_with(&jwt, hmac, &allowed, |key, alg| {
+                        id_token::verify(&jwt, key, alg, &e)
+                    })
+                    .await?;
+                sub = Some(verified.sub);
                 id_claims = Some(verified.claims);
             }
             None if sub.is_none() && config.openid => {

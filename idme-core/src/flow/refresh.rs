@@ -44,28 +44,29 @@ pub(crate) async fn refresh(
     if let Some(jwt) = &tokens.id_token {
         let allowed = inner.allowed_algorithms();
         let jwt = inner.unwrap_token(jwt.secret())?;
+        let e = Expectations {
+            issuer: provider.issuer(),
+            client_id: &config.client_id,
+            hmac_secret: inner.hmac_secret(),
+            allowed: &allowed,
+            nonce: original_nonce,
+            nonce_may_be_absent: true,
+            code: None,
+            c_hash_required: false,
+            access_token: Some(tokens.access_token.secret()),
+            at_hash_required: false,
+            sub: Some(sub),
+            max_age: None,
+            acr_values: None,
+            now,
+            skew: config.clock_skew.as_secs(),
+        };
         let verified = provider
-            .verify_jws(&jwt, inner.hmac_secret(), &allowed)
+            .verify_jws_with(&jwt, inner.hmac_secret(), &allowed, |key, alg| {
+                id_token::verify(&jwt, key, alg, &e)
+            })
             .await?;
-        let got_sub = id_token::check(
-            &verified,
-            &Expectations {
-                issuer: provider.issuer(),
-                client_id: &config.client_id,
-                nonce: original_nonce,
-                nonce_may_be_absent: true,
-                code: None,
-                c_hash_required: false,
-                access_token: Some(tokens.access_token.secret()),
-                at_hash_required: false,
-                sub: Some(sub),
-                max_age: None,
-                acr_values: None,
-                now,
-                skew: config.clock_skew.as_secs(),
-            },
-        )?;
-        if got_sub != sub {
+        if verified.sub != sub {
             return Err(ProviderMisbehaved::SubMismatchInTokenResponse.into());
         }
         claims = Some(verified.claims);

@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::engine::Inner;
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
+use crate::validate::jws::Alg;
+use crate::validate::signed::{self, Refused};
 use crate::validate::userinfo::{UserinfoBody, classify};
 
 /// Fetches and verifies the user's claims with `access_token`. ID.me's access tokens are
@@ -16,7 +18,7 @@ pub(crate) async fn fetch(
     endpoint: &str,
     access_token: &str,
     expected_sub: &str,
-    allowed: &[jsonwebtoken::Algorithm],
+    allowed: &[Alg],
 ) -> Result<Map<String, Value>, Error> {
     let body = inner
         .provider
@@ -44,21 +46,13 @@ pub(crate) async fn fetch(
 async fn signed_claims(
     inner: &Inner,
     jwt: &str,
-    allowed: &[jsonwebtoken::Algorithm],
+    allowed: &[Alg],
 ) -> Result<Map<String, Value>, Error> {
     let provider = &inner.provider;
     let claims = provider.verify_jws(jwt, None, allowed).await?.claims;
-    if claims.get("iss").and_then(Value::as_str) != Some(provider.issuer()) {
-        return Err(ProviderMisbehaved::UserinfoIssuerMismatch.into());
+    match signed::issuer_and_audience(&claims, provider.issuer(), &inner.config.client_id) {
+        Ok(()) => Ok(claims),
+        Err(Refused::Issuer) => Err(ProviderMisbehaved::UserinfoIssuerMismatch.into()),
+        Err(Refused::Audience) => Err(ProviderMisbehaved::UserinfoAudienceMismatch.into()),
     }
-    let client_id = inner.config.client_id.as_str();
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(aud)) => aud == client_id,
-        Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(client_id)),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(ProviderMisbehaved::UserinfoAudienceMismatch.into());
-    }
-    Ok(claims)
 }

@@ -3,11 +3,15 @@
 //!
 //! Lenient as ID.me needs (see IDME.md): `algorithm` accepted for `alg`, keys without `alg`
 //! accepted, broken optional members (`x5t`, `x5c`) ignored, unusable entries skipped.
+//! Parsed here, not with `openidconnect`'s `JsonWebKeySet`, whose serde refuses those quirks;
+//! each usable entry becomes its `CoreJsonWebKey`, which does the verifying.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::DecodingKey;
+use base64::Engine as _;
+use openidconnect::JsonWebKeyId;
+use openidconnect::core::{CoreJsonCurveType, CoreJsonWebKey};
 use serde_json::Value;
 
 use super::Provider;
@@ -22,7 +26,7 @@ pub(crate) struct Jwk {
     pub(crate) kid: Option<String>,
     pub(crate) family: KeyFamily,
     pub(crate) alg: Option<String>,
-    pub(crate) key: DecodingKey,
+    pub(crate) key: CoreJsonWebKey,
 }
 
 impl std::fmt::Debug for Jwk {
@@ -78,24 +82,28 @@ fn parse_jwk(v: &Value) -> Option<Jwk> {
     let alg = str_member(v, "alg")
         .or_else(|| str_member(v, "algorithm"))
         .map(str::to_owned);
+    let b64 = |name: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(normalise_b64(str_member(v, name)?))
+            .ok()
+            .filter(|b| !b.is_empty())
+    };
+    let key_id = kid.clone().map(JsonWebKeyId::new);
     let (family, key) = match str_member(v, "kty")? {
-        "RSA" => {
-            let n = normalise_b64(str_member(v, "n")?);
-            let e = normalise_b64(str_member(v, "e")?);
-            (
-                KeyFamily::Rsa,
-                DecodingKey::from_rsa_components(&n, &e).ok()?,
-            )
-        }
+        "RSA" => (
+            KeyFamily::Rsa,
+            CoreJsonWebKey::new_rsa(b64("n")?, b64("e")?, key_id),
+        ),
         "EC" => {
-            let family = match str_member(v, "crv")? {
-                "P-256" => KeyFamily::EcP256,
-                "P-384" => KeyFamily::EcP384,
+            let (family, crv) = match str_member(v, "crv")? {
+                "P-256" => (KeyFamily::EcP256, CoreJsonCurveType::P256),
+                "P-384" => (KeyFamily::EcP384, CoreJsonCurveType::P384),
                 _ => return None,
             };
-            let x = normalise_b64(str_member(v, "x")?);
-            let y = normalise_b64(str_member(v, "y")?);
-            (family, DecodingKey::from_ec_components(&x, &y).ok()?)
+            (
+                family,
+                CoreJsonWebKey::new_ec(b64("x")?, b64("y")?, crv, key_id),
+            )
         }
         _ => return None,
     };

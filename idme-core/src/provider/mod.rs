@@ -14,7 +14,8 @@ use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, tru
 use crate::http_client::{
     HttpClient, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
 };
-use crate::validate::jws::{self, JwsError, VerifiedJws};
+use crate::validate::jws::{self, Alg, JwsError, VerifiedJws};
+use openidconnect::core::CoreJsonWebKey;
 
 /// The most body bytes read from an answer of `endpoint`: a key set is a few KB, the
 /// other answers (discovery, tokens, userinfo, attributes) far less than a megabyte.
@@ -111,21 +112,38 @@ impl Provider {
             .cloned()
     }
 
-    /// Verifies a compact JWS against the provider's keys. An unknown `kid` triggers one
-    /// JWKS refetch, shared by all concurrent callers and rate-limited.
+    /// Verifies a compact JWS's signature against the provider's keys (or the client
+    /// secret, for an allowed HMAC algorithm) and returns its claims.
     pub(crate) async fn verify_jws(
         &self,
         token: &str,
         hmac_secret: Option<&[u8]>,
-        allowed: &[jsonwebtoken::Algorithm],
+        allowed: &[Alg],
     ) -> Result<VerifiedJws, Error> {
+        self.verify_jws_with(token, hmac_secret, allowed, |key, alg| {
+            jws::verify_signature(token, alg, key)
+        })
+        .await
+    }
+
+    /// Chooses the key for a compact JWS after checking its algorithm, and runs `verify`
+    /// with it (each fitting key in turn while the signature is bad). An unknown `kid`
+    /// triggers one JWKS refetch, shared by all concurrent callers and rate-limited.
+    pub(crate) async fn verify_jws_with<T>(
+        &self,
+        token: &str,
+        hmac_secret: Option<&[u8]>,
+        allowed: &[Alg],
+        verify: impl Fn(&CoreJsonWebKey, &Alg) -> Result<T, ProviderMisbehaved>,
+    ) -> Result<T, Error> {
         let header = jws::parse_header(token)?;
         let alg = jws::check_alg(&header, allowed)?;
-        if let Some(secret) = hmac_secret.filter(|_| jws::is_hmac(alg)) {
-            return Ok(jws::verify_hmac(token, alg, secret)?);
+        if let Some(secret) = hmac_secret.filter(|_| jws::is_hmac(&alg)) {
+            return Ok(verify(&jws::hmac_key(secret), &alg)?);
         }
+        let verify = |key: &CoreJsonWebKey| verify(key, &alg);
         let snapshot = self.jwks.current(self).await?;
-        match jws::verify_with_keys(token, &header, alg, &snapshot.keys) {
+        match jws::verify_with_keys(&header, &alg, &snapshot.keys, &verify) {
             Err(JwsError::UnknownKid) => {
                 tracing::info!(target: "idme::provider", kid = ?header.kid, "unknown kid: refetching the JWKS");
                 let Some(fresh) = self
@@ -135,7 +153,7 @@ impl Provider {
                 else {
                     return Err(ProviderMisbehaved::UnknownSigningKey.into());
                 };
-                jws::verify_with_keys(token, &header, alg, &fresh.keys).map_err(Into::into)
+                jws::verify_with_keys(&header, &alg, &fresh.keys, &verify).map_err(Into::into)
             }
             other => other.map_err(Into::into),
         }

@@ -1,9 +1,20 @@
-//! ID token claim checks (OIDC Core §3.1.3.7, §3.2.2.11, §3.3.2.12), after the signature.
+//! ID token verification (OIDC Core §3.1.3.7, §3.2.2.11, §3.3.2.12) through
+//! `openidconnect`'s ID-token verifier: signature and algorithm allow-list, `iss`, `aud`,
+//! `exp`, `iat`, `nonce`, `acr` and `auth_time` (our rules, as its hooks), with its hash
+//! helpers for `c_hash`/`at_hash`. What it cannot express stays here, each marked.
 
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKey, CoreJsonWebKeySet};
+use openidconnect::{
+    AccessToken, AccessTokenHash, AuthorizationCode, AuthorizationCodeHash,
+    ClaimsVerificationError, ClientId, ClientSecret, IssuerUrl, Nonce,
+};
 use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
 
-use super::hashes;
-use super::jws::VerifiedJws;
+use super::jws::{self, Alg};
 use crate::error::ProviderMisbehaved;
 
 /// What an ID token must match.
@@ -11,6 +22,10 @@ use crate::error::ProviderMisbehaved;
 pub(crate) struct Expectations<'a> {
     pub(crate) issuer: &'a str,
     pub(crate) client_id: &'a str,
+    /// The client secret, when HMAC-signed tokens are allowed.
+    pub(crate) hmac_secret: Option<&'a [u8]>,
+    /// The algorithms allowed.
+    pub(crate) allowed: &'a [Alg],
     /// The nonce sent; the token must carry it (except on refresh, where it may be absent).
     pub(crate) nonce: Option<&'a str>,
     pub(crate) nonce_may_be_absent: bool,
@@ -31,124 +46,227 @@ pub(crate) struct Expectations<'a> {
     pub(crate) skew: u64,
 }
 
-fn num(claims: &Map<String, Value>, name: &'static str) -> Result<u64, ProviderMisbehaved> {
-    match claims.get(name) {
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
-            .ok_or(ProviderMisbehaved::MissingClaim(name)),
-        _ => Err(ProviderMisbehaved::MissingClaim(name)),
+/// A verified ID token: its subject and all its claims (for the session).
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedIdToken {
+    pub(crate) sub: String,
+    pub(crate) claims: Map<String, Value>,
+}
+
+fn time(secs: u64) -> DateTime<Utc> {
+    DateTime::from_timestamp(i64::try_from(secs).unwrap_or(i64::MAX), 0).unwrap_or_default()
+}
+
+fn secs(t: DateTime<Utc>) -> u64 {
+    u64::try_from(t.timestamp()).unwrap_or(0)
+}
+
+/// The precise reason one of our hooks refused, since `openidconnect` reports a hook's
+/// refusal under a coarser error (a future `iat` as `Expired`, …).
+struct Reason(Mutex<Option<ProviderMisbehaved>>);
+
+impl Reason {
+    fn refuse(&self, why: ProviderMisbehaved) -> Result<(), String> {
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        slot.get_or_insert(why);
+        Err(String::new())
+    }
+
+    fn take(&self) -> Option<ProviderMisbehaved> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
 
-fn string<'c>(claims: &'c Map<String, Value>, name: &str) -> Option<&'c str> {
-    claims.get(name).and_then(Value::as_str)
-}
-
-/// Checks every claim rule; returns the `sub`.
-pub(crate) fn check(
-    token: &VerifiedJws,
+/// Verifies `token` with `key` (chosen by [`jws::verify_with_keys`]) at `e.now`.
+pub(crate) fn verify(
+    token: &str,
+    key: &CoreJsonWebKey,
+    alg: &Alg,
     e: &Expectations<'_>,
-) -> Result<String, ProviderMisbehaved> {
-    let c = &token.claims;
-
-    if string(c, "iss") != Some(e.issuer) {
-        return Err(ProviderMisbehaved::IssuerMismatch);
-    }
-
-    let audiences: Vec<&str> = match c.get("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => return Err(ProviderMisbehaved::MissingClaim("aud")),
+) -> Result<VerifiedIdToken, ProviderMisbehaved> {
+    let claims = jws::unverified_claims(token)?;
+    // openidconnect's claim types refuse a token missing a required claim as unparseable;
+    // this names the claim, as before.
+    let id_token: CoreIdToken = token.parse().map_err(|_| unparseable(&claims))?;
+    let issuer =
+        IssuerUrl::new(e.issuer.to_owned()).map_err(|_| ProviderMisbehaved::IssuerMismatch)?;
+    let client_id = ClientId::new(e.client_id.to_owned());
+    let keys = CoreJsonWebKeySet::new(vec![key.clone()]);
+    let verifier = match e.hmac_secret.filter(|_| jws::is_hmac(alg)) {
+        Some(secret) => CoreIdTokenVerifier::new_confidential_client(
+            client_id,
+            ClientSecret::new(String::from_utf8_lossy(secret).into_owned()),
+            issuer,
+            keys,
+        ),
+        None => CoreIdTokenVerifier::new_public_client(client_id, issuer, keys),
     };
-    if !audiences.contains(&e.client_id) {
-        return Err(ProviderMisbehaved::AudienceMismatch);
-    }
-    match string(c, "azp") {
-        Some(azp) if azp != e.client_id => return Err(ProviderMisbehaved::AzpMismatch),
-        None if audiences.len() > 1 => return Err(ProviderMisbehaved::AzpMismatch),
+    let reason = Reason(Mutex::new(None));
+    let (now, skew) = (e.now, e.skew);
+    let verifier = verifier
+        .set_allowed_algs(e.allowed.iter().cloned())
+        // We accepted any `typ` before; the signature is what counts.
+        .allow_all_jose_types()
+        // Other audiences are judged by `azp` below (openidconnect leaves `azp` unchecked).
+        .set_other_audience_verifier_fn(|_| true)
+        // Skew: `exp` is compared with the time `skew` seconds ago.
+        .set_time_fn(move || time(now.saturating_sub(skew)))
+        // openidconnect accepts any `iat` by default; one in the future is refused.
+        .set_issue_time_verifier_fn(|iat| {
+            if secs(iat) > now.saturating_add(skew) {
+                return reason.refuse(ProviderMisbehaved::IssuedInFuture);
+            }
+            Ok(())
+        })
+        // OIDC Core §3.1.2.1: with max_age sent, auth_time is required and bounds the age
+        // of the sign-in at the provider.
+        .set_auth_time_verifier_fn(|auth_time| match (e.max_age, auth_time) {
+            (None, _) => Ok(()),
+            (Some(_), None) => reason.refuse(ProviderMisbehaved::MissingClaim("auth_time")),
+            (Some(max_age), Some(t)) => {
+                if secs(t).saturating_add(max_age).saturating_add(skew) < now {
+                    return reason.refuse(ProviderMisbehaved::AuthTimeTooOld);
+                }
+                Ok(())
+            }
+        })
+        // A returned acr must be one of the acr_values sent (a downgrade otherwise).
+        .set_auth_context_verifier_fn(|acr| match (e.acr_values, acr) {
+            (Some(requested), Some(acr))
+                if !requested.split_whitespace().any(|r| r == acr.as_str()) =>
+            {
+                reason.refuse(ProviderMisbehaved::AcrNotRequested)
+            }
+            _ => Ok(()),
+        });
+    // Our nonce rule: compared in constant time; absent only where `nonce_may_be_absent`.
+    let nonce_rule = |got: Option<&Nonce>| match (e.nonce, got) {
+        (Some(expected), Some(got))
+            if !bool::from(expected.as_bytes().ct_eq(got.secret().as_bytes())) =>
+        {
+            reason.refuse(ProviderMisbehaved::NonceMismatch)
+        }
+        (Some(_), None) if !e.nonce_may_be_absent => {
+            reason.refuse(ProviderMisbehaved::MissingNonce)
+        }
+        _ => Ok(()),
+    };
+    let verified = id_token
+        .claims(&verifier, nonce_rule)
+        .map_err(|err| reason.take().unwrap_or_else(|| refused(err, &claims)))?;
+
+    // openidconnect leaves `azp` unchecked: it must be us, and present with several audiences.
+    match verified.authorized_party() {
+        Some(azp) if azp.as_str() != e.client_id => return Err(ProviderMisbehaved::AzpMismatch),
+        None if verified.audiences().len() > 1 => return Err(ProviderMisbehaved::AzpMismatch),
         _ => {}
     }
-
-    let exp = num(c, "exp")?;
-    if e.now > exp.saturating_add(e.skew) {
-        return Err(ProviderMisbehaved::Expired);
-    }
-    let iat = num(c, "iat")?;
-    if iat > e.now.saturating_add(e.skew) {
+    // openidconnect does not read `nbf`.
+    if num(&claims, "nbf").is_some_and(|nbf| nbf > now.saturating_add(skew)) {
         return Err(ProviderMisbehaved::IssuedInFuture);
     }
-    if num(c, "nbf").is_ok_and(|nbf| nbf > e.now.saturating_add(e.skew)) {
-        return Err(ProviderMisbehaved::IssuedInFuture);
+    // openidconnect accepts an empty `sub`, and knows no earlier token of this login.
+    let sub = verified.subject().as_str();
+    if sub.is_empty() {
+        return Err(ProviderMisbehaved::MissingClaim("sub"));
     }
-
-    // OIDC Core §3.1.2.1: with max_age sent, auth_time is required and bounds the age of
-    // the sign-in at the provider.
-    if let Some(max_age) = e.max_age {
-        let auth_time = num(c, "auth_time")?;
-        if auth_time.saturating_add(max_age).saturating_add(e.skew) < e.now {
-            return Err(ProviderMisbehaved::AuthTimeTooOld);
-        }
-    }
-    // A returned acr must be one of the acr_values sent (a downgrade otherwise).
-    if let Some(requested) = e.acr_values
-        && let Some(acr) = c.get("acr")
-        && !acr
-            .as_str()
-            .is_some_and(|a| requested.split_whitespace().any(|r| r == a))
-    {
-        return Err(ProviderMisbehaved::AcrNotRequested);
-    }
-
-    let sub = string(c, "sub")
-        .filter(|s| !s.is_empty())
-        .ok_or(ProviderMisbehaved::MissingClaim("sub"))?;
     if e.sub.is_some_and(|expected| sub != expected) {
         return Err(ProviderMisbehaved::SubMismatchInTokenResponse);
     }
 
-    match (e.nonce, string(c, "nonce")) {
-        (Some(expected), Some(got))
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(
-                expected.as_bytes(),
-                got.as_bytes(),
-            )) =>
-        {
-            return Err(ProviderMisbehaved::NonceMismatch);
-        }
-        (Some(_), None) if !e.nonce_may_be_absent => return Err(ProviderMisbehaved::MissingNonce),
-        _ => {}
-    }
-
+    // The hashes with openidconnect's helpers; when each is required is ours (by response type).
+    let c_hash = e.code.map(|code| {
+        AuthorizationCodeHash::from_code(&AuthorizationCode::new(code.to_owned()), alg, key)
+            .map(|h| h.as_str().to_owned())
+    });
     check_hash(
-        string(c, "c_hash"),
-        token,
-        e.code,
+        verified.code_hash().map(|h| h.as_str()),
+        c_hash,
         e.c_hash_required,
         ProviderMisbehaved::MissingCHash,
         ProviderMisbehaved::CHashMismatch,
     )?;
+    let at_hash = e.access_token.map(|at| {
+        AccessTokenHash::from_token(&AccessToken::new(at.to_owned()), alg, key)
+            .map(|h| h.as_str().to_owned())
+    });
     check_hash(
-        string(c, "at_hash"),
-        token,
-        e.access_token,
+        verified.access_token_hash().map(|h| h.as_str()),
+        at_hash,
         e.at_hash_required,
         ProviderMisbehaved::MissingAtHash,
         ProviderMisbehaved::AtHashMismatch,
     )?;
-    Ok(sub.to_owned())
+    Ok(VerifiedIdToken {
+        sub: sub.to_owned(),
+        claims,
+    })
+}
+
+fn num(claims: &Map<String, Value>, name: &str) -> Option<u64> {
+    match claims.get(name)? {
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        _ => None,
+    }
+}
+
+/// Why openidconnect could not read the claims: the first required one missing or of the
+/// wrong shape.
+fn unparseable(c: &Map<String, Value>) -> ProviderMisbehaved {
+    if !c.get("iss").is_some_and(Value::is_string) {
+        return ProviderMisbehaved::IssuerMismatch;
+    }
+    for name in ["exp", "iat"] {
+        if num(c, name).is_none() {
+            return ProviderMisbehaved::MissingClaim(name);
+        }
+    }
+    if !c.get("sub").is_some_and(Value::is_string) {
+        return ProviderMisbehaved::MissingClaim("sub");
+    }
+    if c.get("auth_time").is_some_and(|t| !t.is_number()) {
+        return ProviderMisbehaved::MissingClaim("auth_time");
+    }
+    if c.get("acr").is_some_and(|a| !a.is_string()) {
+        return ProviderMisbehaved::AcrNotRequested;
+    }
+    if c.get("nonce").is_some_and(|n| !n.is_string()) {
+        return ProviderMisbehaved::NonceMismatch;
+    }
+    ProviderMisbehaved::MalformedJwt
+}
+
+/// Our typed error for one of openidconnect's refusals.
+fn refused(err: ClaimsVerificationError, c: &Map<String, Value>) -> ProviderMisbehaved {
+    match err {
+        ClaimsVerificationError::InvalidIssuer(_) => ProviderMisbehaved::IssuerMismatch,
+        ClaimsVerificationError::InvalidAudience(_) if !c.contains_key("aud") => {
+            ProviderMisbehaved::MissingClaim("aud")
+        }
+        ClaimsVerificationError::InvalidAudience(_) => ProviderMisbehaved::AudienceMismatch,
+        ClaimsVerificationError::Expired(_) => ProviderMisbehaved::Expired,
+        ClaimsVerificationError::InvalidNonce(_) => ProviderMisbehaved::NonceMismatch,
+        ClaimsVerificationError::InvalidAuthContext(_) => ProviderMisbehaved::AcrNotRequested,
+        ClaimsVerificationError::InvalidAuthTime(_) => ProviderMisbehaved::AuthTimeTooOld,
+        ClaimsVerificationError::SignatureVerification(e) => jws::signature_error(e),
+        _ => ProviderMisbehaved::MalformedJwt,
+    }
 }
 
 fn check_hash(
     claim: Option<&str>,
-    token: &VerifiedJws,
-    value: Option<&str>,
+    expected: Option<Result<String, openidconnect::SigningError>>,
     required: bool,
     missing: ProviderMisbehaved,
     mismatch: ProviderMisbehaved,
 ) -> Result<(), ProviderMisbehaved> {
-    match (claim, value) {
-        (Some(claim), Some(value)) if !hashes::matches(token.alg, value, claim) => Err(mismatch),
+    match (claim, expected) {
+        (_, Some(Err(_))) => Err(mismatch),
+        (Some(claim), Some(Ok(hash))) if !bool::from(hash.as_bytes().ct_eq(claim.as_bytes())) => {
+            Err(mismatch)
+        }
         (None, Some(_)) if required => Err(missing),
         _ => Ok(()),
     }
@@ -157,28 +275,49 @@ fn check_hash(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::Algorithm;
     use serde_json::json;
 
     const NOW: u64 = 1_800_000_000;
+    const SECRET: &[u8] = b"unit-test-secret";
+    const HS256: Alg = Alg::HmacSha256;
 
-    fn token(claims: Value) -> VerifiedJws {
-        VerifiedJws {
-            alg: Algorithm::RS256,
-            claims: claims.as_object().unwrap().clone(),
-        }
+    /// The claims signed with HS256 under [`SECRET`].
+    fn token(claims: Value) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(SECRET),
+        )
+        .unwrap()
+    }
+
+    fn half_hash(value: &str) -> String {
+        AccessTokenHash::from_token(
+            &AccessToken::new(value.into()),
+            &HS256,
+            &jws::hmac_key(SECRET),
+        )
+        .unwrap()
+        .as_str()
+        .to_owned()
+    }
+
+    fn check(token: &str, e: &Expectations<'_>) -> Result<String, ProviderMisbehaved> {
+        verify(token, &jws::hmac_key(SECRET), &HS256, e).map(|v| v.sub)
     }
 
     fn good() -> Value {
         json!({"iss":"https://iss","aud":"cid","sub":"u1","exp":NOW+300,"iat":NOW,"nonce":"n1",
-               "c_hash": hashes::half_hash(Algorithm::RS256, "code1"),
-               "at_hash": hashes::half_hash(Algorithm::RS256, "at1")})
+               "c_hash": half_hash("code1"),
+               "at_hash": half_hash("at1")})
     }
 
     fn expect() -> Expectations<'static> {
         Expectations {
             issuer: "https://iss",
             client_id: "cid",
+            hmac_secret: Some(SECRET),
+            allowed: &[HS256],
             nonce: Some("n1"),
             nonce_may_be_absent: false,
             code: Some("code1"),
@@ -193,7 +332,7 @@ mod tests {
         }
     }
 
-    fn with(key: &str, v: Value) -> VerifiedJws {
+    fn with(key: &str, v: Value) -> String {
         let mut c = good();
         if v.is_null() {
             c.as_object_mut().unwrap().remove(key);
@@ -212,9 +351,12 @@ mod tests {
     fn each_rule_rejects() {
         use ProviderMisbehaved as P;
         let e = expect();
-        let cases: Vec<(VerifiedJws, P)> = vec![
+        let cases: Vec<(String, P)> = vec![
             (with("iss", json!("https://evil")), P::IssuerMismatch),
             (with("iss", Value::Null), P::IssuerMismatch),
+            (with("iss", json!("https://iss/")), P::IssuerMismatch),
+            (with("iss", json!(5)), P::IssuerMismatch),
+            (with("aud", Value::Null), P::MissingClaim("aud")),
             (with("aud", json!("other")), P::AudienceMismatch),
             (with("aud", json!(["cid", "other"])), P::AzpMismatch),
             (with("azp", json!("other")), P::AzpMismatch),
@@ -240,6 +382,28 @@ mod tests {
         for (t, want) in cases {
             assert_eq!(check(&t, &e), Err(want.clone()), "{want:?}");
         }
+    }
+
+    #[test]
+    fn the_allow_list_and_the_secret_are_the_verifiers_too() {
+        let mut e = expect();
+        e.allowed = &[Alg::RsaSsaPkcs1V15Sha256];
+        assert!(matches!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::DisallowedAlgorithm(_))
+        ));
+        let mut e = expect();
+        e.hmac_secret = None;
+        assert!(matches!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::DisallowedAlgorithm(_))
+        ));
+        let mut e = expect();
+        e.hmac_secret = Some(b"another secret");
+        assert_eq!(
+            check(&token(good()), &e),
+            Err(ProviderMisbehaved::BadSignature)
+        );
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Pure checks on what the provider returns, with `now` passed in: JWS signatures
-//! ([`jws`]), ID token claims ([`id_token`]), the `at_hash`/`c_hash` binding ([`hashes`]),
-//! and the userinfo body ([`userinfo`]).
+//! ([`jws`]), ID tokens ([`id_token`], through `openidconnect`'s verifier), the logout
+//! token ([`logout_token`]), the `iss`/`aud` of the other signed JWTs ([`signed`]) and the
+//! userinfo body ([`userinfo`]).
 
-pub(crate) mod hashes;
 pub(crate) mod id_token;
 pub(crate) mod jwe;
 pub(crate) mod jws;
+pub(crate) mod logout_token;
+pub(crate) mod signed;
 pub(crate) mod userinfo;
