@@ -32,6 +32,12 @@
 //! ```
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __fuzzing;

@@ -31,6 +31,11 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::time::Duration;
 
 use idme_core::session::store::{Record, SessionStore, StoreError, StoreFuture};
