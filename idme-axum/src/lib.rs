@@ -35,6 +35,11 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod extract;
 mod layer;
 mod routes;

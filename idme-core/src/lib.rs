@@ -2,36 +2,85 @@
 //!
 //! The framework-agnostic engine behind idme-rs: sign people in with
 //! [ID.me](https://id.me) (OpenID Connect) from any Rust web service. Adapters
-//! (`idme-axum`, …) feed it plain request values and send back the [`Reply`] it returns.
+//! (`idme-axum`, `idme-actix`, `idme-rocket`) feed it plain request values and send back
+//! the [`Reply`] it returns; most applications use one of them rather than this crate
+//! directly.
+//!
+//! ## Getting started
+//!
+//! Build an [`IdmeConfig`] with [`IdmeBuilder`] (in code, or from the `IDME_*` environment
+//! contract with [`IdmeBuilder::from_env`]), then one [`Idme`] engine per application
+//! (cheap to clone). The engine answers the sign-in routes ([`Idme::login`],
+//! [`Idme::callback`], [`Idme::logout`], [`Idme::backchannel_logout`]) with a [`Reply`],
+//! and tells who is signed in on every other request ([`Idme::authenticate`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use idme_core::{CookieKeys, Environment, Idme, IdmeBuilder, RequestCookies};
+//!
+//! let config = IdmeBuilder::new()
+//!     .environment(Environment::Sandbox)
+//!     .client_id("your-client-id")
+//!     .client_secret("your-client-secret")
+//!     .redirect_uri("https://app.example/auth/callback")
+//!     .cookie_keys(CookieKeys::from_base64_list(&std::env::var("IDME_COOKIE_KEYS")?)?)
+//!     .build()?;
+//! let idme = Idme::new(config);
+//! idme.discover().await?; // fail fast on a wrong issuer
+//!
+//! // GET /auth/login?return_to=/account: a 303 to ID.me with the pending-login cookie.
+//! let reply = idme.login(Some("return_to=/account")).await;
+//! assert_eq!(reply.status, 303);
+//!
+//! // Any request that needs a user.
+//! let cookies = RequestCookies::from_header_values(["idme_session=…"]);
+//! match idme.authenticate(&cookies).await {
+//!     Ok(signed_in) => println!("hello {}", signed_in.user.sub()),
+//!     // A 303 to sign in for browsers, `401` JSON for API clients, `503` if the store is down.
+//!     Err(denied) => drop(idme.unauthenticated(denied, Some("text/html"), "/account")),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Modules
 //!
 //! | module | what lives there |
 //! |---|---|
 //! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`]; the environment contract |
-//! | [`flow`] | response types and modes; start → callback → token → userinfo |
+//! | [`danger`] | settings unsafe in production, behind [`IdmeBuilder::dangerous`] |
+//! | [`flow`] | response types and modes, [`LoginOptions`], [`CallbackInput`]; start → callback → token → userinfo |
 //! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
+//! | [`http_client`] | the [`HttpClient`](http_client::HttpClient) trait every call to the provider goes through |
 //! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
-//! | [`claims`] | [`IdmeUser`] |
-//! | [`require`] | verification requirements as types, for typed guards |
+//! | [`claims`] | [`IdmeUser`]: the signed-in user and their claims |
+//! | [`require`] | verification requirements as types, for typed guards (`Verified<Veteran>`) |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
-//! | [`manual::security`] | which check stops which attack |
+//! | [`reply`] | [`Reply`]: what an adapter sends back |
+//! | [`secret`] | redacting newtypes for tokens and secrets |
+//! | [`button`] | the "Verify with ID.me" button, as HTML |
 //! | [`error`] | [`Error`]: status and public message decided once |
+//! | [`manual::security`] | which check stops which attack |
+//!
+//! ## Features
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
-//! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client |
-//! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], josekit/OpenSSL) |
+//! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client; without it, bring an [`HttpClient`](http_client::HttpClient) to [`Idme::with_http_client`] |
+//! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], RSA-OAEP + A256CBC-HS512 with josekit, which needs OpenSSL) |
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), idme_core::Error> {
-//! use idme_core::{Idme, IdmeBuilder};
-//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
-//! idme.discover().await?; // fail fast on a wrong issuer
-//! # Ok(()) }
-//! ```
+//! The environment variables, the flows, sessions, running several instances and the
+//! security notes are described in the
+//! [workspace README](https://github.com/idme-rs/idme-rs#readme).
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __fuzzing;

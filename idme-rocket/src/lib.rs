@@ -39,6 +39,11 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod fairing;
 mod guard;
 mod routes;

@@ -31,6 +31,11 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use std::time::Duration;
 
 use idme_core::async_trait;
@@ -124,6 +129,21 @@ impl RedisStore {
     }
 
     /// Keys under `prefix` instead of `idme:` (several apps sharing one Redis).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), idme_core::session::store::StoreError> {
+    /// use std::time::Duration;
+    /// use idme_session_redis::RedisStore;
+    /// // Two apps on one Redis: `shop:s:…` and `forum:s:…` never meet.
+    /// let shop = RedisStore::connect_with("redis://127.0.0.1:6379/0", Duration::from_millis(500))
+    ///     .await?
+    ///     .with_prefix("shop:");
+    /// let forum = RedisStore::connect("redis://127.0.0.1:6379/0")
+    ///     .await?
+    ///     .with_prefix("forum:");
+    /// # let _ = (shop, forum);
+    /// # Ok(()) }
+    /// ```
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self

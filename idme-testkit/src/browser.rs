@@ -71,6 +71,25 @@ impl Page {
 }
 
 /// A test browser. Cookies are kept per path only (tests run on one loopback host).
+///
+/// Drives a sign-in end to end: start it at the app, let [`navigate`](Self::navigate)
+/// follow the redirects, the emulator's `form_post` page or the fragment relay back to the
+/// app, and look at the cookies.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use idme_testkit::browser::Browser;
+/// // An app on 127.0.0.1:3000 signing in against an emulator with `auto_user` set.
+/// let browser = Browser::new();
+/// let start = browser.get("http://127.0.0.1:3000/auth/login?return_to=/me").await;
+/// let page = browser.navigate(start, Some("http://127.0.0.1:3000/me")).await;
+/// assert_eq!(page.url.path(), "/me");
+/// assert!(browser.cookie("idme_session").is_some());
+/// // The same request as an API client: `401` JSON instead of a redirect.
+/// let api = Browser::api_client().get("http://127.0.0.1:3000/me").await;
+/// assert_eq!(api.status, 401);
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Browser {
     client: reqwest::Client,

@@ -23,6 +23,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod browser;
 mod config;
 mod emulator;

@@ -6,6 +6,15 @@ use serde_json::{Value, json};
 ///
 /// Every persona has stable claims (the same `sub`, names and verification status in every run), so tests
 /// can assert on them.
+///
+/// ```
+/// use idme_testkit::Persona;
+/// let veteran = Persona::parse("Veteran").unwrap();
+/// assert_eq!(veteran, Persona::Veteran);
+/// assert_eq!(veteran.as_str(), "veteran");
+/// assert_eq!(veteran.sub().len(), 32); // the same in every run
+/// assert_eq!(Persona::parse("admiral"), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Persona {
     /// A person with an ID.me account and no verified community (`level_of_assurance` 1).

@@ -9,6 +9,15 @@ use std::time::{Duration, Instant};
 
 /// A `redis-server --port <free> --save '' --appendonly no` child process on 127.0.0.1,
 /// killed on drop.
+///
+/// ```no_run
+/// use idme_testkit::RedisServer;
+/// let mut redis = RedisServer::start();
+/// let url = redis.url(); // redis://127.0.0.1:<port>/0, for the store under test
+/// redis.stop(); // Redis is down: the store must answer "unavailable", not "no session"
+/// redis.restart(); // same port, empty: the store must recover by itself
+/// # let _ = url;
+/// ```
 #[derive(Debug)]
 pub struct RedisServer {
     child: Option<Child>,

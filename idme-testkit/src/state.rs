@@ -24,7 +24,19 @@ pub(crate) const REFRESH_TTL_SECS: u64 = 604_800;
 /// Lifetime of an id_token (`exp - iat`), about what ID.me issues.
 pub(crate) const ID_TOKEN_TTL_SECS: i64 = 5 * 3600;
 
-/// Hit counters of every endpoint since the emulator started.
+/// Hit counters of every endpoint since the emulator started, from
+/// [`Emulator::stats`](crate::Emulator::stats): for tests that count the relying party's
+/// calls (a cached JWKS, a userinfo read once per access token).
+///
+/// ```no_run
+/// # async fn demo(idme: idme_testkit::Emulator) {
+/// let before = idme.stats();
+/// // ... sign in twice ...
+/// let after = idme.stats();
+/// assert_eq!(after.jwks, before.jwks, "the JWKS is cached");
+/// assert_eq!(after.token - before.token, 2);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Discovery document requests.
