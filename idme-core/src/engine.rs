@@ -677,28 +677,11 @@ impl Idme {
         }
         tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
         let verify_url = self.verify_url_for(&requirement.policy(), path_and_query);
+        let notice = self.inner.config.page_notice();
         if accept.is_some_and(|a| a.contains("text/html")) {
-            Err(pages::verification_required(
-                self.inner.config.page_notice(),
-                requirement,
-                &verify_url,
-            ))
+            Err(pages::verification_required(notice, requirement, &verify_url))
         } else {
-            let subgroup = match requirement {
-                Requirement::Subgroup(_, s) => Some(s.as_str()),
-                _ => None,
-            };
-            Err(Reply::json(
-                403,
-                &json!({
-                    "error": "verification_required",
-                    "message": format!("This resource is for {} members.", requirement.describe()),
-                    "group": requirement.group().map(Group::as_str),
-                    "policy": requirement.policy().handle(),
-                    "subgroup": subgroup,
-                    "verify_url": verify_url,
-                }),
-            ))
+            Err(pages::verification_required_json(requirement, &verify_url))
         }
     }
 
@@ -719,12 +702,6 @@ impl Idme {
 
     /// Logs a failure with its details (never a secret) and renders the public page.
     fn failure(&self, error: &Error, what: &str) -> Reply {
-        if error.status().is_server_error() {
-            tracing::error!(target: "idme::flow", error = %error, "{what}");
-        } else {
-            tracing::warn!(target: "idme::flow", error = %error, "{what}");
-        }
-        let config = &self.inner.config;
-        pages::error(config.page_notice(), error, &config.paths.login)
+        pages::failure(&self.inner.config, error, what)
     }
 }
