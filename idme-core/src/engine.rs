@@ -472,30 +472,10 @@ impl Idme {
     ) -> Reply {
         let config = &self.inner.config;
         let Denied { error, set_cookies } = denied;
-        let wants_html = accept.is_some_and(|a| a.contains("text/html"));
-        let reply = match &error {
-            Error::Unauthenticated(_) if wants_html => {
-                let mut url = String::from(&config.paths.login);
-                url.push_str("?return_to=");
-                url.extend(url::form_urlencoded::byte_serialize(
-                    crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
-                ));
-                Reply::redirect(url)
-            }
-            _ if wants_html && !matches!(error, Error::Unauthenticated(_)) => {
-                self.failure(&error, "no session")
-            }
-            _ => {
-                if error.status().is_server_error() {
-                    tracing::error!(target: "idme::session", error = %error, "no session");
-                }
-                Reply::json(
-                    error.status().as_u16(),
-                    &json!({ "error": error.code(), "message": error.public_message() }),
-                )
-            }
-        };
-        reply.with_cookies(set_cookies)
+        crate::reply::unauthenticated(&error, accept, path_and_query, &config.paths.login, || {
+            self.failure(&error, "no session")
+        })
+        .with_cookies(set_cookies)
     }
 
     /// `POST` on the back-channel logout route: the provider says a user (`sub`) or one of
@@ -678,7 +658,7 @@ impl Idme {
         tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
         let verify_url = self.verify_url_for(&requirement.policy(), path_and_query);
         let notice = self.inner.config.page_notice();
-        if accept.is_some_and(|a| a.contains("text/html")) {
+        if crate::reply::wants_html(accept) {
             Err(pages::verification_required(notice, requirement, &verify_url))
         } else {
             Err(pages::verification_required_json(requirement, &verify_url))
