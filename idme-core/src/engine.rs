@@ -36,7 +36,7 @@ use crate::verification::{Group, Policy, Requirement};
 /// - **getters**: [`config`](Self::config).
 #[derive(Clone)]
 pub struct Idme {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Idme {
@@ -388,30 +388,6 @@ impl Idme {
             user: IdmeUser::from_shared(session),
             set_cookies,
         })
-    }
-
-    /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
-    /// with one more claim. Not part of the API.
-    #[doc(hidden)]
-    pub fn __reseal_with_claim(
-        &self,
-        cookies: &RequestCookies,
-        name: &str,
-        value: &str,
-    ) -> Option<Vec<crate::SetCookie>> {
-        let config = &self.inner.config;
-        let now = unix_now();
-        let mut session = Session::from_cookies(config, cookies, now).ok()?;
-        session.claims.insert(name.into(), value.into());
-        Some(session.to_cookies(config, cookies, now))
-    }
-
-    /// For load tests only: how many logins the single-use record holds, and the heap
-    /// its keys reserve (bytes). Not part of the API.
-    #[doc(hidden)]
-    pub fn __used_logins(&self) -> (usize, usize) {
-        let s = self.inner.used_logins.stats();
-        (s.entries, s.heap_bytes)
     }
 
     /// The session of a request, alive and not logged out, before any refresh.

@@ -22,6 +22,7 @@
 //! |---|---|---|
 //! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client |
 //! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], josekit/OpenSSL) |
+| `test-util` | no | hooks into the engine's state for tests and load tests; never in production |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), idme_core::Error> {
@@ -52,6 +53,8 @@ pub mod reply;
 pub mod require;
 pub mod secret;
 pub mod session;
+#[cfg(feature = "test-util")]
+mod test_util;
 mod validate;
 pub mod verification;
 
