@@ -15,6 +15,7 @@ pub(crate) mod cache;
 pub(crate) mod manager;
 #[cfg(test)]
 mod race_tests;
+pub(crate) mod request;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
