@@ -4,6 +4,7 @@
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::{Idme, unix_now};
 use crate::session::Session;
+use crate::session::store::{Record, SessionStore, StoreError, StoreFuture};
 
 impl Idme {
     /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
@@ -26,5 +27,37 @@ impl Idme {
     pub fn __used_logins(&self) -> (usize, usize) {
         let s = self.inner.used_logins.stats();
         (s.entries, s.heap_bytes)
+    }
+}
+
+/// A session store that is always down: every call fails with [`StoreError`], so requests
+/// with a session answer `503`. For tests of what an application does during an outage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnavailableStore;
+
+impl UnavailableStore {
+    fn down<'a, T: Send + 'a>() -> StoreFuture<'a, T> {
+        Box::pin(async { Err(StoreError("the test store is down".into())) })
+    }
+}
+
+impl SessionStore for UnavailableStore {
+    fn load<'a>(&'a self, _id: &'a str) -> StoreFuture<'a, Option<Record>> {
+        Self::down()
+    }
+    fn save<'a>(&'a self, _record: &'a Record) -> StoreFuture<'a, ()> {
+        Self::down()
+    }
+    fn update<'a>(&'a self, _record: &'a Record) -> StoreFuture<'a, bool> {
+        Self::down()
+    }
+    fn delete<'a>(&'a self, _id: &'a str) -> StoreFuture<'a, ()> {
+        Self::down()
+    }
+    fn delete_by_sub<'a>(&'a self, _sub: &'a str) -> StoreFuture<'a, u64> {
+        Self::down()
+    }
+    fn delete_by_provider_sid<'a>(&'a self, _sid: &'a str) -> StoreFuture<'a, u64> {
+        Self::down()
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod browser;
 mod config;
+pub mod contract;
 mod emulator;
 mod encryption;
 mod faults;
