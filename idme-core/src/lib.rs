@@ -17,12 +17,13 @@
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`error`] | [`Error`]: status and public message decided once |
+//! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
 //!
 //! | feature | default | what it does |
 //! |---|---|---|
 //! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client |
 //! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], josekit/OpenSSL) |
-| `test-util` | no | hooks into the engine's state for tests and load tests; never in production |
+//! | `test-util` | no | hooks into the engine's state for tests and load tests; never in production |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), idme_core::Error> {
@@ -36,6 +37,7 @@
 
 #[doc(hidden)]
 pub mod __fuzzing;
+pub mod adapter;
 pub mod button;
 pub mod claims;
 pub mod config;
@@ -54,7 +56,7 @@ pub mod require;
 pub mod secret;
 pub mod session;
 #[cfg(feature = "test-util")]
-mod test_util;
+pub mod test_util;
 mod validate;
 pub mod verification;
 
