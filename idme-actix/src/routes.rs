@@ -4,7 +4,7 @@ use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use idme_core::{CallbackInput, CallbackMethod, Idme};
 
-use crate::{IdmeRejection, cookies, engine, into_response};
+use crate::{IdmeRejection, cookies, into_response, registered};
 
 /// Registers `idme` as app data (a `web::Data<Idme>`, so handlers can take it) and mounts the sign-in routes at the paths of its
 /// configuration (`/auth/login`, the redirect URI's path, `/auth/logout` by default).
@@ -30,7 +30,7 @@ pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
 
 async fn login(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
     let query = Some(req.query_string()).filter(|q| !q.is_empty());
-    Ok(into_response(engine(&req)?.login(query).await))
+    Ok(into_response(registered(&req)?.login(query).await))
 }
 
 async fn callback(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, IdmeRejection> {
@@ -48,7 +48,7 @@ async fn callback(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, Id
             .and_then(|v| v.to_str().ok()),
     };
     Ok(into_response(
-        engine(&req)?.callback(input, &cookies(&req)).await,
+        registered(&req)?.callback(input, &cookies(&req)).await,
     ))
 }
 
@@ -62,7 +62,7 @@ async fn logout(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok());
     Ok(into_response(
-        engine(&req)?.logout(&cookies(&req), origin, site).await,
+        registered(&req)?.logout(&cookies(&req), origin, site).await,
     ))
 }
 
@@ -75,6 +75,8 @@ async fn backchannel_logout(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     Ok(into_response(
-        engine(&req)?.backchannel_logout(content_type, &body).await,
+        registered(&req)?
+            .backchannel_logout(content_type, &body)
+            .await,
     ))
 }

@@ -68,15 +68,18 @@ impl Rejection {
 /// engine") and the `setup` call that provides it, both in the body and in the log.
 pub fn missing_setup(what: &str, setup: &str) -> Rejection {
     tracing::error!(target: "idme::rejection", "{what} missing from the request: add `{setup}` to the application");
-    let body = format!(
-        "Missing {}. Is it registered? Add `{}` to the application.",
-        crate::pages::escape(what),
-        crate::pages::escape(setup),
-    );
-    Rejection {
+    // Plain text: the setup call is shown as written, `&` and all.
+    let reply = Reply {
         status: 500,
-        reply: Reply::html(500, body),
-    }
+        headers: vec![
+            ("content-type", "text/plain; charset=utf-8".into()),
+            ("cache-control", "no-store".into()),
+            ("x-content-type-options", "nosniff".into()),
+        ],
+        set_cookies: Vec::new(),
+        body: format!("Missing {what}. Is it registered? Add `{setup}` to the application."),
+    };
+    Rejection { status: 500, reply }
 }
 
 /// What a response must carry once the handler (or a guard) answered.

@@ -5,11 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use idme_core::{Idme, IdmeBuilder};
 use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::response::Responder;
 use rocket::{Build, Catcher, Request, Response, Rocket};
 use serde::Deserialize;
 
-use crate::Unauthorized;
-use crate::guard::Authn;
+use crate::{IdmeResponse, Unauthorized};
 
 /// Manages the [`Idme`] engine as Rocket state, mounts the sign-in routes at the configured
 /// paths, registers the `401`/`403`/`503` catchers that answer failed
@@ -127,9 +127,16 @@ impl Fairing for IdmeFairing {
     }
 
     /// Sets the cookies the request's guards produced (a session re-sealed after a token
-    /// refresh, a dead session's deletion).
+    /// refresh, a dead session's deletion), and answers an outage a guard met (the session
+    /// store down) even when `Option<IdmeUser>` let the handler run.
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        for cookie in &req.local_cache(Authn::default).1 {
+        let finish = crate::guard::auth(req).finish();
+        if let Some(reply) = finish.replace
+            && let Ok(answer) = IdmeResponse(reply).respond_to(req)
+        {
+            *res = answer;
+        }
+        for cookie in finish.set_cookies {
             res.adjoin_raw_header("Set-Cookie", cookie.header_value());
         }
     }

@@ -70,7 +70,8 @@ impl IdmeResponse {
     /// The engine's answer to `req` if its [`IdmeUser`] guard failed: for an app's own
     /// `401` catcher.
     pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
-        req.local_cache(|| guard::Stashed(None)).0.clone()
+        let rejection = guard::auth(req).rejection()?;
+        Some(Self(rejection.reply))
     }
 }
 
