@@ -5,17 +5,16 @@ use std::future::Future;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use idme_core::Reply;
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, missing_setup};
 use idme_core::require::Verify;
 
 use crate::{cookies, into_response};
 
 idme_core::adapter_types! {
-    /// The signed-in user. As an extractor it opens the session (the cookie; the store if
-    /// one is configured) and refreshes tokens about to expire, once per request; cookies
-    /// that produces are set on the response by [`IdmeMiddleware`](crate::IdmeMiddleware),
-    /// which must wrap the app. Without a session, browsers are redirected to sign in and
+    /// The signed-in user, found once per request: the extractor opens the session (the
+    /// cookie; the store if one is configured) and refreshes tokens about to expire;
+    /// [`IdmeMiddleware`](crate::IdmeMiddleware), which must wrap the app, sets the cookies
+    /// that produces. Without a session, browsers are redirected to sign in and
     /// API clients get `401` JSON; a session store that is down gives `503`.
     ///
     /// `Option<IdmeUser>` gives `None` when nobody is signed in. actix-web's blanket
@@ -23,28 +22,8 @@ idme_core::adapter_types! {
     /// down, the engine not registered) is answered by [`IdmeMiddleware`](crate::IdmeMiddleware)
     /// instead of the handler's response: `503` or `500`, never a silent anonymous user.
     pub struct IdmeUser;
-    /// A signed-in user who meets the verification requirement `R` (e.g.
-    /// `Verified<idme_core::require::Veteran>`). Without a session it rejects like
-    /// [`IdmeUser`]; a user who lacks the verification gets `403` with an offer to verify
-    /// with ID.me (an HTML page for browsers, JSON for API clients).
     pub struct Verified;
-}
-
-/// Why [`IdmeUser`] could not be extracted. Responds with what the engine decides.
-#[derive(Debug)]
-pub struct IdmeRejection(Reply);
-
-impl IdmeRejection {
-    /// The HTTP status of the response.
-    pub fn status(&self) -> u16 {
-        self.0.status
-    }
-}
-
-impl From<Rejection> for IdmeRejection {
-    fn from(rejection: Rejection) -> Self {
-        Self(rejection.reply)
-    }
+    pub struct IdmeRejection;
 }
 
 impl std::fmt::Display for IdmeRejection {

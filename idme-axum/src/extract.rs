@@ -3,9 +3,9 @@
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use idme_core::adapter::{GuardRequest, Rejection, RequestAuth};
+use idme_core::Idme;
+use idme_core::adapter::{GuardRequest, RequestAuth};
 use idme_core::require::Verify;
-use idme_core::{Idme, Reply};
 
 use crate::{cookies, into_response};
 
@@ -17,28 +17,8 @@ idme_core::adapter_types! {
     /// session store that is down gives `503`. Use `Option<IdmeUser>` where signing in is
     /// optional: `None` when nobody is signed in, still `503` when the store is down.
     pub struct IdmeUser;
-    /// A signed-in user who meets the verification requirement `R` (e.g.
-    /// `Verified<idme_core::require::Veteran>`). Without a session it rejects like
-    /// [`IdmeUser`]; a user who lacks the verification gets `403` with an offer to verify
-    /// with ID.me (an HTML page for browsers, JSON for API clients).
     pub struct Verified;
-}
-
-/// Why [`IdmeUser`] could not be extracted. Responds with what the engine decides.
-#[derive(Debug)]
-pub struct IdmeRejection(Reply);
-
-impl IdmeRejection {
-    /// The HTTP status of the response.
-    pub fn status(&self) -> u16 {
-        self.0.status
-    }
-}
-
-impl From<Rejection> for IdmeRejection {
-    fn from(rejection: Rejection) -> Self {
-        Self(rejection.reply)
-    }
+    pub struct IdmeRejection;
 }
 
 impl IntoResponse for IdmeRejection {

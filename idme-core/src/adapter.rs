@@ -28,6 +28,7 @@ use crate::claims::IdmeUser;
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::error::Error;
+use crate::flow::{CallbackInput, CallbackMethod};
 use crate::reply::Reply;
 use crate::session::{Authenticated, Denied};
 use crate::verification::Requirement;
@@ -228,16 +229,115 @@ impl RequestAuth {
     }
 }
 
+/// A sign-in route an adapter mounts, at the path of the engine's
+/// [`RoutePaths`](crate::config::RoutePaths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET`: starts a login ([`Idme::login`]).
+    Login,
+    /// `GET` and `POST`: finishes a login ([`Idme::callback`]).
+    Callback,
+    /// `POST`: ends the session ([`Idme::logout`]).
+    Logout,
+    /// `POST`: the provider ends sessions ([`Idme::backchannel_logout`]).
+    BackchannelLogout,
+}
+
+/// One request to a sign-in [`Route`], as an adapter reads it.
+pub struct RouteRequest<'a> {
+    /// Whether the method is `POST` (else `GET`).
+    pub post: bool,
+    /// The raw query string, if any.
+    pub query: Option<&'a str>,
+    /// The first value of a request header, by its lower-case name.
+    pub header: &'a (dyn Fn(&str) -> Option<&'a str> + Sync),
+    /// The request's cookies.
+    pub cookies: RequestCookies,
+    /// The body (a `form_post` callback or a logout token; empty otherwise), bounded by
+    /// the adapter.
+    pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for RouteRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteRequest")
+            .field("post", &self.post)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Route {
+    /// Every sign-in route.
+    pub const ALL: [Route; 4] = [
+        Route::Login,
+        Route::Callback,
+        Route::Logout,
+        Route::BackchannelLogout,
+    ];
+
+    /// Whether the route answers `GET`.
+    pub fn answers_get(self) -> bool {
+        matches!(self, Route::Login | Route::Callback)
+    }
+
+    /// Whether the route answers `POST`.
+    pub fn answers_post(self) -> bool {
+        self != Route::Login
+    }
+
+    /// The route's path in `idme`'s configuration.
+    pub fn path(self, idme: &Idme) -> &str {
+        let paths = idme.config().paths();
+        match self {
+            Route::Login => &paths.login,
+            Route::Callback => &paths.callback,
+            Route::Logout => &paths.logout,
+            Route::BackchannelLogout => &paths.backchannel_logout,
+        }
+    }
+
+    /// The engine's answer to `req` on this route.
+    pub async fn answer(self, idme: &Idme, req: RouteRequest<'_>) -> Reply {
+        let header = req.header;
+        match self {
+            Route::Login => idme.login(req.query).await,
+            Route::Callback => {
+                let input = CallbackInput {
+                    method: if req.post {
+                        CallbackMethod::Post
+                    } else {
+                        CallbackMethod::Get
+                    },
+                    query: req.query,
+                    body: req.body,
+                    content_type: header("content-type"),
+                };
+                idme.callback(input, &req.cookies).await
+            }
+            Route::Logout => {
+                let (origin, site) = (header("origin"), header("sec-fetch-site"));
+                idme.logout(&req.cookies, origin, site).await
+            }
+            Route::BackchannelLogout => {
+                idme.backchannel_logout(header("content-type"), req.body)
+                    .await
+            }
+        }
+    }
+}
+
 /// Declares an adapter's `IdmeUser` and `Verified<R>` newtypes, with the `Deref` to
-/// [`IdmeUser`](crate::IdmeUser), `From`, `Debug` and `Clone` every adapter needs; the
-/// adapter adds its framework's extractor impls and the docs.
+/// [`IdmeUser`](crate::IdmeUser), `From`, `Debug` and `Clone` every adapter needs, and,
+/// if asked for, an `IdmeRejection` holding the [`Reply`] of a [`Rejection`]; the adapter
+/// adds its framework's extractor impls and any docs of its own.
 ///
 /// ```
 /// idme_core::adapter_types! {
 ///     /// The signed-in user.
 ///     pub struct IdmeUser;
-///     /// A signed-in user who meets the requirement `R`.
 ///     pub struct Verified;
+///     pub struct IdmeRejection;
 /// }
 /// fn sub(user: &Verified<idme_core::require::Veteran>) -> &str {
 ///     user.sub()
@@ -245,7 +345,11 @@ impl RequestAuth {
 /// ```
 #[macro_export]
 macro_rules! adapter_types {
-    ($(#[$user:meta])* pub struct IdmeUser; $(#[$verified:meta])* pub struct Verified;) => {
+    (
+        $(#[$user:meta])* pub struct IdmeUser;
+        $(#[$verified:meta])* pub struct Verified;
+        $($(#[$rejection:meta])* pub struct IdmeRejection;)?
+    ) => {
         $(#[$user])*
         #[derive(Debug, Clone)]
         pub struct IdmeUser(pub $crate::IdmeUser);
@@ -263,6 +367,10 @@ macro_rules! adapter_types {
             }
         }
 
+        /// A signed-in user who meets the verification requirement `R` (e.g.
+        /// `Verified<idme_core::require::Veteran>`). Without a session it fails like
+        /// [`IdmeUser`]; a user who lacks the verification is answered `403` with an offer
+        /// to verify with ID.me (an HTML page for browsers, JSON for API clients).
         $(#[$verified])*
         pub struct Verified<R> {
             /// The user.
@@ -291,5 +399,26 @@ macro_rules! adapter_types {
                 &self.user.0
             }
         }
+
+        $(
+            /// Why [`IdmeUser`] or [`Verified`] could not be extracted. Responds with what
+            /// the engine decides.
+            $(#[$rejection])*
+            #[derive(Debug)]
+            pub struct IdmeRejection($crate::Reply);
+
+            impl IdmeRejection {
+                /// The HTTP status of the response.
+                pub fn status(&self) -> u16 {
+                    self.0.status
+                }
+            }
+
+            impl ::std::convert::From<$crate::adapter::Rejection> for IdmeRejection {
+                fn from(rejection: $crate::adapter::Rejection) -> Self {
+                    Self(rejection.reply)
+                }
+            }
+        )?
     };
 }

@@ -9,25 +9,18 @@ use rocket::request::{FromRequest, Outcome, Request};
 use crate::{IdmeResponse, cookies};
 
 idme_core::adapter_types! {
-    /// The signed-in user. As a request guard it opens the session (the cookie; the store
-    /// if one is configured) and refreshes tokens about to expire, once per request;
-    /// cookies that produces are set on the response by [`IdmeFairing`](crate::IdmeFairing).
-    /// Without a session it fails with `401` (`503` when the session store is down), and
-    /// the fairing's catcher answers as the engine decides: browsers are redirected to sign
-    /// in, API clients get `401` JSON.
+    /// The signed-in user. As a request guard it opens the session and refreshes tokens
+    /// about to expire, once per request; [`IdmeFairing`](crate::IdmeFairing) sets the
+    /// cookies that produces. Without a session it fails with `401` (`503` when the
+    /// session store is down), and the fairing's catcher answers as the engine decides.
     ///
-    /// `Option<IdmeUser>` gives `None` when nobody is signed in. Rocket's blanket
-    /// `Option<T>` guard turns every failure into `None`, so an outage (the session store
-    /// down) is answered by the fairing instead of the handler's response: `503`, never a
-    /// silent anonymous user. Without [`IdmeFairing`](crate::IdmeFairing) nothing of
-    /// idme-rs runs on the response: `IdmeUser` fails with Rocket's own `500` and
-    /// `Option<IdmeUser>` is `None` (both logged at ERROR under `idme::rejection`).
+    /// `Option<IdmeUser>` is `None` when nobody is signed in; an outage the blanket
+    /// `Option<T>` guard swallows is still answered by the fairing (`503`). Without the
+    /// fairing nothing of idme-rs runs on the response: Rocket's own `500` answers, and
+    /// `Option<IdmeUser>` is `None` (logged at ERROR under `idme::rejection`).
     pub struct IdmeUser;
-    /// A signed-in user who meets the verification requirement `R` (e.g.
-    /// `Verified<idme_core::require::Veteran>`). Without a session it fails like
-    /// [`IdmeUser`]; a user who lacks the verification fails with `403`, which the
-    /// fairing's catcher answers with the engine's offer to verify with ID.me (an HTML page
-    /// for browsers, JSON for API clients).
+    ///
+    /// A failure goes to the catcher [`IdmeFairing`](crate::IdmeFairing) registers.
     pub struct Verified;
 }
 
@@ -51,13 +44,10 @@ fn guarded<'a>(req: &'a Request<'_>, path: &'a str) -> GuardRequest<'a> {
 
 /// A guard's result as a Rocket outcome: a failure goes to the catcher of its status.
 fn outcome<T>(result: Result<T, Rejection>) -> Outcome<T, IdmeResponse> {
-    match result {
-        Ok(value) => Outcome::Success(value),
-        Err(rejection) => {
-            let status = Status::new(rejection.status);
-            Outcome::Error((status, IdmeResponse(rejection.reply)))
-        }
-    }
+    result.map_or_else(
+        |r| Outcome::Error((Status::new(r.status), IdmeResponse(r.reply))),
+        Outcome::Success,
+    )
 }
 
 #[rocket::async_trait]
@@ -67,12 +57,8 @@ impl<'r> FromRequest<'r> for IdmeUser {
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let path = req.uri().to_string();
         let guarded = guarded(req, &path);
-        outcome(
-            auth(req)
-                .user(&guarded, || cookies(req))
-                .await
-                .map(IdmeUser),
-        )
+        let user = auth(req).user(&guarded, || cookies(req));
+        outcome(user.await.map(IdmeUser))
     }
 }
 

@@ -70,8 +70,7 @@ impl IdmeResponse {
     /// The engine's answer to `req` if its [`IdmeUser`] guard failed: for an app's own
     /// `401` catcher.
     pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
-        let rejection = guard::auth(req).rejection()?;
-        Some(Self(rejection.reply))
+        guard::auth(req).rejection().map(|r| Self(r.reply))
     }
 }
 
