@@ -350,16 +350,29 @@ macro_rules! adapter_contract {
                 let emu = emulator().await;
                 let idme = engine(builder(&emu));
                 let cookie = sign_in(&idme).await;
-                let cross = Call::post("/auth/logout").header("cookie", cookie.clone());
-                let res = send(&idme, cross.header("sec-fetch-site", "cross-site")).await;
-                assert_eq!(res.status, 403, "{}", res.body);
+                let signals: [&[(&'static str, &str)]; 4] = [
+                    &[],
+                    &[("sec-fetch-site", "cross-site")],
+                    &[("sec-fetch-site", "same-site")],
+                    &[("origin", "https://evil.example")],
+                ];
+                for headers in signals {
+                    let mut call = Call::post("/auth/logout").header("cookie", cookie.clone());
+                    for (name, value) in headers {
+                        call = call.header(name, *value);
+                    }
+                    let res = send(&idme, call).await;
+                    assert_eq!(res.status, 403, "{headers:?}: {}", res.body);
+                }
                 let res = send(&idme, Call::get("/me").api().header("cookie", cookie.clone())).await;
                 assert_eq!(res.status, 200, "still signed in: {}", res.body);
                 let same = Call::post("/auth/logout").header("cookie", cookie.clone());
-                let res = send(&idme, same.header("origin", ORIGIN)).await;
+                let res = send(&idme, same.header("sec-fetch-site", "same-origin")).await;
                 assert_eq!(res.status, 303, "{}", res.body);
-                let res = send(&idme, Call::get("/me").api().header("cookie", cookie)).await;
+                let res = send(&idme, Call::get("/me").api().header("cookie", cookie.clone())).await;
                 assert_eq!(res.status, 401, "signed out: {}", res.body);
+                let same = Call::post("/auth/logout").header("origin", ORIGIN);
+                assert_eq!(send(&idme, same).await.status, 303, "Origin alone is enough");
             }
 
             #[$test]
