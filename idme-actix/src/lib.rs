@@ -9,7 +9,8 @@
 //! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths |
 //! | [`IdmeMiddleware`] | **required** around the app: sets the cookies the extractors produce (refreshed sessions, deletions) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
-//! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
+//! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //! | [`RequireUser`] | middleware protecting every route of a scope |
 //!
 //! ```no_run
@@ -58,6 +59,7 @@ pub use routes::configure;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use idme_core::adapter::missing_setup;
 use idme_core::{Idme, Reply, RequestCookies};
 
 /// Converts the engine's reply into an actix response.
@@ -80,9 +82,13 @@ pub(crate) fn cookies(req: &HttpRequest) -> RequestCookies {
 }
 
 /// The engine shared through the app data.
-pub(crate) fn engine(req: &HttpRequest) -> Result<&Idme, IdmeRejection> {
+pub(crate) fn engine(req: &HttpRequest) -> Option<&Idme> {
     req.app_data::<web::Data<Idme>>()
         .map(|d| d.get_ref())
         .or_else(|| req.app_data::<Idme>())
-        .ok_or_else(extract::missing_engine)
+}
+
+/// The engine, or the `500` that names the missing setup call.
+pub(crate) fn registered(req: &HttpRequest) -> Result<&Idme, IdmeRejection> {
+    engine(req).ok_or_else(|| missing_setup("Idme engine", extract::SETUP).into())
 }

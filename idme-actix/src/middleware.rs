@@ -1,41 +1,24 @@
-//! [`IdmeMiddleware`]: sets the cookies the extractors produce; [`RequireUser`]:
-//! middleware protecting a whole scope.
+//! [`IdmeMiddleware`]: keeps each request's sign-in state and sets the cookies the
+//! extractors produce; [`RequireUser`]: middleware protecting a whole scope.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 
 use actix_web::body::EitherBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{HeaderValue, SET_COOKIE};
-use actix_web::{Error, HttpMessage, ResponseError};
-use idme_core::SetCookie;
+use actix_web::{Error, HttpMessage};
+use idme_core::adapter::RequestAuth;
 
 use crate::extract::{LocalBoxFuture, lookup};
-
-/// The cookies the extractors of one request produced, for [`IdmeMiddleware`] to set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CookieSlot(Arc<Mutex<Vec<SetCookie>>>);
-
-impl CookieSlot {
-    pub(crate) fn extend(&self, cookies: Vec<SetCookie>) {
-        if !cookies.is_empty() {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(cookies);
-        }
-    }
-
-    fn drain(&self) -> Vec<SetCookie> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
+use crate::into_response;
 
 /// Required around the whole app (`App::new().wrap(idme_actix::IdmeMiddleware)`): gives
-/// each request a slot for the cookies [`IdmeUser`](crate::IdmeUser) and friends produce
-/// (a session re-sealed after a token refresh or a last-seen update, a dead session's
-/// deletion) and sets them on the response. actix-web's `ServiceConfig` cannot add
+/// each request its sign-in state, then sets on the response the cookies
+/// [`IdmeUser`](crate::IdmeUser) and friends produced (a session re-sealed after a token
+/// refresh or a last-seen update, a dead session's deletion), and answers `503` (`500`)
+/// instead of the handler when an extractor met a session store that is down (no engine),
+/// even one `Option<IdmeUser>` swallowed. actix-web's `ServiceConfig` cannot add
 /// middleware, so [`configure`](crate::configure) cannot do it for you; without it the
 /// extractors answer `500`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -46,7 +29,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     type Transform = IdmeMiddlewareService<S>;
     type InitError = ();
@@ -68,19 +51,26 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let slot = CookieSlot::default();
-        req.extensions_mut().insert(slot.clone());
+        let auth = RequestAuth::new();
+        req.extensions_mut().insert(auth.clone());
         let fut = self.service.call(req);
         Box::pin(async move {
-            let mut res = fut.await?;
-            for cookie in slot.drain() {
+            let res = fut.await?;
+            let finish = auth.finish();
+            let mut res = match finish.replace {
+                Some(reply) => res
+                    .into_response(into_response(reply))
+                    .map_into_right_body(),
+                None => res.map_into_left_body(),
+            };
+            for cookie in finish.set_cookies {
                 if let Ok(v) = HeaderValue::from_str(&cookie.header_value()) {
                     res.headers_mut().append(SET_COOKIE, v);
                 }
@@ -91,9 +81,9 @@ where
 }
 
 /// Requires a signed-in user on every route it wraps (`web::scope(..).wrap(RequireUser::new())`):
-/// browsers without a session are sent to sign in, API clients get `401` JSON. The user is
-/// left in the request extensions, so an [`IdmeUser`](crate::IdmeUser) extractor behind it
-/// costs nothing more.
+/// browsers without a session are sent to sign in, API clients get `401` JSON. The outcome
+/// is remembered, so an [`IdmeUser`](crate::IdmeUser) extractor behind it costs nothing
+/// more.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequireUser;
 
@@ -142,13 +132,13 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
         Box::pin(async move {
-            match lookup(req.request().clone()).await {
+            match lookup(req.request()).await {
                 Ok(_) => service
                     .call(req)
                     .await
                     .map(ServiceResponse::map_into_left_body),
                 Err(rejection) => {
-                    let res = req.into_response(rejection.error_response());
+                    let res = req.into_response(into_response(rejection.reply));
                     Ok(res.map_into_right_body())
                 }
             }

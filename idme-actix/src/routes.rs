@@ -1,80 +1,48 @@
 //! The login, callback and logout routes.
 
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
-use idme_core::{CallbackInput, CallbackMethod, Idme};
+use idme_core::Idme;
+use idme_core::adapter::{Route, RouteRequest};
 
-use crate::{IdmeRejection, cookies, engine, into_response};
+use crate::{IdmeRejection, cookies, into_response, registered};
 
-/// Registers `idme` as app data (a `web::Data<Idme>`, so handlers can take it) and mounts the sign-in routes at the paths of its
-/// configuration (`/auth/login`, the redirect URI's path, `/auth/logout` by default).
-/// Use it on the `App` itself, wrapped in [`IdmeMiddleware`](crate::IdmeMiddleware):
+/// Registers `idme` as app data (a `web::Data<Idme>`, so handlers can take it) and mounts
+/// the sign-in routes at the paths of its configuration (`/auth/login`, the redirect URI's
+/// path, `/auth/logout`, `/auth/backchannel-logout` by default). Use it on the `App`
+/// itself, wrapped in [`IdmeMiddleware`](crate::IdmeMiddleware):
 /// `App::new().wrap(idme_actix::IdmeMiddleware).configure(idme_actix::configure(&idme))`.
 pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let idme = idme.clone();
     move |cfg| {
-        let paths = idme.config().paths().clone();
-        cfg.app_data(web::Data::new(idme))
-            .service(web::resource(paths.login).route(web::get().to(login)))
-            .service(
-                web::resource(paths.callback)
-                    .route(web::get().to(callback))
-                    .route(web::post().to(callback)),
-            )
-            .service(web::resource(paths.logout).route(web::post().to(logout)))
-            .service(
-                web::resource(paths.backchannel_logout).route(web::post().to(backchannel_logout)),
-            );
+        for route in Route::ALL {
+            let handler = move |req, body| answer(route, req, body);
+            let mut resource = web::resource(route.path(&idme));
+            if route.answers_get() {
+                resource = resource.route(web::get().to(handler));
+            }
+            if route.answers_post() {
+                resource = resource.route(web::post().to(handler));
+            }
+            cfg.service(resource);
+        }
+        cfg.app_data(web::Data::new(idme));
     }
 }
 
-async fn login(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
-    let query = Some(req.query_string()).filter(|q| !q.is_empty());
-    Ok(into_response(engine(&req)?.login(query).await))
-}
-
-async fn callback(req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, IdmeRejection> {
-    let input = CallbackInput {
-        method: if req.method() == Method::POST {
-            CallbackMethod::Post
-        } else {
-            CallbackMethod::Get
-        },
-        query: Some(req.query_string()).filter(|q| !q.is_empty()),
-        body: &body,
-        content_type: req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-    };
-    Ok(into_response(
-        engine(&req)?.callback(input, &cookies(&req)).await,
-    ))
-}
-
-async fn logout(req: HttpRequest) -> Result<HttpResponse, IdmeRejection> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let site = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
-    Ok(into_response(
-        engine(&req)?.logout(&cookies(&req), origin, site).await,
-    ))
-}
-
-async fn backchannel_logout(
+async fn answer(
+    route: Route,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, IdmeRejection> {
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    Ok(into_response(
-        engine(&req)?.backchannel_logout(content_type, &body).await,
-    ))
+    let headers = req.headers();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let input = RouteRequest {
+        post: req.method() == Method::POST,
+        query: Some(req.query_string()).filter(|q| !q.is_empty()),
+        header: &header,
+        cookies: cookies(&req),
+        body: &body,
+    };
+    Ok(into_response(route.answer(registered(&req)?, input).await))
 }

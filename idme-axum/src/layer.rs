@@ -4,24 +4,23 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use idme_core::{Authenticated, Idme, SetCookie};
+use idme_core::Idme;
+use idme_core::adapter::RequestAuth;
 use tower::{Layer, Service};
 
-use axum::response::IntoResponse;
-
-use crate::extract::{IdmeUser, missing_layer, unauthenticated};
+use crate::extract::guard;
 use crate::{cookies, into_response};
 
-/// Puts the [`Idme`] engine into every request's extensions, for [`IdmeUser`] and
-/// [`RequireUserLayer`], with a per-request slot for the cookies they produce (a session
-/// re-sealed after a token refresh, a dead session's deletion), which it drains into
-/// `Set-Cookie` headers after the inner service answers. Add it with `.layer()` on the
-/// outermost router: without it the extractors answer `500`.
+/// Puts the [`Idme`] engine into every request's extensions, for
+/// [`IdmeUser`](crate::IdmeUser) and [`RequireUserLayer`], with the request's sign-in
+/// state; after the inner service answers it sets the cookies they produced (a session
+/// re-sealed after a token refresh, a dead session's deletion), and answers `503` instead
+/// when the session store was down (even if `Option<IdmeUser>` let the handler run). Add
+/// it with `.layer()` on the outermost router: without it the extractors answer `500`.
 #[derive(Debug, Clone)]
 pub struct IdmeLayer {
     idme: Idme,
@@ -51,28 +50,10 @@ pub struct WithIdme<S> {
     idme: Idme,
 }
 
-/// The cookies the extractors of one request produced, for [`WithIdme`] to set.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct CookieSlot(Arc<Mutex<Vec<SetCookie>>>);
-
-impl CookieSlot {
-    pub(crate) fn extend(&self, cookies: Vec<SetCookie>) {
-        if !cookies.is_empty() {
-            self.0
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(cookies);
-        }
-    }
-
-    fn drain(&self) -> Vec<SetCookie> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
 impl<S, B, ResBody> Service<http::Request<B>> for WithIdme<S>
 where
     S: Service<http::Request<B>, Response = http::Response<ResBody>>,
+    ResBody: From<String>,
 {
     type Response = S::Response;
     type Error = S::Error;
@@ -83,12 +64,12 @@ where
     }
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
-        let slot = CookieSlot::default();
+        let auth = RequestAuth::new();
         req.extensions_mut().insert(self.idme.clone());
-        req.extensions_mut().insert(slot.clone());
+        req.extensions_mut().insert(auth.clone());
         SetCookies {
             inner: Box::pin(self.inner.call(req)),
-            slot,
+            auth,
         }
     }
 }
@@ -96,7 +77,7 @@ where
 /// The response future of [`WithIdme`]: the inner response plus the request's cookies.
 pub struct SetCookies<F> {
     inner: Pin<Box<F>>,
-    slot: CookieSlot,
+    auth: RequestAuth,
 }
 
 impl<F> std::fmt::Debug for SetCookies<F> {
@@ -108,12 +89,17 @@ impl<F> std::fmt::Debug for SetCookies<F> {
 impl<F, ResBody, E> Future for SetCookies<F>
 where
     F: Future<Output = Result<http::Response<ResBody>, E>>,
+    ResBody: From<String>,
 {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut res = std::task::ready!(self.inner.as_mut().poll(cx))?;
-        for cookie in self.slot.drain() {
+        let finish = self.auth.finish();
+        if let Some(reply) = finish.replace {
+            res = reply.into_http().map(ResBody::from);
+        }
+        for cookie in finish.set_cookies {
             if let Ok(v) = http::HeaderValue::from_str(&cookie.header_value()) {
                 res.headers_mut().append(http::header::SET_COOKIE, v);
             }
@@ -123,8 +109,8 @@ where
 }
 
 /// Requires a signed-in user on every route it wraps (use with `route_layer`): browsers
-/// without a session are sent to sign in, API clients get `401` JSON. The user is left in
-/// the request extensions, so an [`IdmeUser`] extractor behind it costs nothing more.
+/// without a session are sent to sign in, API clients get `401` JSON. The outcome is
+/// remembered, so an [`IdmeUser`](crate::IdmeUser) extractor behind it costs nothing more.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequireUserLayer;
 
@@ -162,25 +148,15 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let (mut parts, body) = req.into_parts();
-        let (Some(idme), Some(slot)) = (
-            parts.extensions.get::<Idme>().cloned(),
-            parts.extensions.get::<CookieSlot>().cloned(),
-        ) else {
-            let rejection = missing_layer();
-            return Box::pin(async move { Ok(rejection.into_response()) });
-        };
+        let (parts, body) = req.into_parts();
         // The clone that was polled ready is the one that must be called.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
-            match idme.authenticate(&cookies(&parts.headers)).await {
-                Ok(Authenticated { user, set_cookies }) => {
-                    slot.extend(set_cookies);
-                    parts.extensions.insert(IdmeUser(user));
-                    inner.call(Request::from_parts(parts, body)).await
-                }
-                Err(denied) => Ok(into_response(unauthenticated(&idme, denied, &parts))),
+            let (auth, guarded) = guard(&parts);
+            match auth.user(&guarded, || cookies(&parts.headers)).await {
+                Ok(_) => inner.call(Request::from_parts(parts, body)).await,
+                Err(rejection) => Ok(into_response(rejection.reply)),
             }
         })
     }

@@ -9,7 +9,7 @@
 //! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths |
 //! | [`IdmeLayer`] | makes the engine available to the extractors and sets the cookies they produce (add it outermost; required) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
-//! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
 //! | [`RequireUserLayer`] | protects every route of a router |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //!

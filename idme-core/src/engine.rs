@@ -9,8 +9,8 @@ use serde_json::json;
 use crate::claims::IdmeUser;
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
+use crate::error::Error;
 use crate::error::ProviderMisbehaved;
-use crate::error::{Error, Unauthenticated};
 use crate::flow::callback::CallbackInput;
 use crate::flow::finish::{self, CallbackOutcome};
 use crate::flow::replay::UsedLogins;
@@ -19,7 +19,8 @@ use crate::http_client::HttpClient;
 use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
-use crate::session::manager::{self, RefreshOutcome, Sessions};
+use crate::session::manager::Sessions;
+use crate::session::request;
 use crate::session::{Authenticated, Denied, Session};
 use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::verification::{Group, Policy, Requirement};
@@ -37,7 +38,7 @@ use crate::verification::{Group, Policy, Requirement};
 /// - **getters**: [`config`](Self::config).
 #[derive(Clone)]
 pub struct Idme {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Idme {
@@ -60,9 +61,6 @@ pub(crate) struct Inner {
 
 /// How many opened session cookies are kept (a few MB at most).
 const OPENED_CACHE_CAPACITY: usize = 8192;
-
-/// The last-seen time of a session is re-issued at most this often (seconds).
-const LAST_SEEN_STEP: u64 = 60;
 
 impl Inner {
     /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
@@ -241,8 +239,8 @@ impl Idme {
             } => {
                 // A session the browser had before this login is over: the new one has a
                 // new id.
-                if let Ok(old) = self.load(cookies, now).await {
-                    self.forget(&old, now).await;
+                if let Ok(old) = request::load(&self.inner, cookies, now).await {
+                    request::forget(&self.inner, &old, now).await;
                 }
                 if let Some(store) = &config.session_store
                     && let Err(e) = store.save(&session.to_record(config)).await
@@ -284,9 +282,9 @@ impl Idme {
         }
         let now = unix_now();
         let mut id_token_hint = None;
-        match self.load(cookies, now).await {
+        match request::load(&self.inner, cookies, now).await {
             Ok(session) => {
-                self.forget(&session, now).await;
+                request::forget(&self.inner, &session, now).await;
                 tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
                 id_token_hint = session.id_token.clone();
             }
@@ -322,138 +320,7 @@ impl Idme {
     /// Both outcomes carry cookies the adapter must set on the response: a re-sealed
     /// session (new tokens, last-seen time) or the deletion of a dead one.
     pub async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied> {
-        let inner = &self.inner;
-        let config = &inner.config;
-        let now = unix_now();
-        let denied = |error: Error| Denied {
-            set_cookies: match &error {
-                Error::Unauthenticated(Unauthenticated::NoSession)
-                | Error::SessionStoreUnavailable(_) => Vec::new(),
-                _ => Session::clear_cookies(config, cookies),
-            },
-            error,
-        };
-        let mut session = self.load(cookies, now).await.map_err(denied)?;
-        // `session` is shared with the cache: changes below copy it first.
-        let mut reseal = false;
-        let refresh_due = session.refresh_token.is_some()
-            && session
-                .access_expires_at
-                .is_some_and(|t| t <= now + config.refresh_margin.as_secs());
-        if refresh_due {
-            match manager::refresh(inner, &session, now).await {
-                // Logged out (cookie store) while the refresh waited: stays logged out.
-                RefreshOutcome::Refreshed(_)
-                    if config.session_store.is_none() && inner.sessions.is_revoked(&session) =>
-                {
-                    return Err(denied(Unauthenticated::Ended.into()));
-                }
-                RefreshOutcome::Refreshed(s) => {
-                    session = Arc::new(*s);
-                    reseal = config.session_store.is_none();
-                }
-                RefreshOutcome::Ended => {
-                    self.forget(&session, now).await;
-                    return Err(denied(Unauthenticated::Ended.into()));
-                }
-                RefreshOutcome::Unavailable => {}
-                RefreshOutcome::StoreDown(e) => return Err(denied(e.into())),
-            }
-        }
-        if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
-            Arc::make_mut(&mut session).last_seen = now;
-            match &config.session_store {
-                // Only a record still there: a logout meanwhile is not undone.
-                Some(store) => {
-                    let alive = store
-                        .update(&session.to_record(config))
-                        .await
-                        .map_err(|e| denied(e.into()))?;
-                    if !alive {
-                        return Err(denied(Unauthenticated::Ended.into()));
-                    }
-                }
-                None => reseal = true,
-            }
-        }
-        let set_cookies = if reseal {
-            session.to_cookies(config, cookies, now)
-        } else {
-            Vec::new()
-        };
-        Ok(Authenticated {
-            user: IdmeUser::from_shared(session),
-            set_cookies,
-        })
-    }
-
-    /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
-    /// with one more claim. Not part of the API.
-    #[doc(hidden)]
-    pub fn __reseal_with_claim(
-        &self,
-        cookies: &RequestCookies,
-        name: &str,
-        value: &str,
-    ) -> Option<Vec<crate::SetCookie>> {
-        let config = &self.inner.config;
-        let now = unix_now();
-        let mut session = Session::from_cookies(config, cookies, now).ok()?;
-        session.claims.insert(name.into(), value.into());
-        Some(session.to_cookies(config, cookies, now))
-    }
-
-    /// For load tests only: how many logins the single-use record holds, and the heap
-    /// its keys reserve (bytes). Not part of the API.
-    #[doc(hidden)]
-    pub fn __used_logins(&self) -> (usize, usize) {
-        let s = self.inner.used_logins.stats();
-        (s.entries, s.heap_bytes)
-    }
-
-    /// The session of a request, alive and not logged out, before any refresh.
-    async fn load(&self, cookies: &RequestCookies, now: u64) -> Result<Arc<Session>, Error> {
-        let config = &self.inner.config;
-        match &config.session_store {
-            None => {
-                let session =
-                    Session::from_cookies_cached(config, cookies, &self.inner.opened, now)?;
-                if self.inner.sessions.is_revoked(&session) {
-                    return Err(Unauthenticated::Ended.into());
-                }
-                Ok(session)
-            }
-            Some(store) => {
-                let id = Session::id_from_cookies(config, cookies)?;
-                let record = store.load(&id).await?.ok_or(Unauthenticated::Ended)?;
-                let session =
-                    Session::from_record(config, &record).ok_or(Unauthenticated::Invalid)?;
-                if let Err(e) = session.check_lifetime(config, now) {
-                    if let Err(e) = store.delete(&id).await {
-                        tracing::warn!(target: "idme::session", error = %e, "expired session not deleted");
-                    }
-                    return Err(e.into());
-                }
-                Ok(Arc::new(session))
-            }
-        }
-    }
-
-    /// Ends `session` for good: deleted from the store, or (cookie store) revoked in this
-    /// process until it would have expired anyway.
-    async fn forget(&self, session: &Session, now: u64) {
-        match &self.inner.config.session_store {
-            Some(store) => {
-                if let Err(e) = store.delete(&session.sid).await {
-                    tracing::warn!(target: "idme::session", error = %e, "session not deleted from the store");
-                }
-            }
-            None => {
-                self.inner
-                    .sessions
-                    .revoke(format!("sid:{}", session.sid), now, session.expires_at)
-            }
-        }
+        request::authenticate(&self.inner, cookies, unix_now()).await
     }
 
     /// What to answer a request that needs a user but has none. When nobody is signed in
@@ -469,30 +336,10 @@ impl Idme {
     ) -> Reply {
         let config = &self.inner.config;
         let Denied { error, set_cookies } = denied;
-        let wants_html = accept.is_some_and(|a| a.contains("text/html"));
-        let reply = match &error {
-            Error::Unauthenticated(_) if wants_html => {
-                let mut url = String::from(&config.paths.login);
-                url.push_str("?return_to=");
-                url.extend(url::form_urlencoded::byte_serialize(
-                    crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
-                ));
-                Reply::redirect(url)
-            }
-            _ if wants_html && !matches!(error, Error::Unauthenticated(_)) => {
-                self.failure(&error, "no session")
-            }
-            _ => {
-                if error.status().is_server_error() {
-                    tracing::error!(target: "idme::session", error = %error, "no session");
-                }
-                Reply::json(
-                    error.status().as_u16(),
-                    &json!({ "error": error.code(), "message": error.public_message() }),
-                )
-            }
-        };
-        reply.with_cookies(set_cookies)
+        crate::reply::unauthenticated(&error, accept, path_and_query, &config.paths.login, || {
+            self.failure(&error, "no session")
+        })
+        .with_cookies(set_cookies)
     }
 
     /// `POST` on the back-channel logout route: the provider says a user (`sub`) or one of
@@ -605,28 +452,15 @@ impl Idme {
         }
         tracing::debug!(target: "idme::verification", sub = user.sub(), requirement = ?requirement, "verification required");
         let verify_url = self.verify_url_for(&requirement.policy(), path_and_query);
-        if accept.is_some_and(|a| a.contains("text/html")) {
+        let notice = self.inner.config.page_notice();
+        if crate::reply::wants_html(accept) {
             Err(pages::verification_required(
-                self.inner.config.page_notice(),
+                notice,
                 requirement,
                 &verify_url,
             ))
         } else {
-            let subgroup = match requirement {
-                Requirement::Subgroup(_, s) => Some(s.as_str()),
-                _ => None,
-            };
-            Err(Reply::json(
-                403,
-                &json!({
-                    "error": "verification_required",
-                    "message": format!("This resource is for {} members.", requirement.describe()),
-                    "group": requirement.group().map(Group::as_str),
-                    "policy": requirement.policy().handle(),
-                    "subgroup": subgroup,
-                    "verify_url": verify_url,
-                }),
-            ))
+            Err(pages::verification_required_json(requirement, &verify_url))
         }
     }
 
@@ -647,12 +481,6 @@ impl Idme {
 
     /// Logs a failure with its details (never a secret) and renders the public page.
     fn failure(&self, error: &Error, what: &str) -> Reply {
-        if error.status().is_server_error() {
-            tracing::error!(target: "idme::flow", error = %error, "{what}");
-        } else {
-            tracing::warn!(target: "idme::flow", error = %error, "{what}");
-        }
-        let config = &self.inner.config;
-        pages::error(config.page_notice(), error, &config.paths.login)
+        pages::failure(&self.inner.config, error, what)
     }
 }

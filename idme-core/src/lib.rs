@@ -62,6 +62,7 @@
 //! | [`button`] | the "Verify with ID.me" button, as HTML |
 //! | [`error`] | [`Error`]: status and public message decided once |
 //! | [`manual::security`] | which check stops which attack |
+//! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
 //!
 //! ## Features
 //!
@@ -69,6 +70,7 @@
 //! |---|---|---|
 //! | `reqwest` | yes | [`Idme::new`] with a reqwest (rustls) HTTP client; without it, bring an [`HttpClient`](http_client::HttpClient) to [`Idme::with_http_client`] |
 //! | `encryption` | no | decrypt JWE ID tokens and userinfo ([`DecryptionKeys`], RSA-OAEP + A256CBC-HS512 with josekit, which needs OpenSSL) |
+//! | `test-util` | no | hooks into the engine's state for tests and load tests; never in production |
 //!
 //! The environment variables, the flows, sessions, running several instances and the
 //! security notes are described in the
@@ -84,6 +86,7 @@ struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __fuzzing;
+pub mod adapter;
 pub mod button;
 pub mod claims;
 pub mod config;
@@ -101,6 +104,8 @@ pub mod reply;
 pub mod require;
 pub mod secret;
 pub mod session;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 mod validate;
 pub mod verification;
 

@@ -8,9 +8,12 @@ use std::sync::OnceLock;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use serde_json::json;
+
+use crate::config::IdmeConfig;
 use crate::error::{CallbackRejected, Error};
 use crate::reply::Reply;
-use crate::verification::Requirement;
+use crate::verification::{Group, Requirement};
 
 /// Escapes text for HTML element content and attribute values.
 pub(crate) fn escape(s: &str) -> String {
@@ -130,6 +133,36 @@ pub(crate) fn verification_required(
         ),
     );
     Reply::html(403, body)
+}
+
+/// The 403 answer, as JSON, for a signed-in user who lacks a verification: what is needed
+/// and where to verify.
+pub(crate) fn verification_required_json(requirement: &Requirement, verify_url: &str) -> Reply {
+    let subgroup = match requirement {
+        Requirement::Subgroup(_, s) => Some(s.as_str()),
+        _ => None,
+    };
+    Reply::json(
+        403,
+        &json!({
+            "error": "verification_required",
+            "message": format!("This resource is for {} members.", requirement.describe()),
+            "group": requirement.group().map(Group::as_str),
+            "policy": requirement.policy().handle(),
+            "subgroup": subgroup,
+            "verify_url": verify_url,
+        }),
+    )
+}
+
+/// Logs a failure with its details (never a secret) and renders the public page.
+pub(crate) fn failure(config: &IdmeConfig, error: &Error, what: &str) -> Reply {
+    if error.status().is_server_error() {
+        tracing::error!(target: "idme::flow", error = %error, "{what}");
+    } else {
+        tracing::warn!(target: "idme::flow", error = %error, "{what}");
+    }
+    self::error(config.page_notice(), error, &config.paths.login)
 }
 
 #[cfg(test)]

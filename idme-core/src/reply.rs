@@ -2,9 +2,10 @@
 //! Each adapter converts it to its framework's response in one function, so no framework's
 //! types leak into the others.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::cookies::SetCookie;
+use crate::error::Error;
 
 /// A response for the adapter to send as it is.
 ///
@@ -143,6 +144,46 @@ impl Reply {
             *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
             r
         })
+    }
+}
+
+/// Content negotiation: a client whose `Accept` names `text/html` (a browser) gets pages
+/// and redirects; any other gets JSON.
+pub(crate) fn wants_html(accept: Option<&str>) -> bool {
+    accept.is_some_and(|a| a.contains("text/html"))
+}
+
+/// The answer to a request that needs a user but has none, negotiated on `accept`. When
+/// nobody is signed in (or the session is over), browsers are sent to `login_path` with
+/// `return_to` set to `path_and_query`, and API clients get `401` JSON; any other failure
+/// (the session store down) is `page()` for browsers and JSON for API clients.
+pub(crate) fn unauthenticated(
+    error: &Error,
+    accept: Option<&str>,
+    path_and_query: &str,
+    login_path: &str,
+    page: impl FnOnce() -> Reply,
+) -> Reply {
+    let wants_html = wants_html(accept);
+    match error {
+        Error::Unauthenticated(_) if wants_html => {
+            let mut url = String::from(login_path);
+            url.push_str("?return_to=");
+            url.extend(url::form_urlencoded::byte_serialize(
+                crate::flow::sanitize_return_to(Some(path_and_query)).as_bytes(),
+            ));
+            Reply::redirect(url)
+        }
+        _ if wants_html => page(),
+        _ => {
+            if error.status().is_server_error() {
+                tracing::error!(target: "idme::session", error = %error, "no session");
+            }
+            Reply::json(
+                error.status().as_u16(),
+                &json!({ "error": error.code(), "message": error.public_message() }),
+            )
+        }
     }
 }
 

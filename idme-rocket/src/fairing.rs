@@ -5,11 +5,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use idme_core::{Idme, IdmeBuilder};
 use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::response::Responder;
 use rocket::{Build, Catcher, Request, Response, Rocket};
 use serde::Deserialize;
 
-use crate::Unauthorized;
-use crate::guard::Authn;
+use crate::{IdmeResponse, Unauthorized};
 
 /// Manages the [`Idme`] engine as Rocket state, mounts the sign-in routes at the configured
 /// paths, registers the `401`/`403`/`503` catchers that answer failed
@@ -84,19 +84,15 @@ fn from_figment(rocket: &Rocket<Build>) -> Result<Idme, String> {
             "http://{}/auth/callback",
             SocketAddr::new(ip, port)
         ));
-    engine(builder.build().map_err(|e| e.to_string())?)
-}
-
-/// The engine with the default HTTP client.
-#[cfg(feature = "reqwest")]
-fn engine(config: idme_core::IdmeConfig) -> Result<Idme, String> {
+    let config = builder.build().map_err(|e| e.to_string())?;
+    // `Idme::new` is the default HTTP client's: without it the figment cannot make an engine.
+    #[cfg(not(feature = "reqwest"))]
+    return Err(format!(
+        "IdmeFairing::from_figment for client {:?} needs idme-rocket's `reqwest` feature; without it, use IdmeFairing::new with Idme::with_http_client",
+        config.client_id()
+    ));
+    #[cfg(feature = "reqwest")]
     Ok(Idme::new(config))
-}
-
-/// Without the default HTTP client, the figment cannot make an engine.
-#[cfg(not(feature = "reqwest"))]
-fn engine(_: idme_core::IdmeConfig) -> Result<Idme, String> {
-    Err("IdmeFairing::from_figment needs idme-rocket's `reqwest` feature; without it, use IdmeFairing::new with Idme::with_http_client".into())
 }
 
 #[rocket::async_trait]
@@ -139,9 +135,16 @@ impl Fairing for IdmeFairing {
     }
 
     /// Sets the cookies the request's guards produced (a session re-sealed after a token
-    /// refresh, a dead session's deletion).
+    /// refresh, a dead session's deletion), and answers an outage a guard met (the session
+    /// store down) even when `Option<IdmeUser>` let the handler run.
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        for cookie in &req.local_cache(Authn::default).1 {
+        let finish = crate::guard::auth(req).finish();
+        if let Some(reply) = finish.replace
+            && let Ok(answer) = IdmeResponse(reply).respond_to(req)
+        {
+            *res = answer;
+        }
+        for cookie in finish.set_cookies {
             res.adjoin_raw_header("Set-Cookie", cookie.header_value());
         }
     }

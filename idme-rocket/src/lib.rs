@@ -12,25 +12,7 @@
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`IdmeResponse`] | a [`Reply`] as a Rocket `Responder` |
 //!
-//! ```no_run
-//! use idme_rocket::{IdmeFairing, IdmeUser};
-//! use rocket::{get, routes};
-//!
-//! #[get("/account")]
-//! fn account(user: IdmeUser) -> String {
-//!     format!("only for signed-in users, like {}", user.sub())
-//! }
-//!
-//! #[rocket::main]
-//! async fn main() -> Result<(), rocket::Error> {
-//!     rocket::build()
-//!         .attach(IdmeFairing::from_figment())
-//!         .mount("/", routes![account])
-//!         .launch()
-//!         .await?;
-//!     Ok(())
-//! }
-//! ```
+//! A complete program is in the crate's README (compiled as a doctest).
 //!
 //! Without a session the [`IdmeUser`] guard fails with `401`, and the `401` catcher the
 //! fairing registers sends the engine's answer (a `303` to the login route for browsers,
@@ -75,7 +57,7 @@ impl IdmeResponse {
     /// The engine's answer to `req` if its [`IdmeUser`] guard failed: for an app's own
     /// `401` catcher.
     pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
-        req.local_cache(|| guard::Stashed(None)).0.clone()
+        guard::auth(req).rejection().map(|r| Self(r.reply))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The login, callback and logout routes.
 
-use idme_core::{CallbackInput, CallbackMethod, Idme, Reply};
+use idme_core::adapter::{Route as SignIn, RouteRequest};
+use idme_core::{Idme, Reply};
 use rocket::Request;
 use rocket::data::{Data, Limits};
 use rocket::http::Method;
@@ -10,86 +11,51 @@ use crate::{IdmeResponse, cookies};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
 /// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default), to mount
-/// at `/`. [`IdmeFairing`](crate::IdmeFairing)
-/// mounts them for you.
+/// at `/`. [`IdmeFairing`](crate::IdmeFairing) mounts them for you.
 ///
 /// # Panics
 /// When a configured path is not a valid Rocket route URI.
 pub fn routes(idme: &Idme) -> Vec<Route> {
-    let paths = idme.config().paths();
-    let at = |step| Endpoint {
-        idme: idme.clone(),
-        step,
+    let at = |method, step: SignIn| {
+        let endpoint = Endpoint {
+            idme: idme.clone(),
+            step,
+        };
+        Route::new(method, step.path(idme), endpoint)
     };
-    vec![
-        Route::new(Method::Get, &paths.login, at(Step::Login)),
-        Route::new(Method::Get, &paths.callback, at(Step::Callback)),
-        Route::new(Method::Post, &paths.callback, at(Step::Callback)),
-        Route::new(Method::Post, &paths.logout, at(Step::Logout)),
-        Route::new(
-            Method::Post,
-            &paths.backchannel_logout,
-            at(Step::BackchannelLogout),
-        ),
-    ]
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    Login,
-    Callback,
-    Logout,
-    BackchannelLogout,
+    let gets = SignIn::ALL.into_iter().filter(|s| s.answers_get());
+    let posts = SignIn::ALL.into_iter().filter(|s| s.answers_post());
+    gets.map(|s| at(Method::Get, s))
+        .chain(posts.map(|s| at(Method::Post, s)))
+        .collect()
 }
 
 #[derive(Debug, Clone)]
 struct Endpoint {
     idme: Idme,
-    step: Step,
+    step: SignIn,
 }
 
 #[rocket::async_trait]
 impl Handler for Endpoint {
     async fn handle<'r>(&self, req: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let query = req.uri().query().map(|q| q.as_str());
-        let reply = match self.step {
-            Step::Login => self.idme.login(query).await,
-            Step::Callback => {
-                let post = req.method() == Method::Post;
-                let body = if post {
-                    match form_body(req, data).await {
-                        Ok(body) => body,
-                        Err(reply) => return Outcome::from(req, reply),
-                    }
-                } else {
-                    Vec::new()
-                };
-                let input = CallbackInput {
-                    method: if post {
-                        CallbackMethod::Post
-                    } else {
-                        CallbackMethod::Get
-                    },
-                    query,
-                    body: &body,
-                    content_type: req.headers().get_one("Content-Type"),
-                };
-                self.idme.callback(input, &cookies(req)).await
-            }
-            Step::Logout => {
-                let origin = req.headers().get_one("Origin");
-                let site = req.headers().get_one("Sec-Fetch-Site");
-                self.idme.logout(&cookies(req), origin, site).await
-            }
-            Step::BackchannelLogout => match form_body(req, data).await {
-                Ok(body) => {
-                    let content_type = req.headers().get_one("Content-Type");
-                    self.idme.backchannel_logout(content_type, &body).await
-                }
-                Err(reply) => return Outcome::from(req, reply),
-            },
+        let post = req.method() == Method::Post;
+        let body = match post {
+            true => form_body(req, data).await,
+            false => Ok(Vec::new()),
         };
-        Outcome::from(req, IdmeResponse(reply))
+        let body = match body {
+            Ok(body) => body,
+            Err(reply) => return Outcome::from(req, reply),
+        };
+        let input = RouteRequest {
+            post,
+            query: req.uri().query().map(|q| q.as_str()),
+            header: &|name| req.headers().get_one(name),
+            cookies: cookies(req),
+            body: &body,
+        };
+        Outcome::from(req, IdmeResponse(self.step.answer(&self.idme, input).await))
     }
 }
 

@@ -30,6 +30,7 @@ struct ReadmeDoctests;
 
 pub mod browser;
 mod config;
+pub mod contract;
 mod emulator;
 mod encryption;
 mod faults;

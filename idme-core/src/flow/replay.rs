@@ -59,6 +59,7 @@ struct Buckets {
 
 /// What the record holds, for tests and measurements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(any(test, feature = "test-util")), allow(dead_code))]
 pub(crate) struct ReplayStats {
     /// Keys held.
     pub(crate) entries: usize,
@@ -123,6 +124,7 @@ impl UsedLogins {
     }
 
     /// Counts and sizes.
+    #[cfg_attr(not(any(test, feature = "test-util")), allow(dead_code))]
     pub(crate) fn stats(&self) -> ReplayStats {
         let b = self.lock();
         ReplayStats {

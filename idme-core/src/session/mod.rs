@@ -15,6 +15,7 @@ pub(crate) mod cache;
 pub(crate) mod manager;
 #[cfg(test)]
 mod race_tests;
+pub(crate) mod request;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
@@ -244,6 +245,7 @@ impl Session {
     }
 
     /// Opens the session cookie of a request (cookie mode).
+    #[cfg_attr(not(any(test, feature = "test-util")), allow(dead_code))]
     pub(crate) fn from_cookies(
         config: &IdmeConfig,
         cookies: &RequestCookies,

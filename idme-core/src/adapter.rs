@@ -1,0 +1,424 @@
+//! What every framework adapter does per request, written once.
+//!
+//! An adapter keeps one [`RequestAuth`] per request (in its request extensions or local
+//! cache) and wraps it in its framework's idiom:
+//!
+//! - its `IdmeUser` extractor or guard calls [`RequestAuth::user`], `Option<IdmeUser>`
+//!   [`RequestAuth::optional_user`], its `Verified<R>` [`RequestAuth::verified`]: the
+//!   session is authenticated once per request, however many ask, and a failure comes back
+//!   as a [`Rejection`] holding the answer to send (negotiated on `Accept`);
+//! - its response hook (a layer, middleware or fairing) calls [`RequestAuth::finish`] and
+//!   sets the cookies authentication produced (a re-sealed session, a dead session's
+//!   deletion), and answers with [`Finish::replace`] when a guard met an outage.
+//!
+//! The outcome is the same in every adapter: no session is `401` JSON for API clients and
+//! a `303` to sign in for browsers, `None` for `Option<IdmeUser>`; a session store that is
+//! down is `503`, also for `Option<IdmeUser>` (treating the user as anonymous would hide
+//! the outage); an engine the application did not register is a `500` whose body names the
+//! adapter's setup call; a user without a required verification gets `403`.
+//!
+//! [`adapter_types!`](crate::adapter_types) declares an adapter's `IdmeUser` and
+//! `Verified<R>` newtypes with their `Deref` and `Debug`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::OnceCell;
+
+use crate::claims::IdmeUser;
+use crate::cookies::{RequestCookies, SetCookie};
+use crate::engine::Idme;
+use crate::error::Error;
+use crate::flow::{CallbackInput, CallbackMethod};
+use crate::reply::Reply;
+use crate::session::{Authenticated, Denied};
+use crate::verification::Requirement;
+
+/// One request, as a guard sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardRequest<'a> {
+    /// The engine, if the application registered it.
+    pub idme: Option<&'a Idme>,
+    /// The adapter's call that registers the engine, e.g.
+    /// `.layer(IdmeLayer::new(idme))`: named in the `500` a missing engine gets.
+    pub setup: &'static str,
+    /// The request's `Accept` header: browsers get pages and redirects, others JSON.
+    pub accept: Option<&'a str>,
+    /// The request's path and query, where a browser comes back to after signing in.
+    pub path_and_query: &'a str,
+}
+
+/// Why a guard failed, and what to answer.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// The failure: `401` nobody signed in, `403` not verified, `500` the engine or
+    /// another part of the setup is missing, `503` the session store is down. The
+    /// answer's own status may differ (a browser without a session gets a `303`).
+    pub status: u16,
+    /// The answer to send.
+    pub reply: Reply,
+}
+
+impl Rejection {
+    /// Whether the failure is an outage (`5xx`), which no guard may turn into "anonymous".
+    pub fn is_outage(&self) -> bool {
+        self.status >= 500
+    }
+}
+
+/// The `500` answered when part of an adapter's setup is missing: `what` (e.g. "Idme
+/// engine") and the `setup` call that provides it, both in the body and in the log.
+pub fn missing_setup(what: &str, setup: &str) -> Rejection {
+    tracing::error!(target: "idme::rejection", "{what} missing from the request: add `{setup}` to the application");
+    // Plain text: the setup call is shown as written, `&` and all.
+    let reply = Reply {
+        status: 500,
+        headers: vec![
+            ("content-type", "text/plain; charset=utf-8".into()),
+            ("cache-control", "no-store".into()),
+            ("x-content-type-options", "nosniff".into()),
+        ],
+        set_cookies: Vec::new(),
+        body: format!("Missing {what}. Is it registered? Add `{setup}` to the application."),
+    };
+    Rejection { status: 500, reply }
+}
+
+/// What a response must carry once the handler (or a guard) answered.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Finish {
+    /// The answer to send instead of the handler's: set when a guard met an outage (the
+    /// session store down, the engine missing) that an `Option` extractor swallowed.
+    pub replace: Option<Reply>,
+    /// Cookies to set on the response, whichever it is.
+    pub set_cookies: Vec<SetCookie>,
+}
+
+/// The sign-in state of one request: the remembered outcome of
+/// [`Idme::authenticate`], the cookies it produced, and the last guard's failure. Cheap to
+/// clone (all clones share the state); create one per request.
+#[derive(Clone, Default)]
+pub struct RequestAuth(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    outcome: OnceCell<Result<IdmeUser, Error>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    set_cookies: Vec<SetCookie>,
+    rejection: Option<Rejection>,
+}
+
+impl std::fmt::Debug for RequestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestAuth")
+            .field("authenticated", &self.0.outcome.get().map(Result::is_ok))
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestAuth {
+    /// The state of a new request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn reject(&self, rejection: Rejection) -> Rejection {
+        self.state().rejection = Some(rejection.clone());
+        rejection
+    }
+
+    /// The signed-in user, or why there is none: authenticates the request on the first
+    /// call (`cookies` is read only then) and remembers the outcome.
+    pub async fn user(
+        &self,
+        req: &GuardRequest<'_>,
+        cookies: impl FnOnce() -> RequestCookies,
+    ) -> Result<IdmeUser, Rejection> {
+        let Some(idme) = req.idme else {
+            return Err(self.reject(missing_setup("Idme engine", req.setup)));
+        };
+        let outcome = self
+            .0
+            .outcome
+            .get_or_init(|| async move {
+                let (outcome, set_cookies) = match idme.authenticate(&cookies()).await {
+                    Ok(Authenticated { user, set_cookies }) => (Ok(user), set_cookies),
+                    Err(Denied { error, set_cookies }) => (Err(error), set_cookies),
+                };
+                self.state().set_cookies.extend(set_cookies);
+                outcome
+            })
+            .await;
+        match outcome {
+            Ok(user) => Ok(user.clone()),
+            Err(error) => {
+                tracing::trace!(target: "idme::rejection", reason = %error, "no signed-in user");
+                let denied = Denied {
+                    error: error.clone(),
+                    set_cookies: Vec::new(),
+                };
+                Err(self.reject(Rejection {
+                    status: error.status().as_u16(),
+                    reply: idme.unauthenticated(denied, req.accept, req.path_and_query),
+                }))
+            }
+        }
+    }
+
+    /// The signed-in user, `None` when nobody is signed in; an outage (the session store
+    /// down, the engine missing) is still a [`Rejection`].
+    pub async fn optional_user(
+        &self,
+        req: &GuardRequest<'_>,
+        cookies: impl FnOnce() -> RequestCookies,
+    ) -> Result<Option<IdmeUser>, Rejection> {
+        match self.user(req, cookies).await {
+            Ok(user) => Ok(Some(user)),
+            Err(rejection) if rejection.is_outage() => Err(rejection),
+            Err(_) => {
+                self.state().rejection = None;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The signed-in user if they meet `requirement`; a user who does not gets `403` with
+    /// an offer to verify with ID.me ([`Idme::require`]).
+    pub async fn verified(
+        &self,
+        req: &GuardRequest<'_>,
+        cookies: impl FnOnce() -> RequestCookies,
+        requirement: &Requirement,
+    ) -> Result<IdmeUser, Rejection> {
+        let user = self.user(req, cookies).await?;
+        let Some(idme) = req.idme else {
+            return Err(self.reject(missing_setup("Idme engine", req.setup)));
+        };
+        match idme.require(&user, requirement, req.accept, req.path_and_query) {
+            Ok(()) => Ok(user),
+            Err(reply) => Err(self.reject(Rejection { status: 403, reply })),
+        }
+    }
+
+    /// The failure of the last guard that failed, if any: for a framework whose error
+    /// handler (a Rocket catcher) answers after the guard.
+    pub fn rejection(&self) -> Option<Rejection> {
+        self.state().rejection.clone()
+    }
+
+    /// What the response must carry: the cookies authentication produced (taken: a second
+    /// call gives none), and the answer to an outage a guard met, if any.
+    pub fn finish(&self) -> Finish {
+        let mut state = self.state();
+        Finish {
+            replace: state
+                .rejection
+                .as_ref()
+                .filter(|r| r.is_outage())
+                .map(|r| r.reply.clone()),
+            set_cookies: std::mem::take(&mut state.set_cookies),
+        }
+    }
+}
+
+/// A sign-in route an adapter mounts, at the path of the engine's
+/// [`RoutePaths`](crate::config::RoutePaths).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `GET`: starts a login ([`Idme::login`]).
+    Login,
+    /// `GET` and `POST`: finishes a login ([`Idme::callback`]).
+    Callback,
+    /// `POST`: ends the session ([`Idme::logout`]).
+    Logout,
+    /// `POST`: the provider ends sessions ([`Idme::backchannel_logout`]).
+    BackchannelLogout,
+}
+
+/// One request to a sign-in [`Route`], as an adapter reads it.
+pub struct RouteRequest<'a> {
+    /// Whether the method is `POST` (else `GET`).
+    pub post: bool,
+    /// The raw query string, if any.
+    pub query: Option<&'a str>,
+    /// The first value of a request header, by its lower-case name.
+    pub header: &'a (dyn Fn(&str) -> Option<&'a str> + Sync),
+    /// The request's cookies.
+    pub cookies: RequestCookies,
+    /// The body (a `form_post` callback or a logout token; empty otherwise), bounded by
+    /// the adapter.
+    pub body: &'a [u8],
+}
+
+impl std::fmt::Debug for RouteRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteRequest")
+            .field("post", &self.post)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Route {
+    /// Every sign-in route.
+    pub const ALL: [Route; 4] = [
+        Route::Login,
+        Route::Callback,
+        Route::Logout,
+        Route::BackchannelLogout,
+    ];
+
+    /// Whether the route answers `GET`.
+    pub fn answers_get(self) -> bool {
+        matches!(self, Route::Login | Route::Callback)
+    }
+
+    /// Whether the route answers `POST`.
+    pub fn answers_post(self) -> bool {
+        self != Route::Login
+    }
+
+    /// The route's path in `idme`'s configuration.
+    pub fn path(self, idme: &Idme) -> &str {
+        let paths = idme.config().paths();
+        match self {
+            Route::Login => &paths.login,
+            Route::Callback => &paths.callback,
+            Route::Logout => &paths.logout,
+            Route::BackchannelLogout => &paths.backchannel_logout,
+        }
+    }
+
+    /// The engine's answer to `req` on this route.
+    pub async fn answer(self, idme: &Idme, req: RouteRequest<'_>) -> Reply {
+        let header = req.header;
+        match self {
+            Route::Login => idme.login(req.query).await,
+            Route::Callback => {
+                let input = CallbackInput {
+                    method: if req.post {
+                        CallbackMethod::Post
+                    } else {
+                        CallbackMethod::Get
+                    },
+                    query: req.query,
+                    body: req.body,
+                    content_type: header("content-type"),
+                };
+                idme.callback(input, &req.cookies).await
+            }
+            Route::Logout => {
+                let (origin, site) = (header("origin"), header("sec-fetch-site"));
+                idme.logout(&req.cookies, origin, site).await
+            }
+            Route::BackchannelLogout => {
+                idme.backchannel_logout(header("content-type"), req.body)
+                    .await
+            }
+        }
+    }
+}
+
+/// Declares an adapter's `IdmeUser` and `Verified<R>` newtypes, with the `Deref` to
+/// [`IdmeUser`](crate::IdmeUser), `From`, `Debug` and `Clone` every adapter needs, and,
+/// if asked for, an `IdmeRejection` holding the [`Reply`] of a [`Rejection`]; the adapter
+/// adds its framework's extractor impls and any docs of its own.
+///
+/// ```
+/// idme_core::adapter_types! {
+///     /// The signed-in user.
+///     pub struct IdmeUser;
+///     pub struct Verified;
+///     pub struct IdmeRejection;
+/// }
+/// fn sub(user: &Verified<idme_core::require::Veteran>) -> &str {
+///     user.sub()
+/// }
+/// ```
+#[macro_export]
+macro_rules! adapter_types {
+    (
+        $(#[$user:meta])* pub struct IdmeUser;
+        $(#[$verified:meta])* pub struct Verified;
+        $($(#[$rejection:meta])* pub struct IdmeRejection;)?
+    ) => {
+        $(#[$user])*
+        #[derive(Debug, Clone)]
+        pub struct IdmeUser(pub $crate::IdmeUser);
+
+        impl ::std::ops::Deref for IdmeUser {
+            type Target = $crate::IdmeUser;
+            fn deref(&self) -> &$crate::IdmeUser {
+                &self.0
+            }
+        }
+
+        impl ::std::convert::From<$crate::IdmeUser> for IdmeUser {
+            fn from(user: $crate::IdmeUser) -> Self {
+                Self(user)
+            }
+        }
+
+        /// A signed-in user who meets the verification requirement `R` (e.g.
+        /// `Verified<idme_core::require::Veteran>`). Without a session it fails like
+        /// [`IdmeUser`]; a user who lacks the verification is answered `403` with an offer
+        /// to verify with ID.me (an HTML page for browsers, JSON for API clients).
+        $(#[$verified])*
+        pub struct Verified<R> {
+            /// The user.
+            pub user: IdmeUser,
+            _requirement: ::std::marker::PhantomData<fn() -> R>,
+        }
+
+        impl<R> ::std::convert::From<$crate::IdmeUser> for Verified<R> {
+            fn from(user: $crate::IdmeUser) -> Self {
+                Self {
+                    user: IdmeUser(user),
+                    _requirement: ::std::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<R> ::std::fmt::Debug for Verified<R> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple("Verified").field(&self.user).finish()
+            }
+        }
+
+        impl<R> ::std::ops::Deref for Verified<R> {
+            type Target = $crate::IdmeUser;
+            fn deref(&self) -> &$crate::IdmeUser {
+                &self.user.0
+            }
+        }
+
+        $(
+            /// Why [`IdmeUser`] or [`Verified`] could not be extracted. Responds with what
+            /// the engine decides.
+            $(#[$rejection])*
+            #[derive(Debug)]
+            pub struct IdmeRejection($crate::Reply);
+
+            impl IdmeRejection {
+                /// The HTTP status of the response.
+                pub fn status(&self) -> u16 {
+                    self.0.status
+                }
+            }
+
+            impl ::std::convert::From<$crate::adapter::Rejection> for IdmeRejection {
+                fn from(rejection: $crate::adapter::Rejection) -> Self {
+                    Self(rejection.reply)
+                }
+            }
+        )?
+    };
+}

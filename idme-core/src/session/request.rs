@@ -1,0 +1,128 @@
+//! The session of one request: opened from the cookie or loaded from the store, checked
+//! against its lifetimes and logouts, refreshed when due, or ended for good.
+
+use std::sync::Arc;
+
+use super::manager::{self, RefreshOutcome};
+use super::{Authenticated, Denied, Session};
+use crate::claims::IdmeUser;
+use crate::cookies::RequestCookies;
+use crate::engine::Inner;
+use crate::error::{Error, Unauthenticated};
+
+/// The last-seen time of a session is re-issued at most this often (seconds).
+const LAST_SEEN_STEP: u64 = 60;
+
+/// What [`Idme::authenticate`](crate::Idme::authenticate) does, at `now`.
+pub(crate) async fn authenticate(
+    inner: &Inner,
+    cookies: &RequestCookies,
+    now: u64,
+) -> Result<Authenticated, Denied> {
+    let config = &inner.config;
+    let denied = |error: Error| Denied {
+        set_cookies: match &error {
+            Error::Unauthenticated(Unauthenticated::NoSession)
+            | Error::SessionStoreUnavailable(_) => Vec::new(),
+            _ => Session::clear_cookies(config, cookies),
+        },
+        error,
+    };
+    let mut session = load(inner, cookies, now).await.map_err(denied)?;
+    // `session` is shared with the cache: changes below copy it first.
+    let mut reseal = false;
+    let refresh_due = session.refresh_token.is_some()
+        && session
+            .access_expires_at
+            .is_some_and(|t| t <= now + config.refresh_margin.as_secs());
+    if refresh_due {
+        match manager::refresh(inner, &session, now).await {
+            // Logged out (cookie store) while the refresh waited: stays logged out.
+            RefreshOutcome::Refreshed(_)
+                if config.session_store.is_none() && inner.sessions.is_revoked(&session) =>
+            {
+                return Err(denied(Unauthenticated::Ended.into()));
+            }
+            RefreshOutcome::Refreshed(s) => {
+                session = Arc::new(*s);
+                reseal = config.session_store.is_none();
+            }
+            RefreshOutcome::Ended => {
+                forget(inner, &session, now).await;
+                return Err(denied(Unauthenticated::Ended.into()));
+            }
+            RefreshOutcome::Unavailable => {}
+            RefreshOutcome::StoreDown(e) => return Err(denied(e.into())),
+        }
+    }
+    if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
+        Arc::make_mut(&mut session).last_seen = now;
+        match &config.session_store {
+            // Only a record still there: a logout meanwhile is not undone.
+            Some(store) => {
+                let alive = store
+                    .update(&session.to_record(config))
+                    .await
+                    .map_err(|e| denied(e.into()))?;
+                if !alive {
+                    return Err(denied(Unauthenticated::Ended.into()));
+                }
+            }
+            None => reseal = true,
+        }
+    }
+    let set_cookies = if reseal {
+        session.to_cookies(config, cookies, now)
+    } else {
+        Vec::new()
+    };
+    Ok(Authenticated {
+        user: IdmeUser::from_shared(session),
+        set_cookies,
+    })
+}
+
+/// The session of a request, alive and not logged out, before any refresh.
+pub(crate) async fn load(
+    inner: &Inner,
+    cookies: &RequestCookies,
+    now: u64,
+) -> Result<Arc<Session>, Error> {
+    let config = &inner.config;
+    match &config.session_store {
+        None => {
+            let session = Session::from_cookies_cached(config, cookies, &inner.opened, now)?;
+            if inner.sessions.is_revoked(&session) {
+                return Err(Unauthenticated::Ended.into());
+            }
+            Ok(session)
+        }
+        Some(store) => {
+            let id = Session::id_from_cookies(config, cookies)?;
+            let record = store.load(&id).await?.ok_or(Unauthenticated::Ended)?;
+            let session = Session::from_record(config, &record).ok_or(Unauthenticated::Invalid)?;
+            if let Err(e) = session.check_lifetime(config, now) {
+                if let Err(e) = store.delete(&id).await {
+                    tracing::warn!(target: "idme::session", error = %e, "expired session not deleted");
+                }
+                return Err(e.into());
+            }
+            Ok(Arc::new(session))
+        }
+    }
+}
+
+/// Ends `session` for good: deleted from the store, or (cookie store) revoked in this
+/// process until it would have expired anyway.
+pub(crate) async fn forget(inner: &Inner, session: &Session, now: u64) {
+    match &inner.config.session_store {
+        Some(store) => {
+            if let Err(e) = store.delete(&session.sid).await {
+                tracing::warn!(target: "idme::session", error = %e, "session not deleted from the store");
+            }
+        }
+        None => inner
+            .sessions
+            .revoke(format!("sid:{}", session.sid), now, session.expires_at),
+    }
+}

@@ -1,0 +1,62 @@
+//! Hooks for tests and load tests only, behind the `test-util` feature (off by default):
+//! they reach into the engine's state in ways no application should.
+
+use crate::cookies::{RequestCookies, SetCookie};
+use crate::engine::{Idme, unix_now};
+use crate::session::Session;
+use crate::session::store::{Record, SessionStore, StoreError};
+
+impl Idme {
+    /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
+    /// with one more claim.
+    pub fn __reseal_with_claim(
+        &self,
+        cookies: &RequestCookies,
+        name: &str,
+        value: &str,
+    ) -> Option<Vec<SetCookie>> {
+        let config = &self.inner.config;
+        let now = unix_now();
+        let mut session = Session::from_cookies(config, cookies, now).ok()?;
+        session.claims.insert(name.into(), value.into());
+        Some(session.to_cookies(config, cookies, now))
+    }
+
+    /// For load tests only: how many logins the single-use record holds, and the heap
+    /// its keys reserve (bytes).
+    pub fn __used_logins(&self) -> (usize, usize) {
+        let s = self.inner.used_logins.stats();
+        (s.entries, s.heap_bytes)
+    }
+}
+
+/// A session store that is always down: every call fails with [`StoreError`], so requests
+/// with a session answer `503`. For tests of what an application does during an outage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnavailableStore;
+
+fn down() -> StoreError {
+    StoreError("the test store is down".into())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for UnavailableStore {
+    async fn load(&self, _id: &str) -> Result<Option<Record>, StoreError> {
+        Err(down())
+    }
+    async fn save(&self, _record: &Record) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn update(&self, _record: &Record) -> Result<bool, StoreError> {
+        Err(down())
+    }
+    async fn delete(&self, _id: &str) -> Result<(), StoreError> {
+        Err(down())
+    }
+    async fn delete_by_sub(&self, _sub: &str) -> Result<u64, StoreError> {
+        Err(down())
+    }
+    async fn delete_by_provider_sid(&self, _sid: &str) -> Result<u64, StoreError> {
+        Err(down())
+    }
+}

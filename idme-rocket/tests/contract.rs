@@ -1,0 +1,64 @@
+//! The adapter contract, in-process with Rocket's local `Client`.
+
+use idme_core::Idme;
+use idme_core::require::Student;
+use idme_rocket::{IdmeFairing, IdmeUser, Verified};
+use idme_testkit::contract::{Answer, Call};
+use rocket::http::{Header, Method};
+use rocket::local::asynchronous::Client;
+use rocket::{get, routes};
+
+#[get("/")]
+fn home(user: Option<IdmeUser>) -> String {
+    user.map_or("hello stranger".to_owned(), |u| {
+        format!("hello {}", u.sub())
+    })
+}
+
+#[get("/me")]
+fn me(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[get("/student")]
+fn student(user: Verified<Student>) -> String {
+    user.sub().to_owned()
+}
+
+/// One request to a fresh app: the contract's routes, and `IdmeFairing` (left out without
+/// an engine).
+async fn call(idme: Option<Idme>, call: Call) -> Answer {
+    let mut rocket = rocket::build().mount("/", routes![home, me, student]);
+    if let Some(idme) = idme {
+        rocket = rocket.attach(IdmeFairing::new(idme));
+    }
+    let client = Client::untracked(rocket).await.unwrap();
+    let method = if call.method == "POST" {
+        Method::Post
+    } else {
+        Method::Get
+    };
+    let mut req = client.req(method, call.path);
+    for (name, value) in call.headers {
+        req = req.header(Header::new(name, value));
+    }
+    let res = req.body(call.body).dispatch().await;
+    let status = res.status().code;
+    let headers = res
+        .headers()
+        .iter()
+        .map(|h| (h.name().as_str().to_ascii_lowercase(), h.value().to_owned()))
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: res.into_string().await.unwrap_or_default(),
+    }
+}
+
+idme_testkit::adapter_contract!(
+    test = rocket::async_test,
+    call = call,
+    setup = ".attach(IdmeFairing::new(idme))",
+    without_engine_nothing_runs = true,
+);
