@@ -4,12 +4,24 @@
 //!
 //! Also the plain [`SetCookie`] value the engine hands to adapters, and the parser for
 //! incoming `Cookie` headers.
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | this one | [`CookieKeys`]: sealing and opening, key rotation, the issuer/client binding |
+//! | `set_cookie` | [`SetCookie`], [`SameSite`]: what the adapters write |
+//! | `chunks` | splitting a large sealed value over several cookies, and reassembling it |
+//! | `request` | [`RequestCookies`]: the parsed `Cookie` header |
 
-use std::ops::Range;
+mod chunks;
+mod request;
+mod set_cookie;
+
+pub(crate) use chunks::{chunked, clear_chunked, reassemble};
+pub use request::RequestCookies;
+pub use set_cookie::{SameSite, SetCookie};
 
 use base64::Engine as _;
 use cookie::{Cookie, CookieJar, Key};
-use http::HeaderMap;
 use serde::{Serialize, de::DeserializeOwned};
 
 /// Keys that seal cookies: the first seals, every key opens, so keys rotate without logging
@@ -139,268 +151,10 @@ impl CookieKeys {
     }
 }
 
-/// The `SameSite` attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SameSite {
-    /// Sent on same-site requests and top-level cross-site navigations (GET).
-    Lax,
-    /// Sent on every request, cross-site POSTs included; requires `Secure`.
-    None,
-}
-
-/// A cookie for the adapter to set (or clear, with `max_age` 0) on the response.
-///
-/// Its `Debug` shows the name, the attributes and the value's length, never the value.
-#[derive(Clone, PartialEq, Eq)]
-#[must_use]
-pub struct SetCookie {
-    /// Cookie name.
-    pub name: String,
-    /// Cookie value (sealed; empty when clearing).
-    pub value: String,
-    /// `Path` attribute.
-    pub path: String,
-    /// `Max-Age` in seconds; 0 deletes the cookie.
-    pub max_age: i64,
-    /// `Secure` attribute.
-    pub secure: bool,
-    /// `SameSite` attribute.
-    pub same_site: SameSite,
-}
-
-impl std::fmt::Debug for SetCookie {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The value is a sealed session or login: a credential, never printed.
-        f.debug_struct("SetCookie")
-            .field("name", &self.name)
-            .field("value_len", &self.value.len())
-            .field("path", &self.path)
-            .field("max_age", &self.max_age)
-            .field("secure", &self.secure)
-            .field("same_site", &self.same_site)
-            .finish()
-    }
-}
-
-impl SetCookie {
-    /// A deletion for the cookie `name` at `path`.
-    pub(crate) fn clear(name: &str, path: &str, secure: bool) -> Self {
-        Self {
-            name: name.to_owned(),
-            value: String::new(),
-            path: path.to_owned(),
-            max_age: 0,
-            secure,
-            same_site: SameSite::Lax,
-        }
-    }
-
-    /// The `Set-Cookie` header value. Every cookie is `HttpOnly`.
-    pub fn header_value(&self) -> String {
-        let mut s = format!(
-            "{}={}; Path={}; Max-Age={}; HttpOnly",
-            self.name, self.value, self.path, self.max_age
-        );
-        if self.secure {
-            s.push_str("; Secure");
-        }
-        s.push_str(match self.same_site {
-            SameSite::Lax => "; SameSite=Lax",
-            SameSite::None => "; SameSite=None",
-        });
-        s
-    }
-}
-
-/// The largest value one cookie of a chunked session carries: with its name and
-/// attributes, each `Set-Cookie` stays under the 4 KB browsers accept.
-pub(crate) const CHUNK_SIZE: usize = 3800;
-/// The most chunks read back (about 60 KB): more is refused as garbage.
-const MAX_CHUNKS: usize = 16;
-
-/// The name of chunk `i` (0 is the cookie itself).
-fn chunk_name(name: &str, i: usize) -> String {
-    if i == 0 {
-        name.to_owned()
-    } else {
-        format!("{name}.{i}")
-    }
-}
-
-/// Cookies carrying `value` under `template`'s name and attributes: one cookie when it
-/// fits, else `name` = `"{count}~{first piece}"`, `name.1`, `name.2`, …. Chunks of an
-/// earlier, larger value that `present` still carries are cleared.
-pub(crate) fn chunked(
-    template: &SetCookie,
-    value: &str,
-    present: &RequestCookies,
-) -> Vec<SetCookie> {
-    // Sealed values are base64: every byte is one character, any cut is on a boundary.
-    let pieces: Vec<&str> = if value.len() <= CHUNK_SIZE {
-        vec![value]
-    } else {
-        value
-            .as_bytes()
-            .chunks(CHUNK_SIZE)
-            .map(|c| std::str::from_utf8(c).unwrap_or_default())
-            .collect()
-    };
-    let count = pieces.len();
-    let mut out: Vec<SetCookie> = pieces
-        .iter()
-        .enumerate()
-        .map(|(i, piece)| SetCookie {
-            name: chunk_name(&template.name, i),
-            value: if i == 0 && count > 1 {
-                format!("{count}~{piece}")
-            } else {
-                (*piece).to_owned()
-            },
-            ..template.clone()
-        })
-        .collect();
-    for i in present.chunk_indices(&template.name) {
-        if i >= count {
-            out.push(SetCookie::clear(
-                &chunk_name(&template.name, i),
-                &template.path,
-                template.secure,
-            ));
-        }
-    }
-    out
-}
-
-/// The value of the (possibly chunked) cookie `name`: `None` when absent, `Err` when a
-/// chunk is missing or the count is garbage. A tampered or truncated chunk is caught by
-/// the seal, not here.
-pub(crate) fn reassemble(cookies: &RequestCookies, name: &str) -> Option<Result<String, ()>> {
-    let first = cookies.get(name)?;
-    let Some((count, piece)) = first.split_once('~') else {
-        return Some(Ok(first.to_owned()));
-    };
-    let Ok(count) = count.parse::<usize>() else {
-        return Some(Err(()));
-    };
-    if !(2..=MAX_CHUNKS).contains(&count) {
-        return Some(Err(()));
-    }
-    let mut value = piece.to_owned();
-    for i in 1..count {
-        match cookies.get(&chunk_name(name, i)) {
-            Some(p) => value.push_str(p),
-            None => return Some(Err(())),
-        }
-    }
-    Some(Ok(value))
-}
-
-/// Deletions for the cookie `name` and every chunk of it that `present` carries.
-pub(crate) fn clear_chunked(
-    name: &str,
-    path: &str,
-    secure: bool,
-    present: &RequestCookies,
-) -> Vec<SetCookie> {
-    let mut out = vec![SetCookie::clear(name, path, secure)];
-    out.extend(
-        present
-            .chunk_indices(name)
-            .filter(|i| *i > 0)
-            .map(|i| SetCookie::clear(&chunk_name(name, i), path, secure)),
-    );
-    out
-}
-
-/// The cookies of an incoming request, parsed from its `Cookie` header(s). Adapters build it
-/// from the raw header values, whatever their framework's header types are.
-///
-/// Built on every authenticated request, so it copies the header once and keeps offsets
-/// into it rather than a string per cookie.
-#[derive(Clone, Default)]
-pub struct RequestCookies {
-    raw: String,
-    /// (name, value) ranges into `raw`.
-    pairs: Vec<(Range<usize>, Range<usize>)>,
-}
-
-impl std::fmt::Debug for RequestCookies {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Names only: values are sealed sessions and must not reach logs.
-        f.debug_list().entries(self.names()).finish()
-    }
-}
-
-impl RequestCookies {
-    /// Parses every `Cookie` header value (`a=1; b=2`). Malformed pairs are skipped.
-    pub fn from_header_values<'a, I>(values: I) -> Self
-    where
-        I: IntoIterator<Item = &'a str>,
-    {
-        let mut raw = String::new();
-        for v in values {
-            if !raw.is_empty() {
-                raw.push(';');
-            }
-            raw.push_str(v);
-        }
-        let base = raw.as_ptr() as usize;
-        let span = |part: &str| {
-            let start = part.as_ptr() as usize - base;
-            start..start + part.len()
-        };
-        let pairs = raw
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .map(|(k, v)| (span(k.trim()), span(v.trim().trim_matches('"'))))
-            .collect();
-        Self { raw, pairs }
-    }
-
-    /// From an `http::HeaderMap` (axum, hyper, tower).
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        Self::from_header_values(
-            headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        )
-    }
-
-    fn entries(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.pairs
-            .iter()
-            .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
-    }
-
-    fn names(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries().map(|(k, _)| k)
-    }
-
-    /// The value of the first cookie called `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.entries().find(|(k, _)| *k == name).map(|(_, v)| v)
-    }
-
-    /// The chunk indices (`name.N` → N) of the cookie `name` the request carries.
-    pub(crate) fn chunk_indices<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.names().filter_map(move |k| {
-            k.strip_prefix(name)?
-                .strip_prefix('.')?
-                .parse::<usize>()
-                .ok()
-        })
-    }
-
-    /// Whether any cookie name starts with `prefix`.
-    pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
-        self.names().any(|k| k.starts_with(prefix))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
     use serde::Deserialize;
 
     #[derive(Serialize, Deserialize, Debug, PartialEq)]

@@ -1,0 +1,91 @@
+//! The cookies of an incoming request.
+
+use std::ops::Range;
+
+use http::HeaderMap;
+
+/// The cookies of an incoming request, parsed from its `Cookie` header(s). Adapters build it
+/// from the raw header values, whatever their framework's header types are.
+///
+/// Built on every authenticated request, so it copies the header once and keeps offsets
+/// into it rather than a string per cookie.
+#[derive(Clone, Default)]
+pub struct RequestCookies {
+    raw: String,
+    /// (name, value) ranges into `raw`.
+    pairs: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl std::fmt::Debug for RequestCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names only: values are sealed sessions and must not reach logs.
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl RequestCookies {
+    /// Parses every `Cookie` header value (`a=1; b=2`). Malformed pairs are skipped.
+    pub fn from_header_values<'a, I>(values: I) -> Self
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        let mut raw = String::new();
+        for v in values {
+            if !raw.is_empty() {
+                raw.push(';');
+            }
+            raw.push_str(v);
+        }
+        let base = raw.as_ptr() as usize;
+        let span = |part: &str| {
+            let start = part.as_ptr() as usize - base;
+            start..start + part.len()
+        };
+        let pairs = raw
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .map(|(k, v)| (span(k.trim()), span(v.trim().trim_matches('"'))))
+            .collect();
+        Self { raw, pairs }
+    }
+
+    /// From an `http::HeaderMap` (axum, hyper, tower).
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        Self::from_header_values(
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+        )
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.pairs
+            .iter()
+            .map(|(k, v)| (&self.raw[k.clone()], &self.raw[v.clone()]))
+    }
+
+    fn names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.entries().map(|(k, _)| k)
+    }
+
+    /// The value of the first cookie called `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.entries().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// The chunk indices (`name.N` → N) of the cookie `name` the request carries.
+    pub(crate) fn chunk_indices<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.names().filter_map(move |k| {
+            k.strip_prefix(name)?
+                .strip_prefix('.')?
+                .parse::<usize>()
+                .ok()
+        })
+    }
+
+    /// Whether any cookie name starts with `prefix`.
+    pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
+        self.names().any(|k| k.starts_with(prefix))
+    }
+}
