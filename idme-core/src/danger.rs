@@ -24,6 +24,13 @@ impl DangerousIdmeBuilder {
         self
     }
 
+    /// Sets where the engine reads the time (Unix seconds), for tests with a simulated
+    /// clock only: a clock that is not the real time breaks every expiry check.
+    pub fn clock(mut self, clock: crate::Clock) -> Self {
+        self.inner.settings.clock = clock;
+        self
+    }
+
     /// Back to the ordinary builder; the checks relaxed here stay relaxed.
     pub fn safe(self) -> IdmeBuilder {
         self.inner

@@ -1,7 +1,6 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::validate::jws::Alg;
 use serde_json::json;
@@ -98,11 +97,10 @@ impl Inner {
     }
 }
 
-/// Seconds since the Unix epoch.
+/// Seconds since the Unix epoch, by the system clock (tests and the session store; the
+/// engine reads its configured [`Clock`](crate::Clock)).
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    crate::clock::system_now()
 }
 
 impl Idme {
@@ -212,7 +210,7 @@ impl Idme {
             &inner.config,
             &meta.authorization_endpoint,
             options,
-            unix_now(),
+            inner.config.clock.now(),
         ) {
             Ok(started) => Reply::redirect(started.url.to_string()).with_cookie(started.cookie),
             Err(e) => {
@@ -227,7 +225,7 @@ impl Idme {
     /// session; `error=access_denied` is a "sign-in cancelled" page.
     pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
         let config = &self.inner.config;
-        let now = unix_now();
+        let now = self.inner.config.clock.now();
         match finish::run(&self.inner, &input, cookies, now).await {
             CallbackOutcome::RelayPage => {
                 pages::relay(config.page_notice(), &config.paths.callback)
@@ -280,7 +278,7 @@ impl Idme {
             tracing::warn!(target: "idme::logout", origin, sec_fetch_site, "logout refused: not a same-origin request");
             return Reply::html(403, "Cross-site logout refused.".into());
         }
-        let now = unix_now();
+        let now = self.inner.config.clock.now();
         let mut id_token_hint = None;
         match request::load(&self.inner, cookies, now).await {
             Ok(session) => {
@@ -320,7 +318,7 @@ impl Idme {
     /// Both outcomes carry cookies the adapter must set on the response: a re-sealed
     /// session (new tokens, last-seen time) or the deletion of a dead one.
     pub async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied> {
-        request::authenticate(&self.inner, cookies, unix_now()).await
+        request::authenticate(&self.inner, cookies, self.inner.config.clock.now()).await
     }
 
     /// What to answer a request that needs a user but has none. When nobody is signed in
@@ -390,7 +388,7 @@ impl Idme {
         let inner = &self.inner;
         let config = &inner.config;
         let bad = |why| Error::from(ProviderMisbehaved::InvalidLogoutToken(why));
-        let now = unix_now();
+        let now = self.inner.config.clock.now();
         let skew = config.clock_skew.as_secs();
         let LogoutToken { sub, sid, jti, iat } =
             logout_token::verify(inner, content_type, body, now).await?;

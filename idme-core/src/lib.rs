@@ -89,6 +89,7 @@ pub mod __fuzzing;
 pub mod adapter;
 pub mod button;
 pub mod claims;
+mod clock;
 pub mod config;
 pub mod cookies;
 pub mod danger;
@@ -113,6 +114,7 @@ pub mod verification;
 /// with plain `async fn`s (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
 pub use claims::IdmeUser;
+pub use clock::Clock;
 pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;

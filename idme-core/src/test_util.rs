@@ -2,7 +2,7 @@
 //! they reach into the engine's state in ways no application should.
 
 use crate::cookies::{RequestCookies, SetCookie};
-use crate::engine::{Idme, unix_now};
+use crate::engine::Idme;
 use crate::session::Session;
 use crate::session::store::{Record, SessionStore, StoreError};
 
@@ -16,7 +16,7 @@ impl Idme {
         value: &str,
     ) -> Option<Vec<SetCookie>> {
         let config = &self.inner.config;
-        let now = unix_now();
+        let now = config.clock.now();
         let mut session = Session::from_cookies(config, cookies, now).ok()?;
         session.claims.insert(name.into(), value.into());
         Some(session.to_cookies(config, cookies, now))

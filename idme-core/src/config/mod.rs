@@ -186,6 +186,7 @@ pub struct IdmeConfig {
     pub(crate) secure_cookies: bool,
     pub(crate) paths: RoutePaths,
     pub(crate) page_notice: Option<String>,
+    pub(crate) clock: crate::Clock,
 }
 
 impl IdmeConfig {

@@ -92,6 +92,8 @@ settings! {
     backchannel_logout_path: String = "/auth/backchannel-logout".into(),
     /// The notice on every page the engine renders.
     page_notice: Option<String> = None,
+    /// Where the engine reads the time (tests only set another).
+    clock: crate::Clock = crate::Clock::system(),
 }
 
 /// The checks that [`dangerous`](super::IdmeBuilder::dangerous) relaxed; `build` reads

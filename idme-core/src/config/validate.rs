@@ -207,6 +207,7 @@ impl IdmeBuilder {
             secure_cookies,
             paths,
             page_notice: s.page_notice,
+            clock: s.clock,
         })
     }
 }

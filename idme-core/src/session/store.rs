@@ -163,12 +163,22 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     records: Mutex<HashMap<String, Record>>,
+    clock: crate::Clock,
 }
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store judging expiry by `clock` (tests with a simulated clock; give it the
+    /// engine's).
+    pub fn with_clock(clock: crate::Clock) -> Self {
+        Self {
+            records: Mutex::default(),
+            clock,
+        }
     }
 
     /// How many records it holds (expired ones included until met).
@@ -196,7 +206,7 @@ impl MemoryStore {
 #[async_trait]
 impl SessionStore for MemoryStore {
     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
-        let now = crate::engine::unix_now();
+        let now = self.clock.now();
         let mut map = self.lock();
         let found = match map.get(id) {
             Some(r) if r.expires_at <= now => {
@@ -214,7 +224,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn update(&self, record: &Record) -> Result<bool, StoreError> {
-        let now = crate::engine::unix_now();
+        let now = self.clock.now();
         let mut map = self.lock();
         let updated = match map.get_mut(&record.id) {
             Some(r) if r.expires_at <= now => {
