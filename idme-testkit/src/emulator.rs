@@ -68,46 +68,11 @@ impl Emulator {
     /// Binding fails, the client id or secret is empty, a redirect URI is not an absolute URL without
     /// fragment, or key generation fails.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        if config.client_id.is_empty() || config.client_secret.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "client_id and client_secret must not be empty",
-            ));
-        }
-        for uri in &config.redirect_uris {
-            check_redirect_uri(uri)?;
-        }
-        if config.redirect_uris.is_empty() {
-            tracing::warn!(
-                "idme-testkit started without redirect URIs: authorization requests fail until one is added"
-            );
-        }
-
+        check_config(&config)?;
         let key = keys::off_thread(keys::first_key).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let local_addr = listener.local_addr()?;
-        let base_url = format!("http://{}", reachable(local_addr));
-        let issuer = format!("{base_url}/oidc");
-
-        let shared = Arc::new(Shared {
-            client_id: config.client_id,
-            client_secret: config.client_secret,
-            base_url,
-            issuer,
-            advertise_iss: config.advertise_iss_parameter,
-            jwks_quirks: config.jwks_quirks,
-            single_use: config.single_use_access_tokens,
-            enabled_policies: config.enabled_policies.clone(),
-            settings: Mutex::new(Settings {
-                redirect_uris: config.redirect_uris,
-                auto_user: config.auto_user,
-                faults: Faults::default(),
-                rp_key: config.rp_encryption_key.clone(),
-            }),
-            keys: Mutex::new(KeyRing::new(key)),
-            store: Mutex::new(Store::default()),
-            stats: Counters::default(),
-        });
+        let shared = shared(config, format!("http://{}", reachable(local_addr)), key);
 
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let app = routes::router(Arc::clone(&shared));
@@ -132,6 +97,46 @@ impl Emulator {
                 task: Mutex::new(Some(task)),
             }),
         })
+    }
+
+    /// An emulator that listens on no port: its endpoints are reached only through
+    /// [`handle`](Self::handle) (no socket is ever opened). Its base URL is
+    /// `https://idme.emulator.invalid`, and [`local_addr`](Self::local_addr) is port 0.
+    ///
+    /// # Errors
+    /// As [`start`](Self::start), except binding.
+    pub async fn in_memory(config: EmulatorConfig) -> io::Result<Emulator> {
+        check_config(&config)?;
+        let key = keys::off_thread(keys::first_key).await?;
+        let shared = shared(config, IN_MEMORY_BASE_URL.to_owned(), key);
+        Ok(Emulator {
+            inner: Arc::new(Inner {
+                shared,
+                local_addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+                shutdown: Mutex::new(None),
+                task: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// Answers `request` as the server would, without a socket: the emulator's router is
+    /// called directly. Works for every emulator, started or [in memory](Self::in_memory).
+    pub async fn handle(
+        &self,
+        request: http::Request<axum::body::Body>,
+    ) -> http::Response<axum::body::Body> {
+        use tower::ServiceExt as _;
+        let router = routes::router(Arc::clone(&self.inner.shared));
+        match router.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Moves the emulator's clock ahead by `by` (whole seconds): token `iat`/`exp`,
+    /// `auth_time`, and the lifetimes of sign-ins, codes and tokens read it. For tests.
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.shared.clock.advance(by);
     }
 
     /// The emulator's base URL, `http://127.0.0.1:PORT`.
@@ -215,7 +220,7 @@ impl Emulator {
     /// When signing fails (it does not with the emulator's keys).
     pub fn logout_token(&self, persona: Persona, extra: serde_json::Value) -> String {
         let shared = &self.inner.shared;
-        let now = crate::util::now_secs();
+        let now = shared.clock.secs();
         let mut claims = serde_json::json!({
             "iss": shared.issuer,
             "aud": shared.client_id,
@@ -299,6 +304,54 @@ impl Emulator {
             task.abort();
         }
     }
+}
+
+/// The base URL of an [in-memory](Emulator::in_memory) emulator (`.invalid`: never resolves).
+const IN_MEMORY_BASE_URL: &str = "https://idme.emulator.invalid";
+
+/// Refuses an empty client id or secret and invalid redirect URIs.
+fn check_config(config: &EmulatorConfig) -> io::Result<()> {
+    if config.client_id.is_empty() || config.client_secret.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "client_id and client_secret must not be empty",
+        ));
+    }
+    for uri in &config.redirect_uris {
+        check_redirect_uri(uri)?;
+    }
+    if config.redirect_uris.is_empty() {
+        tracing::warn!(
+            "idme-testkit started without redirect URIs: authorization requests fail until one is added"
+        );
+    }
+    Ok(())
+}
+
+/// The state of an emulator at `base_url` signing with `key`.
+fn shared(config: EmulatorConfig, base_url: String, key: Arc<SigningKey>) -> Arc<Shared> {
+    let issuer = format!("{base_url}/oidc");
+    let clock = crate::util::SimClock::default();
+    Arc::new(Shared {
+        client_id: config.client_id,
+        client_secret: config.client_secret,
+        base_url,
+        issuer,
+        advertise_iss: config.advertise_iss_parameter,
+        jwks_quirks: config.jwks_quirks,
+        single_use: config.single_use_access_tokens,
+        enabled_policies: config.enabled_policies.clone(),
+        settings: Mutex::new(Settings {
+            redirect_uris: config.redirect_uris,
+            auto_user: config.auto_user,
+            faults: Faults::default(),
+            rp_key: config.rp_encryption_key.clone(),
+        }),
+        keys: Mutex::new(KeyRing::new(key)),
+        store: Mutex::new(Store::with_clock(clock.clone())),
+        stats: Counters::default(),
+        clock,
+    })
 }
 
 /// The address to put in URLs: an unspecified bind address is reached over loopback.

@@ -37,6 +37,8 @@ mod faults;
 mod keys;
 mod oauth;
 mod pages;
+#[cfg(feature = "pair")]
+pub mod pair;
 mod persona;
 pub mod redis_server;
 mod routes;

@@ -182,12 +182,22 @@ pub(crate) struct Store {
     refresh: HashMap<String, RefreshGrant>,
     /// Every secret issued or received, newest last, at most [`SECRETS_KEPT`].
     secrets: std::collections::VecDeque<String>,
+    /// The emulator's clock (the one in [`Shared`]).
+    pub(crate) clock: crate::util::SimClock,
 }
 
 /// How many secrets [`Store::remember_secret`] keeps (a long-running emulator stays bounded).
 const SECRETS_KEPT: usize = 4096;
 
 impl Store {
+    /// An empty store on `clock`.
+    pub(crate) fn with_clock(clock: crate::util::SimClock) -> Self {
+        Self {
+            clock,
+            ..Self::default()
+        }
+    }
+
     /// Forgets whatever has expired, so a long-running emulator does not grow without bound.
     fn purge(&mut self, now: Instant) {
         self.pending.retain(|_, p| p.expires > now);
@@ -214,7 +224,7 @@ impl Store {
     }
 
     pub(crate) fn add_pending(&mut self, request: AuthRequest) -> String {
-        let now = Instant::now();
+        let now = self.clock.instant();
         self.purge(now);
         for secret in [&request.state, &request.nonce].into_iter().flatten() {
             self.remember_secret(secret);
@@ -233,11 +243,11 @@ impl Store {
     /// Takes a pending request out of the store (each can be answered once).
     pub(crate) fn take_pending(&mut self, id: &str) -> Option<AuthRequest> {
         let pending = self.pending.remove(id)?;
-        (pending.expires > Instant::now()).then_some(pending.request)
+        (pending.expires > self.clock.instant()).then_some(pending.request)
     }
 
     pub(crate) fn issue_code(&mut self, grant: CodeGrant) -> String {
-        self.purge(Instant::now());
+        self.purge(self.clock.instant());
         let code = random_token();
         self.remember_secret(&code);
         self.codes.insert(code.clone(), grant);
@@ -252,7 +262,7 @@ impl Store {
         client_id: &str,
         redirect_uri: &str,
     ) -> Redeem {
-        let now = Instant::now();
+        let now = self.clock.instant();
         let Some(grant) = self.codes.get(code) else {
             return Redeem::Unknown;
         };
@@ -285,7 +295,7 @@ impl Store {
     }
 
     pub(crate) fn issue_access(&mut self, persona: Persona, from_code: Option<&str>) -> String {
-        let now = Instant::now();
+        let now = self.clock.instant();
         self.purge(now);
         let token = random_token();
         self.remember_secret(&token);
@@ -318,7 +328,7 @@ impl Store {
                 persona,
                 scope: scope.to_owned(),
                 auth_time,
-                expires: Instant::now() + Duration::from_secs(REFRESH_TTL_SECS),
+                expires: self.clock.instant() + Duration::from_secs(REFRESH_TTL_SECS),
                 from_code: from_code.map(str::to_owned),
             },
         );
@@ -332,7 +342,7 @@ impl Store {
         single_use: bool,
     ) -> Result<Persona, TokenRefusal> {
         let grant = self.access.get_mut(token).ok_or(TokenRefusal::Unknown)?;
-        if grant.expires <= Instant::now() {
+        if grant.expires <= self.clock.instant() {
             return Err(TokenRefusal::Expired);
         }
         if single_use {
@@ -358,7 +368,7 @@ impl Store {
             "unknown, expired or already used refresh token",
         );
         let grant = self.refresh.get(token).ok_or(UNKNOWN)?;
-        if grant.expires <= Instant::now() {
+        if grant.expires <= self.clock.instant() {
             self.refresh.remove(token);
             return Err(UNKNOWN);
         }
@@ -400,6 +410,8 @@ pub(crate) struct Shared {
     pub(crate) keys: Mutex<KeyRing>,
     pub(crate) store: Mutex<Store>,
     pub(crate) stats: Counters,
+    /// The emulator's clock: token times and code, token and sign-in lifetimes.
+    pub(crate) clock: crate::util::SimClock,
 }
 
 /// Locks a mutex, shrugging off poisoning: the data stays consistent because no handler panics while

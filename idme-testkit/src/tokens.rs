@@ -6,7 +6,7 @@ use crate::faults::{Fault, Faults};
 use crate::keys::{self, corrupt_signature};
 use crate::persona::Persona;
 use crate::state::{ACCESS_TTL_SECS, ID_TOKEN_TTL_SECS, Shared};
-use crate::util::{half_hash, now_secs, random_hex};
+use crate::util::{half_hash, random_hex};
 
 /// The issuer named by [`Fault::WrongIssuer`]: ID.me's sandbox, a realistic "wrong environment" mistake.
 const WRONG_ISSUER: &str = "https://api.idmelabs.com/oidc";
@@ -47,7 +47,7 @@ pub(crate) async fn id_token(
     faults: &Faults,
     input: IdTokenInput<'_>,
 ) -> Result<String, String> {
-    let now = now_secs();
+    let now = shared.clock.secs();
     let iat = if faults.has(&Fault::Expired) {
         now - 3600
     } else if faults.has(&Fault::IatInFuture) {
@@ -137,7 +137,7 @@ pub(crate) async fn id_token(
 
 /// ID.me's userinfo claims for a persona as a JSON object (iss, aud, iat, exp and ID.me's own claim names).
 pub(crate) fn userinfo_claims(shared: &Shared, faults: &Faults, persona: Persona) -> Value {
-    let now = now_secs();
+    let now = shared.clock.secs();
     let sub = if faults.has(&Fault::UserinfoWrongSub) {
         OTHER_SUB
     } else {

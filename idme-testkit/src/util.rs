@@ -27,6 +27,33 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
+/// The emulator's clock: the system clock moved ahead by [`advance`](Self::advance)
+/// (tests only). Clones share one offset.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SimClock(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl SimClock {
+    /// Seconds since the Unix epoch, by this clock.
+    pub(crate) fn secs(&self) -> i64 {
+        now_secs().saturating_add(i64::try_from(self.offset()).unwrap_or(i64::MAX))
+    }
+
+    /// The monotonic time, by this clock.
+    pub(crate) fn instant(&self) -> std::time::Instant {
+        std::time::Instant::now() + std::time::Duration::from_secs(self.offset())
+    }
+
+    /// Moves the clock ahead by `by` (whole seconds).
+    pub(crate) fn advance(&self, by: std::time::Duration) {
+        self.0
+            .fetch_add(by.as_secs(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn offset(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// OpenID Connect Core's half hash (`at_hash`, `c_hash`) for RS256: base64url of the left half of SHA-256.
 pub(crate) fn half_hash(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());

@@ -190,6 +190,10 @@ pub struct IdmeConfig {
 }
 
 impl IdmeConfig {
+    /// Where the engine reads the time (the system clock unless a test set another).
+    pub fn clock(&self) -> &crate::Clock {
+        &self.clock
+    }
     /// The provider installation.
     pub fn environment(&self) -> &Environment {
         &self.environment

@@ -15,7 +15,7 @@ use crate::pages;
 use crate::persona::Persona;
 use crate::state::{ACCESS_TTL_SECS, AuthRequest, CODE_TTL, CodeGrant, Endpoint, Shared};
 use crate::tokens::{self, Channel, IdTokenInput};
-use crate::util::{is_pkce_string, now_secs};
+use crate::util::is_pkce_string;
 
 /// The issuer named by [`Fault::WrongIssParameter`].
 const WRONG_ISS_PARAMETER: &str = "https://api.idmelabs.com/oidc";
@@ -339,7 +339,7 @@ async fn respond(
     request: &AuthRequest,
     persona: Persona,
 ) -> Response {
-    let auth_time = now_secs();
+    let auth_time = shared.clock.secs();
     let rt = request.response_type;
     let (code, access_token) = {
         let mut store = shared.store();
@@ -353,7 +353,7 @@ async fn respond(
                 code_challenge: request.code_challenge.clone(),
                 auth_time,
                 acr: request.acr.clone(),
-                expires: std::time::Instant::now() + CODE_TTL,
+                expires: shared.clock.instant() + CODE_TTL,
                 used: false,
             })
         });

@@ -1,0 +1,243 @@
+//! [`Pair`]: an `idme-core` engine and an [in-memory](Emulator::in_memory) emulator that
+//! share one simulated clock. Every call the engine makes to the provider (discovery,
+//! JWKS, token, userinfo, attributes) goes to the emulator's router directly: no socket is
+//! opened, and expiry is reached with [`advance`](Pair::advance), not by sleeping.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use idme_core::http_client::{
+    HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
+};
+use idme_core::{
+    Authenticated, CallbackInput, CallbackMethod, Clock, Denied, Environment, Idme, IdmeBuilder,
+    Reply, RequestCookies, SetCookie,
+};
+
+use crate::{Emulator, EmulatorConfig, Persona};
+
+/// The redirect URI of a [`Pair`]'s application (never contacted: the pair calls the
+/// engine itself).
+pub const PAIR_REDIRECT_URI: &str = "https://app.example/auth/callback";
+
+/// An engine signing in against an in-memory emulator, on one simulated clock.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// let pair = idme_testkit::pair::Pair::new(|b| b.session_lifetime(Duration::from_secs(60))).await;
+/// let mut browser = pair.sign_in().await;
+/// assert!(pair.authenticate(&mut browser).await.is_ok());
+/// pair.advance(Duration::from_secs(61));
+/// assert!(pair.authenticate(&mut browser).await.is_err());
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Pair {
+    /// The emulator (in memory; faults, personas and stats as usual).
+    pub emulator: Emulator,
+    /// The engine, calling the emulator in memory.
+    pub idme: Idme,
+    /// Seconds the engine's clock is ahead of the system clock.
+    engine_offset: Arc<AtomicU64>,
+}
+
+impl Pair {
+    /// A pair whose emulator signs in [`Persona::Veteran`] automatically, with the engine
+    /// built by `configure` (given a builder already pointed at the emulator).
+    ///
+    /// # Panics
+    /// When the emulator cannot start or the configuration is invalid.
+    pub async fn new(configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> Pair {
+        Self::with_emulator(
+            EmulatorConfig {
+                auto_user: Some(Persona::Veteran),
+                ..EmulatorConfig::default()
+            },
+            configure,
+        )
+        .await
+        .expect("a pair starts")
+    }
+
+    /// A pair with this emulator configuration ([`PAIR_REDIRECT_URI`] is registered).
+    ///
+    /// # Errors
+    /// The emulator refuses its configuration, or the engine's is invalid.
+    pub async fn with_emulator(
+        mut config: EmulatorConfig,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
+        config.redirect_uris.push(PAIR_REDIRECT_URI.to_owned());
+        let emulator = Emulator::in_memory(config).await?;
+        let engine_offset = Arc::new(AtomicU64::new(0));
+        let clock = Clock::from_fn({
+            let offset = Arc::clone(&engine_offset);
+            move || system_secs() + offset.load(Ordering::SeqCst)
+        });
+        let builder = IdmeBuilder::new()
+            .environment(Environment::Custom(emulator.issuer()))
+            .client_id(emulator.client_id())
+            .client_secret(emulator.client_secret())
+            .redirect_uri(PAIR_REDIRECT_URI);
+        let config = configure(builder)
+            .dangerous()
+            .clock(clock)
+            .build()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let idme = Idme::with_http_client(config, InMemory(emulator.clone()));
+        Ok(Pair {
+            emulator,
+            idme,
+            engine_offset,
+        })
+    }
+
+    /// The engine's time (Unix seconds).
+    pub fn now(&self) -> u64 {
+        self.idme.config().clock().now()
+    }
+
+    /// Moves the engine's and the emulator's clocks ahead by `by` (whole seconds).
+    pub fn advance(&self, by: Duration) {
+        self.advance_engine(by);
+        self.emulator.advance_clock(by);
+    }
+
+    /// Moves only the engine's clock ahead: the provider's tokens look old to it.
+    pub fn advance_engine(&self, by: Duration) {
+        self.engine_offset.fetch_add(by.as_secs(), Ordering::SeqCst);
+    }
+
+    /// Moves only the emulator's clock ahead: its tokens look issued in the future.
+    pub fn advance_provider(&self, by: Duration) {
+        self.emulator.advance_clock(by);
+    }
+
+    /// Starts a login; the reply redirects to the emulator and sets the pending cookie.
+    pub async fn login(&self) -> Reply {
+        self.idme.login(None).await
+    }
+
+    /// Follows `login`'s redirect to the emulator's authorization endpoint, where the
+    /// automatic user signs in; returns the query of the callback the browser is sent to.
+    ///
+    /// # Panics
+    /// When the emulator does not redirect back (no automatic user, a refused request).
+    pub async fn authorize(&self, login: &Reply) -> String {
+        let location = login.header("location").expect("login redirects");
+        let request = http::Request::get(location)
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let response = self.emulator.handle(request).await;
+        assert_eq!(response.status(), 303, "the emulator redirects back");
+        let to = response.headers()[http::header::LOCATION]
+            .to_str()
+            .expect("an ASCII location");
+        let to = url::Url::parse(to).expect("an absolute location");
+        to.query().unwrap_or_default().to_owned()
+    }
+
+    /// Hands the callback `query` to the engine with the cookies `login` set.
+    pub async fn callback(&self, login: &Reply, query: &str) -> Reply {
+        let mut browser = Browser::default();
+        browser.apply(&login.set_cookies);
+        let input = CallbackInput {
+            method: CallbackMethod::Get,
+            query: Some(query),
+            body: b"",
+            content_type: None,
+        };
+        self.idme.callback(input, &browser.cookies()).await
+    }
+
+    /// login → authorize (automatic user) → callback, in memory: the browser holding the
+    /// session cookies.
+    ///
+    /// # Panics
+    /// When the sign-in fails.
+    pub async fn sign_in(&self) -> Browser {
+        let login = self.login().await;
+        let query = self.authorize(&login).await;
+        let reply = self.callback(&login, &query).await;
+        assert_eq!(reply.status, 303, "signed in: {}", reply.body);
+        let mut browser = Browser::default();
+        browser.apply(&login.set_cookies);
+        browser.apply(&reply.set_cookies);
+        browser
+    }
+
+    /// Authenticates a request from `browser`, which keeps the cookies the engine sets.
+    pub async fn authenticate(&self, browser: &mut Browser) -> Result<Authenticated, Denied> {
+        let outcome = self.idme.authenticate(&browser.cookies()).await;
+        match &outcome {
+            Ok(a) => browser.apply(&a.set_cookies),
+            Err(d) => browser.apply(&d.set_cookies),
+        }
+        outcome
+    }
+}
+
+/// A browser's cookie jar: what the engine set, sent back on the next request.
+#[derive(Debug, Clone, Default)]
+pub struct Browser {
+    jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// Keeps the cookies of a response (a deletion removes one).
+    pub fn apply(&mut self, set_cookies: &[SetCookie]) {
+        for c in set_cookies {
+            if c.max_age > 0 {
+                self.jar.insert(c.name.clone(), c.value.clone());
+            } else {
+                self.jar.remove(&c.name);
+            }
+        }
+    }
+
+    /// The cookies it sends.
+    pub fn cookies(&self) -> RequestCookies {
+        let header = self
+            .jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        RequestCookies::from_header_values([header.as_str()])
+    }
+
+    /// The names of the cookies it holds.
+    pub fn names(&self) -> Vec<&str> {
+        self.jar.keys().map(String::as_str).collect()
+    }
+}
+
+/// The engine's HTTP client: the emulator's router, called directly.
+#[derive(Debug, Clone)]
+struct InMemory(Emulator);
+
+#[idme_core::async_trait]
+impl HttpClient for InMemory {
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
+        let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
+        let response = self.0.handle(request.map(axum::body::Body::from)).await;
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|e| HttpClientError {
+                kind: HttpClientErrorKind::TooLarge,
+                message: e.to_string(),
+            })?;
+        Ok(http::Response::from_parts(parts, body.to_vec()))
+    }
+}
+
+fn system_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
