@@ -353,17 +353,6 @@ async fn tampered_pending_cookie_is_refused() {
 }
 
 #[tokio::test]
-async fn an_expired_login_is_refused() {
-    let rig = Rig::with(|b| b.login_timeout(Duration::from_secs(1))).await;
-    let browser = Browser::new();
-    let to_callback = rig.until_callback(&browser).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let page = browser.get(to_callback.location().unwrap().as_str()).await;
-    assert_failed(&page, &browser, 400, "expired");
-    assert_eq!(rig.emulator.stats().token, 0);
-}
-
-#[tokio::test]
 async fn an_injected_code_fails_pkce() {
     // The attacker obtains a code for their own login, then injects it into the victim's
     // callback with the victim's state: the victim's PKCE verifier does not fit.

@@ -46,7 +46,9 @@ async fn a_pending_login_expires_after_the_login_timeout() {
     pair.advance(secs(121));
     let query = pair.authorize(&login).await;
     let reply = pair.callback(&login, &query).await;
-    assert!(!signed_in(&reply), "expired at 121 s: {}", reply.status);
+    assert!(!signed_in(&reply), "expired at 121 s");
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("expired"), "{}", reply.body);
     assert_eq!(
         pair.emulator.stats().token,
         token_calls,
