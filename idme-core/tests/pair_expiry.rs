@@ -34,11 +34,11 @@ async fn a_sign_in_and_its_session_need_no_socket() {
 async fn a_pending_login_expires_after_the_login_timeout() {
     let pair = Pair::new(|b| b.login_timeout(secs(120))).await;
     let login = pair.login().await;
-    pair.advance(secs(119));
+    pair.advance(secs(118));
     let query = pair.authorize(&login).await;
     assert!(
         signed_in(&pair.callback(&login, &query).await),
-        "still pending at 119 s"
+        "still pending at 118 s"
     );
     let token_calls = pair.emulator.stats().token;
 
@@ -60,12 +60,12 @@ async fn a_pending_login_expires_after_the_login_timeout() {
 async fn a_session_ends_at_its_absolute_lifetime() {
     let pair = Pair::new(|b| b.session_lifetime(secs(3600))).await;
     let mut browser = pair.sign_in().await;
-    pair.advance(secs(3599));
+    pair.advance(secs(3598));
     assert!(
         pair.authenticate(&mut browser).await.is_ok(),
-        "alive at 3599 s"
+        "alive at 3598 s"
     );
-    pair.advance(secs(2));
+    pair.advance(secs(3));
     let denied = pair.authenticate(&mut browser).await.unwrap_err();
     assert!(
         matches!(denied.error, Error::Unauthenticated(_)),
@@ -82,12 +82,12 @@ async fn a_stored_session_ends_at_its_absolute_lifetime() {
     })
     .await;
     let mut browser = pair.sign_in().await;
-    pair.advance(secs(3599));
+    pair.advance(secs(3598));
     assert!(
         pair.authenticate(&mut browser).await.is_ok(),
-        "alive at 3599 s"
+        "alive at 3598 s"
     );
-    pair.advance(secs(2));
+    pair.advance(secs(3));
     assert!(
         pair.authenticate(&mut browser).await.is_err(),
         "over at 3601 s"
