@@ -15,7 +15,7 @@ use crate::engine::Inner;
 use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
 use crate::secret::{AccessToken, IdToken, random_token};
 use crate::session::{Session, user_claims};
-use crate::validate::id_token::{self, Expectations};
+use crate::validate::id_token::Expectations;
 
 /// What the callback route answers.
 #[derive(Debug)]
@@ -224,30 +224,27 @@ async fn complete(
     let mut sub: Option<String> = None;
     let mut id_claims: Option<Map<String, Value>> = None;
     let mut latest_id_token: Option<IdToken> = None;
+    // What every ID token of this login must satisfy; the code exchange's adds its own
+    // access token and the front-channel subject.
+    let front = Expectations {
+        issuer,
+        client_id: &config.client_id,
+        hmac_secret: hmac,
+        allowed: &allowed,
+        nonce: Some(nonce),
+        nonce_may_be_absent: false,
+        code,
+        c_hash_required: plan.c_hash_required,
+        access_token: front_access_token,
+        at_hash_required: plan.at_hash_required,
+        sub: None,
+        max_age: pending.max_age,
+        acr_values: pending.acr_values.as_deref(),
+        now,
+        skew,
+    };
     if let Some(jwt) = front_id_token {
-        let jwt = inner.unwrap_token(jwt)?;
-        let e = Expectations {
-            issuer,
-            client_id: &config.client_id,
-            hmac_secret: hmac,
-            allowed: &allowed,
-            nonce: Some(nonce),
-            nonce_may_be_absent: false,
-            code,
-            c_hash_required: plan.c_hash_required,
-            access_token: front_access_token,
-            at_hash_required: plan.at_hash_required,
-            sub: None,
-            max_age: pending.max_age,
-            acr_values: pending.acr_values.as_deref(),
-            now,
-            skew,
-        };
-        let verified = provider
-            .verify_jws_with(&jwt, hmac, &allowed, |key, alg| {
-                id_token::verify(&jwt, key, alg, &e)
-            })
-            .await?;
+        let verified = token::verify_id_token(inner, jwt, &front).await?;
         sub = Some(verified.sub);
         id_claims = Some(verified.claims);
     }
@@ -281,29 +278,15 @@ async fn complete(
         latest_id_token = response.id_token.clone();
         match &response.id_token {
             Some(jwt) => {
-                let jwt = inner.unwrap_token(jwt.secret())?;
                 let e = Expectations {
-                    issuer,
-                    client_id: &config.client_id,
-                    hmac_secret: hmac,
-                    allowed: &allowed,
-                    nonce: Some(nonce),
-                    nonce_may_be_absent: false,
                     code: None,
                     c_hash_required: false,
                     access_token: Some(response.access_token.secret()),
                     at_hash_required: false,
                     sub: sub.as_deref(),
-                    max_age: pending.max_age,
-                    acr_values: pending.acr_values.as_deref(),
-                    now,
-                    skew,
+                    ..front
                 };
-                let verified = provider
-                    .verify_jws_with(&jwt, hmac, &allowed, |key, alg| {
-                        id_token::verify(&jwt, key, alg, &e)
-                    })
-                    .await?;
+                let verified = token::verify_id_token(inner, jwt.secret(), &e).await?;
                 sub = Some(verified.sub);
                 id_claims = Some(verified.claims);
             }

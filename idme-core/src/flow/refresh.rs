@@ -8,7 +8,7 @@ use super::token;
 use crate::engine::Inner;
 use crate::error::{Error, ProviderMisbehaved};
 use crate::secret::{AccessToken, RefreshToken};
-use crate::validate::id_token::{self, Expectations};
+use crate::validate::id_token::Expectations;
 
 /// Tokens of a session.
 #[derive(Debug)]
@@ -43,7 +43,6 @@ pub(crate) async fn refresh(
     let mut claims = None;
     if let Some(jwt) = &tokens.id_token {
         let allowed = inner.allowed_algorithms();
-        let jwt = inner.unwrap_token(jwt.secret())?;
         let e = Expectations {
             issuer: provider.issuer(),
             client_id: &config.client_id,
@@ -61,11 +60,7 @@ pub(crate) async fn refresh(
             now,
             skew: config.clock_skew.as_secs(),
         };
-        let verified = provider
-            .verify_jws_with(&jwt, inner.hmac_secret(), &allowed, |key, alg| {
-                id_token::verify(&jwt, key, alg, &e)
-            })
-            .await?;
+        let verified = token::verify_id_token(inner, jwt.secret(), &e).await?;
         if verified.sub != sub {
             return Err(ProviderMisbehaved::SubMismatchInTokenResponse.into());
         }

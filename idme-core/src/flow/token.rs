@@ -5,10 +5,12 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use crate::config::{IdmeConfig, TokenAuthMethod};
+use crate::engine::Inner;
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
 use crate::http_client::HttpRequest;
 use crate::provider::Provider;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
+use crate::validate::id_token::{self, Expectations, VerifiedIdToken};
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Deserialize)]
@@ -115,6 +117,23 @@ pub(crate) async fn call(provider: &Provider, req: HttpRequest) -> Result<TokenR
         return Err(ProviderMisbehaved::MalformedTokenResponse.into());
     }
     Ok(parsed)
+}
+
+/// Verifies an ID token (front channel, code exchange or refresh) against `e`: decrypted
+/// first when it is a JWE, then its signature (with the keys and algorithms `e` allows)
+/// and its claims.
+pub(crate) async fn verify_id_token(
+    inner: &Inner,
+    jwt: &str,
+    e: &Expectations<'_>,
+) -> Result<VerifiedIdToken, Error> {
+    let jwt = inner.unwrap_token(jwt)?;
+    inner
+        .provider
+        .verify_jws_with(&jwt, e.hmac_secret, e.allowed, |key, alg| {
+            id_token::verify(&jwt, key, alg, e)
+        })
+        .await
 }
 
 #[cfg(test)]
