@@ -9,7 +9,7 @@
 //!   pending cookie's name shows in hex), stored as bytes;
 //! - keys are grouped in buckets by expiry time ([`BUCKET_SECS`] wide); a bucket whose
 //!   every login has expired is dropped whole, so no request sweeps the map;
-//! - a hard cap ([`MAX_ENTRIES`]) bounds memory. At the cap the bucket closest to expiry
+//! - a hard cap ([`MAX_ENTRIES`]) bounds memory. At the cap a sixteenth of it, from the bucket closest to expiry,
 //!   is dropped, with a warning. Refusing new logins instead would let anyone lock every
 //!   user out by flooding the callback. Dropping only loses the replay record of logins
 //!   that are about to expire anyway: their pending cookie is still needed, and in code
@@ -106,14 +106,14 @@ impl UsedLogins {
         if b.by_expiry.get(&bucket).is_some_and(|s| s.contains(&key)) {
             return false;
         }
-        while b.len >= self.cap {
-            let Some((_, evicted)) = b.by_expiry.pop_first() else {
-                break;
-            };
-            b.len -= evicted.len();
+        if b.len >= self.cap {
+            // Forget a slice of the logins closest to expiry (a sixteenth of the cap, so
+            // the cost is spread over many claims), never a whole bucket at once: a fast
+            // flood fills one bucket, and dropping it would forget nearly everything.
+            let evicted = b.evict_oldest((self.cap / 16).max(1));
             tracing::warn!(
                 target: "idme::flow",
-                evicted = evicted.len(),
+                evicted,
                 cap = self.cap,
                 "single-use login record full (a flood of unfinished logins?): forgetting the logins closest to expiry"
             );
@@ -140,6 +140,27 @@ impl UsedLogins {
 }
 
 impl Buckets {
+    /// Forgets up to `n` keys, from the bucket closest to expiry onwards; returns how many.
+    fn evict_oldest(&mut self, n: usize) -> usize {
+        let mut evicted = 0;
+        while evicted < n {
+            let Some(mut oldest) = self.by_expiry.first_entry() else {
+                break;
+            };
+            let set = oldest.get_mut();
+            let victims: Vec<LoginKey> = set.iter().take(n - evicted).copied().collect();
+            for v in &victims {
+                set.remove(v);
+            }
+            evicted += victims.len();
+            if set.is_empty() {
+                oldest.remove();
+            }
+        }
+        self.len -= evicted;
+        evicted
+    }
+
     /// Drops every bucket whose logins have all expired (expiry before `now`).
     fn drop_expired(&mut self, now: u64) {
         while let Some(entry) = self.by_expiry.first_entry() {
@@ -199,7 +220,7 @@ mod tests {
     }
 
     #[test]
-    fn the_cap_evicts_the_bucket_closest_to_expiry_and_never_refuses() {
+    fn the_cap_evicts_from_the_bucket_closest_to_expiry_and_never_refuses() {
         let u = UsedLogins::with_cap(100);
         let now = 1_000;
         // 50 logins expiring soon, 50 later.
@@ -210,13 +231,17 @@ mod tests {
             assert!(u.claim_key(key(i), now + 500, now));
         }
         assert_eq!(u.stats().entries, 100);
-        // Full: a new login is still accepted; the soonest bucket goes.
+        // Full: a new login is still accepted; a sixteenth of the cap (6) is forgotten,
+        // all from the soonest bucket.
         assert!(u.claim_key(key(100), now + 600, now));
         let s = u.stats();
-        assert_eq!(s.entries, 51);
-        assert!(s.entries <= 100);
-        assert!(u.claim_key(key(0), now + 10, now), "evicted: forgotten");
-        assert!(!u.claim_key(key(60), now + 500, now), "kept: still refused");
+        assert_eq!(s.entries, 95);
+        for i in 50..100 {
+            assert!(!u.claim_key(key(i), now + 500, now), "kept: still refused");
+        }
+        // None of the later 50 was forgotten (each is still refused, nothing was added),
+        // so the 6 came from the soonest bucket.
+        assert_eq!(u.stats().entries, 95);
         assert!(!u.claim_key(key(100), now + 600, now));
         // Whatever the flood, it never holds more than the cap.
         for i in 1_000..5_000 {
