@@ -6,9 +6,7 @@
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-use idme_core::{
-    CallbackInput, CallbackMethod, DecryptionKeys, Environment, Idme, IdmeBuilder, RequestCookies,
-};
+use idme_core::{CallbackInput, DecryptionKeys, Environment, Idme, IdmeBuilder, RequestCookies};
 use idme_testkit::browser::Browser;
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
 
@@ -104,12 +102,7 @@ impl World {
             let query = callback.query().unwrap_or_default().to_owned();
             let done = idme
                 .callback(
-                    CallbackInput {
-                        method: CallbackMethod::Get,
-                        query: Some(&query),
-                        body: &[],
-                        content_type: None,
-                    },
+                    CallbackInput::get(Some(&query)),
                     &RequestCookies::from_header_values([pending_header.as_str()]),
                 )
                 .await;
@@ -254,16 +247,7 @@ pub fn all() -> Vec<Target> {
                 let cookies = RequestCookies::from_header_values([w.s.pending_header.as_str()]);
                 let post = input.first().is_some_and(|b| b % 2 == 1);
                 let query = text(input);
-                let callback = CallbackInput {
-                    method: if post {
-                        CallbackMethod::Post
-                    } else {
-                        CallbackMethod::Get
-                    },
-                    query: (!post).then_some(query.as_ref()),
-                    body: if post { input } else { &[] },
-                    content_type: post.then_some(FORM),
-                };
+                let callback = CallbackInput::get((!post).then_some(query.as_ref()));
                 let reply = w.rt.block_on(w.s.idme.callback(callback, &cookies));
                 assert!(
                     reply.status != 303

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::Rig;
-use idme_core::{CallbackInput, CallbackMethod, Idme, RequestCookies};
+use idme_core::{CallbackInput, Idme, RequestCookies};
 use idme_testkit::browser::Browser;
 
 /// Bogus callbacks sent.
@@ -45,15 +45,7 @@ async fn bogus_login(idme: &Idme) -> (String, RequestCookies, u16) {
         RequestCookies::from_header_values([format!("{}={}", cookie.name, cookie.value).as_str()]);
     let query = format!("code=bogus&state={state}&iss=https%3A%2F%2Fattacker.example");
     let reply = idme
-        .callback(
-            CallbackInput {
-                method: CallbackMethod::Get,
-                query: Some(&query),
-                body: &[],
-                content_type: None,
-            },
-            &cookies,
-        )
+        .callback(CallbackInput::get(Some(&query)), &cookies)
         .await;
     assert!(
         reply
@@ -134,15 +126,7 @@ async fn a_login_flood_stays_bounded_and_real_sign_ins_still_work() {
     );
     // The most recent bogus login is still single-use.
     let replay = idme
-        .callback(
-            CallbackInput {
-                method: CallbackMethod::Get,
-                query: Some(&query),
-                body: &[],
-                content_type: None,
-            },
-            &cookies,
-        )
+        .callback(CallbackInput::get(Some(&query)), &cookies)
         .await;
     assert!(
         replay.body.contains("already") || replay.body.contains("used"),

@@ -14,8 +14,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use common::{Rig, SESSION};
 use idme_core::{
-    CallbackInput, CallbackMethod, CookieKeys, DecryptionKeys, IdmeBuilder, LoginOptions,
-    MemoryStore, RequestCookies, ResponseMode, ResponseType, SessionStore,
+    CallbackInput, CookieKeys, DecryptionKeys, IdmeBuilder, LoginOptions, MemoryStore,
+    RequestCookies, ResponseMode, ResponseType, SessionStore,
 };
 use idme_testkit::browser::{Browser, Page};
 use idme_testkit::{EmulatorConfig, Fault, Persona, RpEncryptionKey};
@@ -122,12 +122,7 @@ async fn print_callback(rig: &Rig, secrets: &mut Secrets, debug: &mut String) {
     let callback = at
         .location()
         .expect("the provider redirects to the callback");
-    let input = CallbackInput {
-        method: CallbackMethod::Get,
-        query: callback.query(),
-        body: &[],
-        content_type: None,
-    };
+    let input = CallbackInput::get(callback.query());
     show(debug, "CallbackInput", &input);
     let header = cookie_header(&browser);
     let cookies = RequestCookies::from_header_values([header.as_str()]);
@@ -360,10 +355,19 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
     let garbage = RequestCookies::from_header_values(["idme_session=AAAAsealed-garbage-value"]);
     if let Err(denied) = rig.idme.authenticate(&garbage).await {
         show(&mut debug, "Denied", &denied);
-        let reply = rig
-            .idme
-            .unauthenticated(denied.clone(), Some("text/html"), "/me");
-        show(&mut debug, "Reply", &reply);
+        let guard = idme_core::adapter::GuardRequest {
+            idme: Some(&rig.idme),
+            setup: "test",
+            accept: Some("text/html"),
+            path_and_query: "/me",
+        };
+        let cookies = garbage.clone();
+        let rejection = idme_core::adapter::RequestAuth::new()
+            .user(&guard, move || cookies)
+            .await
+            .unwrap_err();
+        show(&mut debug, "Rejection", &rejection);
+        show(&mut debug, "Reply", &rejection.reply);
     }
     let error = IdmeBuilder::new().client_id("x").build().unwrap_err();
     show(&mut debug, "Error", &error);

@@ -113,7 +113,7 @@ impl FailsOnce {
 }
 
 fn fail<T>() -> Result<T, StoreError> {
-    Err(StoreError("first deletion fails".into()))
+    Err(StoreError::new("first deletion fails"))
 }
 
 #[async_trait]

@@ -117,5 +117,8 @@ fn configuration_refuses_query_mode_and_openid() {
     assert!(e.to_string().contains("IDME_RESPONSE_MODE=query"), "{e}");
     let e = base().scopes(["openid", "military"]).build().unwrap_err();
     assert!(e.to_string().contains("IDME_SCOPES"), "{e}");
-    assert_eq!(ResponseType::parse("token"), Some(ResponseType::Token));
+    assert_eq!(
+        "token".parse::<ResponseType>().ok(),
+        Some(ResponseType::Token)
+    );
 }

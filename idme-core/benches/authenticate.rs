@@ -5,7 +5,7 @@
 //! `cargo bench -p idme-core --bench authenticate`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use idme_core::{CallbackInput, CallbackMethod, Environment, Idme, IdmeBuilder, RequestCookies};
+use idme_core::{CallbackInput, Environment, Idme, IdmeBuilder, RequestCookies};
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
 
 /// Signs the veteran in through the emulator and returns the request's `Cookie` header.
@@ -43,12 +43,7 @@ async fn signed_in() -> (Idme, String, Emulator) {
     let cookie = format!("{}={}", pending.name, pending.value);
     let done = idme
         .callback(
-            CallbackInput {
-                method: CallbackMethod::Get,
-                query: query.as_deref(),
-                body: &[],
-                content_type: None,
-            },
+            CallbackInput::get(query.as_deref()),
             &RequestCookies::from_header_values([cookie.as_str()]),
         )
         .await;

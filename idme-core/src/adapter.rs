@@ -191,7 +191,8 @@ impl RequestAuth {
     }
 
     /// The signed-in user if they meet `requirement`; a user who does not gets `403` with
-    /// an offer to verify with ID.me ([`Idme::require`]).
+    /// an offer to verify with ID.me (a page for browsers, JSON with `verify_url` for API
+    /// clients).
     pub async fn verified(
         &self,
         req: &GuardRequest<'_>,

@@ -31,8 +31,9 @@ use crate::verification::{Group, Policy, Requirement};
 ///   [`logout`](Self::logout) — each returns a [`Reply`] to send as it is;
 /// - **per request**: [`authenticate`](Self::authenticate) (opens the session cookie,
 ///   loads the session from the store if there is one, refreshes tokens about to expire;
-///   no network otherwise) and, when it fails, [`unauthenticated`](Self::unauthenticated);
-///   the cookies either returns must be set on the response;
+///   no network otherwise; the cookies either outcome carries must be set on the response),
+///   most easily through [`adapter::RequestAuth`](crate::adapter::RequestAuth), which also
+///   answers a request without a user;
 /// - **provider to server**: [`backchannel_logout`](Self::backchannel_logout);
 /// - **getters**: [`config`](Self::config).
 #[derive(Clone)]
@@ -95,12 +96,6 @@ impl Inner {
             .flatten()
             .map(|s| s.secret().as_bytes())
     }
-}
-
-/// Seconds since the Unix epoch, by the system clock (tests and the session store; the
-/// engine reads its configured [`Clock`](crate::Clock)).
-pub(crate) fn unix_now() -> u64 {
-    crate::clock::system_now()
 }
 
 impl Idme {
@@ -326,7 +321,7 @@ impl Idme {
     /// with `return_to` set to `path_and_query`, and API clients get `401` JSON; when the
     /// session store is down, `503`. The cookies of `denied` (a dead session's deletion)
     /// are included.
-    pub fn unauthenticated(
+    pub(crate) fn unauthenticated(
         &self,
         denied: Denied,
         accept: Option<&str>,
@@ -438,7 +433,7 @@ impl Idme {
     /// meet it gets `403`: browsers a page that explains what is needed and offers to
     /// verify with ID.me (the login route asking for the group's policy, coming back to
     /// `path_and_query`), API clients JSON with `verify_url`.
-    pub fn require(
+    pub(crate) fn require(
         &self,
         user: &IdmeUser,
         requirement: &Requirement,

@@ -19,11 +19,22 @@ pub type HttpResponse = http::Response<Vec<u8>>;
 /// A transport failure (not an HTTP error status: those are responses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{kind:?}: {message}")]
+#[non_exhaustive]
 pub struct HttpClientError {
     /// What kind of failure.
     pub kind: HttpClientErrorKind,
     /// A description without secrets.
     pub message: String,
+}
+
+impl HttpClientError {
+    /// A failure of `kind`, described by `message` (without secrets or query strings).
+    pub fn new(kind: HttpClientErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
 }
 
 /// The kind of transport failure.
@@ -43,9 +54,19 @@ pub enum HttpClientErrorKind {
 /// (and answer [`HttpClientErrorKind::TooLarge`]) once a body exceeds it, instead of
 /// buffering the whole body first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResponseLimit(pub usize);
+pub struct ResponseLimit(usize);
 
 impl ResponseLimit {
+    /// A limit of `bytes` (the engine sets it; clients read it with [`of`](Self::of)).
+    pub fn new(bytes: usize) -> Self {
+        Self(bytes)
+    }
+
+    /// The most body bytes allowed.
+    pub fn bytes(self) -> usize {
+        self.0
+    }
+
     /// The limit of `request`, if the engine set one.
     pub fn of<T>(request: &http::Request<T>) -> Option<usize> {
         request.extensions().get::<ResponseLimit>().map(|l| l.0)
@@ -69,10 +90,10 @@ impl ResponseLimit {
 /// #[async_trait]
 /// impl HttpClient for Offline {
 ///     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
-///         Err(HttpClientError {
-///             kind: HttpClientErrorKind::Network,
-///             message: format!("offline: {} not sent", request.uri().path()),
-///         })
+///         Err(HttpClientError::new(
+///             HttpClientErrorKind::Network,
+///             format!("offline: {} not sent", request.uri().path()),
+///         ))
 ///     }
 /// }
 /// # let config = idme_core::IdmeBuilder::new()

@@ -32,13 +32,22 @@
 //! let reply = idme.login(Some("return_to=/account")).await;
 //! assert_eq!(reply.status, 303);
 //!
-//! // Any request that needs a user.
-//! let cookies = RequestCookies::from_header_values(["idme_session=…"]);
-//! match idme.authenticate(&cookies).await {
-//!     Ok(signed_in) => println!("hello {}", signed_in.user.sub()),
+//! // Any request that needs a user (what an adapter's `IdmeUser` extractor does).
+//! let auth = idme_core::adapter::RequestAuth::new();
+//! let request = idme_core::adapter::GuardRequest {
+//!     idme: Some(&idme),
+//!     setup: "Idme::new(config)",
+//!     accept: Some("text/html"),
+//!     path_and_query: "/account",
+//! };
+//! let cookies = || RequestCookies::from_header_values(["idme_session=…"]);
+//! match auth.user(&request, cookies).await {
+//!     Ok(user) => println!("hello {}", user.sub()),
 //!     // A 303 to sign in for browsers, `401` JSON for API clients, `503` if the store is down.
-//!     Err(denied) => drop(idme.unauthenticated(denied, Some("text/html"), "/account")),
+//!     Err(rejection) => drop(rejection.reply),
 //! }
+//! // The cookies authentication produced (a re-sealed session, a dead one's deletion).
+//! let _set_cookies = auth.finish().set_cookies;
 //! # Ok(()) }
 //! ```
 //!
@@ -84,6 +93,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod __fuzzing;
 pub mod adapter;
@@ -100,6 +110,7 @@ pub mod http_client;
 mod logout;
 pub mod manual;
 mod pages;
+mod parse_error;
 mod provider;
 pub mod reply;
 pub mod require;
@@ -120,7 +131,7 @@ pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
 pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
-pub use provider::ProviderMetadata;
+pub use parse_error::ParseError;
 pub use reply::Reply;
 pub use session::store::{MemoryStore, SessionStore};
 pub use session::{Authenticated, Denied};

@@ -14,6 +14,7 @@ use crate::error::Error;
 /// the body's length.
 #[derive(Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub struct Reply {
     /// The HTTP status code.
     pub status: u16,

@@ -1,4 +1,6 @@
-//! Newtypes for every secret the engine handles.
+//! Newtypes for every secret the engine handles. Two cross the public API: the
+//! [`ClientSecret`] a configuration holds and the [`AccessToken`] of a signed-in user; the
+//! others (state, nonce, PKCE verifier, ID and refresh tokens) stay inside the engine.
 //!
 //! Each type redacts itself in `Debug`, has no `Display`, and exposes its value only through
 //! `.secret()`, so every use of a secret is easy to find in review. Comparisons go through
@@ -8,25 +10,27 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 macro_rules! secret_type {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $vis:vis $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Serialize, Deserialize)]
         #[serde(transparent)]
-        pub struct $name(String);
+        $vis struct $name(String);
 
+        // Not every secret needs every accessor.
+        #[allow(dead_code)]
         impl $name {
             /// Wraps a secret value.
-            pub fn new(value: impl Into<String>) -> Self {
+            $vis fn new(value: impl Into<String>) -> Self {
                 Self(value.into())
             }
 
             /// The secret value. Every call site is a place where the secret leaves its box.
-            pub fn secret(&self) -> &str {
+            $vis fn secret(&self) -> &str {
                 &self.0
             }
 
             /// Compares in constant time with another value.
-            pub fn ct_eq_str(&self, other: &str) -> bool {
+            $vis fn ct_eq_str(&self, other: &str) -> bool {
                 self.0.as_bytes().ct_eq(other.as_bytes()).into()
             }
         }
@@ -41,35 +45,35 @@ macro_rules! secret_type {
 
 secret_type!(
     /// The OAuth client secret issued by ID.me.
-    ClientSecret
+    pub ClientSecret
 );
 secret_type!(
     /// The `state` value binding an authorization response to the browser that started it.
-    State
+    pub(crate) State
 );
 secret_type!(
     /// The OpenID Connect `nonce` binding an ID token to the login that asked for it.
-    Nonce
+    pub(crate) Nonce
 );
 secret_type!(
     /// A PKCE code verifier (RFC 7636).
-    PkceVerifier
+    pub(crate) PkceVerifier
 );
 secret_type!(
     /// An authorization code returned by ID.me.
-    AuthorizationCode
+    pub(crate) AuthorizationCode
 );
 secret_type!(
     /// An OAuth access token (opaque for ID.me; lives five minutes).
-    AccessToken
+    pub AccessToken
 );
 secret_type!(
     /// An OAuth refresh token.
-    RefreshToken
+    pub(crate) RefreshToken
 );
 secret_type!(
     /// A compact-serialised ID token (a JWS, or a JWE wrapping one).
-    IdToken
+    pub(crate) IdToken
 );
 
 /// `n` random bytes, base64url without padding: state, nonce, PKCE verifiers, session ids.

@@ -36,7 +36,7 @@ impl Idme {
 pub struct UnavailableStore;
 
 fn down() -> StoreError {
-    StoreError("the test store is down".into())
+    StoreError::new("the test store is down")
 }
 
 #[async_trait::async_trait]

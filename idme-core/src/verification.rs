@@ -264,6 +264,7 @@ impl Requirement {
 
 /// One group's status in `attributes.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GroupStatus {
     /// ID.me's group name (`military`, …), kept as sent.
     pub group: String,
@@ -277,6 +278,7 @@ pub struct GroupStatus {
 
 /// One attribute in `attributes.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Attribute {
     /// Machine name (`fname`, `email`, `uuid`, …).
     pub handle: String,

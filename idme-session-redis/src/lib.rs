@@ -95,7 +95,7 @@ fn now() -> u64 {
 
 fn store_error(e: redis::RedisError) -> StoreError {
     // RedisError's text names the failure (connection refused, timeout, …), never a value.
-    StoreError(format!("redis: {e}"))
+    StoreError::new(format!("redis: {e}"))
 }
 
 impl RedisStore {
@@ -119,7 +119,7 @@ impl RedisStore {
             ConnectionManager::new_with_config(client, config),
         )
         .await
-        .map_err(|_| StoreError("redis: connection timed out".into()))?
+        .map_err(|_| StoreError::new("redis: connection timed out"))?
         .map_err(store_error)?;
         Ok(Self {
             conn,
@@ -175,7 +175,7 @@ impl RedisStore {
                     tracing::debug!(target: "idme::session", error = %e, "redis connection lost; retrying once");
                 }
                 Ok(Err(e)) => return Err(store_error(e)),
-                Err(_) => return Err(StoreError("redis: timed out".into())),
+                Err(_) => return Err(StoreError::new("redis: timed out")),
             }
         }
     }
@@ -188,7 +188,7 @@ impl RedisStore {
             exp: record.expires_at,
             data: record.data.clone(),
         })
-        .map_err(|e| StoreError(format!("serialising a record: {e}")))
+        .map_err(|e| StoreError::new(format!("serialising a record: {e}")))
     }
 
     /// The record's key, then the index sets that list it (user, provider session).
@@ -235,13 +235,13 @@ impl SessionStore for RedisStore {
         if stored.exp <= now() {
             return Ok(None);
         }
-        Ok(Some(Record {
-            id: id.to_owned(),
-            sub: stored.sub,
-            provider_sid: stored.psid,
-            expires_at: stored.exp,
-            data: stored.data,
-        }))
+        Ok(Some(Record::new(
+            id.to_owned(),
+            stored.sub,
+            stored.psid,
+            stored.exp,
+            stored.data,
+        )))
     }
 
     async fn save(&self, record: &Record) -> Result<(), StoreError> {

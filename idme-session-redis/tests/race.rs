@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use idme_core::{CallbackInput, CallbackMethod, Environment, Idme, IdmeBuilder, RequestCookies};
+use idme_core::{CallbackInput, Environment, Idme, IdmeBuilder, RequestCookies};
 use idme_session_redis::RedisStore;
 use idme_testkit::browser::Browser;
 use idme_testkit::{Emulator, EmulatorConfig, Fault, Persona, RedisServer};
@@ -31,15 +31,7 @@ async fn sign_in(idme: &Idme) -> RequestCookies {
         .await;
     let back = at_provider.location().expect("the emulator redirects back");
     let done = idme
-        .callback(
-            CallbackInput {
-                method: CallbackMethod::Get,
-                query: back.query(),
-                body: &[],
-                content_type: None,
-            },
-            &pending,
-        )
+        .callback(CallbackInput::get(back.query()), &pending)
         .await;
     assert_eq!(done.status, 303, "{}", done.body);
     header_of(&done.set_cookies)

@@ -53,13 +53,7 @@ async fn an_outage_is_an_error_and_recovers() {
     let store = RedisStore::connect_with(&server.url(), Duration::from_millis(500))
         .await
         .unwrap();
-    let record = Record {
-        id: "outage".into(),
-        sub: "sub".into(),
-        provider_sid: None,
-        expires_at: idme_core::session::store::__now() + 600,
-        data: "sealed".into(),
-    };
+    let record = Record::new("outage", "sub", None, __now() + 600, "sealed");
     store.save(&record).await.unwrap();
     server.stop();
     let err = store.load("outage").await.unwrap_err();
@@ -84,13 +78,13 @@ async fn prefixes_separate_apps() {
     let server = RedisServer::start();
     let a = RedisStore::connect(&server.url()).await.unwrap();
     let b = a.clone().with_prefix("other:");
-    let record = Record {
-        id: "shared-id".into(),
-        sub: "sub".into(),
-        provider_sid: Some("psid".into()),
-        expires_at: idme_core::session::store::__now() + 600,
-        data: "sealed".into(),
-    };
+    let record = Record::new(
+        "shared-id",
+        "sub",
+        Some("psid".into()),
+        __now() + 600,
+        "sealed",
+    );
     a.save(&record).await.unwrap();
     assert_eq!(b.load("shared-id").await.unwrap(), None);
     assert_eq!(b.delete_by_sub("sub").await.unwrap(), 0);

@@ -13,8 +13,8 @@ use idme_core::http_client::{
     HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
 };
 use idme_core::{
-    Authenticated, CallbackInput, CallbackMethod, Clock, Denied, Environment, Idme, IdmeBuilder,
-    Reply, RequestCookies, SetCookie,
+    Authenticated, CallbackInput, Clock, Denied, Environment, Idme, IdmeBuilder, Reply,
+    RequestCookies, SetCookie,
 };
 
 use crate::{Emulator, EmulatorConfig, Persona};
@@ -145,12 +145,7 @@ impl Pair {
     pub async fn callback(&self, login: &Reply, query: &str) -> Reply {
         let mut browser = Browser::default();
         browser.apply(&login.set_cookies);
-        let input = CallbackInput {
-            method: CallbackMethod::Get,
-            query: Some(query),
-            body: b"",
-            content_type: None,
-        };
+        let input = CallbackInput::get(Some(query));
         self.idme.callback(input, &browser.cookies()).await
     }
 
@@ -228,10 +223,7 @@ impl HttpClient for InMemory {
         let (parts, body) = response.into_parts();
         let body = axum::body::to_bytes(body, limit)
             .await
-            .map_err(|e| HttpClientError {
-                kind: HttpClientErrorKind::TooLarge,
-                message: e.to_string(),
-            })?;
+            .map_err(|e| HttpClientError::new(HttpClientErrorKind::TooLarge, e.to_string()))?;
         Ok(http::Response::from_parts(parts, body.to_vec()))
     }
 }

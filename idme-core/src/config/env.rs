@@ -52,11 +52,9 @@ impl IdmeBuilder {
                 .collect();
         }
         if let Some(source) = lookup("IDME_USER_DATA") {
-            b.settings.user_data = UserDataSource::parse(&source).ok_or_else(|| {
-                Error::config(format!(
-                    "IDME_USER_DATA={source:?} is not one of: auto, userinfo, attributes, both, id_token"
-                ))
-            })?;
+            b.settings.user_data = source
+                .parse::<UserDataSource>()
+                .map_err(|e| Error::config(format!("IDME_USER_DATA={e}")))?;
         }
         if let Some(files) = lookup("IDME_DECRYPTION_KEY_FILE") {
             b.settings.decryption_keys = crate::DecryptionKeys::from_file_list(&files)?;
@@ -66,19 +64,15 @@ impl IdmeBuilder {
         }
         (b.settings.prompt, b.settings.max_age) = crate::flow::prompt::from_lookup(&lookup)?;
         if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
-            b.settings.response_type = ResponseType::parse(&rt).ok_or_else(|| {
-                Error::config(format!(
-                    "IDME_RESPONSE_TYPE={rt:?} is not one of: code, id_token, code id_token, \
-                     code token, id_token token, code id_token token, token"
-                ))
-            })?;
+            b.settings.response_type = rt
+                .parse::<ResponseType>()
+                .map_err(|e| Error::config(format!("IDME_RESPONSE_TYPE={e}")))?;
         }
         if let Some(rm) = lookup("IDME_RESPONSE_MODE") {
-            b.settings.response_mode = Some(ResponseMode::parse(&rm).ok_or_else(|| {
-                Error::config(format!(
-                    "IDME_RESPONSE_MODE={rm:?} is not one of: query, fragment, form_post"
-                ))
-            })?);
+            b.settings.response_mode = Some(
+                rm.parse::<ResponseMode>()
+                    .map_err(|e| Error::config(format!("IDME_RESPONSE_MODE={e}")))?,
+            );
         }
         if let Some(pkce) = lookup("IDME_PKCE") {
             b.settings.pkce = Some(match pkce.trim() {
@@ -92,11 +86,9 @@ impl IdmeBuilder {
             });
         }
         if let Some(auth) = lookup("IDME_TOKEN_AUTH") {
-            b.settings.token_auth = TokenAuthMethod::parse(&auth).ok_or_else(|| {
-                Error::config(format!(
-                    "IDME_TOKEN_AUTH={auth:?} must be client_secret_basic or client_secret_post"
-                ))
-            })?;
+            b.settings.token_auth = auth
+                .parse::<TokenAuthMethod>()
+                .map_err(|e| Error::config(format!("IDME_TOKEN_AUTH={e}")))?;
         }
         for (var, field) in [
             ("IDME_HTTP_TIMEOUT", &mut b.settings.http_timeout),

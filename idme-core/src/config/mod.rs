@@ -78,13 +78,18 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
 }
 
-impl TokenAuthMethod {
+impl std::str::FromStr for TokenAuthMethod {
+    type Err = crate::ParseError;
+
     /// Parses `client_secret_basic` or `client_secret_post`.
-    pub fn parse(s: &str) -> Option<Self> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
-            "client_secret_basic" => Some(Self::ClientSecretBasic),
-            "client_secret_post" => Some(Self::ClientSecretPost),
-            _ => None,
+            "client_secret_basic" => Ok(Self::ClientSecretBasic),
+            "client_secret_post" => Ok(Self::ClientSecretPost),
+            _ => Err(crate::ParseError::not_one_of(
+                s,
+                "client_secret_basic, client_secret_post",
+            )),
         }
     }
 }
@@ -110,19 +115,28 @@ pub enum UserDataSource {
     IdToken,
 }
 
-impl UserDataSource {
-    /// Parses `auto`, `userinfo`, `attributes`, `both`, `id_token`.
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.trim() {
+impl std::str::FromStr for UserDataSource {
+    type Err = crate::ParseError;
+
+    /// Parses `auto`, `userinfo`, `attributes`, `both`, `id_token` (or `none`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
             "auto" => Self::Auto,
             "userinfo" => Self::Userinfo,
             "attributes" => Self::Attributes,
             "both" => Self::Both,
             "id_token" | "none" => Self::IdToken,
-            _ => return None,
+            _ => {
+                return Err(crate::ParseError::not_one_of(
+                    s,
+                    "auto, userinfo, attributes, both, id_token",
+                ));
+            }
         })
     }
+}
 
+impl UserDataSource {
     /// The concrete source for one login.
     pub(crate) fn resolve(
         self,
@@ -142,6 +156,7 @@ impl UserDataSource {
 
 /// Route paths the adapters mount.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RoutePaths {
     /// Starts a login (`/auth/login`).
     pub login: String,

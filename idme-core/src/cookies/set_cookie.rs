@@ -2,6 +2,7 @@
 
 /// The `SameSite` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SameSite {
     /// Sent on same-site requests and top-level cross-site navigations (GET).
     Lax,
@@ -14,6 +15,7 @@ pub enum SameSite {
 /// Its `Debug` shows the name, the attributes and the value's length, never the value.
 #[derive(Clone, PartialEq, Eq)]
 #[must_use]
+#[non_exhaustive]
 pub struct SetCookie {
     /// Cookie name.
     pub name: String,

@@ -7,6 +7,7 @@ use crate::error::CallbackRejected;
 
 /// How the callback request arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CallbackMethod {
     /// `GET`: the `query` response mode, or the first hop of `fragment` (answered with the
     /// relay page).
@@ -20,6 +21,7 @@ pub enum CallbackMethod {
 /// Its `Debug` shows the method, the content type and the lengths of the query and body,
 /// never their contents (codes, tokens, `state`).
 #[derive(Clone, Copy)]
+#[non_exhaustive]
 pub struct CallbackInput<'a> {
     /// The request method.
     pub method: CallbackMethod,
@@ -29,6 +31,28 @@ pub struct CallbackInput<'a> {
     pub body: &'a [u8],
     /// The `Content-Type` header of a POST.
     pub content_type: Option<&'a str>,
+}
+
+impl<'a> CallbackInput<'a> {
+    /// A `GET` callback with its raw query string (without `?`).
+    pub fn get(query: Option<&'a str>) -> Self {
+        Self {
+            method: CallbackMethod::Get,
+            query,
+            body: &[],
+            content_type: None,
+        }
+    }
+
+    /// A `POST` callback with its body and `Content-Type` header.
+    pub fn post(content_type: Option<&'a str>, body: &'a [u8]) -> Self {
+        Self {
+            method: CallbackMethod::Post,
+            query: None,
+            body,
+            content_type,
+        }
+    }
 }
 
 impl std::fmt::Debug for CallbackInput<'_> {

@@ -5,7 +5,7 @@
 //! `attributes.json`; `finish` runs the checks of each step and makes the session.
 //!
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
-//! apply ([`ResponseType::plan`]).
+//! apply (`ResponseType::plan`).
 
 pub(crate) mod assurance;
 pub(crate) mod callback;
@@ -21,7 +21,8 @@ pub(crate) mod userinfo;
 
 pub use callback::{CallbackInput, CallbackMethod};
 pub use prompt::Prompt;
-pub use start::{LoginOptions, Screen, sanitize_return_to};
+pub(crate) use start::sanitize_return_to;
+pub use start::{LoginOptions, Screen};
 
 /// The response types ID.me offers: the six of OpenID Connect, and the bare OAuth `token`
 /// (no `openid`: the user is identified by `attributes.json`).
@@ -61,23 +62,24 @@ pub enum ResponseMode {
 
 /// What a callback of a given response type must carry and which checks apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowPlan {
+pub(crate) struct FlowPlan {
     /// The callback carries an authorization code to exchange.
-    pub code: bool,
+    pub(crate) code: bool,
     /// The callback carries an ID token.
-    pub front_id_token: bool,
+    pub(crate) front_id_token: bool,
     /// The callback carries an access token.
-    pub front_access_token: bool,
+    pub(crate) front_access_token: bool,
     /// The front-channel ID token must carry `c_hash` (OIDC Core §3.3.2.11).
-    pub c_hash_required: bool,
+    pub(crate) c_hash_required: bool,
     /// The front-channel ID token must carry `at_hash` (OIDC Core §3.2.2.10, §3.3.2.11).
-    pub at_hash_required: bool,
+    pub(crate) at_hash_required: bool,
 }
 
 impl ResponseType {
     /// The six OpenID Connect response types, in the order of the OIDC spec
     /// ([`ResponseType::Token`] is the OAuth one beside them).
-    pub const ALL: [ResponseType; 6] = [
+    #[cfg(test)]
+    pub(crate) const ALL: [ResponseType; 6] = [
         ResponseType::Code,
         ResponseType::IdToken,
         ResponseType::IdTokenToken,
@@ -87,7 +89,7 @@ impl ResponseType {
     ];
 
     /// Parses a space-separated response type in any word order (`token id_token` too).
-    pub fn parse(s: &str) -> Option<Self> {
+    fn parse(s: &str) -> Option<Self> {
         let mut words: Vec<&str> = s.split_whitespace().collect();
         words.sort_unstable();
         words.dedup();
@@ -117,7 +119,7 @@ impl ResponseType {
     }
 
     /// What the callback must contain and which hash checks apply.
-    pub fn plan(self) -> FlowPlan {
+    pub(crate) fn plan(self) -> FlowPlan {
         let (code, id_token, token) = match self {
             Self::Code => (true, false, false),
             Self::IdToken => (false, true, false),
@@ -137,12 +139,12 @@ impl ResponseType {
     }
 
     /// Whether the flow returns a code (and so uses PKCE and the token endpoint).
-    pub fn returns_code(self) -> bool {
+    pub(crate) fn returns_code(self) -> bool {
         self.plan().code
     }
 
     /// Whether tokens travel in the front channel (so `query` mode is not allowed).
-    pub fn returns_tokens_in_front_channel(self) -> bool {
+    pub(crate) fn returns_tokens_in_front_channel(self) -> bool {
         let p = self.plan();
         p.front_id_token || p.front_access_token
     }
@@ -157,6 +159,21 @@ impl ResponseType {
     }
 }
 
+impl std::str::FromStr for ResponseType {
+    type Err = crate::ParseError;
+
+    /// Parses a space-separated response type in any word order (`token id_token` too).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| {
+            crate::ParseError::not_one_of(
+                s,
+                "code, id_token, code id_token, code token, id_token token, \
+                 code id_token token, token",
+            )
+        })
+    }
+}
+
 impl std::fmt::Display for ResponseType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -164,16 +181,6 @@ impl std::fmt::Display for ResponseType {
 }
 
 impl ResponseMode {
-    /// Parses `query`, `fragment` or `form_post`.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim() {
-            "query" => Some(Self::Query),
-            "fragment" => Some(Self::Fragment),
-            "form_post" => Some(Self::FormPost),
-            _ => None,
-        }
-    }
-
     /// The spelling sent to the provider.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -185,8 +192,25 @@ impl ResponseMode {
 
     /// Whether the browser delivers the response with a POST to the callback (directly for
     /// `form_post`, through the relay page for `fragment`).
-    pub fn delivered_by_post(self) -> bool {
+    pub(crate) fn delivered_by_post(self) -> bool {
         !matches!(self, Self::Query)
+    }
+}
+
+impl std::str::FromStr for ResponseMode {
+    type Err = crate::ParseError;
+
+    /// Parses `query`, `fragment` or `form_post`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "query" => Ok(Self::Query),
+            "fragment" => Ok(Self::Fragment),
+            "form_post" => Ok(Self::FormPost),
+            _ => Err(crate::ParseError::not_one_of(
+                s,
+                "query, fragment, form_post",
+            )),
+        }
     }
 }
 

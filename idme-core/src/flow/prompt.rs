@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::ParseError;
 use crate::error::Error;
 
 /// The longest `max_age` accepted: a year.
@@ -36,36 +37,6 @@ impl Prompt {
         Prompt(vec!["select_account"])
     }
 
-    /// Parses a space-separated prompt. Unknown words, repeated words, an empty value and
-    /// `none` with any other word are refused, with the reason.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let mut words: Vec<&'static str> = Vec::new();
-        for w in s.split_whitespace() {
-            let w = match w {
-                "none" => "none",
-                "login" => "login",
-                "consent" => "consent",
-                "select_account" => "select_account",
-                other => {
-                    return Err(format!(
-                        "{other:?} is not one of: none, login, consent, select_account"
-                    ));
-                }
-            };
-            if words.contains(&w) {
-                return Err(format!("{w} is repeated"));
-            }
-            words.push(w);
-        }
-        if words.is_empty() {
-            return Err("it is empty".into());
-        }
-        if words.len() > 1 && words.contains(&"none") {
-            return Err("none cannot be combined with another value".into());
-        }
-        Ok(Prompt(words))
-    }
-
     /// Whether `word` is part of the prompt.
     pub fn contains(&self, word: &str) -> bool {
         self.0.contains(&word)
@@ -74,11 +45,6 @@ impl Prompt {
     /// Whether this is `prompt=none`.
     pub fn is_none(&self) -> bool {
         self.0 == ["none"]
-    }
-
-    /// The value sent to the provider.
-    pub fn as_string(&self) -> String {
-        self.0.join(" ")
     }
 
     /// With `offline_access` requested, OIDC Core §11 wants `consent` in the prompt: adds it
@@ -98,6 +64,53 @@ impl Prompt {
     }
 }
 
+impl std::str::FromStr for Prompt {
+    type Err = ParseError;
+
+    /// Parses a space-separated prompt. Unknown words, repeated words, an empty value and
+    /// `none` with any other word are refused, with the reason.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut words: Vec<&'static str> = Vec::new();
+        for w in s.split_whitespace() {
+            let w = match w {
+                "none" => "none",
+                "login" => "login",
+                "consent" => "consent",
+                "select_account" => "select_account",
+                other => {
+                    return Err(ParseError::new(
+                        s,
+                        format!(
+                            "is invalid: {other:?} is not one of: none, login, consent, select_account"
+                        ),
+                    ));
+                }
+            };
+            if words.contains(&w) {
+                return Err(ParseError::new(s, format!("is invalid: {w} is repeated")));
+            }
+            words.push(w);
+        }
+        if words.is_empty() {
+            return Err(ParseError::new(s, "is invalid: it is empty"));
+        }
+        if words.len() > 1 && words.contains(&"none") {
+            return Err(ParseError::new(
+                s,
+                "is invalid: none cannot be combined with another value",
+            ));
+        }
+        Ok(Prompt(words))
+    }
+}
+
+/// The value sent to the provider (`login consent`).
+impl std::fmt::Display for Prompt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
 /// Parses a `max_age` in whole seconds (0 up to a year).
 pub(crate) fn parse_max_age(s: &str) -> Option<u64> {
     let s = s.trim();
@@ -113,8 +126,8 @@ pub(crate) fn from_lookup(
 ) -> Result<(Option<Prompt>, Option<Duration>), Error> {
     let prompt = match lookup("IDME_PROMPT") {
         Some(p) => Some(
-            Prompt::parse(&p)
-                .map_err(|why| Error::config(format!("IDME_PROMPT={p:?} is invalid: {why}")))?,
+            p.parse::<Prompt>()
+                .map_err(|e| Error::config(format!("IDME_PROMPT={e}")))?,
         ),
         None => None,
     };
@@ -153,13 +166,13 @@ mod tests {
             "consent none",
             "LOGIN",
         ] {
-            assert!(Prompt::parse(bad).is_err(), "{bad:?}");
+            assert!(bad.parse::<Prompt>().is_err(), "{bad:?}");
         }
-        let p = Prompt::parse("login  consent").unwrap();
-        assert_eq!(p.as_string(), "login consent");
-        assert!(Prompt::parse("none").unwrap().is_none());
+        let p = "login  consent".parse::<Prompt>().unwrap();
+        assert_eq!(p.to_string(), "login consent");
+        assert!("none".parse::<Prompt>().unwrap().is_none());
         assert_eq!(
-            Prompt::parse("select_account").unwrap(),
+            "select_account".parse::<Prompt>().unwrap(),
             Prompt::select_account()
         );
     }
@@ -172,7 +185,7 @@ mod tests {
         assert_eq!(
             Prompt::for_scopes(Some(Prompt::login()), &with)
                 .unwrap()
-                .as_string(),
+                .to_string(),
             "login consent"
         );
         assert_eq!(

@@ -55,7 +55,8 @@ impl LoginOptions {
         Self::default()
     }
 
-    /// Where to go after sign-in (checked with [`sanitize_return_to`]).
+    /// Where to go after sign-in: kept only when it is a local path (no scheme, no `//`,
+    /// no control characters), else `/`.
     pub fn return_to(mut self, path: impl Into<String>) -> Self {
         self.return_to = Some(path.into());
         self
@@ -106,7 +107,7 @@ impl LoginOptions {
 
     /// Reads the options a browser may set on the login route's query string:
     /// `return_to`, `op` (`signin`/`signup`), `locale`, `policy` (known ID.me
-    /// policies only, repeatable), `prompt` (as [`Prompt::parse`] accepts) and `max_age`
+    /// policies only, repeatable), `prompt` (as [`Prompt`]'s `FromStr` accepts) and `max_age`
     /// (whole seconds, at most a year); an invalid value is ignored. `eid` and communities
     /// are for code to set.
     pub fn from_query(query: Option<&str>) -> Self {
@@ -118,7 +119,7 @@ impl LoginOptions {
                 "op" if v == "signin" => o.screen = Some(Screen::SignIn),
                 "locale" if is_locale(&v) => o.locale = Some(v.into_owned()),
                 "policy" => o.policies.extend(Policy::known(&v)),
-                "prompt" => o.prompt = Prompt::parse(&v).ok(),
+                "prompt" => o.prompt = v.parse().ok(),
                 "max_age" => o.max_age = prompt::parse_max_age(&v),
                 _ => {}
             }
@@ -139,7 +140,7 @@ fn is_locale(s: &str) -> bool {
 /// whitespace (browsers strip tabs and newlines, turning `/\t/evil` into `//evil`), and is
 /// not absurdly long. Anything else becomes `/`, so the login route can never be turned
 /// into an open redirect.
-pub fn sanitize_return_to(candidate: Option<&str>) -> String {
+pub(crate) fn sanitize_return_to(candidate: Option<&str>) -> String {
     let Some(path) = candidate else {
         return "/".into();
     };
@@ -232,7 +233,7 @@ pub(crate) fn start(
             q.append_pair("acr_values", acr);
         }
         if let Some(p) = &prompt {
-            q.append_pair("prompt", &p.as_string());
+            q.append_pair("prompt", &p.to_string());
         }
         if let Some(max_age) = max_age {
             q.append_pair("max_age", &max_age.to_string());
@@ -439,7 +440,7 @@ mod tests {
             assert!(o.prompt.is_none() && o.max_age.is_none(), "{bad}");
         }
         let o = LoginOptions::from_query(Some("prompt=login+consent&max_age=60"));
-        assert_eq!(o.prompt.unwrap().as_string(), "login consent");
+        assert_eq!(o.prompt.unwrap().to_string(), "login consent");
         assert_eq!(o.max_age, Some(60));
     }
 

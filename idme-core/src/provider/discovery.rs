@@ -7,24 +7,24 @@ use crate::error::{Error, ProviderMisbehaved};
 /// The parts of the provider's discovery document the engine uses.
 #[derive(Debug, Clone, Deserialize)]
 #[non_exhaustive]
-pub struct ProviderMetadata {
+pub(crate) struct ProviderMetadata {
     /// The issuer; equal to the configured one.
-    pub issuer: String,
+    pub(crate) issuer: String,
     /// Where the browser is sent to sign in.
-    pub authorization_endpoint: String,
+    pub(crate) authorization_endpoint: String,
     /// Where codes are exchanged.
-    pub token_endpoint: String,
+    pub(crate) token_endpoint: String,
     /// The userinfo endpoint, if any.
     #[serde(default)]
-    pub userinfo_endpoint: Option<String>,
+    pub(crate) userinfo_endpoint: Option<String>,
     /// The JWKS.
-    pub jwks_uri: String,
+    pub(crate) jwks_uri: String,
     /// RP-initiated logout, if advertised (ID.me does not; its logout URL is known).
     #[serde(default)]
-    pub end_session_endpoint: Option<String>,
+    pub(crate) end_session_endpoint: Option<String>,
     /// RFC 9207: whether the provider puts `iss` on every authorization response.
     #[serde(default)]
-    pub authorization_response_iss_parameter_supported: bool,
+    pub(crate) authorization_response_iss_parameter_supported: bool,
 }
 
 pub(super) fn discovery_url(issuer: &str) -> String {

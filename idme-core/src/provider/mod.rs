@@ -7,7 +7,7 @@ pub(crate) mod jwks;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use discovery::ProviderMetadata;
+pub(crate) use discovery::ProviderMetadata;
 pub(crate) use jwks::{Jwk, JwksCache};
 
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
@@ -205,7 +205,7 @@ impl Provider {
         endpoint: Endpoint,
     ) -> Result<HttpResponse, Error> {
         let limit = response_limit(endpoint);
-        req.extensions_mut().insert(ResponseLimit(limit));
+        req.extensions_mut().insert(ResponseLimit::new(limit));
         let too_large = || Error::from(ProviderUnavailable::TooLarge { endpoint, limit });
         match tokio::time::timeout(self.timeout, self.http.execute(req)).await {
             Err(_) => Err(ProviderUnavailable::Timeout(endpoint).into()),

@@ -74,7 +74,7 @@ fn as_request(set: &[SetCookie]) -> RequestCookies {
 
 #[test]
 fn a_session_cookie_opens_only_for_its_issuer_and_client() {
-    let now = crate::engine::unix_now();
+    let now = crate::clock::system_now();
     for (a, b, what) in pairs() {
         let req = as_request(&session(now).to_cookies(&a, &RequestCookies::default(), now));
         assert!(
@@ -91,7 +91,7 @@ fn a_session_cookie_opens_only_for_its_issuer_and_client() {
 
 #[tokio::test]
 async fn a_stored_record_and_its_handle_open_only_for_their_issuer_and_client() {
-    let now = crate::engine::unix_now();
+    let now = crate::clock::system_now();
     for (issuers, what) in [((EMULATOR, "c"), "issuer"), ((PRODUCTION, "c1"), "client")] {
         let store = Arc::new(MemoryStore::new());
         let a = store_config(issuers.0, issuers.1, store.clone());
@@ -122,7 +122,7 @@ async fn a_stored_record_and_its_handle_open_only_for_their_issuer_and_client() 
 
 #[test]
 fn a_pending_login_cookie_opens_only_for_its_issuer_and_client() {
-    let now = crate::engine::unix_now();
+    let now = crate::clock::system_now();
     for (a, b, what) in pairs() {
         let started = crate::flow::start::start(
             &a,

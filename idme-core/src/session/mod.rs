@@ -30,7 +30,7 @@ use store::Record;
 
 /// A signed-in session.
 #[derive(Clone, Serialize, Deserialize)]
-pub struct Session {
+pub(crate) struct Session {
     /// A fresh random id per login (never carried over from before the login).
     pub(crate) sid: String,
     pub(crate) sub: String,
@@ -93,6 +93,7 @@ pub(crate) fn user_claims(
 /// (a re-sealed session after a refresh or a last-seen update; usually none).
 #[derive(Clone)]
 #[must_use]
+#[non_exhaustive]
 pub struct Authenticated {
     /// The user.
     pub user: crate::IdmeUser,
@@ -102,11 +103,12 @@ pub struct Authenticated {
 
 /// Why a request has no signed-in user, and the cookies the adapter must set on the
 /// response (the deletion of a dead session). Turn it into an answer with
-/// [`Idme::unauthenticated`](crate::Idme::unauthenticated), or, where signing in is
+/// [`RequestAuth`](crate::adapter::RequestAuth) (a `303` to sign in or `401`), or, where signing in is
 /// optional, set the cookies and carry on without a user — unless
 /// [`is_unavailable`](Self::is_unavailable).
 #[derive(Clone)]
 #[must_use]
+#[non_exhaustive]
 pub struct Denied {
     /// [`Error::Unauthenticated`](crate::Error::Unauthenticated), or
     /// [`Error::SessionStoreUnavailable`](crate::Error::SessionStoreUnavailable).

@@ -62,7 +62,7 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
         })
     };
     let idme = Idme::with_http_client(config, offline);
-    let now = crate::engine::unix_now();
+    let now = crate::clock::system_now();
     // Last seen two minutes ago: this request re-issues the last-seen time.
     let session = Session {
         sid: "sid-last-seen-race-0123456789".into(),

@@ -67,7 +67,8 @@
 //! # let _ = idme_core::IdmeBuilder::new().session_store(MyStore::default());
 //! ```
 //!
-//! Run the shared conformance suite against it with [`store_tests!`](crate::store_tests).
+//! Run the shared conformance suite against it with `idme_core::store_tests!` (behind the
+//! `test-util` feature: a dev-dependency feature).
 //!
 //! (A production store also honours [`Record::expires_at`], as [`MemoryStore`] and the
 //! Redis store do: expired records must not load, nor be updated.)
@@ -79,6 +80,7 @@ use async_trait::async_trait;
 
 /// A stored session: indexing data in clear, the session itself sealed.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Record {
     /// The session id (random, 24+ characters, new at every sign-in).
     pub id: String,
@@ -91,6 +93,26 @@ pub struct Record {
     pub expires_at: u64,
     /// The session, sealed with the cookie keys (opaque to the store).
     pub data: String,
+}
+
+impl Record {
+    /// A record as a store reads it back: the session `id`, the user's `sub`, the
+    /// provider's session id, the expiry (Unix seconds) and the sealed session `data`.
+    pub fn new(
+        id: impl Into<String>,
+        sub: impl Into<String>,
+        provider_sid: Option<String>,
+        expires_at: u64,
+        data: impl Into<String>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            sub: sub.into(),
+            provider_sid,
+            expires_at,
+            data: data.into(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Record {
@@ -107,7 +129,20 @@ impl std::fmt::Debug for Record {
 /// need a session answer `503` ([`Error::SessionStoreUnavailable`](crate::Error::SessionStoreUnavailable)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("session store unavailable: {0}")]
-pub struct StoreError(pub String);
+pub struct StoreError(String);
+
+impl StoreError {
+    /// A failure described by `message` (logged; never shown to users). Leave secrets and
+    /// connection strings with passwords out of it.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+
+    /// The description.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Where server-side sessions live. Implementations must be safe to share between
 /// requests and, for several instances, between processes (Redis: `idme-session-redis`).
@@ -256,7 +291,8 @@ impl SessionStore for MemoryStore {
 
 /// One conformance suite for every [`SessionStore`]: expands to `#[tokio::test]`s in the
 /// calling module. `$make` is an async expression giving a fresh, empty store (a value
-/// implementing [`SessionStore`]). The caller needs `tokio` with `macros` and `rt`.
+/// implementing [`SessionStore`]). The caller needs `tokio` with `macros` and `rt`, and
+/// `idme-core`'s `test-util` feature (a dev-dependency feature: it is test code).
 ///
 /// ```
 /// // In a test module of the crate defining the store:
@@ -264,22 +300,31 @@ impl SessionStore for MemoryStore {
 /// idme_core::store_tests!(MemoryStore::new());
 /// # fn main() {}
 /// ```
+#[cfg(any(test, feature = "test-util"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 #[macro_export]
 macro_rules! store_tests {
     ($make:expr) => {
+        /// The suite's clock: the system's, as a store's own expiry uses.
+        fn __now() -> u64 {
+            ::std::time::SystemTime::now()
+                .duration_since(::std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        }
+
         fn __record(
             id: &str,
             sub: &str,
             sid: Option<&str>,
             ttl: u64,
         ) -> $crate::session::store::Record {
-            $crate::session::store::Record {
-                id: id.to_owned(),
-                sub: sub.to_owned(),
-                provider_sid: sid.map(str::to_owned),
-                expires_at: $crate::session::store::__now() + ttl,
-                data: format!("sealed-{id}"),
-            }
+            $crate::session::store::Record::new(
+                id,
+                sub,
+                sid.map(str::to_owned),
+                __now() + ttl,
+                format!("sealed-{id}"),
+            )
         }
 
         #[tokio::test]
@@ -384,23 +429,17 @@ macro_rules! store_tests {
             use $crate::session::store::SessionStore as _;
             let store = $make;
             let mut r = __record("id-expired", "sub-exp", None, 0);
-            r.expires_at = $crate::session::store::__now().saturating_sub(1);
+            r.expires_at = __now().saturating_sub(1);
             // A store may refuse to save an already-expired record, or drop it on load.
             let _ = store.save(&r).await;
             assert_eq!(store.load(&r.id).await.unwrap(), None);
             // Nor does an update bring it back.
             let mut live = r.clone();
-            live.expires_at = $crate::session::store::__now() + 600;
+            live.expires_at = __now() + 600;
             assert!(!store.update(&live).await.unwrap());
             assert_eq!(store.load(&r.id).await.unwrap(), None);
         }
     };
-}
-
-#[doc(hidden)]
-/// The clock the suite uses.
-pub fn __now() -> u64 {
-    crate::engine::unix_now()
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use idme_core::{
-    CallbackInput, CallbackMethod, Environment, Idme, IdmeBuilder, LoginOptions, Reply,
-    RequestCookies,
+    CallbackInput, Environment, Idme, IdmeBuilder, LoginOptions, Reply, RequestCookies,
 };
 use idme_testkit::browser::{Browser, form_fields};
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
@@ -75,18 +74,10 @@ impl EngineRig {
         let cookie_header = cookie_header(login);
         let cookies = RequestCookies::from_header_values([cookie_header.as_str()]);
         let input = match callback {
-            Callback::Get(q) => CallbackInput {
-                method: CallbackMethod::Get,
-                query: Some(q),
-                body: b"",
-                content_type: None,
-            },
-            Callback::Post(body) => CallbackInput {
-                method: CallbackMethod::Post,
-                query: None,
-                body: body.as_bytes(),
-                content_type: Some("application/x-www-form-urlencoded"),
-            },
+            Callback::Get(q) => CallbackInput::get(Some(q)),
+            Callback::Post(body) => {
+                CallbackInput::post(Some("application/x-www-form-urlencoded"), body.as_bytes())
+            }
         };
         self.idme.callback(input, &cookies).await
     }
