@@ -79,7 +79,12 @@ async fn a_server_side_store_keeps_only_an_id_in_the_cookie_and_logout_ends_it_e
     let keys = || CookieKeys::from_masters([KEY_A]).unwrap();
     let rig = Rig::with({
         let store = store.clone();
-        move |b| b.cookie_keys(keys()).session_store(store)
+        // Read the store on every request: the logout below takes effect at once.
+        move |b| {
+            b.cookie_keys(keys())
+                .session_store(store)
+                .session_store_cache(Duration::ZERO)
+        }
     })
     .await;
     let browser = Browser::api_client();
@@ -160,7 +165,8 @@ async fn a_store_that_is_down_is_a_503_not_a_logout() {
     let store = Arc::new(Flaky::default());
     let rig = Rig::with({
         let store = store.clone();
-        move |b| b.session_store(store)
+        // Read the store on every request: the outage is met at once.
+        move |b| b.session_store(store).session_store_cache(Duration::ZERO)
     })
     .await;
     let browser = Browser::api_client();

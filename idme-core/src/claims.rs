@@ -84,6 +84,22 @@ impl IdmeUser {
             "verification": self.verification(),
         })
     }
+
+    /// The document of [`to_json`](Self::to_json) as JSON text, serialised once per
+    /// session and shared by every later request that carries it: the cheap way to answer
+    /// `GET /me`.
+    ///
+    /// ```
+    /// # fn demo(user: &idme_core::IdmeUser) {
+    /// let body: &str = user.json();
+    /// assert_eq!(serde_json::from_str::<serde_json::Value>(body).unwrap(), user.to_json());
+    /// # }
+    /// ```
+    pub fn json(&self) -> &str {
+        self.session
+            .user_json
+            .get_or_init(|| self.to_json().to_string())
+    }
 }
 
 impl IdmeUser {

@@ -391,6 +391,9 @@ impl Idme {
         if inner.sessions.jti_used(jti, now) {
             return Err(bad("jti replayed"));
         }
+        // This instance's copies of the matching stored sessions go at once (other
+        // instances' age out within `stored_copies::FRESH_FOR`).
+        inner.sessions.stored.remove_matching(sub, sid);
         let ended = match &config.session_store {
             // A sid this app does not know, with the user's sub beside it: the user's
             // sessions end.

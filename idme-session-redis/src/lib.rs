@@ -313,4 +313,54 @@ impl SessionStore for RedisStore {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.delete_set(self.key("p", sid)).await
     }
+
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let key = &self.key("lock", key);
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let taken: i64 = self
+            .run(|mut c| async move {
+                redis::cmd("EVAL")
+                    .arg(LOCK_SCRIPT)
+                    .arg(1)
+                    .arg(key)
+                    .arg(owner)
+                    .arg(ms)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(taken == 1)
+    }
+
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        let key = &self.key("lock", key);
+        self.run(|mut c| async move {
+            redis::cmd("EVAL")
+                .arg(UNLOCK_SCRIPT)
+                .arg(1)
+                .arg(key)
+                .arg(owner)
+                .query_async::<i64>(&mut c)
+                .await
+        })
+        .await
+        .map(drop)
+    }
 }
+
+/// Takes the lock `KEYS[1]` for the owner `ARGV[1]` for `ARGV[2]` ms if it is free.
+/// Held by the same owner already counts as taken, so a retry after a dropped connection
+/// (`run` sends a command once more) does not lock its own caller out.
+const LOCK_SCRIPT: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return 1 end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+";
+
+/// Releases the lock `KEYS[1]` only if the owner `ARGV[1]` still holds it.
+const UNLOCK_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+";

@@ -34,6 +34,12 @@ impl SessionStore for Served {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.store.delete_by_provider_sid(sid).await
     }
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.store.try_lock(key, owner, ttl).await
+    }
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.store.unlock(key, owner).await
+    }
 }
 
 async fn served() -> Served {
@@ -45,7 +51,7 @@ async fn served() -> Served {
     }
 }
 
-idme_core::store_tests!(served().await);
+idme_core::store_tests!(served().await, locks);
 
 #[tokio::test]
 async fn an_outage_is_an_error_and_recovers() {

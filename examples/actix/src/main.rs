@@ -16,7 +16,9 @@ async fn home(idme: web::Data<Idme>, user: Option<IdmeUser>) -> HttpResponse {
 }
 
 async fn me(user: IdmeUser) -> HttpResponse {
-    HttpResponse::Ok().json(idme_example_support::me_json(&user))
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(idme_example_support::me_body(&user))
 }
 
 /// `GET /verified/…`: 200 for a user who meets `R`, else 403 (with an offer to verify).

@@ -32,7 +32,12 @@ fn app(idme: Idme) -> Router {
         )
         .route(
             "/me",
-            get(|user: IdmeUser| async move { Json(idme_example_support::me_json(&user)) }),
+            get(|user: IdmeUser| async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    idme_example_support::me_body(&user),
+                )
+            }),
         )
         .route("/verified/military", get(verified::<require::Military>))
         .route("/verified/veteran", get(verified::<require::Veteran>))

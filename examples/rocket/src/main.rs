@@ -18,10 +18,7 @@ fn home(idme: &State<Idme>, user: Option<IdmeUser>) -> RawHtml<String> {
 
 #[get("/me")]
 fn me(user: IdmeUser) -> (ContentType, String) {
-    (
-        ContentType::JSON,
-        idme_example_support::me_json(&user).to_string(),
-    )
+    (ContentType::JSON, idme_example_support::me_body(&user))
 }
 
 fn verified_json<R: Verify>(user: &Verified<R>) -> (ContentType, String) {

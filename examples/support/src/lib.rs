@@ -13,7 +13,7 @@ pub mod emulator_mode;
 mod pages;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
-pub use pages::{home_page, me_json, verified_json};
+pub use pages::{home_page, me_body, verified_json};
 
 /// A configured engine, the address to listen on, and the emulator when offline.
 #[derive(Debug)]

@@ -70,9 +70,10 @@ pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::
     })
 }
 
-/// The body of `GET /me`: the user with a top-level `sub`.
-pub fn me_json(user: &IdmeUser) -> serde_json::Value {
-    user.to_json()
+/// The body of `GET /me` (`application/json`): the user with a top-level `sub`, as JSON
+/// text serialised once per session.
+pub fn me_body(user: &IdmeUser) -> String {
+    user.json().to_owned()
 }
 
 #[cfg(test)]

@@ -115,6 +115,17 @@ impl IdmeBuilder {
         self
     }
 
+    /// With a [`session_store`](Self::session_store): how long this instance uses a session
+    /// it read from the store before reading it again (default 500 ms; at most 1 s;
+    /// `Duration::ZERO` reads the store on every request). A burst of requests carrying
+    /// one session then costs one store round trip; a logout or back-channel logout on
+    /// another instance takes effect here within this time (at once on this one), and a
+    /// store outage is noticed within it.
+    pub fn session_store_cache(mut self, fresh_for: Duration) -> Self {
+        self.settings.session_store_cache = fresh_for;
+        self
+    }
+
     /// Keeps sessions server-side in `store`; the cookie then holds only a sealed random
     /// id. Default: the whole session sealed in the cookie. Share the store (and
     /// `IDME_COOKIE_KEYS`) between instances so a session works, and ends, on all of them.

@@ -187,6 +187,7 @@ pub struct IdmeConfig {
     pub(crate) session_idle_timeout: Option<Duration>,
     pub(crate) refresh_margin: Duration,
     pub(crate) session_store: Option<std::sync::Arc<dyn crate::session::store::SessionStore>>,
+    pub(crate) session_store_cache: Duration,
     pub(crate) login_timeout: Duration,
     pub(crate) post_logout_redirect_uri: Url,
     pub(crate) allow_hmac: bool,
@@ -264,6 +265,10 @@ impl IdmeConfig {
     /// How long before the access token expires a request refreshes it.
     pub fn refresh_margin(&self) -> Duration {
         self.refresh_margin
+    }
+    /// How long a session read from the store is used again before reading it again.
+    pub fn session_store_cache(&self) -> Duration {
+        self.session_store_cache
     }
     /// Whether sessions live in a server-side store (else in the sealed cookie).
     pub fn has_session_store(&self) -> bool {

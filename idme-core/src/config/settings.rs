@@ -63,6 +63,9 @@ settings! {
     refresh_margin: Duration = Duration::from_secs(60),
     /// Server-side sessions; unset: the session sealed in the cookie.
     session_store: Option<Arc<dyn SessionStore>> = None,
+    /// How long a stored session read from the store is used again without reading it
+    /// (at most a second, so a logout on another instance takes effect within one).
+    session_store_cache: Duration = Duration::from_millis(500),
     /// `IDME_LOGIN_TIMEOUT`: how long a started login stays valid.
     login_timeout: Duration = Duration::from_secs(600),
     /// Where the provider sends the browser after logout; unset: `/` on the redirect

@@ -254,3 +254,28 @@ fn only_the_dangerous_opt_in_relaxes_the_clock_skew_bound() {
     assert_eq!(c.clock_skew(), hour);
     assert_eq!(c.http_timeout(), Duration::from_secs(5));
 }
+
+#[test]
+fn a_session_store_cache_longer_than_a_second_is_refused() {
+    let base = || {
+        IdmeBuilder::new()
+            .client_id("c")
+            .client_secret("s")
+            .redirect_uri("https://app.example/auth/callback")
+            .cookie_keys(crate::CookieKeys::random())
+    };
+    let err = base()
+        .session_store_cache(Duration::from_millis(1001))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 1 s"), "{err}");
+    let ok = base()
+        .session_store_cache(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    assert_eq!(ok.session_store_cache(), Duration::from_secs(1));
+    assert_eq!(
+        base().build().unwrap().session_store_cache(),
+        Duration::from_millis(500)
+    );
+}

@@ -122,6 +122,11 @@ impl IdmeBuilder {
                 "session idle timeout must be at least 60 seconds",
             ));
         }
+        if s.session_store_cache > Duration::from_secs(1) {
+            return Err(Error::config(
+                "session store cache must be at most 1 s, so a logout on another instance takes effect within a second",
+            ));
+        }
         if s.session_lifetime.is_zero() {
             return Err(Error::config("session lifetime must be positive"));
         }
@@ -193,6 +198,7 @@ impl IdmeBuilder {
             session_idle_timeout: s.session_idle_timeout,
             refresh_margin: s.refresh_margin,
             session_store: s.session_store,
+            session_store_cache: s.session_store_cache,
             login_timeout: s.login_timeout,
             post_logout_redirect_uri,
             allow_hmac: s.allow_hmac,

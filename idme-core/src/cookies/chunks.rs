@@ -1,5 +1,7 @@
 //! A sealed value too large for one cookie, split over `name`, `name.1`, … and put back together.
 
+use std::borrow::Cow;
+
 use super::{RequestCookies, SetCookie};
 
 /// The largest value one cookie of a chunked session carries: with its name and
@@ -64,10 +66,14 @@ pub(crate) fn chunked(
 /// The value of the (possibly chunked) cookie `name`: `None` when absent, `Err` when a
 /// chunk is missing or the count is garbage. A tampered or truncated chunk is caught by
 /// the seal, not here.
-pub(crate) fn reassemble(cookies: &RequestCookies, name: &str) -> Option<Result<String, ()>> {
+pub(crate) fn reassemble<'a>(
+    cookies: &'a RequestCookies,
+    name: &str,
+) -> Option<Result<Cow<'a, str>, ()>> {
     let first = cookies.get(name)?;
     let Some((count, piece)) = first.split_once('~') else {
-        return Some(Ok(first.to_owned()));
+        // One cookie (the usual case): no copy.
+        return Some(Ok(Cow::Borrowed(first)));
     };
     let Ok(count) = count.parse::<usize>() else {
         return Some(Err(()));
@@ -82,7 +88,7 @@ pub(crate) fn reassemble(cookies: &RequestCookies, name: &str) -> Option<Result<
             None => return Some(Err(())),
         }
     }
-    Some(Ok(value))
+    Some(Ok(Cow::Owned(value)))
 }
 
 /// Deletions for the cookie `name` and every chunk of it that `present` carries.

@@ -261,13 +261,19 @@ mod tests {
         let mid = v.len() / 2;
         let flip = if &v[mid..=mid] == "A" { "B" } else { "A" };
         v.replace_range(mid..=mid, flip);
-        let value = reassemble(&as_request(&tampered), "s").unwrap().unwrap();
+        let value = reassemble(&as_request(&tampered), "s")
+            .unwrap()
+            .unwrap()
+            .into_owned();
         assert_eq!(keys.open::<Payload>("s", &value), None);
         // Truncated: the last chunk cut short.
         let mut truncated = set.clone();
         let last = truncated.last_mut().unwrap();
         last.value.truncate(last.value.len() / 2);
-        let value = reassemble(&as_request(&truncated), "s").unwrap().unwrap();
+        let value = reassemble(&as_request(&truncated), "s")
+            .unwrap()
+            .unwrap()
+            .into_owned();
         assert_eq!(keys.open::<Payload>("s", &value), None);
         // Garbage counts.
         for bad in ["0~x", "99~x", "z~x"] {

@@ -339,6 +339,7 @@ async fn complete(
         id_token,
         sub,
         provider_sid,
+        user_json: Default::default(),
         last_seen: now,
         claims: user_claims(id_claims, data.userinfo),
         verification: data.verification,

@@ -60,6 +60,7 @@ fn session(now: u64) -> Session {
         expires_at: now + 3600,
         last_seen: now,
         provider_sid: None,
+        user_json: Default::default(),
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 
 use super::Session;
+use super::shared_refresh::{self, Turn};
 use super::store::StoreError;
 use crate::engine::Inner;
 use crate::error::Error;
@@ -53,6 +54,8 @@ struct Revocation {
 
 #[derive(Default)]
 pub(crate) struct Sessions {
+    /// Recently loaded stored sessions (store mode).
+    pub(crate) stored: super::stored_copies::StoredCopies,
     refreshes: Mutex<HashMap<String, Slot>>,
     revoked: Mutex<HashMap<String, Revocation>>,
     used_jtis: Mutex<HashMap<String, u64>>,
@@ -151,9 +154,65 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
     {
         return d.outcome.clone();
     }
-    let outcome = match refresh::refresh(inner, rt, &session.sub, session.nonce.as_deref(), now)
-        .await
-    {
+    // With a shared store, one instance at a time: the others use what it stored.
+    let lock = match &inner.config.session_store {
+        Some(store) => {
+            match shared_refresh::take_turn(&inner.config, store, session, &from).await {
+                Turn::Mine(lock) => Some(lock),
+                Turn::Done(s) => {
+                    tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed by another instance");
+                    return remember(&mut done, from, now, RefreshOutcome::Refreshed(s));
+                }
+                Turn::Ended => return remember(&mut done, from, now, RefreshOutcome::Ended),
+                // Not remembered: the next request tries again.
+                Turn::Down(e) => return RefreshOutcome::StoreDown(e),
+                Turn::Waited => return RefreshOutcome::Unavailable,
+            }
+        }
+        None => None,
+    };
+    let outcome = fresh(inner, session, rt, now).await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    match outcome {
+        // Not remembered: the next request tries again.
+        RefreshOutcome::StoreDown(e) => RefreshOutcome::StoreDown(e),
+        outcome => remember(&mut done, from, now, outcome),
+    }
+}
+
+/// Keeps `outcome` for the requests that still carry the session as it was (`from`).
+fn remember(
+    done: &mut Option<Done>,
+    from: [u8; 32],
+    now: u64,
+    outcome: RefreshOutcome,
+) -> RefreshOutcome {
+    let to = match &outcome {
+        RefreshOutcome::Refreshed(s) => s
+            .refresh_token
+            .as_ref()
+            .map(|rt| Sha256::digest(rt.secret().as_bytes()).into()),
+        _ => None,
+    };
+    *done = Some(Done {
+        from,
+        to,
+        at: now,
+        outcome: outcome.clone(),
+    });
+    outcome
+}
+
+/// Refreshes at the provider and saves the result (store mode).
+async fn fresh(
+    inner: &Inner,
+    session: &Session,
+    rt: &crate::secret::RefreshToken,
+    now: u64,
+) -> RefreshOutcome {
+    match refresh::refresh(inner, rt, &session.sub, session.nonce.as_deref(), now).await {
         Ok((tokens, claims)) => {
             let mut s = session.clone();
             s.access_token = Some(tokens.access_token);
@@ -173,8 +232,7 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
                     }
                     Err(e) => {
                         tracing::error!(target: "idme::session", error = %e, "refreshed session could not be saved");
-                        // Not remembered: the next request tries again.
-                        return RefreshOutcome::StoreDown(e);
+                        RefreshOutcome::StoreDown(e)
                     }
                 },
                 None => RefreshOutcome::Refreshed(Box::new(s)),
@@ -188,21 +246,7 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
             tracing::info!(target: "idme::session", sub = %session.sub, error = %e, "token refresh refused; ending the session");
             RefreshOutcome::Ended
         }
-    };
-    let to = match &outcome {
-        RefreshOutcome::Refreshed(s) => s
-            .refresh_token
-            .as_ref()
-            .map(|rt| Sha256::digest(rt.secret().as_bytes()).into()),
-        _ => None,
-    };
-    *done = Some(Done {
-        from,
-        to,
-        at: now,
-        outcome: outcome.clone(),
-    });
-    outcome
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +268,7 @@ mod tests {
             expires_at: created_at + 3600,
             last_seen: created_at,
             provider_sid: psid.map(str::to_owned),
+            user_json: Default::default(),
         }
     }
 

@@ -16,7 +16,11 @@ pub(crate) mod manager;
 #[cfg(test)]
 mod race_tests;
 pub(crate) mod request;
+pub(crate) mod shared_refresh;
 pub mod store;
+#[cfg(any(test, feature = "test-util"))]
+mod store_tests;
+pub(crate) mod stored_copies;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -60,6 +64,28 @@ pub(crate) struct Session {
     /// The provider's session id (`sid` claim of the ID token), for back-channel logout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) provider_sid: Option<String>,
+    /// The user's JSON ([`IdmeUser::json`](crate::IdmeUser::json)), made on first use and
+    /// shared by every request that opens the same sealed session.
+    #[serde(skip)]
+    pub(crate) user_json: UserJson,
+}
+
+/// The text of a session's user JSON, serialised at most once. A copy of the session
+/// (about to be changed by a refresh) starts empty, so it never shows stale claims.
+#[derive(Default)]
+pub(crate) struct UserJson(std::sync::OnceLock<Box<str>>);
+
+impl Clone for UserJson {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl UserJson {
+    /// The cached text, made by `make` the first time.
+    pub(crate) fn get_or_init(&self, make: impl FnOnce() -> String) -> &str {
+        self.0.get_or_init(|| make().into_boxed_str())
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -229,10 +255,10 @@ impl Session {
     }
 
     /// The sealed session value of a request, its chunks reassembled.
-    fn sealed_value(
+    fn sealed_value<'a>(
         config: &IdmeConfig,
-        cookies: &RequestCookies,
-    ) -> Result<String, Unauthenticated> {
+        cookies: &'a RequestCookies,
+    ) -> Result<std::borrow::Cow<'a, str>, Unauthenticated> {
         cookies::reassemble(cookies, config.session_cookie_name())
             .ok_or(Unauthenticated::NoSession)?
             .map_err(|()| Unauthenticated::Invalid)
@@ -345,6 +371,7 @@ mod tests {
             expires_at: now + 3600,
             last_seen: now,
             provider_sid: None,
+            user_json: Default::default(),
         }
     }
 

@@ -78,6 +78,7 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
         expires_at: now + 3600,
         last_seen: now - 120,
         provider_sid: None,
+        user_json: Default::default(),
     };
     store
         .0

@@ -2,6 +2,8 @@
 //! against its lifetimes and logouts, refreshed when due, or ended for good.
 
 use std::sync::Arc;
+// The age of a local copy of a stored session (see `stored_copies`), not protocol time.
+use std::time::Instant;
 
 use super::manager::{self, RefreshOutcome};
 use super::{Authenticated, Denied, Session};
@@ -46,6 +48,13 @@ pub(crate) async fn authenticate(
             RefreshOutcome::Refreshed(s) => {
                 session = Arc::new(*s);
                 reseal = config.session_store.is_none();
+                if !reseal {
+                    inner.sessions.stored.put(
+                        Arc::clone(&session),
+                        Instant::now(),
+                        config.session_store_cache,
+                    );
+                }
             }
             RefreshOutcome::Ended => {
                 forget(inner, &session, now).await;
@@ -65,8 +74,14 @@ pub(crate) async fn authenticate(
                     .await
                     .map_err(|e| denied(e.into()))?;
                 if !alive {
+                    inner.sessions.stored.remove(&session.sid);
                     return Err(denied(Unauthenticated::Ended.into()));
                 }
+                inner.sessions.stored.put(
+                    Arc::clone(&session),
+                    Instant::now(),
+                    config.session_store_cache,
+                );
             }
             None => reseal = true,
         }
@@ -99,6 +114,15 @@ pub(crate) async fn load(
         }
         Some(store) => {
             let id = Session::id_from_cookies(config, cookies)?;
+            let at = Instant::now();
+            if let Some(session) = inner
+                .sessions
+                .stored
+                .get(&id, at, config.session_store_cache)
+                && session.check_lifetime(config, now).is_ok()
+            {
+                return Ok(session);
+            }
             let record = store.load(&id).await?.ok_or(Unauthenticated::Ended)?;
             let session = Session::from_record(config, &record).ok_or(Unauthenticated::Invalid)?;
             if let Err(e) = session.check_lifetime(config, now) {
@@ -107,7 +131,12 @@ pub(crate) async fn load(
                 }
                 return Err(e.into());
             }
-            Ok(Arc::new(session))
+            let session = Arc::new(session);
+            inner
+                .sessions
+                .stored
+                .put(Arc::clone(&session), at, config.session_store_cache);
+            Ok(session)
         }
     }
 }
@@ -117,6 +146,7 @@ pub(crate) async fn load(
 pub(crate) async fn forget(inner: &Inner, session: &Session, now: u64) {
     match &inner.config.session_store {
         Some(store) => {
+            inner.sessions.stored.remove(&session.sid);
             if let Err(e) = store.delete(&session.sid).await {
                 tracing::warn!(target: "idme::session", error = %e, "session not deleted from the store");
             }

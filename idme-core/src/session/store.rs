@@ -75,6 +75,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -168,6 +169,23 @@ pub trait SessionStore: std::fmt::Debug + Send + Sync + 'static {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError>;
     /// Deletes every record of the provider session `sid`; returns how many there were.
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError>;
+
+    /// Takes the lock `key` for `owner`, for at most `ttl`, if nobody holds it; `Ok(true)`
+    /// when taken. The engine takes one per session while it refreshes the session's
+    /// tokens, so that one instance refreshes and the others wait for its result (a
+    /// refresh token is single-use). The default suits a store used by one process only:
+    /// always granted (the engine already refreshes once per session within a process).
+    /// A store that wraps another must forward this and [`unlock`](Self::unlock).
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let _ = (key, owner, ttl);
+        Ok(true)
+    }
+
+    /// Releases the lock `key` if `owner` still holds it (after `ttl` it may be another's).
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        let _ = (key, owner);
+        Ok(())
+    }
 }
 
 /// A shared store (for example one [`MemoryStore`] behind several engines in a test).
@@ -191,6 +209,12 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         (**self).delete_by_provider_sid(sid).await
     }
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        (**self).try_lock(key, owner, ttl).await
+    }
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        (**self).unlock(key, owner).await
+    }
 }
 
 /// Sessions in this process's memory: for tests, examples and single-instance apps
@@ -198,6 +222,8 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     records: Mutex<HashMap<String, Record>>,
+    /// Locks by key: owner and expiry (Unix seconds).
+    locks: Mutex<HashMap<String, (String, u64)>>,
     clock: crate::Clock,
 }
 
@@ -212,6 +238,7 @@ impl MemoryStore {
     pub fn with_clock(clock: crate::Clock) -> Self {
         Self {
             records: Mutex::default(),
+            locks: Mutex::default(),
             clock,
         }
     }
@@ -287,164 +314,32 @@ impl SessionStore for MemoryStore {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         Ok(self.delete_where(|r| r.provider_sid.as_deref() == Some(sid)))
     }
-}
 
-/// One conformance suite for every [`SessionStore`]: expands to `#[tokio::test]`s in the
-/// calling module. `$make` is an async expression giving a fresh, empty store (a value
-/// implementing [`SessionStore`]). The caller needs `tokio` with `macros` and `rt`, and
-/// `idme-core`'s `test-util` feature (a dev-dependency feature: it is test code).
-///
-/// ```
-/// // In a test module of the crate defining the store:
-/// use idme_core::MemoryStore;
-/// idme_core::store_tests!(MemoryStore::new());
-/// # fn main() {}
-/// ```
-#[cfg(any(test, feature = "test-util"))]
-#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
-#[macro_export]
-macro_rules! store_tests {
-    ($make:expr) => {
-        /// The suite's clock: the system's, as a store's own expiry uses.
-        fn __now() -> u64 {
-            ::std::time::SystemTime::now()
-                .duration_since(::std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.retain(|_, (_, until)| *until > now);
+        if locks.contains_key(key) {
+            return Ok(false);
         }
+        // Whole seconds, rounded up: a lock never ends before its `ttl`.
+        let until = now + ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
+        locks.insert(key.to_owned(), (owner.to_owned(), until));
+        Ok(true)
+    }
 
-        fn __record(
-            id: &str,
-            sub: &str,
-            sid: Option<&str>,
-            ttl: u64,
-        ) -> $crate::session::store::Record {
-            $crate::session::store::Record::new(
-                id,
-                sub,
-                sid.map(str::to_owned),
-                __now() + ttl,
-                format!("sealed-{id}"),
-            )
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        if locks.get(key).is_some_and(|(o, _)| o == owner) {
+            locks.remove(key);
         }
-
-        #[tokio::test]
-        async fn store_round_trips_and_deletes() {
-            use $crate::session::store::SessionStore as _;
-            let store = $make;
-            assert_eq!(store.load("nope").await.unwrap(), None);
-            let r = __record("id-round-trip", "sub-a", Some("psid-a"), 600);
-            store.save(&r).await.unwrap();
-            assert_eq!(store.load(&r.id).await.unwrap(), Some(r.clone()));
-            let mut changed = r.clone();
-            changed.data = "sealed-changed".into();
-            store.save(&changed).await.unwrap();
-            assert_eq!(store.load(&r.id).await.unwrap(), Some(changed));
-            store.delete(&r.id).await.unwrap();
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-            store.delete(&r.id).await.unwrap();
-        }
-
-        #[tokio::test]
-        async fn store_updates_only_a_live_record() {
-            use $crate::session::store::SessionStore as _;
-            let store = $make;
-            let r = __record("id-update", "sub-update", Some("psid-update"), 600);
-            // Never creates a record: a session that ended stays ended.
-            assert!(!store.update(&r).await.unwrap());
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-            store.save(&r).await.unwrap();
-            let mut changed = r.clone();
-            changed.data = "sealed-updated".into();
-            changed.expires_at += 60;
-            assert!(store.update(&changed).await.unwrap());
-            assert_eq!(store.load(&r.id).await.unwrap(), Some(changed.clone()));
-            // The indexes still find it.
-            assert_eq!(
-                store.delete_by_provider_sid("psid-update").await.unwrap(),
-                1
-            );
-            assert!(
-                !store.update(&changed).await.unwrap(),
-                "deleted: not re-created"
-            );
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-            store.save(&r).await.unwrap();
-            assert_eq!(store.delete_by_sub("sub-update").await.unwrap(), 1);
-            assert!(!store.update(&changed).await.unwrap());
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-            store.save(&r).await.unwrap();
-            store.delete(&r.id).await.unwrap();
-            assert!(!store.update(&changed).await.unwrap());
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-        }
-
-        #[tokio::test]
-        async fn store_deletes_every_session_of_a_user() {
-            use $crate::session::store::SessionStore as _;
-            let store = $make;
-            let a1 = __record("id-sub-a1", "sub-all-a", None, 600);
-            let a2 = __record("id-sub-a2", "sub-all-a", Some("p1"), 600);
-            let b = __record("id-sub-b", "sub-all-b", None, 600);
-            for r in [&a1, &a2, &b] {
-                store.save(r).await.unwrap();
-            }
-            assert_eq!(store.delete_by_sub("sub-all-a").await.unwrap(), 2);
-            assert_eq!(store.load(&a1.id).await.unwrap(), None);
-            assert_eq!(store.load(&a2.id).await.unwrap(), None);
-            assert_eq!(store.load(&b.id).await.unwrap(), Some(b.clone()));
-            assert_eq!(store.delete_by_sub("sub-all-a").await.unwrap(), 0);
-        }
-
-        #[tokio::test]
-        async fn store_deletes_by_provider_session() {
-            use $crate::session::store::SessionStore as _;
-            let store = $make;
-            let a = __record("id-psid-a", "sub-psid", Some("psid-1"), 600);
-            let b = __record("id-psid-b", "sub-psid", Some("psid-2"), 600);
-            store.save(&a).await.unwrap();
-            store.save(&b).await.unwrap();
-            assert_eq!(store.delete_by_provider_sid("psid-1").await.unwrap(), 1);
-            assert_eq!(store.load(&a.id).await.unwrap(), None);
-            assert_eq!(store.load(&b.id).await.unwrap(), Some(b.clone()));
-        }
-
-        #[tokio::test]
-        async fn store_works_shared_across_tasks() {
-            use $crate::session::store::SessionStore;
-            // As the engine holds it: shared, type-erased, used from spawned tasks.
-            let store: ::std::sync::Arc<dyn SessionStore> = ::std::sync::Arc::new($make);
-            let r = __record("id-shared", "sub-shared", None, 600);
-            let (task_store, task_record) = (store.clone(), r.clone());
-            tokio::spawn(async move { task_store.save(&task_record).await })
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(store.load(&r.id).await.unwrap(), Some(r.clone()));
-            store.delete(&r.id).await.unwrap();
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-        }
-
-        #[tokio::test]
-        async fn store_does_not_load_expired_records() {
-            use $crate::session::store::SessionStore as _;
-            let store = $make;
-            let mut r = __record("id-expired", "sub-exp", None, 0);
-            r.expires_at = __now().saturating_sub(1);
-            // A store may refuse to save an already-expired record, or drop it on load.
-            let _ = store.save(&r).await;
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-            // Nor does an update bring it back.
-            let mut live = r.clone();
-            live.expires_at = __now() + 600;
-            assert!(!store.update(&live).await.unwrap());
-            assert_eq!(store.load(&r.id).await.unwrap(), None);
-        }
-    };
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::MemoryStore;
 
-    crate::store_tests!(MemoryStore::new());
+    crate::store_tests!(MemoryStore::new(), locks);
 }
