@@ -9,12 +9,16 @@
 
 pub(crate) mod assurance;
 pub(crate) mod callback;
+pub(crate) mod driver;
 pub(crate) mod finish;
+pub(crate) mod keys;
+pub(crate) mod login;
 pub(crate) mod pending;
 pub(crate) mod prompt;
 pub(crate) mod refresh;
 pub(crate) mod replay;
 pub(crate) mod start;
+pub(crate) mod step;
 pub(crate) mod token;
 pub(crate) mod user_data;
 pub(crate) mod userinfo;
