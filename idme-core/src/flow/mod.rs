@@ -242,3 +242,6 @@ mod tests {
         assert_eq!(req(R::CodeIdTokenToken), (true, true));
     }
 }
+
+#[cfg(test)]
+mod step_tests;

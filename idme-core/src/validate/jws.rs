@@ -226,7 +226,7 @@ pub(crate) fn hmac_key(secret: &[u8]) -> CoreJsonWebKey {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn b64(s: &str) -> String {
@@ -295,12 +295,12 @@ mod tests {
     }
 
     // Two P-256 keys made for these tests only.
-    const EC1_PEM: &str = "-----BEGIN PRIVATE KEY-----
+    pub(crate) const EC1_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg90tVZWHz4QRV7V+K
 tHrTZyfu3oiEeGfWQOhaqoPFYsKhRANCAAQ8hCN3BvUEzg6inF88sBzynigqbVJH
 rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
 -----END PRIVATE KEY-----";
-    const EC1: (&str, &str) = (
+    pub(crate) const EC1: (&str, &str) = (
         "PIQjdwb1BM4OopxfPLAc8p4oKm1SR6xvHnIc5rCNfXg",
         "wnszpceX2WJNOcZH8XiL1AiUl5h9dhHnOr_4pXSa1ys",
     );
@@ -309,14 +309,14 @@ rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
         "UE31P8vA7u3beTDVcVgFPF1sSCYxXWEtzo6L8RWSGnM",
     );
 
-    fn es256(kid: Option<&str>, claims: serde_json::Value) -> String {
+    pub(crate) fn es256(kid: Option<&str>, claims: serde_json::Value) -> String {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = kid.map(str::to_owned);
         let key = jsonwebtoken::EncodingKey::from_ec_pem(EC1_PEM.as_bytes()).unwrap();
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     }
 
-    fn ec_jwks(keys: &[(Option<&str>, (&str, &str))]) -> Vec<Jwk> {
+    pub(crate) fn ec_jwks(keys: &[(Option<&str>, (&str, &str))]) -> Vec<Jwk> {
         let keys: Vec<_> = keys
             .iter()
             .map(|(kid, (x, y))| {
