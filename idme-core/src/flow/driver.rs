@@ -31,7 +31,7 @@ pub(crate) async fn drive(inner: &Inner, mut step: Step<'_>, now: u64) -> Result
         step = match step {
             Step::Done(outcome) => return Ok(outcome),
             Step::Send(request, Waiting::Keys(waiting)) => {
-                let keys = provider.keys(waiting.wanted(), request, now).await?;
+                let keys = provider.keys(waiting.wanted(), *request, now).await?;
                 waiting.with_keys(keys, now)?
             }
             Step::Send(request, waiting) => {
@@ -44,7 +44,11 @@ pub(crate) async fn drive(inner: &Inner, mut step: Step<'_>, now: u64) -> Result
 
 /// A flow ended otherwise than its start says it must.
 pub(crate) fn unexpected(outcome: &Outcome) -> Error {
-    tracing::error!(target: "idme::flow", ?outcome, "the flow ended with an unexpected outcome");
+    let kind = match outcome {
+        Outcome::SignedIn(..) => "signed in",
+        Outcome::Refreshed(..) => "refreshed",
+    };
+    tracing::error!(target: "idme::flow", kind, "the flow ended with an unexpected outcome");
     Error::ApiMisuse("the sign-in flow ended in an unexpected state".into())
 }
 

@@ -48,7 +48,7 @@ pub(crate) fn expect<'a>(
 ) -> Result<Step<'a>, Error> {
     let request = Outbound::get(&ctx.meta.jwks_uri, Endpoint::Jwks, None)?;
     Ok(Step::Send(
-        request,
+        Box::new(request),
         Waiting::Keys(ExpectKeys {
             ctx,
             wanted,

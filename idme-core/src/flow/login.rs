@@ -188,7 +188,7 @@ fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step
     }
     let request = token::request(config, &ctx.meta.token_endpoint, grant)?;
     Ok(Step::Send(
-        Outbound::new(request, Endpoint::Token),
+        Box::new(Outbound::new(request, Endpoint::Token)),
         Waiting::TokenResponse(ExpectTokenResponse::new(ctx, login)),
     ))
 }

@@ -74,7 +74,7 @@ pub(crate) fn begin<'a>(
         then,
     });
     Ok(Step::Send(
-        Outbound::new(request, Endpoint::Token),
+        Box::new(Outbound::new(request, Endpoint::Token)),
         Waiting::RefreshedTokens(ExpectRefreshedTokens { ctx, refreshing }),
     ))
 }
@@ -89,7 +89,7 @@ impl<'a> ExpectRefreshedTokens<'a> {
                 let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
                 verify_id_token(ctx, refreshing, Box::new(response), jwt, false, now)
             }
-            None => refreshed(ctx, refreshing, response, None, now),
+            None => refreshed(ctx, *refreshing, response, None, now),
         }
     }
 }
@@ -127,7 +127,7 @@ pub(crate) fn verify_id_token<'a>(
             if verified.sub != refreshing.sub {
                 return Err(ProviderMisbehaved::SubMismatchInTokenResponse.into());
             }
-            refreshed(ctx, refreshing, *response, Some(verified.claims), now)
+            refreshed(ctx, *refreshing, *response, Some(verified.claims), now)
         }
         Err(wanted) => keys::expect(
             ctx,
@@ -142,7 +142,7 @@ pub(crate) fn verify_id_token<'a>(
 /// when the provider does not rotate it.
 fn refreshed<'a>(
     ctx: Ctx<'a>,
-    refreshing: Box<Refreshing>,
+    refreshing: Refreshing,
     response: TokenResponse,
     claims: Option<Map<String, Value>>,
     now: u64,
@@ -151,7 +151,7 @@ fn refreshed<'a>(
         refresh_token,
         then,
         ..
-    } = *refreshing;
+    } = refreshing;
     let tokens = Tokens {
         access_expires_at: response.expires_in.map(|s| now.saturating_add(s)),
         access_token: response.access_token,

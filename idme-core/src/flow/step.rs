@@ -79,7 +79,7 @@ pub(crate) fn unwrap_token<'t>(config: &IdmeConfig, token: &'t str) -> Result<Co
 #[derive(Debug)]
 pub(crate) enum Step<'a> {
     /// Send this request and hand its answer to the step beside it.
-    Send(Outbound, Waiting<'a>),
+    Send(Box<Outbound>, Waiting<'a>),
     /// The flow is over.
     Done(Outcome),
 }

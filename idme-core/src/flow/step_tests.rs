@@ -134,7 +134,7 @@ const ATTRIBUTES_BODY: &str = r#"{"attributes":[{"handle":"uuid","value":"user-1
 /// The request a step asks for, and the step waiting for its answer.
 fn sent(step: Result<Step<'_>, Error>) -> (Outbound, Waiting<'_>) {
     match step.unwrap() {
-        Step::Send(request, waiting) => (request, waiting),
+        Step::Send(request, waiting) => (*request, waiting),
         Step::Done(outcome) => panic!("expected a request, the flow ended: {outcome:?}"),
     }
 }
@@ -236,7 +236,7 @@ fn each_single_use_access_token_is_sent_once_and_the_refreshed_one_reads_attribu
     let outcome = loop {
         match step.unwrap() {
             Step::Send(request, waiting) => {
-                seen.push(request);
+                seen.push(*request);
                 step = waiting.handle(answer_to(&seen), NOW);
             }
             Step::Done(outcome) => break outcome,
@@ -389,7 +389,7 @@ fn failure_at(at: usize, bad: HttpResponse) -> Error {
         let response = if n == at { bad.take().unwrap() } else { good };
         step = waiting.handle(response, NOW);
     }
-    step.err().expect("a failure")
+    step.expect_err("a failure")
 }
 
 #[test]

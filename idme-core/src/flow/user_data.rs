@@ -97,7 +97,7 @@ pub(crate) fn begin<'a>(
             Some(reading.tokens.access_token.secret()),
         )?;
         return Ok(Step::Send(
-            request,
+            Box::new(request),
             Waiting::Userinfo(ExpectUserinfo::new(ctx, reading)),
         ));
     }
@@ -147,7 +147,7 @@ pub(crate) fn attributes<'a>(
         Some(reading.tokens.access_token.secret()),
     )?;
     Ok(Step::Send(
-        request,
+        Box::new(request),
         Waiting::Attributes(ExpectAttributes { ctx, reading }),
     ))
 }
