@@ -11,7 +11,7 @@ use super::step::{Ctx, Outcome, Step, Waiting};
 use crate::engine::Inner;
 use crate::error::Error;
 use crate::provider::ProviderMetadata;
-use crate::secret::RefreshToken;
+use crate::secret::{Nonce, RefreshToken};
 
 /// The plain values a flow starts from: the configuration, the discovery document and the
 /// key set the provider has cached (if fresh at `now`).
@@ -67,7 +67,7 @@ pub(crate) async fn refresh(
         ctx,
         refresh_token.clone(),
         sub.to_owned(),
-        original_nonce.map(str::to_owned),
+        original_nonce.map(Nonce::new),
         AfterRefresh::Return,
     )?;
     match drive(inner, step, now).await? {

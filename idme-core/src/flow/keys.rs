@@ -31,7 +31,6 @@ pub(crate) enum Resume {
 }
 
 /// Waits for the key set `wanted` names, to verify `token` (already decrypted) and go on.
-#[derive(Debug)]
 pub(crate) struct ExpectKeys<'a> {
     ctx: Ctx<'a>,
     wanted: KeysWanted,
@@ -56,6 +55,16 @@ pub(crate) fn expect<'a>(
             resume,
         }),
     ))
+}
+
+impl std::fmt::Debug for ExpectKeys<'_> {
+    // Without the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExpectKeys")
+            .field("wanted", &self.wanted)
+            .field("resume", &self.resume)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> ExpectKeys<'a> {

@@ -15,7 +15,7 @@ use super::user_data::{self, Then, UserData};
 use super::{FlowPlan, assurance};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::provider::Outbound;
-use crate::secret::{AccessToken, IdToken, random_token};
+use crate::secret::{AccessToken, AuthorizationCode, IdToken, random_token};
 use crate::session::{Session, user_claims};
 use crate::validate::id_token::Expectations;
 use crate::validate::jws::{self, Alg};
@@ -25,9 +25,9 @@ use crate::validate::jws::{self, Alg};
 pub(crate) struct Login {
     pending: PendingLogin,
     plan: FlowPlan,
-    code: Option<String>,
-    front_id_token: Option<String>,
-    front_access_token: Option<String>,
+    code: Option<AuthorizationCode>,
+    front_id_token: Option<IdToken>,
+    front_access_token: Option<AccessToken>,
     /// The `scope` beside a front-channel access token.
     front_scope: Option<String>,
     front_expires_at: Option<u64>,
@@ -56,9 +56,9 @@ impl Login {
             allowed,
             nonce: Some(self.pending.nonce.secret()),
             nonce_may_be_absent: false,
-            code: self.code.as_deref(),
+            code: self.code.as_ref().map(AuthorizationCode::secret),
             c_hash_required: self.plan.c_hash_required,
-            access_token: self.front_access_token.as_deref(),
+            access_token: self.front_access_token.as_ref().map(AccessToken::secret),
             at_hash_required: self.plan.at_hash_required,
             sub: None,
             max_age: self.pending.max_age,
@@ -66,11 +66,6 @@ impl Login {
             now,
             skew: ctx.config.clock_skew.as_secs(),
         }
-    }
-
-    /// The nonce sent.
-    pub(crate) fn nonce(&self) -> &str {
-        self.pending.nonce.secret()
     }
 }
 
@@ -96,16 +91,17 @@ pub(crate) fn begin<'a>(
         }
         _ => {}
     }
-    let required = |name: &'static str, wanted: bool| -> Result<Option<String>, Error> {
+    let required = |name: &'static str, wanted: bool| -> Result<Option<&str>, Error> {
         match (wanted, params.get(name)) {
             (true, None) => Err(ProviderMisbehaved::MissingResponseParameter(name).into()),
-            (true, v) => Ok(v.map(str::to_owned)),
+            (true, v) => Ok(v),
             (false, _) => Ok(None),
         }
     };
-    let code = required("code", plan.code)?;
-    let front_id_token = required("id_token", plan.front_id_token)?;
-    let front_access_token = required("access_token", plan.front_access_token)?;
+    let code = required("code", plan.code)?.map(AuthorizationCode::new);
+    let front_id_token = required("id_token", plan.front_id_token)?.map(IdToken::new);
+    let front_access_token =
+        required("access_token", plan.front_access_token)?.map(AccessToken::new);
     if plan.front_access_token
         && !params
             .get("token_type")
@@ -130,9 +126,9 @@ pub(crate) fn begin<'a>(
         tokens: None,
     });
     // The front-channel ID token (implicit and hybrid flows).
-    match login.front_id_token.as_deref() {
+    match &login.front_id_token {
         Some(jwt) => {
-            let jwt = unwrap_token(ctx.config, jwt)?.into_owned();
+            let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
             verify_front(ctx, login, jwt, false, now)
         }
         None => after_front(ctx, login, now),
@@ -170,12 +166,12 @@ fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step
         // No token response: the granted scope comes beside the access token.
         assurance::check_granted_scope(&config.scopes, login.front_scope.as_deref())?;
     }
-    login.tokens = login.front_access_token.as_deref().map(|at| Tokens {
-        access_token: AccessToken::new(at),
+    login.tokens = login.front_access_token.clone().map(|access_token| Tokens {
+        access_token,
         refresh_token: None,
         access_expires_at: login.front_expires_at,
     });
-    let Some(code) = login.code.as_deref() else {
+    let Some(code) = login.code.as_ref().map(AuthorizationCode::secret) else {
         return read_user_data(ctx, login, now);
     };
     let mut grant = vec![
@@ -202,7 +198,7 @@ pub(crate) fn read_user_data<'a>(
     match login.tokens.take() {
         Some(tokens) => {
             let sub = login.sub.clone();
-            let nonce = Some(login.nonce().to_owned());
+            let nonce = Some(login.pending.nonce.clone());
             user_data::begin(ctx, tokens, sub, nonce, Then::Login(login), now)
         }
         None => finish(&ctx, login, None, UserData::default(), now),
@@ -249,7 +245,7 @@ pub(crate) fn finish<'a>(
         .meta
         .end_session_endpoint
         .is_some()
-        .then(|| latest_id_token.or(front_id_token.map(IdToken::new)))
+        .then(|| latest_id_token.or(front_id_token))
         .flatten();
     let session = Session {
         sid: random_token(24),

@@ -12,7 +12,7 @@ use super::user_data::{self, Reading};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::http_client::HttpResponse;
 use crate::provider::Outbound;
-use crate::secret::{AccessToken, RefreshToken};
+use crate::secret::{AccessToken, Nonce, RefreshToken};
 use crate::validate::id_token::Expectations;
 
 pub(crate) use super::driver::refresh;
@@ -40,7 +40,7 @@ pub(crate) enum AfterRefresh {
 pub(crate) struct Refreshing {
     refresh_token: RefreshToken,
     sub: String,
-    original_nonce: Option<String>,
+    original_nonce: Option<Nonce>,
     then: AfterRefresh,
 }
 
@@ -56,7 +56,7 @@ pub(crate) fn begin<'a>(
     ctx: Ctx<'a>,
     refresh_token: RefreshToken,
     sub: String,
-    original_nonce: Option<String>,
+    original_nonce: Option<Nonce>,
     then: AfterRefresh,
 ) -> Result<Step<'a>, Error> {
     let request = token::request(
@@ -110,7 +110,7 @@ pub(crate) fn verify_id_token<'a>(
         client_id: &ctx.config.client_id,
         hmac_secret: ctx.hmac_secret(),
         allowed: &allowed,
-        nonce: refreshing.original_nonce.as_deref(),
+        nonce: refreshing.original_nonce.as_ref().map(Nonce::secret),
         nonce_may_be_absent: true,
         code: None,
         c_hash_required: false,

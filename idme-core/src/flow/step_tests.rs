@@ -269,7 +269,7 @@ fn a_refresh_gives_the_new_token_and_keeps_an_unrotated_refresh_token() {
             ctx(&config, &meta, Some(keys("k1", 1))),
             RefreshToken::new("rt-1"),
             "user-1".into(),
-            nonce.map(str::to_owned),
+            nonce.map(Nonce::new),
             AfterRefresh::Return,
         )
     };

@@ -13,6 +13,7 @@ use crate::config::{IdmeConfig, UserDataSource};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::http_client::HttpResponse;
 use crate::provider::{Outbound, ProviderMetadata, read_body};
+use crate::secret::Nonce;
 use crate::verification::Verification;
 
 /// What was read about the user.
@@ -53,7 +54,7 @@ pub(crate) struct Reading {
     pub(crate) tokens: Tokens,
     /// The ID token's subject, which userinfo must name.
     pub(crate) sub: Option<String>,
-    nonce: Option<String>,
+    nonce: Option<Nonce>,
     source: UserDataSource,
     attributes_url: Option<String>,
     pub(crate) data: UserData,
@@ -65,7 +66,7 @@ pub(crate) fn begin<'a>(
     ctx: Ctx<'a>,
     tokens: Tokens,
     sub: Option<String>,
-    nonce: Option<String>,
+    nonce: Option<Nonce>,
     then: Then,
     now: u64,
 ) -> Result<Step<'a>, Error> {
