@@ -1,8 +1,15 @@
 //! The sign-in flow as a sequence of steps, one module each: `start` builds the
 //! authorization request and the pending-login cookie (`pending`); `callback` reads the
-//! authorization response from whichever channel the response mode uses; `token`
-//! exchanges a code (and `refresh` refreshes); `user_data` reads userinfo and
-//! `attributes.json`; `finish` runs the checks of each step and makes the session.
+//! authorization response from whichever channel the response mode uses; `finish` opens
+//! the pending login and refuses replays; `login` checks the response and makes the
+//! session; `token` exchanges a code (and `refresh` refreshes); `userinfo` and
+//! `user_data` read who the user is; `keys` waits for the provider's key set.
+//!
+//! Those steps are sans-IO: each is a struct named for the answer it waits for
+//! (`ExpectTokenResponse`, `ExpectUserinfo`, `ExpectRefreshedTokens`, `ExpectAttributes`,
+//! `ExpectKeys`), consumed by `handle(self, response, now)`, which gives the next request
+//! or the outcome (`step`). They never await and never read a clock; `driver` sends the
+//! requests through the provider's HTTP client and tells them `now`.
 //!
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
 //! apply ([`ResponseType::plan`]).
