@@ -169,7 +169,7 @@ fn open_pending(
 }
 
 /// Everything after the pending login was accepted: the protocol checks and provider
-/// calls of [`login`](super::login), run by the driver.
+/// calls of `login`, run by the driver.
 pub(crate) async fn complete(
     inner: &Inner,
     params: &CallbackParams,
