@@ -63,38 +63,14 @@ pub(crate) struct Inner {
 const OPENED_CACHE_CAPACITY: usize = 8192;
 
 impl Inner {
-    /// The ID token and userinfo signature algorithms accepted: RS256 and ES256 (what ID.me
-    /// advertises), plus HS* keyed with the client secret only when configured. Never `none`.
+    /// The ID token and userinfo signature algorithms accepted (see
+    /// [`allowed_algorithms`](crate::flow::step::allowed_algorithms)).
     pub(crate) fn allowed_algorithms(&self) -> Vec<Alg> {
-        let mut algs = vec![Alg::RsaSsaPkcs1V15Sha256, Alg::EcdsaP256Sha256];
-        if self.config.allow_hmac {
-            algs.extend([Alg::HmacSha256, Alg::HmacSha384, Alg::HmacSha512]);
-        }
-        algs
-    }
-
-    /// The signed JWT inside an ID token. With a decryption key configured, encryption is
-    /// expected: the JWE is decrypted (after its cheap checks), and a plain token is refused
-    /// as a downgrade. Without one, a JWE is refused before any decryption is attempted.
-    pub(crate) fn unwrap_token<'t>(
-        &self,
-        token: &'t str,
-    ) -> Result<std::borrow::Cow<'t, str>, Error> {
-        let keys = &self.config.decryption_keys;
-        match (crate::validate::jwe::is_jwe(token), keys.is_empty()) {
-            (false, true) => Ok(std::borrow::Cow::Borrowed(token)),
-            (false, false) => Err(ProviderMisbehaved::NotEncrypted("ID token").into()),
-            (true, true) => Err(ProviderMisbehaved::UnexpectedEncryption.into()),
-            (true, false) => Ok(std::borrow::Cow::Owned(keys.decrypt(token)?)),
-        }
+        crate::flow::step::allowed_algorithms(&self.config)
     }
 
     pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
-        self.config
-            .allow_hmac
-            .then_some(self.config.client_secret.as_ref())
-            .flatten()
-            .map(|s| s.secret().as_bytes())
+        crate::flow::step::hmac_secret(&self.config)
     }
 }
 
@@ -139,7 +115,8 @@ impl Idme {
     /// naming each configured one that is not.
     pub async fn discover(&self) -> Result<(), Error> {
         self.inner.provider.metadata().await?;
-        self.inner.provider.warm_jwks().await?;
+        let now = self.inner.config.clock.now();
+        self.inner.provider.warm_jwks(now).await?;
         match self.check_policies().await {
             Ok(missing) if !missing.is_empty() => tracing::warn!(
                 target: "idme::config",

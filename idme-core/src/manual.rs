@@ -19,7 +19,7 @@ pub mod security {
     //! | userinfo from another account or for another client | the userinfo `sub` must equal the ID token's; ID.me's JWT userinfo is verified with the JWKS and must carry `iss` (the issuer) and `aud` (this client) | `flow::userinfo` |
     //! | tampered encrypted responses | JWE (RSA-OAEP + A256CBC-HS512) decrypted with authenticated encryption, then the inner JWS verified | `validate::jwe` |
     //! | RSA work forced by unauthenticated input | a JWE is decrypted only when a decryption key is configured (else `400`), after cheap checks (size, `alg`/`enc`, no `zip`/`crit`, key length); encrypted back-channel logout tokens are refused unread | `validate::jwe`, `Idme::backchannel_logout` |
-    //! | encryption downgrade | with a decryption key configured, a plain ID token or userinfo is refused | `Idme` (`unwrap_token`), `flow::userinfo` |
+    //! | encryption downgrade | with a decryption key configured, a plain ID token or userinfo is refused | `flow::step` (`unwrap_token`), `flow::userinfo` |
     //! | a hung or slow provider tying up requests | every provider call bounded by a timeout (10 s default), answered with a 504 page | `provider` |
     //! | a provider answer exhausting memory | bodies capped while they are read (1 MiB, JWKS 256 KiB; a `ResponseLimit` extension tells custom clients), and their content type checked; `502` page | `provider`, `http_client` |
     //! | session fixation | a fresh session and session id at every login; the session cookie is sealed (AES-256-GCM, name bound as associated data) | `flow::finish`, `session` |

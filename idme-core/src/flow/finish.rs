@@ -3,19 +3,15 @@
 //! token-endpoint ID token, fetch userinfo, and make the session. Any failure leaves no
 //! session behind.
 
-use serde_json::{Map, Value};
-
+use super::ResponseMode;
 use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
 use super::pending::{self, PendingLogin};
-use super::refresh::Tokens;
-use super::user_data::{self, UserData};
-use super::{ResponseMode, assurance, token};
+use super::step::Outcome;
+use super::{driver, login};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Inner;
-use crate::error::{CallbackRejected, Error, ProviderMisbehaved};
-use crate::secret::{AccessToken, IdToken, random_token};
-use crate::session::{Session, user_claims};
-use crate::validate::id_token::Expectations;
+use crate::error::{CallbackRejected, Error};
+use crate::session::Session;
 
 /// What the callback route answers.
 #[derive(Debug)]
@@ -172,183 +168,19 @@ fn open_pending(
     Ok(pending)
 }
 
-/// Everything after the pending login was accepted: protocol checks and provider calls.
-async fn complete(
+/// Everything after the pending login was accepted: the protocol checks and provider
+/// calls of `login`, run by the driver.
+pub(crate) async fn complete(
     inner: &Inner,
     params: &CallbackParams,
     pending: PendingLogin,
     now: u64,
 ) -> Result<(Session, String), Error> {
-    let config = &inner.config;
-    let provider = &inner.provider;
-    let meta = provider.metadata().await?;
-    let issuer = provider.issuer();
-
-    let plan = pending.response_type.plan();
-
-    // RFC 9207: `iss` on the authorization response defeats IdP mix-up. When present it
-    // must be the issuer. When absent although advertised, it is refused — unless the
-    // response carries an ID token: its signed `iss` claim, verified below before any code
-    // is redeemed, identifies the issuer (RFC 9700 §4.4.2.1; what oidc-provider relies on).
-    match params.get("iss") {
-        Some(iss) if iss != issuer => return Err(ProviderMisbehaved::CallbackIssuerMismatch.into()),
-        None if meta.authorization_response_iss_parameter_supported && !plan.front_id_token => {
-            return Err(ProviderMisbehaved::CallbackIssuerMissing.into());
-        }
-        _ => {}
+    let meta = inner.provider.metadata().await?;
+    let ctx = driver::context(inner, &meta, now);
+    let step = login::begin(ctx, params, pending, now)?;
+    match driver::drive(inner, step, now).await? {
+        Outcome::SignedIn(session, return_to) => Ok((*session, return_to)),
+        other => Err(driver::unexpected(&other)),
     }
-    let required = |name: &'static str, wanted: bool| -> Result<Option<&str>, Error> {
-        match (wanted, params.get(name)) {
-            (true, None) => Err(ProviderMisbehaved::MissingResponseParameter(name).into()),
-            (true, v) => Ok(v),
-            (false, _) => Ok(None),
-        }
-    };
-    let code = required("code", plan.code)?;
-    let front_id_token = required("id_token", plan.front_id_token)?;
-    let front_access_token = required("access_token", plan.front_access_token)?;
-    if plan.front_access_token
-        && !params
-            .get("token_type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
-    {
-        return Err(ProviderMisbehaved::UnsupportedTokenType.into());
-    }
-
-    let skew = config.clock_skew.as_secs();
-    let nonce = pending.nonce.secret();
-    let allowed = inner.allowed_algorithms();
-    let hmac = inner.hmac_secret();
-
-    // The front-channel ID token (implicit and hybrid flows).
-    let mut sub: Option<String> = None;
-    let mut id_claims: Option<Map<String, Value>> = None;
-    let mut latest_id_token: Option<IdToken> = None;
-    // What every ID token of this login must satisfy; the code exchange's adds its own
-    // access token and the front-channel subject.
-    let front = Expectations {
-        issuer,
-        client_id: &config.client_id,
-        hmac_secret: hmac,
-        allowed: &allowed,
-        nonce: Some(nonce),
-        nonce_may_be_absent: false,
-        code,
-        c_hash_required: plan.c_hash_required,
-        access_token: front_access_token,
-        at_hash_required: plan.at_hash_required,
-        sub: None,
-        max_age: pending.max_age,
-        acr_values: pending.acr_values.as_deref(),
-        now,
-        skew,
-    };
-    if let Some(jwt) = front_id_token {
-        let verified = token::verify_id_token(inner, jwt, &front).await?;
-        sub = Some(verified.sub);
-        id_claims = Some(verified.claims);
-    }
-
-    // The code exchange (code and hybrid flows).
-    if front_access_token.is_some() && code.is_none() {
-        // No token response: the granted scope comes beside the access token.
-        assurance::check_granted_scope(&config.scopes, params.get("scope"))?;
-    }
-    let front_expires_at = params
-        .get("expires_in")
-        .and_then(|s| s.parse::<u64>().ok())
-        .map(|s| now.saturating_add(s));
-    let mut tokens = front_access_token.map(|at| Tokens {
-        access_token: AccessToken::new(at),
-        refresh_token: None,
-        access_expires_at: front_expires_at,
-    });
-    if let Some(code) = code {
-        let mut grant = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", config.redirect_uri.as_str()),
-        ];
-        if let Some(v) = &pending.pkce_verifier {
-            grant.push(("code_verifier", v.secret()));
-        }
-        let req = token::request(config, &meta.token_endpoint, grant)?;
-        let response = token::call(provider, req).await?;
-        assurance::check_granted_scope(&config.scopes, response.scope.as_deref())?;
-        latest_id_token = response.id_token.clone();
-        match &response.id_token {
-            Some(jwt) => {
-                let e = Expectations {
-                    code: None,
-                    c_hash_required: false,
-                    access_token: Some(response.access_token.secret()),
-                    at_hash_required: false,
-                    sub: sub.as_deref(),
-                    ..front
-                };
-                let verified = token::verify_id_token(inner, jwt.secret(), &e).await?;
-                sub = Some(verified.sub);
-                id_claims = Some(verified.claims);
-            }
-            None if sub.is_none() && config.openid => {
-                return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
-            }
-            None => {}
-        }
-        tokens = Some(Tokens {
-            access_expires_at: response.expires_in.map(|s| now + s),
-            access_token: response.access_token,
-            refresh_token: response.refresh_token,
-        });
-    }
-
-    // Who the user is and what ID.me verified: one call per access token.
-    let data = match tokens.as_mut() {
-        Some(tokens) => {
-            user_data::fetch(inner, &meta, tokens, sub.as_deref(), Some(nonce), now).await?
-        }
-        None => UserData::default(),
-    };
-    // OAuth mode (no `openid`): the identity is attributes.json's `uuid`.
-    let sub = match (sub, &data.verification) {
-        (Some(sub), _) => sub,
-        (None, Some(v)) => v
-            .attribute("uuid")
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned)
-            .ok_or(ProviderMisbehaved::MissingClaim("uuid"))?,
-        (None, None) => {
-            return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
-        }
-    };
-
-    let provider_sid = id_claims
-        .as_ref()
-        .and_then(|c| c.get("sid"))
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned);
-    // The latest ID token, as issued, for the `id_token_hint` of RP-initiated logout:
-    // only where the provider has such an endpoint (ID.me does not), since it weighs ~1 KB.
-    let id_token = meta
-        .end_session_endpoint
-        .is_some()
-        .then(|| latest_id_token.or(front_id_token.map(IdToken::new)))
-        .flatten();
-    let session = Session {
-        sid: random_token(24),
-        id_token,
-        sub,
-        provider_sid,
-        user_json: Default::default(),
-        last_seen: now,
-        claims: user_claims(id_claims, data.userinfo),
-        verification: data.verification,
-        nonce: config.openid.then(|| nonce.to_owned()),
-        access_token: tokens.as_ref().map(|t| t.access_token.clone()),
-        refresh_token: tokens.as_ref().and_then(|t| t.refresh_token.clone()),
-        access_expires_at: tokens.as_ref().and_then(|t| t.access_expires_at),
-        created_at: now,
-        expires_at: now + config.session_lifetime.as_secs(),
-    };
-    Ok((session, pending.return_to))
 }

@@ -1,20 +1,31 @@
 //! The sign-in flow as a sequence of steps, one module each: `start` builds the
 //! authorization request and the pending-login cookie (`pending`); `callback` reads the
-//! authorization response from whichever channel the response mode uses; `token`
-//! exchanges a code (and `refresh` refreshes); `user_data` reads userinfo and
-//! `attributes.json`; `finish` runs the checks of each step and makes the session.
+//! authorization response from whichever channel the response mode uses; `finish` opens
+//! the pending login and refuses replays; `login` checks the response and makes the
+//! session; `token` exchanges a code (and `refresh` refreshes); `userinfo` and
+//! `user_data` read who the user is; `keys` waits for the provider's key set.
+//!
+//! Those steps are sans-IO: each is a struct named for the answer it waits for
+//! (`ExpectTokenResponse`, `ExpectUserinfo`, `ExpectRefreshedTokens`, `ExpectAttributes`,
+//! `ExpectKeys`), consumed by `handle(self, response, now)`, which gives the next request
+//! or the outcome (`step`). They never await and never read a clock; `driver` sends the
+//! requests through the provider's HTTP client and tells them `now`.
 //!
 //! [`ResponseType`] × [`ResponseMode`] decide what a callback must contain and which checks
 //! apply (`ResponseType::plan`).
 
 pub(crate) mod assurance;
 pub(crate) mod callback;
+pub(crate) mod driver;
 pub(crate) mod finish;
+pub(crate) mod keys;
+pub(crate) mod login;
 pub(crate) mod pending;
 pub(crate) mod prompt;
 pub(crate) mod refresh;
 pub(crate) mod replay;
 pub(crate) mod start;
+pub(crate) mod step;
 pub(crate) mod token;
 pub(crate) mod user_data;
 pub(crate) mod userinfo;
@@ -262,3 +273,6 @@ mod tests {
         assert_eq!(req(R::CodeIdTokenToken), (true, true));
     }
 }
+
+#[cfg(test)]
+mod step_tests;

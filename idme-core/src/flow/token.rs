@@ -1,16 +1,21 @@
 //! Step three: the token endpoint. Client authentication by `client_secret_basic` or
 //! `client_secret_post`; provider errors become typed errors carrying status and body.
+//! [`ExpectTokenResponse`] waits for the code exchange's answer and verifies its ID token.
 
 use base64::Engine as _;
 use serde::Deserialize;
 
+use super::assurance;
+use super::keys::{self, Resume};
+use super::login::{self, Login};
+use super::refresh::Tokens;
+use super::step::{Ctx, Step, unwrap_token};
 use crate::config::{IdmeConfig, TokenAuthMethod};
-use crate::engine::Inner;
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
-use crate::http_client::HttpRequest;
-use crate::provider::Provider;
+use crate::http_client::{HttpRequest, HttpResponse};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::validate::id_token::{self, Expectations, VerifiedIdToken};
+use crate::validate::jws::{self, KeysWanted};
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Deserialize)]
@@ -77,9 +82,9 @@ pub(crate) fn request<'a>(
         .map_err(|e| Error::config(format!("bad token endpoint URL: {e}")))
 }
 
-/// Sends a token request and reads the answer.
-pub(crate) async fn call(provider: &Provider, req: HttpRequest) -> Result<TokenResponse, Error> {
-    let resp = provider.send(req, Endpoint::Token).await?;
+/// Reads the token endpoint's answer: an OAuth error, a failure status, or a bearer
+/// token response.
+pub(crate) fn read_response(resp: HttpResponse) -> Result<TokenResponse, Error> {
     let status = resp.status();
     let body = resp.body();
     if !status.is_success() {
@@ -119,21 +124,101 @@ pub(crate) async fn call(provider: &Provider, req: HttpRequest) -> Result<TokenR
     Ok(parsed)
 }
 
-/// Verifies an ID token (front channel, code exchange or refresh) against `e`: decrypted
-/// first when it is a JWE, then its signature (with the keys and algorithms `e` allows)
-/// and its claims.
-pub(crate) async fn verify_id_token(
-    inner: &Inner,
+/// Verifies an ID token `jwt` (decrypted) against `e` with the keys at hand: its
+/// signature (with the keys and algorithms `e` allows) and its claims, or the key set to
+/// fetch first.
+pub(crate) fn verify_id_token(
+    ctx: &Ctx<'_>,
     jwt: &str,
     e: &Expectations<'_>,
-) -> Result<VerifiedIdToken, Error> {
-    let jwt = inner.unwrap_token(jwt)?;
-    inner
-        .provider
-        .verify_jws_with(&jwt, e.hmac_secret, e.allowed, |key, alg| {
-            id_token::verify(&jwt, key, alg, e)
-        })
-        .await
+    refetched: bool,
+) -> Result<Result<VerifiedIdToken, KeysWanted>, Error> {
+    let keys = ctx.keys.as_deref();
+    jws::verify_with_snapshot(
+        jwt,
+        e.hmac_secret,
+        e.allowed,
+        keys,
+        refetched,
+        |key, alg| id_token::verify(jwt, key, alg, e),
+    )
+}
+
+/// Waits for the code exchange's token response.
+#[derive(Debug)]
+pub(crate) struct ExpectTokenResponse<'a> {
+    ctx: Ctx<'a>,
+    login: Box<Login>,
+}
+
+impl<'a> ExpectTokenResponse<'a> {
+    pub(crate) fn new(ctx: Ctx<'a>, login: Box<Login>) -> Self {
+        Self { ctx, login }
+    }
+
+    /// The token endpoint's answer: the granted scope, then its ID token (required with
+    /// `openid` unless the front channel had one).
+    pub(crate) fn handle(self, response: HttpResponse, now: u64) -> Result<Step<'a>, Error> {
+        let Self { ctx, mut login } = self;
+        let response = read_response(response)?;
+        assurance::check_granted_scope(&ctx.config.scopes, response.scope.as_deref())?;
+        login.latest_id_token = response.id_token.clone();
+        match &response.id_token {
+            Some(jwt) => {
+                let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
+                verify_exchanged(ctx, login, Box::new(response), jwt, false, now)
+            }
+            None if login.sub.is_none() && ctx.config.openid => {
+                Err(ProviderMisbehaved::MissingResponseParameter("id_token").into())
+            }
+            None => exchanged(ctx, login, response, now),
+        }
+    }
+}
+
+/// Verifies the token response's ID token `jwt` (decrypted): the login's expectations,
+/// with `at_hash` over the new access token and the front channel's subject, if any.
+pub(crate) fn verify_exchanged<'a>(
+    ctx: Ctx<'a>,
+    mut login: Box<Login>,
+    response: Box<TokenResponse>,
+    jwt: String,
+    refetched: bool,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    let allowed = ctx.allowed();
+    let front = login.expectations(&ctx, &allowed, now);
+    let e = Expectations {
+        code: None,
+        c_hash_required: false,
+        access_token: Some(response.access_token.secret()),
+        at_hash_required: false,
+        sub: login.sub.as_deref(),
+        ..front
+    };
+    match verify_id_token(&ctx, &jwt, &e, refetched)? {
+        Ok(verified) => {
+            login.sub = Some(verified.sub);
+            login.id_claims = Some(verified.claims);
+            exchanged(ctx, login, *response, now)
+        }
+        Err(wanted) => keys::expect(ctx, wanted, jwt, Resume::TokenIdToken(login, response)),
+    }
+}
+
+/// The code was exchanged: the token response's tokens are the login's.
+fn exchanged<'a>(
+    ctx: Ctx<'a>,
+    mut login: Box<Login>,
+    response: TokenResponse,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    login.tokens = Some(Tokens {
+        access_expires_at: response.expires_in.map(|s| now.saturating_add(s)),
+        access_token: response.access_token,
+        refresh_token: response.refresh_token,
+    });
+    login::read_user_data(ctx, login, now)
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! Step four: who the user is and what ID.me verified, from userinfo and/or
 //! `attributes.json`. ID.me documents access tokens as single-use, so each token is spent
-//! on exactly one call; reading both takes a refresh in between.
+//! on exactly one call; reading both takes a refresh in between. [`ExpectAttributes`]
+//! waits for `attributes.json`; userinfo is `userinfo`'s.
 
 use serde_json::{Map, Value};
 
-use super::refresh::{self, Tokens};
-use super::userinfo;
-use crate::config::UserDataSource;
-use crate::engine::Inner;
+use super::login::{self, Login};
+use super::refresh::{self, AfterRefresh, Tokens};
+use super::step::{Ctx, Step, Waiting};
+use super::userinfo::ExpectUserinfo;
+use crate::config::{IdmeConfig, UserDataSource};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
-use crate::provider::ProviderMetadata;
+use crate::http_client::HttpResponse;
+use crate::provider::{Outbound, ProviderMetadata, read_body};
+use crate::secret::Nonce;
 use crate::verification::Verification;
 
 /// What was read about the user.
@@ -29,72 +33,153 @@ pub(crate) fn idme_api_url(meta: &ProviderMetadata, name: &str) -> Option<String
 }
 
 /// ID.me's `attributes.json`: configured, or beside an ID.me-shaped userinfo endpoint.
-pub(crate) fn attributes_endpoint(inner: &Inner, meta: &ProviderMetadata) -> Option<String> {
-    inner
-        .config
+pub(crate) fn attributes_endpoint(config: &IdmeConfig, meta: &ProviderMetadata) -> Option<String> {
+    config
         .attributes_endpoint
         .clone()
         .or_else(|| idme_api_url(meta, "attributes.json"))
 }
 
-/// Reads what the configured source says, spending each access token once. `tokens` is
-/// updated when a refresh was needed.
-pub(crate) async fn fetch(
-    inner: &Inner,
-    meta: &ProviderMetadata,
-    tokens: &mut Tokens,
-    sub: Option<&str>,
-    nonce: Option<&str>,
+/// Where the data goes once read: the login it is for.
+#[derive(Debug)]
+pub(crate) enum Then {
+    /// Finish this login with it.
+    Login(Box<Login>),
+}
+
+/// A read of the user's data under way.
+#[derive(Debug)]
+pub(crate) struct Reading {
+    /// The tokens; the access token is spent by the next call.
+    pub(crate) tokens: Tokens,
+    /// The ID token's subject, which userinfo must name.
+    pub(crate) sub: Option<String>,
+    nonce: Option<Nonce>,
+    source: UserDataSource,
+    attributes_url: Option<String>,
+    pub(crate) data: UserData,
+    then: Then,
+}
+
+/// Starts reading what the configured source says, spending each access token once.
+pub(crate) fn begin<'a>(
+    ctx: Ctx<'a>,
+    tokens: Tokens,
+    sub: Option<String>,
+    nonce: Option<Nonce>,
+    then: Then,
     now: u64,
-) -> Result<UserData, Error> {
-    let provider = &inner.provider;
-    let allowed = inner.allowed_algorithms();
-    let attributes_url = attributes_endpoint(inner, meta);
-    let source = inner.config.user_data.resolve(
+) -> Result<Step<'a>, Error> {
+    let attributes_url = attributes_endpoint(ctx.config, ctx.meta);
+    let source = ctx.config.user_data.resolve(
         tokens.refresh_token.is_some(),
         attributes_url.is_some(),
-        meta.userinfo_endpoint.is_some(),
+        ctx.meta.userinfo_endpoint.is_some(),
     );
-    let mut data = UserData::default();
+    let reading = Box::new(Reading {
+        tokens,
+        sub,
+        nonce,
+        source,
+        attributes_url,
+        data: UserData::default(),
+        then,
+    });
     if matches!(source, UserDataSource::Userinfo | UserDataSource::Both) {
-        let (Some(endpoint), Some(sub)) = (meta.userinfo_endpoint.as_deref(), sub) else {
+        let (Some(endpoint), Some(_)) = (ctx.meta.userinfo_endpoint.as_deref(), &reading.sub)
+        else {
             return Err(Error::config(
                 "userinfo needs an ID token (scope `openid`) and a userinfo endpoint",
             ));
         };
-        data.userinfo = Some(
-            userinfo::fetch(inner, endpoint, tokens.access_token.secret(), sub, &allowed).await?,
-        );
+        let request = Outbound::get(
+            endpoint,
+            Endpoint::Userinfo,
+            Some(reading.tokens.access_token.secret()),
+        )?;
+        return Ok(Step::Send(
+            Box::new(request),
+            Waiting::Userinfo(ExpectUserinfo::new(ctx, reading)),
+        ));
     }
-    if source == UserDataSource::Both {
-        // The first access token is spent: refresh for a second one.
-        let Some(rt) = tokens.refresh_token.clone() else {
-            return Err(Error::config(
-                "reading both userinfo and attributes needs a refresh token",
-            ));
-        };
-        let sub = sub.unwrap_or_default();
-        let (fresh, _) = refresh::refresh(inner, &rt, sub, nonce, now).await?;
-        *tokens = fresh;
+    attributes(ctx, reading, now)
+}
+
+/// After userinfo: with both sources, the first access token is spent, so a refresh
+/// fetches a second one for `attributes.json`.
+pub(crate) fn after_userinfo<'a>(
+    ctx: Ctx<'a>,
+    reading: Box<Reading>,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    if reading.source != UserDataSource::Both {
+        return attributes(ctx, reading, now);
     }
-    if matches!(source, UserDataSource::Attributes | UserDataSource::Both) {
-        let Some(url) = attributes_url else {
-            return Err(Error::config(
-                "attributes.json is not available for this provider: set attributes_endpoint or use userinfo",
-            ));
-        };
-        let body = provider
-            .get(
-                &url,
-                Endpoint::Attributes,
-                Some(tokens.access_token.secret()),
-            )
-            .await?;
+    let Some(rt) = reading.tokens.refresh_token.clone() else {
+        return Err(Error::config(
+            "reading both userinfo and attributes needs a refresh token",
+        ));
+    };
+    let sub = reading.sub.clone().unwrap_or_default();
+    let nonce = reading.nonce.clone();
+    refresh::begin(ctx, rt, sub, nonce, AfterRefresh::Attributes(reading))
+}
+
+/// `attributes.json`, if the source includes it, with the access token at hand.
+pub(crate) fn attributes<'a>(
+    ctx: Ctx<'a>,
+    reading: Box<Reading>,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    if !matches!(
+        reading.source,
+        UserDataSource::Attributes | UserDataSource::Both
+    ) {
+        return done(ctx, reading, now);
+    }
+    let Some(url) = reading.attributes_url.as_deref() else {
+        return Err(Error::config(
+            "attributes.json is not available for this provider: set attributes_endpoint or use userinfo",
+        ));
+    };
+    let request = Outbound::get(
+        url,
+        Endpoint::Attributes,
+        Some(reading.tokens.access_token.secret()),
+    )?;
+    Ok(Step::Send(
+        Box::new(request),
+        Waiting::Attributes(ExpectAttributes { ctx, reading }),
+    ))
+}
+
+/// Waits for `attributes.json`.
+#[derive(Debug)]
+pub(crate) struct ExpectAttributes<'a> {
+    ctx: Ctx<'a>,
+    reading: Box<Reading>,
+}
+
+impl<'a> ExpectAttributes<'a> {
+    /// ID.me's answer: the attributes and verification status.
+    pub(crate) fn handle(self, response: HttpResponse, now: u64) -> Result<Step<'a>, Error> {
+        let Self { ctx, mut reading } = self;
+        let body = read_body(response, Endpoint::Attributes)?;
         let verification = Verification::from_attributes_json(&body).map_err(|e| {
             tracing::warn!(target: "idme::flow", error = %e, "attributes.json does not parse");
             ProviderMisbehaved::MalformedAttributes
         })?;
-        data.verification = Some(verification);
+        reading.data.verification = Some(verification);
+        done(ctx, reading, now)
     }
-    Ok(data)
+}
+
+/// Everything was read.
+fn done<'a>(ctx: Ctx<'a>, reading: Box<Reading>, now: u64) -> Result<Step<'a>, Error> {
+    let Reading {
+        tokens, data, then, ..
+    } = *reading;
+    match then {
+        Then::Login(login) => login::finish(&ctx, login, Some(tokens), data, now),
+    }
 }

@@ -6,19 +6,20 @@
 //! Parsed here, not with `openidconnect`'s `JsonWebKeySet`, whose serde refuses those quirks;
 //! each usable entry becomes its `CoreJsonWebKey`, which does the verifying.
 
+use std::future::Future;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use openidconnect::JsonWebKeyId;
 use openidconnect::core::{CoreJsonCurveType, CoreJsonWebKey};
 use serde_json::Value;
 
-use super::Provider;
-use crate::error::{Error, ProviderMisbehaved};
+use crate::error::{Endpoint, Error, ProviderMisbehaved};
+use crate::http_client::HttpResponse;
 
-/// How long a fetched key set is used before it is fetched again on the next use.
-const MAX_AGE: Duration = Duration::from_secs(3600);
+/// How long (seconds) a fetched key set is used before it is fetched again on the next use.
+const MAX_AGE: u64 = 3600;
 
 /// One usable verification key.
 #[derive(Clone)]
@@ -115,20 +116,44 @@ fn parse_jwk(v: &Value) -> Option<Jwk> {
     })
 }
 
+/// The keys of a successful JWKS answer (status, content type, then lenient parsing).
+pub(crate) fn read_jwks(response: HttpResponse) -> Result<Vec<Jwk>, Error> {
+    parse_jwks(&super::read_body(response, Endpoint::Jwks)?)
+}
+
 /// A fetched key set with its generation number.
 #[derive(Debug)]
 pub(crate) struct KeySnapshot {
     pub(crate) keys: Vec<Jwk>,
     pub(crate) generation: u64,
-    fetched_at: Instant,
+    /// Unix seconds, by the engine's clock.
+    fetched_at: u64,
 }
 
-/// The cached key set.
+impl KeySnapshot {
+    /// A key set fetched at `fetched_at` (Unix seconds).
+    pub(crate) fn new(keys: Vec<Jwk>, generation: u64, fetched_at: u64) -> Self {
+        Self {
+            keys,
+            generation,
+            fetched_at,
+        }
+    }
+
+    /// Whether the set is younger than an hour at `now` (a clock that went back counts
+    /// as young).
+    fn is_fresh(&self, now: u64) -> bool {
+        now.saturating_sub(self.fetched_at) < MAX_AGE
+    }
+}
+
+/// The cached key set. Its ages are measured with the `now` the engine is told, never
+/// with a clock of its own.
 pub(crate) struct JwksCache {
     current: RwLock<Option<Arc<KeySnapshot>>>,
-    /// Held while fetching, so concurrent callers share one fetch. Holds the time of the
-    /// last refetch caused by an unknown `kid`, for the rate limit.
-    fetch: tokio::sync::Mutex<Option<Instant>>,
+    /// Held while fetching, so concurrent callers share one fetch. Holds the time (Unix
+    /// seconds) of the last refetch caused by an unknown `kid`, for the rate limit.
+    fetch: tokio::sync::Mutex<Option<u64>>,
     refetch_interval: Duration,
 }
 
@@ -148,49 +173,65 @@ impl JwksCache {
             .clone()
     }
 
-    fn store(&self, keys: Vec<Jwk>) -> Arc<KeySnapshot> {
+    fn store(&self, keys: Vec<Jwk>, now: u64) -> Arc<KeySnapshot> {
         let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
         let generation = cur.as_ref().map_or(1, |s| s.generation + 1);
-        let snap = Arc::new(KeySnapshot {
-            keys,
-            generation,
-            fetched_at: Instant::now(),
-        });
+        let snap = Arc::new(KeySnapshot::new(keys, generation, now));
         *cur = Some(snap.clone());
         snap
     }
 
-    /// The key set, fetched when absent or older than an hour.
-    pub(crate) async fn current(&self, provider: &Provider) -> Result<Arc<KeySnapshot>, Error> {
-        if let Some(s) = self.snapshot().filter(|s| s.fetched_at.elapsed() < MAX_AGE) {
+    /// The cached key set if it is younger than an hour at `now`; no fetch.
+    pub(crate) fn fresh(&self, now: u64) -> Option<Arc<KeySnapshot>> {
+        self.snapshot().filter(|s| s.is_fresh(now))
+    }
+
+    /// The key set, fetched with `fetch` when absent or older than an hour at `now`.
+    pub(crate) async fn current<F, Fut>(
+        &self,
+        now: u64,
+        fetch: F,
+    ) -> Result<Arc<KeySnapshot>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<Jwk>, Error>>,
+    {
+        if let Some(s) = self.fresh(now) {
             return Ok(s);
         }
         let _guard = self.fetch.lock().await;
-        if let Some(s) = self.snapshot().filter(|s| s.fetched_at.elapsed() < MAX_AGE) {
+        if let Some(s) = self.fresh(now) {
             return Ok(s);
         }
-        let keys = provider.fetch_jwks().await?;
-        Ok(self.store(keys))
+        let keys = fetch().await?;
+        Ok(self.store(keys, now))
     }
 
-    /// Refetches because a token named an unknown `kid`. Returns the newer set if another
-    /// caller already refetched since `seen_generation`, `None` when rate-limited.
-    pub(crate) async fn refetch_for_unknown_kid(
+    /// Refetches with `fetch` because a token named an unknown `kid`. Returns the newer
+    /// set if another caller already refetched since `seen_generation`, `None` when a
+    /// refetch happened less than the refetch interval before `now`.
+    pub(crate) async fn refetch_for_unknown_kid<F, Fut>(
         &self,
-        provider: &Provider,
         seen_generation: u64,
-    ) -> Result<Option<Arc<KeySnapshot>>, Error> {
+        now: u64,
+        fetch: F,
+    ) -> Result<Option<Arc<KeySnapshot>>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Vec<Jwk>, Error>>,
+    {
         let mut last = self.fetch.lock().await;
         if let Some(s) = self.snapshot().filter(|s| s.generation != seen_generation) {
             return Ok(Some(s));
         }
-        if last.is_some_and(|t| t.elapsed() < self.refetch_interval) {
+        if last.is_some_and(|t| Duration::from_secs(now.saturating_sub(t)) < self.refetch_interval)
+        {
             tracing::warn!(target: "idme::provider", "unknown kid, but the JWKS was refetched recently: not fetching again");
             return Ok(None);
         }
-        *last = Some(Instant::now());
-        let keys = provider.fetch_jwks().await?;
-        Ok(Some(self.store(keys)))
+        *last = Some(now);
+        let keys = fetch().await?;
+        Ok(Some(self.store(keys, now)))
     }
 }
 

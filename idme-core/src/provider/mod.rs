@@ -14,8 +14,8 @@ use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, tru
 use crate::http_client::{
     HttpClient, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
 };
-use crate::validate::jws::{self, Alg, JwsError, VerifiedJws};
-use openidconnect::core::CoreJsonWebKey;
+use crate::validate::jws::{self, Alg, KeysWanted, VerifiedJws};
+use jwks::KeySnapshot;
 
 /// The most body bytes read from an answer of `endpoint`: a key set is a few KB, the
 /// other answers (discovery, tokens, userinfo, attributes) far less than a megabyte.
@@ -58,6 +58,60 @@ pub(crate) fn check_content_type(resp: &HttpResponse, endpoint: Endpoint) -> Res
         content_type: raw.chars().take(64).collect(),
     }
     .into())
+}
+
+/// A request a step of the flow asks to be sent: the HTTP request, carrying the
+/// [`ResponseLimit`] of its endpoint, and the endpoint (for the errors).
+pub(crate) struct Outbound {
+    pub(crate) request: HttpRequest,
+    pub(crate) endpoint: Endpoint,
+}
+
+impl std::fmt::Debug for Outbound {
+    // Without headers or URI: they may carry a bearer token or a client secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("method", self.request.method())
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbound {
+    /// `request` to `endpoint`, with the endpoint's [`response_limit`] set.
+    pub(crate) fn new(mut request: HttpRequest, endpoint: Endpoint) -> Self {
+        request
+            .extensions_mut()
+            .insert(ResponseLimit::new(response_limit(endpoint)));
+        Self { request, endpoint }
+    }
+
+    /// A GET of `url` asking for JSON, with `bearer` as the access token if given.
+    pub(crate) fn get(url: &str, endpoint: Endpoint, bearer: Option<&str>) -> Result<Self, Error> {
+        let mut req = http::Request::get(url).header(http::header::ACCEPT, "application/json");
+        if let Some(token) = bearer {
+            req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let req = req
+            .body(Vec::new())
+            .map_err(|e| Error::config(format!("bad {endpoint} URL: {e}")))?;
+        Ok(Self::new(req, endpoint))
+    }
+}
+
+/// The body of a 2xx answer of an allowed content type; a failure status is
+/// [`ProviderUnavailable::Status`] with the start of the body.
+pub(crate) fn read_body(resp: HttpResponse, endpoint: Endpoint) -> Result<Vec<u8>, Error> {
+    if !resp.status().is_success() {
+        return Err(ProviderUnavailable::Status {
+            endpoint,
+            status: resp.status().as_u16(),
+            body: truncate_body(resp.body()),
+        }
+        .into());
+    }
+    check_content_type(&resp, endpoint)?;
+    Ok(resp.into_body())
 }
 
 /// Discovery, keys and the HTTP client, shared by every login.
@@ -113,61 +167,74 @@ impl Provider {
     }
 
     /// Verifies a compact JWS's signature against the provider's keys (or the client
-    /// secret, for an allowed HMAC algorithm) and returns its claims.
+    /// secret, for an allowed HMAC algorithm) at `now` and returns its claims.
     pub(crate) async fn verify_jws(
         &self,
         token: &str,
         hmac_secret: Option<&[u8]>,
         allowed: &[Alg],
+        now: u64,
     ) -> Result<VerifiedJws, Error> {
-        self.verify_jws_with(token, hmac_secret, allowed, |key, alg| {
-            jws::verify_signature(token, alg, key)
-        })
-        .await
+        let mut keys = self.jwks.fresh(now);
+        let mut refetched = false;
+        loop {
+            let wanted = match jws::verify_with_snapshot(
+                token,
+                hmac_secret,
+                allowed,
+                keys.as_deref(),
+                refetched,
+                |key, alg| jws::verify_signature(token, alg, key),
+            )? {
+                Ok(verified) => return Ok(verified),
+                Err(wanted) => wanted,
+            };
+            let meta = self.metadata().await?;
+            let request = Outbound::get(&meta.jwks_uri, Endpoint::Jwks, None)?;
+            keys = Some(
+                self.keys(wanted, request, now)
+                    .await?
+                    .ok_or(ProviderMisbehaved::UnknownSigningKey)?,
+            );
+            refetched = matches!(wanted, KeysWanted::Newer(_));
+        }
     }
 
-    /// Chooses the key for a compact JWS after checking its algorithm, and runs `verify`
-    /// with it (each fitting key in turn while the signature is bad). An unknown `kid`
-    /// triggers one JWKS refetch, shared by all concurrent callers and rate-limited.
-    pub(crate) async fn verify_jws_with<T>(
+    /// The cached key set if it is under an hour old at `now`.
+    pub(crate) fn cached_keys(&self, now: u64) -> Option<Arc<KeySnapshot>> {
+        self.jwks.fresh(now)
+    }
+
+    /// The key set `wanted` asks for, fetching it with `request` unless another caller
+    /// did (one fetch shared by concurrent callers). `None` when a newer set is wanted but
+    /// a refetch happened less than the refetch interval before `now`.
+    pub(crate) async fn keys(
         &self,
-        token: &str,
-        hmac_secret: Option<&[u8]>,
-        allowed: &[Alg],
-        verify: impl Fn(&CoreJsonWebKey, &Alg) -> Result<T, ProviderMisbehaved>,
-    ) -> Result<T, Error> {
-        let header = jws::parse_header(token)?;
-        let alg = jws::check_alg(&header, allowed)?;
-        if let Some(secret) = hmac_secret.filter(|_| jws::is_hmac(&alg)) {
-            return Ok(verify(&jws::hmac_key(secret), &alg)?);
-        }
-        let verify = |key: &CoreJsonWebKey| verify(key, &alg);
-        let snapshot = self.jwks.current(self).await?;
-        match jws::verify_with_keys(&header, &alg, &snapshot.keys, &verify) {
-            Err(JwsError::UnknownKid) => {
-                tracing::info!(target: "idme::provider", kid = ?header.kid, "unknown kid: refetching the JWKS");
-                let Some(fresh) = self
-                    .jwks
-                    .refetch_for_unknown_kid(self, snapshot.generation)
-                    .await?
-                else {
-                    return Err(ProviderMisbehaved::UnknownSigningKey.into());
-                };
-                jws::verify_with_keys(&header, &alg, &fresh.keys, &verify).map_err(Into::into)
+        wanted: KeysWanted,
+        request: Outbound,
+        now: u64,
+    ) -> Result<Option<Arc<KeySnapshot>>, Error> {
+        let fetch = || async {
+            let resp = self.send(request.request, request.endpoint).await?;
+            jwks::read_jwks(resp)
+        };
+        match wanted {
+            KeysWanted::Current => self.jwks.current(now, fetch).await.map(Some),
+            KeysWanted::Newer(generation) => {
+                self.jwks
+                    .refetch_for_unknown_kid(generation, now, fetch)
+                    .await
             }
-            other => other.map_err(Into::into),
         }
     }
 
     /// Loads the key set now (startup check).
-    pub(crate) async fn warm_jwks(&self) -> Result<(), Error> {
-        self.jwks.current(self).await.map(|_| ())
-    }
-
-    pub(crate) async fn fetch_jwks(&self) -> Result<Vec<Jwk>, Error> {
+    pub(crate) async fn warm_jwks(&self, now: u64) -> Result<(), Error> {
         let meta = self.metadata().await?;
-        let body = self.get(&meta.jwks_uri, Endpoint::Jwks, None).await?;
-        jwks::parse_jwks(&body)
+        let request = Outbound::get(&meta.jwks_uri, Endpoint::Jwks, None)?;
+        self.keys(KeysWanted::Current, request, now)
+            .await
+            .map(|_| ())
     }
 
     /// A GET returning the body of a 2xx answer of an allowed content type.
@@ -177,24 +244,8 @@ impl Provider {
         endpoint: Endpoint,
         bearer: Option<&str>,
     ) -> Result<Vec<u8>, Error> {
-        let mut req = http::Request::get(url).header(http::header::ACCEPT, "application/json");
-        if let Some(token) = bearer {
-            req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        let req = req
-            .body(Vec::new())
-            .map_err(|e| Error::config(format!("bad {endpoint} URL: {e}")))?;
-        let resp = self.send(req, endpoint).await?;
-        if !resp.status().is_success() {
-            return Err(ProviderUnavailable::Status {
-                endpoint,
-                status: resp.status().as_u16(),
-                body: truncate_body(resp.body()),
-            }
-            .into());
-        }
-        check_content_type(&resp, endpoint)?;
-        Ok(resp.into_body())
+        let out = Outbound::get(url, endpoint, bearer)?;
+        read_body(self.send(out.request, endpoint).await?, endpoint)
     }
 
     /// Sends a request, bounded by the configured timeout and by the endpoint's

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ProviderMisbehaved};
 use crate::provider::Jwk;
-use crate::provider::jwks::KeyFamily;
+use crate::provider::jwks::{KeyFamily, KeySnapshot};
 
 /// A JWS signing algorithm.
 pub(crate) type Alg = CoreJwsSigningAlgorithm;
@@ -182,13 +182,51 @@ pub(crate) fn verify_with_keys<T>(
     Err(last.into())
 }
 
+/// The key set a verification needs before it can go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeysWanted {
+    /// No key set at hand (none fetched yet, or it is over an hour old).
+    Current,
+    /// The set of this generation lacks the token's `kid`: a newer one (one refetch).
+    Newer(u64),
+}
+
+/// Chooses the key for a compact JWS after checking its algorithm, and runs `verify` with
+/// it (each fitting key in turn while the signature is bad), with the key set at hand.
+/// `Ok(Err(wanted))` asks for a key set first: when there is none, or when the token names
+/// a `kid` the set lacks and `refetched` says the set was not just fetched for that.
+pub(crate) fn verify_with_snapshot<T>(
+    token: &str,
+    hmac_secret: Option<&[u8]>,
+    allowed: &[Alg],
+    keys: Option<&KeySnapshot>,
+    refetched: bool,
+    verify: impl Fn(&CoreJsonWebKey, &Alg) -> Result<T, ProviderMisbehaved>,
+) -> Result<Result<T, KeysWanted>, Error> {
+    let header = parse_header(token)?;
+    let alg = check_alg(&header, allowed)?;
+    if let Some(secret) = hmac_secret.filter(|_| is_hmac(&alg)) {
+        return Ok(Ok(verify(&hmac_key(secret), &alg)?));
+    }
+    let Some(snapshot) = keys else {
+        return Ok(Err(KeysWanted::Current));
+    };
+    match verify_with_keys(&header, &alg, &snapshot.keys, &|key| verify(key, &alg)) {
+        Err(JwsError::UnknownKid) if !refetched => {
+            tracing::info!(target: "idme::provider", kid = ?header.kid, "unknown kid: refetching the JWKS");
+            Ok(Err(KeysWanted::Newer(snapshot.generation)))
+        }
+        other => Ok(Ok(other?)),
+    }
+}
+
 /// The key an HMAC-signed token is checked with: the client secret.
 pub(crate) fn hmac_key(secret: &[u8]) -> CoreJsonWebKey {
     CoreJsonWebKey::new_symmetric(secret.to_vec())
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn b64(s: &str) -> String {
@@ -257,12 +295,12 @@ mod tests {
     }
 
     // Two P-256 keys made for these tests only.
-    const EC1_PEM: &str = "-----BEGIN PRIVATE KEY-----
+    pub(crate) const EC1_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg90tVZWHz4QRV7V+K
 tHrTZyfu3oiEeGfWQOhaqoPFYsKhRANCAAQ8hCN3BvUEzg6inF88sBzynigqbVJH
 rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
 -----END PRIVATE KEY-----";
-    const EC1: (&str, &str) = (
+    pub(crate) const EC1: (&str, &str) = (
         "PIQjdwb1BM4OopxfPLAc8p4oKm1SR6xvHnIc5rCNfXg",
         "wnszpceX2WJNOcZH8XiL1AiUl5h9dhHnOr_4pXSa1ys",
     );
@@ -271,14 +309,14 @@ rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
         "UE31P8vA7u3beTDVcVgFPF1sSCYxXWEtzo6L8RWSGnM",
     );
 
-    fn es256(kid: Option<&str>, claims: serde_json::Value) -> String {
+    pub(crate) fn es256(kid: Option<&str>, claims: serde_json::Value) -> String {
         let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
         header.kid = kid.map(str::to_owned);
         let key = jsonwebtoken::EncodingKey::from_ec_pem(EC1_PEM.as_bytes()).unwrap();
         jsonwebtoken::encode(&header, &claims, &key).unwrap()
     }
 
-    fn ec_jwks(keys: &[(Option<&str>, (&str, &str))]) -> Vec<Jwk> {
+    pub(crate) fn ec_jwks(keys: &[(Option<&str>, (&str, &str))]) -> Vec<Jwk> {
         let keys: Vec<_> = keys
             .iter()
             .map(|(kid, (x, y))| {

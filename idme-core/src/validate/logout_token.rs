@@ -53,7 +53,7 @@ pub(crate) async fn verify(
     }
     let verified = inner
         .provider
-        .verify_jws(token, inner.hmac_secret(), &inner.allowed_algorithms())
+        .verify_jws(token, inner.hmac_secret(), &inner.allowed_algorithms(), now)
         .await?;
     let c = &verified.claims;
     let skew = config.clock_skew.as_secs();

@@ -1,0 +1,270 @@
+//! The login after its pending cookie was accepted, as steps: check the RFC 9207 `iss`
+//! and the response parameters, verify the front-channel ID token, exchange the code
+//! (`token`), read the user's data (`user_data`), and make the session. Each function
+//! takes plain values and `now`, and gives the next request or the outcome.
+
+use serde_json::{Map, Value};
+
+use super::callback::CallbackParams;
+use super::keys::{self, Resume};
+use super::pending::PendingLogin;
+use super::refresh::Tokens;
+use super::step::{Ctx, Outcome, Step, Waiting, unwrap_token};
+use super::token::{self, ExpectTokenResponse};
+use super::user_data::{self, Then, UserData};
+use super::{FlowPlan, assurance};
+use crate::error::{Endpoint, Error, ProviderMisbehaved};
+use crate::provider::Outbound;
+use crate::secret::{AccessToken, AuthorizationCode, IdToken, random_token};
+use crate::session::{Session, user_claims};
+use crate::validate::id_token::Expectations;
+use crate::validate::jws::{self, Alg};
+
+/// What a login has gathered so far.
+#[derive(Debug)]
+pub(crate) struct Login {
+    pending: PendingLogin,
+    plan: FlowPlan,
+    code: Option<AuthorizationCode>,
+    front_id_token: Option<IdToken>,
+    front_access_token: Option<AccessToken>,
+    /// The `scope` beside a front-channel access token.
+    front_scope: Option<String>,
+    front_expires_at: Option<u64>,
+    /// The subject of the ID tokens verified so far.
+    pub(crate) sub: Option<String>,
+    /// The claims of the latest verified ID token.
+    pub(crate) id_claims: Option<Map<String, Value>>,
+    /// The token endpoint's ID token, as issued.
+    pub(crate) latest_id_token: Option<IdToken>,
+    pub(crate) tokens: Option<Tokens>,
+}
+
+impl Login {
+    /// What every ID token of this login must satisfy (the front channel's; the code
+    /// exchange's token adjusts the hashes and adds the front channel's subject).
+    pub(crate) fn expectations<'s>(
+        &'s self,
+        ctx: &Ctx<'s>,
+        allowed: &'s [Alg],
+        now: u64,
+    ) -> Expectations<'s> {
+        Expectations {
+            issuer: ctx.issuer,
+            client_id: &ctx.config.client_id,
+            hmac_secret: ctx.hmac_secret(),
+            allowed,
+            nonce: Some(self.pending.nonce.secret()),
+            nonce_may_be_absent: false,
+            code: self.code.as_ref().map(AuthorizationCode::secret),
+            c_hash_required: self.plan.c_hash_required,
+            access_token: self.front_access_token.as_ref().map(AccessToken::secret),
+            at_hash_required: self.plan.at_hash_required,
+            sub: None,
+            max_age: self.pending.max_age,
+            acr_values: self.pending.acr_values.as_deref(),
+            now,
+            skew: ctx.config.clock_skew.as_secs(),
+        }
+    }
+}
+
+/// Starts the protocol part of a callback whose pending login was accepted.
+pub(crate) fn begin<'a>(
+    ctx: Ctx<'a>,
+    params: &CallbackParams,
+    pending: PendingLogin,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    let plan = pending.response_type.plan();
+
+    // RFC 9207: `iss` on the authorization response defeats IdP mix-up. When present it
+    // must be the issuer. When absent although advertised, it is refused — unless the
+    // response carries an ID token: its signed `iss` claim, verified below before any code
+    // is redeemed, identifies the issuer (RFC 9700 §4.4.2.1; what oidc-provider relies on).
+    match params.get("iss") {
+        Some(iss) if iss != ctx.issuer => {
+            return Err(ProviderMisbehaved::CallbackIssuerMismatch.into());
+        }
+        None if ctx.meta.authorization_response_iss_parameter_supported && !plan.front_id_token => {
+            return Err(ProviderMisbehaved::CallbackIssuerMissing.into());
+        }
+        _ => {}
+    }
+    let required = |name: &'static str, wanted: bool| -> Result<Option<&str>, Error> {
+        match (wanted, params.get(name)) {
+            (true, None) => Err(ProviderMisbehaved::MissingResponseParameter(name).into()),
+            (true, v) => Ok(v),
+            (false, _) => Ok(None),
+        }
+    };
+    let code = required("code", plan.code)?.map(AuthorizationCode::new);
+    let front_id_token = required("id_token", plan.front_id_token)?.map(IdToken::new);
+    let front_access_token =
+        required("access_token", plan.front_access_token)?.map(AccessToken::new);
+    if plan.front_access_token
+        && !params
+            .get("token_type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("bearer"))
+    {
+        return Err(ProviderMisbehaved::UnsupportedTokenType.into());
+    }
+    let login = Box::new(Login {
+        pending,
+        plan,
+        code,
+        front_id_token,
+        front_access_token,
+        front_scope: params.get("scope").map(str::to_owned),
+        front_expires_at: params
+            .get("expires_in")
+            .and_then(|s| s.parse::<u64>().ok())
+            .map(|s| now.saturating_add(s)),
+        sub: None,
+        id_claims: None,
+        latest_id_token: None,
+        tokens: None,
+    });
+    // The front-channel ID token (implicit and hybrid flows).
+    match &login.front_id_token {
+        Some(jwt) => {
+            let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
+            verify_front(ctx, login, jwt, false, now)
+        }
+        None => after_front(ctx, login, now),
+    }
+}
+
+/// Verifies the front-channel ID token `jwt` (decrypted) with the keys at hand.
+pub(crate) fn verify_front<'a>(
+    ctx: Ctx<'a>,
+    mut login: Box<Login>,
+    jwt: String,
+    refetched: bool,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    let allowed = ctx.allowed();
+    let e = login.expectations(&ctx, &allowed, now);
+    let keys = ctx.keys.as_deref();
+    let verified = jws::verify_with_snapshot(&jwt, e.hmac_secret, e.allowed, keys, refetched, {
+        |key, alg| crate::validate::id_token::verify(&jwt, key, alg, &e)
+    })?;
+    match verified {
+        Ok(v) => {
+            login.sub = Some(v.sub);
+            login.id_claims = Some(v.claims);
+            after_front(ctx, login, now)
+        }
+        Err(wanted) => keys::expect(ctx, wanted, jwt, Resume::FrontIdToken(login)),
+    }
+}
+
+/// After the front channel: the code exchange, or straight to the user's data.
+fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step<'a>, Error> {
+    let config = ctx.config;
+    if login.front_access_token.is_some() && login.code.is_none() {
+        // No token response: the granted scope comes beside the access token.
+        assurance::check_granted_scope(&config.scopes, login.front_scope.as_deref())?;
+    }
+    login.tokens = login.front_access_token.clone().map(|access_token| Tokens {
+        access_token,
+        refresh_token: None,
+        access_expires_at: login.front_expires_at,
+    });
+    let Some(code) = login.code.as_ref().map(AuthorizationCode::secret) else {
+        return read_user_data(ctx, login, now);
+    };
+    let mut grant = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", config.redirect_uri.as_str()),
+    ];
+    if let Some(v) = &login.pending.pkce_verifier {
+        grant.push(("code_verifier", v.secret()));
+    }
+    let request = token::request(config, &ctx.meta.token_endpoint, grant)?;
+    Ok(Step::Send(
+        Box::new(Outbound::new(request, Endpoint::Token)),
+        Waiting::TokenResponse(ExpectTokenResponse::new(ctx, login)),
+    ))
+}
+
+/// Who the user is and what ID.me verified: one call per access token.
+pub(crate) fn read_user_data<'a>(
+    ctx: Ctx<'a>,
+    mut login: Box<Login>,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    match login.tokens.take() {
+        Some(tokens) => {
+            let sub = login.sub.clone();
+            let nonce = Some(login.pending.nonce.clone());
+            user_data::begin(ctx, tokens, sub, nonce, Then::Login(login), now)
+        }
+        None => finish(&ctx, login, None, UserData::default(), now),
+    }
+}
+
+/// Makes the session from everything gathered.
+pub(crate) fn finish<'a>(
+    ctx: &Ctx<'a>,
+    login: Box<Login>,
+    tokens: Option<Tokens>,
+    data: UserData,
+    now: u64,
+) -> Result<Step<'a>, Error> {
+    let config = ctx.config;
+    let Login {
+        pending,
+        front_id_token,
+        sub,
+        id_claims,
+        latest_id_token,
+        ..
+    } = *login;
+    // OAuth mode (no `openid`): the identity is attributes.json's `uuid`.
+    let sub = match (sub, &data.verification) {
+        (Some(sub), _) => sub,
+        (None, Some(v)) => v
+            .attribute("uuid")
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+            .ok_or(ProviderMisbehaved::MissingClaim("uuid"))?,
+        (None, None) => {
+            return Err(ProviderMisbehaved::MissingResponseParameter("id_token").into());
+        }
+    };
+    let provider_sid = id_claims
+        .as_ref()
+        .and_then(|c| c.get("sid"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    // The latest ID token, as issued, for the `id_token_hint` of RP-initiated logout:
+    // only where the provider has such an endpoint (ID.me does not), since it weighs ~1 KB.
+    let id_token = ctx
+        .meta
+        .end_session_endpoint
+        .is_some()
+        .then(|| latest_id_token.or(front_id_token))
+        .flatten();
+    let session = Session {
+        sid: random_token(24),
+        id_token,
+        sub,
+        provider_sid,
+        user_json: Default::default(),
+        last_seen: now,
+        claims: user_claims(id_claims, data.userinfo),
+        verification: data.verification,
+        nonce: config.openid.then(|| pending.nonce.secret().to_owned()),
+        access_token: tokens.as_ref().map(|t| t.access_token.clone()),
+        refresh_token: tokens.as_ref().and_then(|t| t.refresh_token.clone()),
+        access_expires_at: tokens.as_ref().and_then(|t| t.access_expires_at),
+        created_at: now,
+        expires_at: now + config.session_lifetime.as_secs(),
+    };
+    Ok(Step::Done(Outcome::SignedIn(
+        Box::new(session),
+        pending.return_to,
+    )))
+}
