@@ -3,21 +3,23 @@
 //! JWKS, token, userinfo, attributes) goes to the emulator's router directly: no socket is
 //! opened, and expiry is reached with [`advance`](Pair::advance), not by sleeping.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use idme_core::http_client::{
-    HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
-};
 use idme_core::{
     Authenticated, CallbackInput, CallbackMethod, Clock, Denied, Environment, Idme, IdmeBuilder,
-    Reply, RequestCookies, SetCookie,
+    Reply,
 };
 
 use crate::{Emulator, EmulatorConfig, Persona};
+
+mod browser;
+mod client;
+
+pub use browser::Browser;
+use client::InMemory;
 
 /// The redirect URI of a [`Pair`]'s application (never contacted: the pair calls the
 /// engine itself).
@@ -178,61 +180,6 @@ impl Pair {
             Err(d) => browser.apply(&d.set_cookies),
         }
         outcome
-    }
-}
-
-/// A browser's cookie jar: what the engine set, sent back on the next request.
-#[derive(Debug, Clone, Default)]
-pub struct Browser {
-    jar: BTreeMap<String, String>,
-}
-
-impl Browser {
-    /// Keeps the cookies of a response (a deletion removes one).
-    pub fn apply(&mut self, set_cookies: &[SetCookie]) {
-        for c in set_cookies {
-            if c.max_age > 0 {
-                self.jar.insert(c.name.clone(), c.value.clone());
-            } else {
-                self.jar.remove(&c.name);
-            }
-        }
-    }
-
-    /// The cookies it sends.
-    pub fn cookies(&self) -> RequestCookies {
-        let header = self
-            .jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        RequestCookies::from_header_values([header.as_str()])
-    }
-
-    /// The names of the cookies it holds.
-    pub fn names(&self) -> Vec<&str> {
-        self.jar.keys().map(String::as_str).collect()
-    }
-}
-
-/// The engine's HTTP client: the emulator's router, called directly.
-#[derive(Debug, Clone)]
-struct InMemory(Emulator);
-
-#[idme_core::async_trait]
-impl HttpClient for InMemory {
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
-        let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
-        let response = self.0.handle(request.map(axum::body::Body::from)).await;
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|e| HttpClientError {
-                kind: HttpClientErrorKind::TooLarge,
-                message: e.to_string(),
-            })?;
-        Ok(http::Response::from_parts(parts, body.to_vec()))
     }
 }
 

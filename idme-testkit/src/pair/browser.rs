@@ -1,0 +1,40 @@
+//! The cookie jar of a [`Pair`](super::Pair)'s browser.
+
+use std::collections::BTreeMap;
+
+use idme_core::{RequestCookies, SetCookie};
+
+/// A browser's cookie jar: what the engine set, sent back on the next request.
+#[derive(Debug, Clone, Default)]
+pub struct Browser {
+    jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// Keeps the cookies of a response (a deletion removes one).
+    pub fn apply(&mut self, set_cookies: &[SetCookie]) {
+        for c in set_cookies {
+            if c.max_age > 0 {
+                self.jar.insert(c.name.clone(), c.value.clone());
+            } else {
+                self.jar.remove(&c.name);
+            }
+        }
+    }
+
+    /// The cookies it sends.
+    pub fn cookies(&self) -> RequestCookies {
+        let header = self
+            .jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        RequestCookies::from_header_values([header.as_str()])
+    }
+
+    /// The names of the cookies it holds.
+    pub fn names(&self) -> Vec<&str> {
+        self.jar.keys().map(String::as_str).collect()
+    }
+}
