@@ -33,6 +33,29 @@ impl Browser {
         RequestCookies::from_header_values([header.as_str()])
     }
 
+    /// The value of the cookie `name`, if it holds one.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.jar.get(name).map(String::as_str)
+    }
+
+    /// The first cookie whose name starts with `prefix` (name, value).
+    pub fn find(&self, prefix: &str) -> Option<(String, String)> {
+        self.jar
+            .iter()
+            .find(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+    }
+
+    /// Sets a cookie as a script or an attacker could.
+    pub fn put(&mut self, name: &str, value: &str) {
+        self.jar.insert(name.to_owned(), value.to_owned());
+    }
+
+    /// Drops every cookie whose name starts with `prefix`.
+    pub fn remove(&mut self, prefix: &str) {
+        self.jar.retain(|k, _| !k.starts_with(prefix));
+    }
+
     /// The names of the cookies it holds.
     pub fn names(&self) -> Vec<&str> {
         self.jar.keys().map(String::as_str).collect()

@@ -16,14 +16,25 @@ use idme_core::{
 use crate::{Emulator, EmulatorConfig, Persona};
 
 mod browser;
+mod callback;
+mod check;
 mod client;
+mod flow;
+mod store;
 
 pub use browser::Browser;
+pub use callback::Callback;
+pub use check::{assert_refused, clears_pending, sets_session, signed_in};
 use client::InMemory;
+pub use flow::{Attempt, ProviderPage};
+pub use store::SwitchableStore;
 
 /// The redirect URI of a [`Pair`]'s application (never contacted: the pair calls the
 /// engine itself).
 pub const PAIR_REDIRECT_URI: &str = "https://app.example/auth/callback";
+
+/// The redirect URI of an application on plain-http loopback (see [`Pair::at`]).
+pub const PAIR_HTTP_REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
 
 /// An engine signing in against an in-memory emulator, on one simulated clock.
 ///
@@ -70,12 +81,50 @@ impl Pair {
     /// # Errors
     /// The emulator refuses its configuration, or the engine's is invalid.
     pub async fn with_emulator(
+        config: EmulatorConfig,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
+        Self::at(PAIR_REDIRECT_URI, config, configure).await
+    }
+
+    /// A pair whose application's redirect URI is `redirect_uri` (registered at the
+    /// emulator): [`PAIR_HTTP_REDIRECT_URI`] for an app on plain-http loopback, whose
+    /// cookies carry no `__Host-` prefix.
+    ///
+    /// # Errors
+    /// The emulator refuses its configuration, or the engine's is invalid.
+    pub async fn at(
+        redirect_uri: &str,
         mut config: EmulatorConfig,
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
     ) -> io::Result<Pair> {
-        config.redirect_uris.push(PAIR_REDIRECT_URI.to_owned());
+        config.redirect_uris.push(redirect_uri.to_owned());
         let emulator = Emulator::in_memory(config).await?;
-        let engine_offset = Arc::new(AtomicU64::new(0));
+        let redirect_uri = redirect_uri.to_owned();
+        Self::engine(emulator, Arc::new(AtomicU64::new(0)), move |b| {
+            configure(b.redirect_uri(redirect_uri))
+        })
+    }
+
+    /// A second engine built by `configure` against the same emulator, on the same
+    /// simulated clock: for two apps (or two instances of one) sharing cookie keys or a
+    /// session store, which `configure` gives it.
+    ///
+    /// # Errors
+    /// The engine's configuration is invalid.
+    pub fn second(&self, configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> io::Result<Pair> {
+        Self::engine(
+            self.emulator.clone(),
+            Arc::clone(&self.engine_offset),
+            configure,
+        )
+    }
+
+    fn engine(
+        emulator: Emulator,
+        engine_offset: Arc<AtomicU64>,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
         let clock = Clock::from_fn({
             let offset = Arc::clone(&engine_offset);
             move || system_secs() + offset.load(Ordering::SeqCst)
