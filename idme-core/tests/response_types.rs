@@ -11,12 +11,12 @@ use idme_testkit::{EmulatorConfig, Persona};
 async fn signs_in(rt: ResponseType, mode: ResponseMode) {
     let pair = Pair::new(|b| b.response_type(rt).response_mode(mode)).await;
     let attempt = pair.attempt(&LoginOptions::new().return_to("/me")).await;
-    let shape_fits = match (&attempt.callback, mode) {
+    let shape_fits = matches!(
+        (&attempt.callback, mode),
         (Callback::Query(_), ResponseMode::Query)
-        | (Callback::Fragment(_), ResponseMode::Fragment)
-        | (Callback::FormPost(_), ResponseMode::FormPost) => true,
-        _ => false,
-    };
+            | (Callback::Fragment(_), ResponseMode::Fragment)
+            | (Callback::FormPost(_), ResponseMode::FormPost)
+    );
     assert!(shape_fits, "{rt} × {mode}: {:?}", attempt.callback);
     let reply = &attempt.reply;
     assert!(signed_in(reply), "{rt} × {mode}: {}", reply.body);
@@ -154,4 +154,15 @@ async fn two_tabs_sign_in_in_parallel() {
     let done_first = pair.deliver(&mut browser, &first_cb).await;
     assert!(signed_in(&done_first), "{}", done_first.body);
     assert_eq!(done_first.header("location"), Some("/me"));
+}
+
+#[tokio::test]
+async fn personas_sign_in_as_themselves() {
+    let pair = Pair::new(|b| b).await;
+    for persona in [Persona::Unverified, Persona::Student] {
+        pair.emulator.set_auto_user(Some(persona));
+        let mut browser = pair.sign_in().await;
+        let user = pair.authenticate(&mut browser).await.expect("a session");
+        assert_eq!(user.user.sub(), persona.sub());
+    }
 }

@@ -36,3 +36,20 @@ pub fn assert_refused(reply: &Reply, status: u16, text: &str) {
     );
     assert!(!sets_session(reply), "no session cookie set by a failure");
 }
+
+/// Asserts that a whole login attempt failed: [`assert_refused`] on its reply, and the
+/// browser holds no session cookie afterwards.
+///
+/// # Panics
+/// When any of these does not hold.
+pub fn assert_attempt_refused(attempt: &super::Attempt, status: u16, text: &str) {
+    assert_refused(&attempt.reply, status, text);
+    assert!(
+        attempt
+            .browser
+            .names()
+            .iter()
+            .all(|n| !n.contains("idme_session")),
+        "no session after a failed sign-in"
+    );
+}
