@@ -53,3 +53,13 @@ pub fn assert_attempt_refused(attempt: &super::Attempt, status: u16, text: &str)
         "no session after a failed sign-in"
     );
 }
+
+/// Whether `reply` signed someone in with a session cookie whose name starts with
+/// `session_cookie` (`__Host-idme_session` over https, `idme_session` on loopback http).
+pub fn signed_in_as(reply: &Reply, session_cookie: &str) -> bool {
+    reply.status == 303
+        && reply
+            .set_cookies
+            .iter()
+            .any(|c| c.name.starts_with(session_cookie) && c.max_age > 0)
+}

@@ -118,6 +118,13 @@ impl Pair {
         reply
     }
 
+    /// The browser that started `login` (holding only its cookies) makes `callback`.
+    pub async fn finish(&self, login: &Reply, callback: &Callback) -> Reply {
+        let mut browser = Browser::default();
+        browser.apply(&login.set_cookies);
+        self.deliver(&mut browser, callback).await
+    }
+
     /// A `GET` of the callback with this query, from `browser` (cookies not kept).
     pub async fn callback_get(&self, browser: &Browser, query: &str) -> Reply {
         let input = CallbackInput {

@@ -24,7 +24,9 @@ mod store;
 
 pub use browser::Browser;
 pub use callback::Callback;
-pub use check::{assert_attempt_refused, assert_refused, clears_pending, sets_session, signed_in};
+pub use check::{
+    assert_attempt_refused, assert_refused, clears_pending, sets_session, signed_in, signed_in_as,
+};
 use client::InMemory;
 pub use flow::{Attempt, ProviderPage};
 pub use store::SwitchableStore;
