@@ -157,3 +157,41 @@ async fn configured_max_age_applies_to_every_login() {
         SESSION
     ));
 }
+
+#[tokio::test]
+async fn prompt_none_from_the_login_query_ends_on_a_clear_page() {
+    let rig = rig_at(PAIR_REDIRECT_URI, None, |b| b).await;
+    let login = rig
+        .idme
+        .login(Some("prompt=none&max_age=120&return_to=/me"))
+        .await;
+    let url = url::Url::parse(login.header("location").unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        (q["prompt"].as_str(), q["max_age"].as_str()),
+        ("none", "120")
+    );
+    let answer = rig.answer(&login).await;
+    let page = rig.finish(&login, &answer).await;
+    idme_testkit::pair::assert_refused(&page, 401, "not signed in at ID.me");
+    assert!(page.body.contains("href=\"/auth/login\""), "{}", page.body);
+}
+
+#[tokio::test]
+async fn invalid_prompt_and_max_age_from_the_login_query_are_not_sent() {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
+    let login = rig.idme.login(Some("prompt=none%20login&max_age=-1")).await;
+    let url = url::Url::parse(login.header("location").unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert!(
+        !q.contains_key("prompt") && !q.contains_key("max_age"),
+        "{q:?}"
+    );
+    let answer = rig.answer(&login).await;
+    let done = rig.finish(&login, &answer).await;
+    assert!(
+        signed_in(&done, SESSION),
+        "the login still completes: {}",
+        done.body
+    );
+}
