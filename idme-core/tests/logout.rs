@@ -38,3 +38,52 @@ async fn cross_site_logout_is_refused() {
     assert!(reply.set_cookies.is_empty(), "the session is kept");
     assert!(pair.authenticate(&mut browser).await.is_ok());
 }
+
+#[tokio::test]
+async fn logout_without_a_same_origin_signal_is_refused() {
+    let pair = Pair::new(|b| b).await;
+    let mut browser = pair.sign_in().await;
+    let app = pair.origin();
+    for (origin, site) in [
+        (None, None),
+        (None, Some("cross-site")),
+        (None, Some("same-site")),
+        (Some("null"), None),
+        (Some(app.as_str()), Some("cross-site")),
+    ] {
+        let reply = pair.idme.logout(&browser.cookies(), origin, site).await;
+        assert_eq!(
+            reply.status, 403,
+            "logout with {origin:?} {site:?}: {}",
+            reply.body
+        );
+        assert!(
+            reply
+                .set_cookies
+                .iter()
+                .all(|c| !c.name.contains("idme_session")),
+            "{origin:?} {site:?}"
+        );
+    }
+    assert!(
+        pair.authenticate(&mut browser).await.is_ok(),
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn logout_with_sec_fetch_site_same_origin_is_accepted() {
+    for site in ["same-origin", "none"] {
+        let pair = Pair::new(|b| b).await;
+        let browser = pair.sign_in().await;
+        let reply = pair.idme.logout(&browser.cookies(), None, Some(site)).await;
+        assert_eq!(reply.status, 303, "{site}: {}", reply.body);
+        assert!(
+            reply
+                .set_cookies
+                .iter()
+                .any(|c| c.name.contains("idme_session") && c.max_age == 0),
+            "{site}: the session cookie is deleted"
+        );
+    }
+}

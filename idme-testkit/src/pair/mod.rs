@@ -207,20 +207,13 @@ impl Pair {
         self.idme.callback(input, &browser.cookies()).await
     }
 
-    /// login → authorize (automatic user) → callback, in memory: the browser holding the
-    /// session cookies.
+    /// login → authorize (automatic user) → callback in the configured response mode, in
+    /// memory: the browser holding the session cookies.
     ///
     /// # Panics
     /// When the sign-in fails.
     pub async fn sign_in(&self) -> Browser {
-        let login = self.login().await;
-        let query = self.authorize(&login).await;
-        let reply = self.callback(&login, &query).await;
-        assert_eq!(reply.status, 303, "signed in: {}", reply.body);
-        let mut browser = Browser::default();
-        browser.apply(&login.set_cookies);
-        browser.apply(&reply.set_cookies);
-        browser
+        self.sign_in_with(&idme_core::LoginOptions::new()).await
     }
 
     /// Authenticates a request from `browser`, which keeps the cookies the engine sets.
