@@ -1,12 +1,15 @@
 //! The engine's HTTP client in a [`Pair`](super::Pair): the emulator's router.
 
+use futures_util::StreamExt as _;
 use idme_core::http_client::{
     HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
 };
 
 use crate::Emulator;
 
-/// The engine's HTTP client: the emulator's router, called directly.
+/// The engine's HTTP client: the emulator's router, called directly. It reads a body
+/// as a network client does: chunk by chunk, stopping once it exceeds the request's
+/// [`ResponseLimit`] (`TooLarge`); a body that breaks off is a `Network` error.
 #[derive(Debug, Clone)]
 pub(super) struct InMemory(pub(super) Emulator);
 
@@ -16,12 +19,21 @@ impl HttpClient for InMemory {
         let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
         let response = self.0.handle(request.map(axum::body::Body::from)).await;
         let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|e| HttpClientError {
-                kind: HttpClientErrorKind::TooLarge,
+        let mut stream = body.into_data_stream();
+        let mut read = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| HttpClientError {
+                kind: HttpClientErrorKind::Network,
                 message: e.to_string(),
             })?;
-        Ok(http::Response::from_parts(parts, body.to_vec()))
+            if chunk.len() > limit.saturating_sub(read.len()) {
+                return Err(HttpClientError {
+                    kind: HttpClientErrorKind::TooLarge,
+                    message: format!("response body exceeds {limit} bytes"),
+                });
+            }
+            read.extend_from_slice(&chunk);
+        }
+        Ok(http::Response::from_parts(parts, read))
     }
 }
