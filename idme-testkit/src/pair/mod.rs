@@ -108,17 +108,18 @@ impl Pair {
         })
     }
 
-    /// A second engine built by `configure` against the same emulator, on the same
-    /// simulated clock: for two apps (or two instances of one) sharing cookie keys or a
-    /// session store, which `configure` gives it.
+    /// A second engine built by `configure` against the same emulator, at the same
+    /// redirect URI and on the same simulated clock: for two apps (or two instances of
+    /// one) sharing cookie keys or a session store, which `configure` gives it.
     ///
     /// # Errors
     /// The engine's configuration is invalid.
     pub fn second(&self, configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> io::Result<Pair> {
+        let redirect_uri = self.idme.config().redirect_uri().to_string();
         Self::engine(
             self.emulator.clone(),
             Arc::clone(&self.engine_offset),
-            configure,
+            move |b| configure(b.redirect_uri(redirect_uri)),
         )
     }
 
