@@ -30,7 +30,6 @@ async fn until_token_calls_exceed(pair: &Pair, count: u64) {
             "the refresh never reached the provider"
         );
         tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
 
