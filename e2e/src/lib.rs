@@ -28,7 +28,6 @@ macro_rules! contract_tests {
             return_to_is_kept_when_local_and_dropped_otherwise,
             access_denied_is_a_friendly_page,
             missing_pending_cookie_asks_to_start_again,
-            expired_pending_cookie_asks_to_start_again,
             state_missing_or_altered_is_refused,
             replayed_callback_is_refused,
             injected_code_fails_pkce,

@@ -221,17 +221,6 @@ pub async fn missing_pending_cookie_asks_to_start_again(package: &str) {
     assert_eq!(target.emulator.stats().token, 0);
 }
 
-/// The login took longer than its lifetime: "start again".
-pub async fn expired_pending_cookie_asks_to_start_again(package: &str) {
-    let target = Target::start(package, &[("IDME_LOGIN_TIMEOUT", "1")]).await;
-    let browser = Browser::new();
-    let to_cb = until_callback(&browser, &target).await.location().unwrap();
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let page = browser.get(to_cb.as_str()).await;
-    assert_failed(&page, &browser, 400, "start again");
-    assert_eq!(target.emulator.stats().token, 0);
-}
-
 /// No state, or another state: refused before any code exchange.
 pub async fn state_missing_or_altered_is_refused(package: &str) {
     let target = Target::start(package, &[]).await;

@@ -298,7 +298,7 @@ impl Idme {
     /// with `return_to` set to `path_and_query`, and API clients get `401` JSON; when the
     /// session store is down, `503`. The cookies of `denied` (a dead session's deletion)
     /// are included.
-    pub(crate) fn unauthenticated(
+    pub fn unauthenticated(
         &self,
         denied: Denied,
         accept: Option<&str>,
@@ -413,7 +413,7 @@ impl Idme {
     /// meet it gets `403`: browsers a page that explains what is needed and offers to
     /// verify with ID.me (the login route asking for the group's policy, coming back to
     /// `path_and_query`), API clients JSON with `verify_url`.
-    pub(crate) fn require(
+    pub fn require(
         &self,
         user: &IdmeUser,
         requirement: &Requirement,

@@ -3,8 +3,9 @@
 pub mod security {
     //! # Which check stops which attack
     //!
-    //! Every row has a test that fails when the check is removed (in `idme-axum/tests/`
-    //! over loopback against the emulator, and again through each example app in `e2e/`).
+    //! Every row has a test that fails when the check is removed (in `idme-core/tests/`,
+    //! the engine against the emulator in memory, and again through each example app in
+    //! `e2e/`).
     //!
     //! | attack | what stops it | where |
     //! |---|---|---|

@@ -1,29 +1,54 @@
-//! `prompt` and `max_age` (OIDC Core §3.1.2.1, §11) against the emulator: `prompt=none`
+//! `prompt` and `max_age` (OIDC Core §3.1.2.1, §11) against the in-memory emulator: `prompt=none`
 //! answered `login_required` is a clear page, `offline_access` carries `prompt=consent`,
 //! and with `max_age` sent a missing or stale `auth_time` makes no session.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{EngineRig, HTTPS_REDIRECT, signed_in};
-use idme_core::{LoginOptions, Prompt, ResponseMode, ResponseType};
-use idme_testkit::{Fault, Persona};
+use idme_core::{IdmeBuilder, LoginOptions, Prompt, ResponseMode, ResponseType};
+use idme_testkit::pair::{Callback, PAIR_REDIRECT_URI, Pair, signed_in_as as signed_in};
+use idme_testkit::{EmulatorConfig, Fault, Persona};
 
 const SESSION: &str = "__Host-idme_session";
 
+/// A pair whose app is at `redirect`, the emulator signing in `persona` automatically.
+async fn rig_at(
+    redirect: &str,
+    persona: Option<Persona>,
+    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+) -> Pair {
+    let config = EmulatorConfig {
+        auto_user: persona,
+        ..EmulatorConfig::default()
+    };
+    Pair::at(redirect, config, configure).await.unwrap()
+}
+
+/// Starts a login: the engine's reply (a redirect to the provider, pending cookie set).
+async fn login(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
+    let reply = rig.login_with(options).await;
+    assert_eq!(reply.status, 303, "login redirects: {}", reply.body);
+    reply
+}
+
+/// A whole sign-in with `options`: the callback's reply.
+async fn sign_in(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
+    let login = login(rig, options).await;
+    let answer = rig.answer(&login).await;
+    rig.finish(&login, &answer).await
+}
+
 #[tokio::test]
 async fn prompt_none_without_a_provider_session_is_a_clear_page_not_a_loop() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, None, |b| b).await;
+    let rig = rig_at(PAIR_REDIRECT_URI, None, |b| b).await;
     let opts = LoginOptions::new().prompt(Prompt::none());
-    let login = rig.login(&opts).await;
+    let login = login(&rig, &opts).await;
     assert!(
         login.header("location").unwrap().contains("prompt=none"),
         "prompt=none is sent"
     );
-    let answer = rig.provider_answer(&login).await;
+    let answer = rig.answer(&login).await;
     assert_eq!(answer.param("error").as_deref(), Some("login_required"));
-    let page = rig.callback(&login, &answer).await;
+    let page = rig.finish(&login, &answer).await;
     assert_eq!(page.status, 401, "{}", page.body);
     assert!(page.header("location").is_none(), "no redirect: no loop");
     assert!(
@@ -38,18 +63,18 @@ async fn prompt_none_without_a_provider_session_is_a_clear_page_not_a_loop() {
 
 #[tokio::test]
 async fn every_interaction_error_of_prompt_none_gets_the_same_page() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, None, |b| b).await;
+    let rig = rig_at(PAIR_REDIRECT_URI, None, |b| b).await;
     for error in [
         "consent_required",
         "interaction_required",
         "account_selection_required",
     ] {
-        let login = rig.login(&LoginOptions::new().prompt(Prompt::none())).await;
-        let mut answer = rig.provider_answer(&login).await;
-        if let common::Callback::Get(q) = &mut answer {
+        let login = login(&rig, &LoginOptions::new().prompt(Prompt::none())).await;
+        let mut answer = rig.answer(&login).await;
+        if let Callback::Query(q) = &mut answer {
             *q = q.replace("login_required", error);
         }
-        let page = rig.callback(&login, &answer).await;
+        let page = rig.finish(&login, &answer).await;
         assert_eq!(page.status, 401, "{error}: {}", page.body);
         assert!(page.body.contains("not signed in at ID.me"), "{error}");
     }
@@ -57,37 +82,35 @@ async fn every_interaction_error_of_prompt_none_gets_the_same_page() {
 
 #[tokio::test]
 async fn prompt_none_with_a_provider_session_signs_in() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| b).await;
-    let done = rig
-        .sign_in(&LoginOptions::new().prompt(Prompt::none()))
-        .await;
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
+    let done = sign_in(&rig, &LoginOptions::new().prompt(Prompt::none())).await;
     assert!(signed_in(&done, SESSION), "{done:?}");
 }
 
 #[tokio::test]
 async fn offline_access_signs_in_at_a_strict_provider() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| {
         b.scopes(["openid", "offline_access"])
     })
     .await;
-    let login = rig.login(&LoginOptions::new()).await;
+    let login = login(&rig, &LoginOptions::new()).await;
     assert!(login.header("location").unwrap().contains("prompt=consent"));
-    let answer = rig.provider_answer(&login).await;
-    let done = rig.callback(&login, &answer).await;
+    let answer = rig.answer(&login).await;
+    let done = rig.finish(&login, &answer).await;
     assert!(signed_in(&done, SESSION), "{}", done.body);
 }
 
 #[tokio::test]
 async fn offline_access_with_prompt_none_drops_offline_access() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| {
         b.scopes(["openid", "offline_access"])
     })
     .await;
-    let login = rig.login(&LoginOptions::new().prompt(Prompt::none())).await;
+    let login = login(&rig, &LoginOptions::new().prompt(Prompt::none())).await;
     let location = login.header("location").unwrap().to_owned();
     assert!(!location.contains("offline_access"), "{location}");
-    let answer = rig.provider_answer(&login).await;
-    assert!(signed_in(&rig.callback(&login, &answer).await, SESSION));
+    let answer = rig.answer(&login).await;
+    assert!(signed_in(&rig.finish(&login, &answer).await, SESSION));
 }
 
 #[tokio::test]
@@ -96,38 +119,79 @@ async fn max_age_refuses_a_stale_auth_time() {
         (ResponseType::Code, ResponseMode::Query),
         (ResponseType::IdToken, ResponseMode::FormPost),
     ] {
-        let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| {
+        let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| {
             b.response_type(rt).response_mode(mode)
         })
         .await;
         let opts = LoginOptions::new().max_age(Duration::from_secs(300));
         rig.emulator.set_faults([Fault::StaleAuthTime]);
-        let page = rig.sign_in(&opts).await;
+        let page = sign_in(&rig, &opts).await;
         assert_eq!(page.status, 400, "{rt}: {}", page.body);
         assert!(!signed_in(&page, SESSION));
         rig.emulator.set_faults([Fault::OmitAuthTime]);
-        let page = rig.sign_in(&opts).await;
+        let page = sign_in(&rig, &opts).await;
         assert_eq!(page.status, 400, "{rt}: {}", page.body);
         assert!(!signed_in(&page, SESSION));
         rig.emulator.clear_faults();
-        let login = rig.login(&opts).await;
+        let login = login(&rig, &opts).await;
         assert!(login.header("location").unwrap().contains("max_age=300"));
-        let answer = rig.provider_answer(&login).await;
-        assert!(signed_in(&rig.callback(&login, &answer).await, SESSION));
+        let answer = rig.answer(&login).await;
+        assert!(signed_in(&rig.finish(&login, &answer).await, SESSION));
     }
 }
 
 #[tokio::test]
 async fn configured_max_age_applies_to_every_login() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| {
         b.max_age(Duration::from_secs(600))
     })
     .await;
     rig.emulator.set_faults([Fault::StaleAuthTime]);
-    let page = rig.sign_in(&LoginOptions::new()).await;
+    let page = sign_in(&rig, &LoginOptions::new()).await;
     assert_eq!(page.status, 400, "{}", page.body);
     // Without max_age a day-old sign-in at the provider is fine.
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| b).await;
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
     rig.emulator.set_faults([Fault::StaleAuthTime]);
-    assert!(signed_in(&rig.sign_in(&LoginOptions::new()).await, SESSION));
+    assert!(signed_in(
+        &sign_in(&rig, &LoginOptions::new()).await,
+        SESSION
+    ));
+}
+
+#[tokio::test]
+async fn prompt_none_from_the_login_query_ends_on_a_clear_page() {
+    let rig = rig_at(PAIR_REDIRECT_URI, None, |b| b).await;
+    let login = rig
+        .idme
+        .login(Some("prompt=none&max_age=120&return_to=/me"))
+        .await;
+    let url = url::Url::parse(login.header("location").unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        (q["prompt"].as_str(), q["max_age"].as_str()),
+        ("none", "120")
+    );
+    let answer = rig.answer(&login).await;
+    let page = rig.finish(&login, &answer).await;
+    idme_testkit::pair::assert_refused(&page, 401, "not signed in at ID.me");
+    assert!(page.body.contains("href=\"/auth/login\""), "{}", page.body);
+}
+
+#[tokio::test]
+async fn invalid_prompt_and_max_age_from_the_login_query_are_not_sent() {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
+    let login = rig.idme.login(Some("prompt=none%20login&max_age=-1")).await;
+    let url = url::Url::parse(login.header("location").unwrap()).unwrap();
+    let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert!(
+        !q.contains_key("prompt") && !q.contains_key("max_age"),
+        "{q:?}"
+    );
+    let answer = rig.answer(&login).await;
+    let done = rig.finish(&login, &answer).await;
+    assert!(
+        signed_in(&done, SESSION),
+        "the login still completes: {}",
+        done.body
+    );
 }

@@ -49,6 +49,7 @@ async fn a_pending_login_expires_after_the_login_timeout() {
     assert!(!signed_in(&reply), "expired at 121 s");
     assert_eq!(reply.status, 400);
     assert!(reply.body.contains("expired"), "{}", reply.body);
+    assert!(reply.body.contains("start again"), "{}", reply.body);
     assert_eq!(
         pair.emulator.stats().token,
         token_calls,

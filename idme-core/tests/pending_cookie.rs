@@ -2,16 +2,34 @@
 //! sibling subdomain cannot plant one), today's name and callback path on plain-http
 //! loopback; the callback finds it by the same rule.
 
-mod common;
+use idme_core::{IdmeBuilder, LoginOptions, ResponseMode, SameSite};
+use idme_testkit::pair::{PAIR_REDIRECT_URI, Pair, signed_in_as as signed_in};
+use idme_testkit::{EmulatorConfig, Persona};
 
-use common::{EngineRig, HTTPS_REDIRECT, signed_in};
-use idme_core::{LoginOptions, ResponseMode, SameSite};
-use idme_testkit::Persona;
+/// A pair whose app is at `redirect`, the emulator signing in `persona` automatically.
+async fn rig_at(
+    redirect: &str,
+    persona: Option<Persona>,
+    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+) -> Pair {
+    let config = EmulatorConfig {
+        auto_user: persona,
+        ..EmulatorConfig::default()
+    };
+    Pair::at(redirect, config, configure).await.unwrap()
+}
+
+/// Starts a login: the engine's reply (a redirect to the provider, pending cookie set).
+async fn login(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
+    let reply = rig.login_with(options).await;
+    assert_eq!(reply.status, 303, "login redirects: {}", reply.body);
+    reply
+}
 
 #[tokio::test]
 async fn https_pending_cookie_is_host_prefixed_and_the_callback_finds_it() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| b).await;
-    let login = rig.login(&LoginOptions::new()).await;
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
+    let login = login(&rig, &LoginOptions::new()).await;
     let pending = &login.set_cookies[0];
     assert!(
         pending.name.starts_with("__Host-idme_login_"),
@@ -27,8 +45,8 @@ async fn https_pending_cookie_is_host_prefixed_and_the_callback_finds_it() {
         "{header}"
     );
 
-    let answer = rig.provider_answer(&login).await;
-    let done = rig.callback(&login, &answer).await;
+    let answer = rig.answer(&login).await;
+    let done = rig.finish(&login, &answer).await;
     assert!(signed_in(&done, "__Host-idme_session"), "{done:?}");
     let clear = done
         .set_cookies
@@ -40,53 +58,53 @@ async fn https_pending_cookie_is_host_prefixed_and_the_callback_finds_it() {
 
 #[tokio::test]
 async fn https_form_post_pending_cookie_is_samesite_none() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| {
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| {
         b.response_mode(ResponseMode::FormPost)
     })
     .await;
-    let login = rig.login(&LoginOptions::new()).await;
+    let login = login(&rig, &LoginOptions::new()).await;
     let pending = &login.set_cookies[0];
     assert!(pending.name.starts_with("__Host-idme_login_"));
     assert_eq!(pending.same_site, SameSite::None);
-    let answer = rig.provider_answer(&login).await;
+    let answer = rig.answer(&login).await;
     assert!(signed_in(
-        &rig.callback(&login, &answer).await,
+        &rig.finish(&login, &answer).await,
         "__Host-idme_session"
     ));
 }
 
 #[tokio::test]
 async fn an_unprefixed_cookie_planted_by_a_sibling_is_not_accepted_over_https() {
-    let rig = EngineRig::new(HTTPS_REDIRECT, Some(Persona::Veteran), |b| b).await;
-    let login = rig.login(&LoginOptions::new()).await;
-    let answer = rig.provider_answer(&login).await;
+    let rig = rig_at(PAIR_REDIRECT_URI, Some(Persona::Veteran), |b| b).await;
+    let login = login(&rig, &LoginOptions::new()).await;
+    let answer = rig.answer(&login).await;
     // The same sealed value under the old, unprefixed name (what a sibling subdomain can set).
     let mut planted = login.clone();
     planted.set_cookies[0].name = planted.set_cookies[0]
         .name
         .trim_start_matches("__Host-")
         .to_owned();
-    let done = rig.callback(&planted, &answer).await;
+    let done = rig.finish(&planted, &answer).await;
     assert_eq!(done.status, 400, "{}", done.body);
     assert!(!signed_in(&done, "__Host-idme_session"));
 }
 
 #[tokio::test]
 async fn loopback_http_keeps_the_name_and_callback_path() {
-    let rig = EngineRig::new(
+    let rig = rig_at(
         "http://127.0.0.1:9/auth/callback",
         Some(Persona::Veteran),
         |b| b,
     )
     .await;
-    let login = rig.login(&LoginOptions::new()).await;
+    let login = login(&rig, &LoginOptions::new()).await;
     let pending = &login.set_cookies[0];
     assert!(pending.name.starts_with("idme_login_"), "{}", pending.name);
     assert_eq!(pending.path, "/auth/callback");
     assert!(!pending.secure);
-    let answer = rig.provider_answer(&login).await;
+    let answer = rig.answer(&login).await;
     assert!(signed_in(
-        &rig.callback(&login, &answer).await,
+        &rig.finish(&login, &answer).await,
         "idme_session"
     ));
 }

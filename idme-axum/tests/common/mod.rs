@@ -4,8 +4,7 @@
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
-use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer, Verified};
-use idme_core::require;
+use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer};
 use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_testkit::browser::{Browser, Page};
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
@@ -83,14 +82,10 @@ impl Rig {
     }
 }
 
-/// The app the tests sign in to: the example contract's routes plus a protected router.
+/// The app the tests sign in to: a public page, `/me`, and a protected router.
 pub fn app_router(idme: Idme) -> Router {
     let protected = Router::new()
         .route("/account", get(|| async { "account page" }))
-        .route(
-            "/account/sid",
-            get(|user: IdmeUser| async move { user.session_id().to_owned() }),
-        )
         .route_layer(RequireUserLayer::new());
     Router::new()
         .route(
@@ -106,18 +101,6 @@ pub fn app_router(idme: Idme) -> Router {
             "/me",
             get(|user: IdmeUser| async move { Json(user.to_json()) }),
         )
-        .route(
-            "/verified/military",
-            get(|user: Verified<require::Military>| async move { user.sub().to_owned() }),
-        )
-        .route(
-            "/verified/veteran",
-            get(|user: Verified<require::Veteran>| async move { user.sub().to_owned() }),
-        )
-        .route(
-            "/verified/ial2",
-            get(|user: Verified<require::Ial2>| async move { user.sub().to_owned() }),
-        )
         .merge(protected)
         .merge(idme_axum::routes(&idme))
         .layer(IdmeLayer::new(idme))
@@ -125,21 +108,3 @@ pub fn app_router(idme: Idme) -> Router {
 
 /// The session cookie name on plain-http loopback.
 pub const SESSION: &str = "idme_session";
-
-/// Asserts a sign-in failed with `status` and no session was made.
-pub fn assert_failed(page: &Page, browser: &Browser, status: u16, text: &str) {
-    assert_eq!(page.status, status, "at {}: {}", page.url, page.body);
-    assert!(
-        page.body.contains(text),
-        "expected {text:?} in the page: {}",
-        page.body
-    );
-    assert!(
-        browser.cookie(SESSION).is_none(),
-        "no session after a failed sign-in"
-    );
-    assert!(
-        page.set_cookie(SESSION).is_none(),
-        "no session cookie set by a failure"
-    );
-}

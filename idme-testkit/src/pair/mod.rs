@@ -3,25 +3,39 @@
 //! JWKS, token, userinfo, attributes) goes to the emulator's router directly: no socket is
 //! opened, and expiry is reached with [`advance`](Pair::advance), not by sleeping.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use idme_core::http_client::{
-    HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse, ResponseLimit,
-};
 use idme_core::{
     Authenticated, CallbackInput, Clock, Denied, Environment, Idme, IdmeBuilder, Reply,
-    RequestCookies, SetCookie,
 };
 
 use crate::{Emulator, EmulatorConfig, Persona};
 
+mod browser;
+mod callback;
+mod check;
+mod client;
+mod flow;
+mod store;
+
+pub use browser::Browser;
+pub use callback::Callback;
+pub use check::{
+    assert_attempt_refused, assert_refused, clears_pending, sets_session, signed_in, signed_in_as,
+};
+use client::InMemory;
+pub use flow::{Attempt, ProviderPage};
+pub use store::SwitchableStore;
+
 /// The redirect URI of a [`Pair`]'s application (never contacted: the pair calls the
 /// engine itself).
 pub const PAIR_REDIRECT_URI: &str = "https://app.example/auth/callback";
+
+/// The redirect URI of an application on plain-http loopback (see [`Pair::at`]).
+pub const PAIR_HTTP_REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
 
 /// An engine signing in against an in-memory emulator, on one simulated clock.
 ///
@@ -68,12 +82,51 @@ impl Pair {
     /// # Errors
     /// The emulator refuses its configuration, or the engine's is invalid.
     pub async fn with_emulator(
+        config: EmulatorConfig,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
+        Self::at(PAIR_REDIRECT_URI, config, configure).await
+    }
+
+    /// A pair whose application's redirect URI is `redirect_uri` (registered at the
+    /// emulator): [`PAIR_HTTP_REDIRECT_URI`] for an app on plain-http loopback, whose
+    /// cookies carry no `__Host-` prefix.
+    ///
+    /// # Errors
+    /// The emulator refuses its configuration, or the engine's is invalid.
+    pub async fn at(
+        redirect_uri: &str,
         mut config: EmulatorConfig,
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
     ) -> io::Result<Pair> {
-        config.redirect_uris.push(PAIR_REDIRECT_URI.to_owned());
+        config.redirect_uris.push(redirect_uri.to_owned());
         let emulator = Emulator::in_memory(config).await?;
-        let engine_offset = Arc::new(AtomicU64::new(0));
+        let redirect_uri = redirect_uri.to_owned();
+        Self::engine(emulator, Arc::new(AtomicU64::new(0)), move |b| {
+            configure(b.redirect_uri(redirect_uri))
+        })
+    }
+
+    /// A second engine built by `configure` against the same emulator, at the same
+    /// redirect URI and on the same simulated clock: for two apps (or two instances of
+    /// one) sharing cookie keys or a session store, which `configure` gives it.
+    ///
+    /// # Errors
+    /// The engine's configuration is invalid.
+    pub fn second(&self, configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> io::Result<Pair> {
+        let redirect_uri = self.idme.config().redirect_uri().to_string();
+        Self::engine(
+            self.emulator.clone(),
+            Arc::clone(&self.engine_offset),
+            move |b| configure(b.redirect_uri(redirect_uri)),
+        )
+    }
+
+    fn engine(
+        emulator: Emulator,
+        engine_offset: Arc<AtomicU64>,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
         let clock = Clock::from_fn({
             let offset = Arc::clone(&engine_offset);
             move || system_secs() + offset.load(Ordering::SeqCst)
@@ -149,20 +202,13 @@ impl Pair {
         self.idme.callback(input, &browser.cookies()).await
     }
 
-    /// login → authorize (automatic user) → callback, in memory: the browser holding the
-    /// session cookies.
+    /// login → authorize (automatic user) → callback in the configured response mode, in
+    /// memory: the browser holding the session cookies.
     ///
     /// # Panics
     /// When the sign-in fails.
     pub async fn sign_in(&self) -> Browser {
-        let login = self.login().await;
-        let query = self.authorize(&login).await;
-        let reply = self.callback(&login, &query).await;
-        assert_eq!(reply.status, 303, "signed in: {}", reply.body);
-        let mut browser = Browser::default();
-        browser.apply(&login.set_cookies);
-        browser.apply(&reply.set_cookies);
-        browser
+        self.sign_in_with(&idme_core::LoginOptions::new()).await
     }
 
     /// Authenticates a request from `browser`, which keeps the cookies the engine sets.
@@ -173,58 +219,6 @@ impl Pair {
             Err(d) => browser.apply(&d.set_cookies),
         }
         outcome
-    }
-}
-
-/// A browser's cookie jar: what the engine set, sent back on the next request.
-#[derive(Debug, Clone, Default)]
-pub struct Browser {
-    jar: BTreeMap<String, String>,
-}
-
-impl Browser {
-    /// Keeps the cookies of a response (a deletion removes one).
-    pub fn apply(&mut self, set_cookies: &[SetCookie]) {
-        for c in set_cookies {
-            if c.max_age > 0 {
-                self.jar.insert(c.name.clone(), c.value.clone());
-            } else {
-                self.jar.remove(&c.name);
-            }
-        }
-    }
-
-    /// The cookies it sends.
-    pub fn cookies(&self) -> RequestCookies {
-        let header = self
-            .jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        RequestCookies::from_header_values([header.as_str()])
-    }
-
-    /// The names of the cookies it holds.
-    pub fn names(&self) -> Vec<&str> {
-        self.jar.keys().map(String::as_str).collect()
-    }
-}
-
-/// The engine's HTTP client: the emulator's router, called directly.
-#[derive(Debug, Clone)]
-struct InMemory(Emulator);
-
-#[idme_core::async_trait]
-impl HttpClient for InMemory {
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
-        let limit = ResponseLimit::of(&request).unwrap_or(usize::MAX);
-        let response = self.0.handle(request.map(axum::body::Body::from)).await;
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, limit)
-            .await
-            .map_err(|e| HttpClientError::new(HttpClientErrorKind::TooLarge, e.to_string()))?;
-        Ok(http::Response::from_parts(parts, body.to_vec()))
     }
 }
 

@@ -1,47 +1,35 @@
-//! Sessions that ended stay ended: a logout racing a refresh, a back-channel logout whose
-//! first delivery met a store failure, a logout token naming a provider session the app
-//! does not know; and sessions never cross to another issuer or client.
-
-mod common;
+//! Sessions that ended stay ended, in memory: a logout racing a refresh, a back-channel
+//! logout whose first delivery met a store failure, a logout token naming a provider
+//! session the app does not know; and sessions never cross to another issuer or client.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Rig, SESSION};
 use idme_core::async_trait;
 use idme_core::session::store::{Record, SessionStore, StoreError};
-use idme_core::{CookieKeys, Environment, Idme, IdmeBuilder, MemoryStore, RequestCookies};
-use idme_testkit::browser::Browser;
+use idme_core::{CookieKeys, Environment, MemoryStore};
+use idme_testkit::pair::Pair;
 use idme_testkit::{Fault, Persona};
 use serde_json::json;
 
 const KEY: [u8; 32] = [0x3c; 32];
+const SESSION: &str = "__Host-idme_session";
 
 fn keys() -> CookieKeys {
     CookieKeys::from_masters([KEY]).unwrap()
 }
 
-/// The request cookies a browser would send.
-fn cookies_of(browser: &Browser) -> RequestCookies {
-    let header = browser
-        .cookies()
-        .iter()
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect::<Vec<_>>()
-        .join("; ");
-    RequestCookies::from_header_values([header.as_str()])
-}
-
-/// Waits (bounded) until the emulator's token endpoint has seen more than `count` calls.
-async fn until_token_calls_exceed(rig: &Rig, count: u64) {
+/// Waits (bounded) until the emulator's token endpoint has seen more than `count` calls:
+/// the refresh has reached the provider, where it is held.
+async fn until_token_calls_exceed(pair: &Pair, count: u64) {
     let start = Instant::now();
-    while rig.emulator.stats().token <= count {
+    while pair.emulator.stats().token <= count {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the refresh never reached the provider"
         );
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::task::yield_now().await;
     }
 }
 
@@ -49,7 +37,7 @@ async fn until_token_calls_exceed(rig: &Rig, count: u64) {
 async fn a_logout_during_a_refresh_stays_a_logout() {
     for with_store in [true, false] {
         let store = Arc::new(MemoryStore::new());
-        let rig = Rig::with({
+        let pair = Pair::new({
             let store = store.clone();
             move |b| {
                 let b = b
@@ -63,21 +51,20 @@ async fn a_logout_during_a_refresh_stays_a_logout() {
             }
         })
         .await;
-        let browser = Browser::api_client();
-        rig.sign_in(&browser, "/landing").await;
+        let browser = pair.sign_in().await;
         assert_eq!(store.len(), usize::from(with_store));
-        let cookies = cookies_of(&browser);
+        let cookies = browser.cookies();
 
         // The refresh waits at the provider; the user logs out meanwhile.
-        rig.emulator
-            .set_faults([Fault::SlowToken(Duration::from_millis(1500))]);
-        let before = rig.emulator.stats().token;
+        pair.emulator
+            .set_faults([Fault::SlowToken(Duration::from_millis(800))]);
+        let before = pair.emulator.stats().token;
         let refreshing = tokio::spawn({
-            let (idme, cookies) = (rig.idme.clone(), cookies.clone());
+            let (idme, cookies) = (pair.idme.clone(), cookies.clone());
             async move { idme.authenticate(&cookies).await }
         });
-        until_token_calls_exceed(&rig, before).await;
-        let out = rig.idme.logout(&cookies, None, Some("same-origin")).await;
+        until_token_calls_exceed(&pair, before).await;
+        let out = pair.idme.logout(&cookies, None, Some("same-origin")).await;
         assert_eq!(out.status, 303);
         assert!(store.is_empty(), "logout deleted the session");
 
@@ -94,8 +81,8 @@ async fn a_logout_during_a_refresh_stays_a_logout() {
             "store={with_store}: the dead session's cookie is cleared"
         );
         assert!(store.is_empty(), "no record was re-created");
-        rig.emulator.clear_faults();
-        assert!(rig.idme.authenticate(&cookies).await.is_err());
+        pair.emulator.clear_faults();
+        assert!(pair.idme.authenticate(&cookies).await.is_err());
     }
 }
 
@@ -147,85 +134,77 @@ impl SessionStore for FailsOnce {
 #[tokio::test]
 async fn a_backchannel_logout_retried_after_a_store_failure_is_honoured() {
     let store = Arc::new(FailsOnce::default());
-    let rig = Rig::with({
+    let pair = Pair::new({
         let store = store.clone();
         move |b| b.session_store(store)
     })
     .await;
-    let browser = Browser::api_client();
-    rig.sign_in(&browser, "/me").await;
-    let url = rig.url("/auth/backchannel-logout");
-    let token = rig.emulator.logout_token(Persona::Veteran, json!({}));
+    let mut browser = pair.sign_in().await;
+    let token = pair.emulator.logout_token(Persona::Veteran, json!({}));
+    let body = format!("logout_token={token}");
+    let deliver = || {
+        pair.idme
+            .backchannel_logout(Some("application/x-www-form-urlencoded"), body.as_bytes())
+    };
 
-    let first = rig.emulator.post_logout_token(&url, &token).await.unwrap();
+    let first = deliver().await.status;
     assert_eq!(first, 503, "the store failed: the provider should retry");
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 200);
+    assert!(pair.authenticate(&mut browser).await.is_ok());
 
-    let retry = rig.emulator.post_logout_token(&url, &token).await.unwrap();
+    let retry = deliver().await.status;
     assert_eq!(retry, 200, "the retry of the same token is not a replay");
     assert!(store.inner.is_empty());
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 401);
+    assert!(pair.authenticate(&mut browser).await.is_err());
 
-    let replay = rig.emulator.post_logout_token(&url, &token).await.unwrap();
+    let replay = deliver().await.status;
     assert_eq!(replay, 400, "a replay after success is still refused");
 }
 
 #[tokio::test]
 async fn a_logout_token_with_an_unknown_sid_and_a_sub_ends_the_users_sessions() {
     let store = Arc::new(MemoryStore::new());
-    let rig = Rig::with({
+    let pair = Pair::new({
         let store = store.clone();
         move |b| b.session_store(store)
     })
     .await;
-    let browser = Browser::api_client();
-    rig.sign_in(&browser, "/me").await;
-    let url = rig.url("/auth/backchannel-logout");
+    let mut browser = pair.sign_in().await;
     // The sid alone names nobody here: nothing ends.
-    let sid_only = rig.emulator.logout_token(
-        Persona::Veteran,
-        json!({"sub": null, "sid": "a-session-this-app-never-saw"}),
-    );
-    assert_eq!(
-        rig.emulator
-            .post_logout_token(&url, &sid_only)
-            .await
-            .unwrap(),
-        200
-    );
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 200);
+    let sid_only = json!({"sub": null, "sid": "a-session-this-app-never-saw"});
+    let reply = pair.backchannel_logout(Persona::Veteran, sid_only).await;
+    assert_eq!(reply.status, 200);
+    assert!(pair.authenticate(&mut browser).await.is_ok());
     // With the user's sub beside it, the user's sessions end.
-    let both = rig.emulator.logout_token(
-        Persona::Veteran,
-        json!({"sid": "a-session-this-app-never-saw"}),
-    );
-    assert_eq!(
-        rig.emulator.post_logout_token(&url, &both).await.unwrap(),
-        200
-    );
+    let both = json!({"sid": "a-session-this-app-never-saw"});
+    let reply = pair.backchannel_logout(Persona::Veteran, both).await;
+    assert_eq!(reply.status, 200);
     assert!(store.is_empty());
-    assert_eq!(browser.get(&rig.url("/me")).await.status, 401);
+    assert!(pair.authenticate(&mut browser).await.is_err());
 }
 
-/// An engine with the same keys as the rig, for another issuer or client.
-fn engine_for(rig: &Rig, issuer: &str, client_id: &str, store: Option<Arc<MemoryStore>>) -> Idme {
-    let mut b = IdmeBuilder::new()
-        .environment(Environment::from_issuer(issuer))
-        .client_id(client_id)
-        .client_secret("production-secret")
-        .redirect_uri(rig.url("/auth/callback"))
-        .cookie_keys(keys());
-    if let Some(store) = store {
-        b = b.session_store(store);
-    }
-    Idme::new(b.build().unwrap())
+/// An engine with the same keys as the pair's, for another issuer or client.
+fn engine_for(pair: &Pair, issuer: &str, client_id: &str, store: Option<Arc<MemoryStore>>) -> Pair {
+    let issuer = issuer.to_owned();
+    let client_id = client_id.to_owned();
+    pair.second(move |b| {
+        let b = b
+            .environment(Environment::from_issuer(&issuer))
+            .client_id(client_id)
+            .client_secret("production-secret")
+            .cookie_keys(keys());
+        match store {
+            Some(store) => b.session_store(store),
+            None => b,
+        }
+    })
+    .unwrap()
 }
 
 #[tokio::test]
 async fn a_session_signed_in_at_the_emulator_does_not_open_in_production() {
     for with_store in [false, true] {
         let store = Arc::new(MemoryStore::new());
-        let rig = Rig::with({
+        let pair = Pair::new({
             let store = store.clone();
             move |b| {
                 let b = b.cookie_keys(keys());
@@ -237,45 +216,45 @@ async fn a_session_signed_in_at_the_emulator_does_not_open_in_production() {
             }
         })
         .await;
-        let browser = Browser::api_client();
-        rig.sign_in(&browser, "/verified/veteran").await;
-        assert_eq!(browser.get(&rig.url("/verified/veteran")).await.status, 200);
+        let browser = pair.sign_in().await;
         let shared = with_store.then(|| store.clone());
 
         let twin = engine_for(
-            &rig,
-            &rig.emulator.issuer(),
-            rig.emulator.client_id(),
+            &pair,
+            &pair.emulator.issuer(),
+            pair.emulator.client_id(),
             shared.clone(),
         );
         assert!(
-            twin.authenticate(&cookies_of(&browser)).await.is_ok(),
+            twin.idme.authenticate(&browser.cookies()).await.is_ok(),
             "control"
         );
 
         // Production, same keys (and the same store): an app serving real users.
         let production = engine_for(
-            &rig,
+            &pair,
             "https://api.id.me/oidc",
-            rig.emulator.client_id(),
+            pair.emulator.client_id(),
             shared.clone(),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let app = format!("http://{}", listener.local_addr().unwrap());
-        let router = common::app_router(production);
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-        let cookie = browser.cookie(SESSION).unwrap();
-        let stranger = Browser::api_client();
-        stranger.put_cookie(SESSION, &cookie, "/");
-        let page = stranger.get(&format!("{app}/verified/veteran")).await;
-        assert_eq!(page.status, 401, "store={with_store}: {}", page.body);
-        let me = stranger.get(&format!("{app}/me")).await;
-        assert_eq!(me.status, 401, "store={with_store}: {}", me.body);
+        let denied = production
+            .idme
+            .authenticate(&browser.cookies())
+            .await
+            .unwrap_err();
+        assert!(!denied.is_unavailable(), "store={with_store}");
+        assert_eq!(
+            denied.error.status().as_u16(),
+            401,
+            "store={with_store}: {:?}",
+            denied.error
+        );
 
         // Another client at the same issuer, same keys: refused too.
-        let other_client = engine_for(&rig, &rig.emulator.issuer(), "another-client", shared);
+        let other_client = engine_for(&pair, &pair.emulator.issuer(), "another-client", shared);
         let denied = other_client
-            .authenticate(&cookies_of(&browser))
+            .idme
+            .authenticate(&browser.cookies())
             .await
             .unwrap_err();
         assert!(!denied.is_unavailable());

@@ -1,12 +1,12 @@
-//! The bare OAuth `token` response type (no `openid`): an access token on the fragment or
-//! form_post, never the query; the user identified by `attributes.json`.
+//! The bare OAuth `token` response type (no `openid`), in memory: an access token on the
+//! fragment or form_post, never the query; the user identified by `attributes.json`.
 
-mod common;
+use std::collections::HashMap;
 
-use common::{Rig, SESSION, assert_failed};
-use idme_core::{IdmeBuilder, ResponseMode, ResponseType};
+use idme_core::require::{self, Verify};
+use idme_core::{IdmeBuilder, LoginOptions, ResponseMode, ResponseType};
 use idme_testkit::Persona;
-use idme_testkit::browser::{Browser, Page, form_fields};
+use idme_testkit::pair::{Callback, Pair, assert_refused, signed_in};
 
 fn token_flow(b: IdmeBuilder, mode: ResponseMode) -> IdmeBuilder {
     b.scopes(["military"])
@@ -15,27 +15,26 @@ fn token_flow(b: IdmeBuilder, mode: ResponseMode) -> IdmeBuilder {
 }
 
 async fn signs_in(mode: ResponseMode) {
-    let rig = Rig::with(|b| token_flow(b, mode)).await;
-    let browser = Browser::new();
-    let start = browser.get(&rig.url("/auth/login?return_to=/me")).await;
-    let authorize = start.location().unwrap();
-    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    let pair = Pair::new(|b| token_flow(b, mode)).await;
+    let attempt = pair.attempt(&LoginOptions::new().return_to("/me")).await;
+    let authorize = url::Url::parse(attempt.login.header("location").unwrap()).unwrap();
+    let q: HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert_eq!(q["response_type"], "token");
     assert!(!q["scope"].split(' ').any(|s| s == "openid"), "{q:?}");
     assert!(!q.contains_key("code_challenge"), "no PKCE without a code");
-    let page = browser.navigate(start, None).await;
-    assert_eq!(page.status, 200, "{mode}: {}", page.body);
-    assert_eq!(page.url.path(), "/me");
-    let me = page.json();
+    assert!(signed_in(&attempt.reply), "{mode}: {}", attempt.reply.body);
+    assert_eq!(attempt.reply.header("location"), Some("/me"));
+    let mut browser = attempt.browser;
+    let user = pair.authenticate(&mut browser).await.expect("a session");
+    let me = user.user.to_json();
     assert_eq!(me["sub"], Persona::Veteran.sub(), "{me}");
     assert!(me["verification"].is_object(), "{me}");
-    assert!(browser.cookie(SESSION).is_some());
-    assert_eq!(
-        browser.get(&rig.url("/verified/veteran")).await.status,
-        200,
+    assert!(
+        user.user
+            .meets(&<require::Veteran as Verify>::requirement()),
         "attributes.json verified the veteran"
     );
-    let s = rig.emulator.stats();
+    let s = pair.emulator.stats();
     assert_eq!((s.token, s.userinfo, s.attributes), (0, 0, 1), "{mode}");
 }
 
@@ -50,30 +49,31 @@ async fn token_form_post_signs_in() {
 }
 
 /// The form_post fields the provider sent, changed by `edit`, posted to the callback.
-async fn tampered(edit: impl FnOnce(&mut Vec<(String, String)>)) -> (Rig, Browser, Page) {
-    let rig = Rig::with(|b| token_flow(b, ResponseMode::FormPost)).await;
-    let browser = Browser::new();
-    let form_page = rig.until_callback(&browser).await;
-    let mut fields = form_fields(&form_page.body);
+async fn tampered(edit: impl FnOnce(&mut Vec<(String, String)>)) -> (Pair, idme_core::Reply) {
+    let pair = Pair::new(|b| token_flow(b, ResponseMode::FormPost)).await;
+    let (mut browser, _, callback) = pair.until_callback(&LoginOptions::new()).await;
+    let mut fields = callback.params();
     assert!(
         fields.iter().any(|(k, _)| k == "access_token"),
         "{fields:?}"
     );
     edit(&mut fields);
-    let page = browser.post_form(&rig.url("/auth/callback"), &fields).await;
-    (rig, browser, page)
+    let reply = pair
+        .deliver(&mut browser, &callback.with_params(&fields))
+        .await;
+    (pair, reply)
 }
 
 #[tokio::test]
 async fn a_missing_access_token_is_refused() {
-    let (rig, browser, page) = tampered(|f| f.retain(|(k, _)| k != "access_token")).await;
-    assert_failed(&page, &browser, 400, "could not be verified");
-    assert_eq!(rig.emulator.stats().attributes, 0);
+    let (pair, reply) = tampered(|f| f.retain(|(k, _)| k != "access_token")).await;
+    assert_refused(&reply, 400, "could not be verified");
+    assert_eq!(pair.emulator.stats().attributes, 0);
 }
 
 #[tokio::test]
 async fn a_token_type_other_than_bearer_is_refused() {
-    let (rig, browser, page) = tampered(|f| {
+    let (pair, reply) = tampered(|f| {
         for (k, v) in f.iter_mut() {
             if k == "token_type" {
                 *v = "mac".into();
@@ -81,21 +81,18 @@ async fn a_token_type_other_than_bearer_is_refused() {
         }
     })
     .await;
-    assert_failed(&page, &browser, 400, "could not be verified");
-    assert_eq!(rig.emulator.stats().attributes, 0);
+    assert_refused(&reply, 400, "could not be verified");
+    assert_eq!(pair.emulator.stats().attributes, 0);
 }
 
 #[tokio::test]
 async fn a_token_in_the_query_is_refused() {
     // The access token sent as a query to a form_post login: a token never travels there.
-    let rig = Rig::with(|b| token_flow(b, ResponseMode::FormPost)).await;
-    let browser = Browser::new();
-    let form_page = rig.until_callback(&browser).await;
-    let fields = form_fields(&form_page.body);
-    let mut url = url::Url::parse(&rig.url("/auth/callback")).unwrap();
-    url.query_pairs_mut().extend_pairs(&fields);
-    let page = browser.get(url.as_str()).await;
-    assert_failed(&page, &browser, 400, "not valid");
+    let pair = Pair::new(|b| token_flow(b, ResponseMode::FormPost)).await;
+    let (mut browser, _, callback) = pair.until_callback(&LoginOptions::new()).await;
+    let as_query = Callback::Query(callback.raw().to_owned());
+    let reply = pair.deliver(&mut browser, &as_query).await;
+    assert_refused(&reply, 400, "not valid");
 }
 
 #[test]
