@@ -9,7 +9,7 @@ use idme_testkit::{Emulator, EmulatorConfig, Persona};
 use tokio::process::{Child, Command};
 
 /// `target/debug` (or wherever this test binary was built).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     // target/debug/deps/<test> → target/debug
     exe.parent()
@@ -19,7 +19,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// The example's executable, built once per test process (a no-op when it is fresh).
-fn example_binary(package: &str) -> PathBuf {
+pub(crate) fn example_binary(package: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
     let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
