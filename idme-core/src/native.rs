@@ -179,10 +179,17 @@ impl Idme {
             .into());
         };
         let login = pending.login;
-        if !login.state.ct_eq_str(state) {
-            return Err(CallbackRejected::StateMismatch.into());
-        }
         let expires_at = login.created_at + inner.config.login_timeout.as_secs();
+        if !login.state.ct_eq_str(state) {
+            // A state this engine already finished is a replay; any other is foreign. The
+            // record keeps it until this login expires.
+            return Err(if inner.used_logins.claim(state, expires_at, now) {
+                CallbackRejected::StateMismatch
+            } else {
+                CallbackRejected::Replayed
+            }
+            .into());
+        }
         if now > expires_at || now < login.created_at {
             return Err(CallbackRejected::LoginExpired.into());
         }

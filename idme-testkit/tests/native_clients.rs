@@ -152,10 +152,18 @@ async fn a_public_client_must_use_pkce_and_no_secret() {
         ("code_verifier", VERIFIER),
     ];
     let (status, _) = token(&idme, &form, None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the client id is required");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the client id is required"
+    );
     form.push(("client_id", client_id.as_str()));
     let (status, _) = token(&idme, &form, Some("any-secret")).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "a public client has no secret");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a public client has no secret"
+    );
     let (status, body) = token(&idme, &form, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["access_token"].is_string());

@@ -21,7 +21,9 @@ fn public_native_client_builds_with_pkce_and_no_secret() {
         "com.example.app:/oauth2redirect",
         "https://app.example/native/callback",
     ] {
-        let c = native(uri).build_native().unwrap_or_else(|e| panic!("{uri}: {e}"));
+        let c = native(uri)
+            .build_native()
+            .unwrap_or_else(|e| panic!("{uri}: {e}"));
         assert!(c.pkce(), "{uri}");
         assert_eq!(c.token_auth(), TokenAuthMethod::None);
         assert_eq!(c.redirect_uri().as_str(), uri);
@@ -93,12 +95,21 @@ fn loopback_redirect_matches_any_port_and_nothing_else() {
     assert!(!ok("http://127.0.0.1:49152/callback?x=1"));
     assert!(!ok("http://u@127.0.0.1:49152/callback"));
     let v6 = Url::parse("http://[::1]/callback").unwrap();
-    assert!(redirect_uri_matches(&v6, &Url::parse("http://[::1]:5000/callback").unwrap()));
+    assert!(redirect_uri_matches(
+        &v6,
+        &Url::parse("http://[::1]:5000/callback").unwrap()
+    ));
     // A registered port, or a non-loopback URI, is matched exactly.
     let fixed = Url::parse("http://127.0.0.1:8000/callback").unwrap();
-    assert!(!redirect_uri_matches(&fixed, &Url::parse("http://127.0.0.1:8001/callback").unwrap()));
+    assert!(!redirect_uri_matches(
+        &fixed,
+        &Url::parse("http://127.0.0.1:8001/callback").unwrap()
+    ));
     let https = Url::parse("https://app.example/cb").unwrap();
-    assert!(!redirect_uri_matches(&https, &Url::parse("https://app.example:444/cb").unwrap()));
+    assert!(!redirect_uri_matches(
+        &https,
+        &Url::parse("https://app.example:444/cb").unwrap()
+    ));
 }
 
 #[test]
@@ -108,8 +119,15 @@ fn a_public_client_from_the_environment() {
         ("IDME_REDIRECT_URI", "http://127.0.0.1/callback"),
         ("IDME_TOKEN_AUTH", "none"),
     ];
-    let lookup = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned());
-    let c = IdmeBuilder::from_lookup(lookup).unwrap().build_native().unwrap();
+    let lookup = |k: &str| {
+        vars.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| (*v).to_owned())
+    };
+    let c = IdmeBuilder::from_lookup(lookup)
+        .unwrap()
+        .build_native()
+        .unwrap();
     assert_eq!(c.token_auth(), TokenAuthMethod::None);
     assert!(c.pkce());
 }

@@ -8,7 +8,8 @@ use url::Url;
 
 use super::native::Client;
 use super::{
-    IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, TokenAuthMethod, UserDataSource,
+    IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, TokenAuthMethod,
+    UserDataSource,
 };
 use crate::cookies::CookieKeys;
 use crate::error::Error;

@@ -231,11 +231,8 @@ fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Refusal> {
             Some(challenge.to_owned())
         }
     };
-    if super::native::public_client_needs_pkce(
-        shared,
-        response_type.code,
-        code_challenge.is_some(),
-    ) {
+    if super::native::public_client_needs_pkce(shared, response_type.code, code_challenge.is_some())
+    {
         return Err(refuse(
             "invalid_request",
             "a public client must use PKCE: code_challenge with code_challenge_method=S256 is required",

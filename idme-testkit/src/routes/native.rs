@@ -42,7 +42,11 @@ fn loopback_any_port(registered: &str, uri: &str) -> bool {
 }
 
 /// A public client must send a PKCE S256 challenge with every code request (RFC 8252 §8.1).
-pub(super) fn public_client_needs_pkce(shared: &Shared, returns_code: bool, has_challenge: bool) -> bool {
+pub(super) fn public_client_needs_pkce(
+    shared: &Shared,
+    returns_code: bool,
+    has_challenge: bool,
+) -> bool {
     shared.public_client && returns_code && !has_challenge
 }
 

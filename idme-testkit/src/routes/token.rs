@@ -116,8 +116,7 @@ async fn handle(
 /// `client_secret_post`. Returns the authenticated client id.
 fn authenticate(shared: &Shared, headers: &HeaderMap, params: &Params) -> Result<String, Failure> {
     if shared.public_client {
-        return super::native::authenticate_public(shared, headers, params)
-            .map_err(unauthorized);
+        return super::native::authenticate_public(shared, headers, params).map_err(unauthorized);
     }
     let basic = match headers.get(header::AUTHORIZATION) {
         None => None,
