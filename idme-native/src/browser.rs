@@ -22,6 +22,9 @@ pub enum BrowserOpener {
     /// No browser (an SSH session): prints `Open this URL to sign in: <url>` on stderr
     /// and waits for the redirect.
     PrintUrl,
+    /// A command in the form of `BROWSER` (words split on whitespace, the URL as the last
+    /// argument or in place of `%s`), whatever the environment says.
+    Command(String),
     /// A function of the application's (a test's scripted browser, a GUI's own opener).
     Custom(Arc<OpenFn>),
 }
@@ -31,6 +34,7 @@ impl fmt::Debug for BrowserOpener {
         f.write_str(match self {
             Self::System => "System",
             Self::PrintUrl => "PrintUrl",
+            Self::Command(_) => "Command",
             Self::Custom(_) => "Custom",
         })
     }
@@ -50,6 +54,7 @@ impl BrowserOpener {
                 Ok(())
             }
             Self::Custom(open) => open(url).map_err(|e| NativeError::Browser(e.to_string())),
+            Self::Command(command) => spawn(browser_command(command, url)?),
             Self::System => {
                 let browser = std::env::var("BROWSER")
                     .ok()
