@@ -200,6 +200,27 @@ impl Idme {
         Ok(NativeSession { session })
     }
 
+    /// Finishes a native login with the whole redirect URL the app received: a private-use
+    /// scheme redirect handed over by the OS (`com.example.app:/oauth2redirect?code=…`,
+    /// RFC 8252 §7.1), or a loopback one. The URL must be this login's redirect URI plus
+    /// the response in the query; anything else is refused before any other check.
+    pub async fn finish_native_redirect(
+        &self,
+        pending: PendingNativeLogin,
+        redirect_url: &str,
+        now: u64,
+    ) -> Result<NativeSession, Error> {
+        let url = Url::parse(redirect_url).map_err(|_| CallbackRejected::Malformed)?;
+        let mut base = url.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        if base.as_str() != pending.redirect_uri() || url.fragment().is_some() {
+            return Err(CallbackRejected::Malformed.into());
+        }
+        self.finish_native_login(pending, url.query().unwrap_or(""), now)
+            .await
+    }
+
     /// Renews the tokens with the refresh token (ID.me access tokens are single-use: a
     /// spent one is never reused). A rotated refresh token replaces the old one.
     pub async fn refresh_native(
