@@ -73,7 +73,11 @@ async fn a_redirect_to_another_scheme_or_path_is_refused() {
     }
     // And a login cannot ask for a redirect URI other than the registered one.
     let e = idme
-        .start_native_login("com.example.other:/oauth2redirect", &LoginOptions::default(), now)
+        .start_native_login(
+            "com.example.other:/oauth2redirect",
+            &LoginOptions::default(),
+            now,
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("does not match"), "{e}");
