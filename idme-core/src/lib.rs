@@ -99,6 +99,7 @@ pub mod flow;
 pub mod http_client;
 mod logout;
 pub mod manual;
+pub mod native;
 mod pages;
 mod provider;
 pub mod reply;

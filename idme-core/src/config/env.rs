@@ -94,7 +94,7 @@ impl IdmeBuilder {
         if let Some(auth) = lookup("IDME_TOKEN_AUTH") {
             b.settings.token_auth = TokenAuthMethod::parse(&auth).ok_or_else(|| {
                 Error::config(format!(
-                    "IDME_TOKEN_AUTH={auth:?} must be client_secret_basic or client_secret_post"
+                    "IDME_TOKEN_AUTH={auth:?} must be client_secret_basic, client_secret_post or none (a public native client)"
                 ))
             })?;
         }

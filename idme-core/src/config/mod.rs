@@ -17,6 +17,7 @@ use crate::secret::ClientSecret;
 
 mod builder;
 mod env;
+pub(crate) mod native;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -76,14 +77,19 @@ pub enum TokenAuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A public client (a desktop or command-line app, RFC 8252 §8.4): no secret, only
+    /// `client_id` in the form body, PKCE S256 mandatory. Accepted only by
+    /// [`IdmeBuilder::build_native`](super::IdmeBuilder::build_native).
+    None,
 }
 
 impl TokenAuthMethod {
-    /// Parses `client_secret_basic` or `client_secret_post`.
+    /// Parses `client_secret_basic`, `client_secret_post` or `none`.
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim() {
             "client_secret_basic" => Some(Self::ClientSecretBasic),
             "client_secret_post" => Some(Self::ClientSecretPost),
+            "none" => Some(Self::None),
             _ => None,
         }
     }

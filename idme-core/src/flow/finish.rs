@@ -82,17 +82,7 @@ pub(crate) async fn run(
             description = ?params.get("error_description"),
             "the provider returned an error on the redirect"
         );
-        let rejected = match code {
-            "access_denied" => CallbackRejected::AccessDenied,
-            // The answers to prompt=none when the person would have to do something: a
-            // page with a plain sign-in link, never a redirect that could loop.
-            "login_required"
-            | "consent_required"
-            | "interaction_required"
-            | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
-            _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
-        };
-        return fail(rejected.into(), clear);
+        return fail(redirect_error(code).into(), clear);
     }
 
     let Some((state, name)) = state.zip(name) else {
@@ -139,6 +129,20 @@ pub(crate) async fn run(
     }
 }
 
+/// The rejection for an `error` on the redirect.
+pub(crate) fn redirect_error(code: &str) -> CallbackRejected {
+    match code {
+        "access_denied" => CallbackRejected::AccessDenied,
+        // The answers to prompt=none when the person would have to do something: a
+        // page with a plain sign-in link, never a redirect that could loop.
+        "login_required"
+        | "consent_required"
+        | "interaction_required"
+        | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
+        _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
+    }
+}
+
 /// Finds, opens and checks the pending-login cookie for `state`.
 fn open_pending(
     inner: &Inner,
@@ -173,7 +177,7 @@ fn open_pending(
 }
 
 /// Everything after the pending login was accepted: protocol checks and provider calls.
-async fn complete(
+pub(crate) async fn complete(
     inner: &Inner,
     params: &CallbackParams,
     pending: PendingLogin,
@@ -267,7 +271,10 @@ async fn complete(
         let mut grant = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", config.redirect_uri.as_str()),
+            (
+                "redirect_uri",
+                (pending.redirect_uri.as_deref()).unwrap_or(config.redirect_uri.as_str()),
+            ),
         ];
         if let Some(v) = &pending.pkce_verifier {
             grant.push(("code_verifier", v.secret()));
