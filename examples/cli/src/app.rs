@@ -61,7 +61,7 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
             let url = client.logout().await.map_err(|e| e.to_string())?;
             println!("Signed out");
             if let Some(url) = url {
-                println!("{}", without_id_token_hint(&url));
+                println!("{url}");
             }
             Ok(())
         }
@@ -74,23 +74,6 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
             Ok(())
         }
         Command::Help => Ok(()),
-    }
-}
-
-/// The logout URL to print: without `id_token_hint`, so that no token reaches the
-/// terminal (the provider then asks the person to confirm the sign-out).
-fn without_id_token_hint(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_owned();
-    };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| !pair.starts_with("id_token_hint="))
-        .collect();
-    if kept.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", kept.join("&"))
     }
 }
 
