@@ -24,12 +24,22 @@ use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
 
 /// A started native login: where to send the browser, and what its redirect must match.
-#[derive(Debug)]
+/// `Debug` shows the authorization URL without its query (it carries `state` and `nonce`).
 pub struct NativeLogin {
     /// The authorization URL to open in the system browser.
     pub authorize_url: String,
     /// Keep it in memory until the redirect arrives; it is single-use.
     pub pending: PendingNativeLogin,
+}
+
+impl std::fmt::Debug for NativeLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoint = self.authorize_url.split('?').next().unwrap_or_default();
+        f.debug_struct("NativeLogin")
+            .field("authorize_url", &format_args!("{endpoint}?[redacted]"))
+            .field("pending", &self.pending)
+            .finish()
+    }
 }
 
 /// What a native login's redirect must match (state, nonce, PKCE verifier, redirect URI).

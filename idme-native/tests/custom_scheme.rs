@@ -35,6 +35,17 @@ async fn a_private_use_scheme_redirect_signs_in() {
         .await
         .unwrap();
     assert_eq!(login.pending.redirect_uri(), REDIRECT);
+    let state = url::Url::parse(&login.authorize_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(login.pending.state_matches(&state));
+    assert!(
+        !format!("{login:?}").contains(&state),
+        "Debug shows no state"
+    );
     // The OS hands the app the URL the provider redirected to.
     let page = Browser::new().get(&login.authorize_url).await;
     let location = page.headers["location"].to_str().unwrap().to_owned();
