@@ -253,12 +253,12 @@ impl Idme {
         Ok(NativeSession { session: renewed })
     }
 
-    /// The provider's logout URL for a native app that forgot `session`: ID.me's
-    /// `/oauth/logout`, or the discovered end-session endpoint (with the ID token as
-    /// `id_token_hint`), or `None` when the provider has neither.
-    pub async fn native_logout_url(&self, session: Option<&NativeSession>) -> Option<String> {
+    /// The provider's logout URL for a native app: ID.me's `/oauth/logout`, or the
+    /// discovered end-session endpoint, or `None` when the provider has neither. The URL
+    /// is shown to the person or handed to a browser, so it carries no `id_token_hint`
+    /// (the ID token stays with [`NativeSession::id_token`]).
+    pub async fn native_logout_url(&self) -> Option<String> {
         let meta = self.inner.provider.metadata().await.ok()?;
-        let hint = session.and_then(|s| s.session.id_token.as_ref());
-        crate::logout::provider_logout_url(&self.inner.config, &meta, hint.map(|t| t.secret()))
+        crate::logout::provider_logout_url(&self.inner.config, &meta, None)
     }
 }
