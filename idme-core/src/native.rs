@@ -24,12 +24,22 @@ use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
 
 /// A started native login: where to send the browser, and what its redirect must match.
-#[derive(Debug)]
+/// `Debug` shows the authorization URL without its query (it carries `state` and `nonce`).
 pub struct NativeLogin {
     /// The authorization URL to open in the system browser.
     pub authorize_url: String,
     /// Keep it in memory until the redirect arrives; it is single-use.
     pub pending: PendingNativeLogin,
+}
+
+impl std::fmt::Debug for NativeLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let endpoint = self.authorize_url.split('?').next().unwrap_or_default();
+        f.debug_struct("NativeLogin")
+            .field("authorize_url", &format_args!("{endpoint}?[redacted]"))
+            .field("pending", &self.pending)
+            .finish()
+    }
 }
 
 /// What a native login's redirect must match (state, nonce, PKCE verifier, redirect URI).
@@ -243,12 +253,12 @@ impl Idme {
         Ok(NativeSession { session: renewed })
     }
 
-    /// The provider's logout URL for a native app that forgot `session`: ID.me's
-    /// `/oauth/logout`, or the discovered end-session endpoint (with the ID token as
-    /// `id_token_hint`), or `None` when the provider has neither.
-    pub async fn native_logout_url(&self, session: Option<&NativeSession>) -> Option<String> {
+    /// The provider's logout URL for a native app: ID.me's `/oauth/logout`, or the
+    /// discovered end-session endpoint, or `None` when the provider has neither. The URL
+    /// is shown to the person or handed to a browser, so it carries no `id_token_hint`
+    /// (the ID token stays with [`NativeSession::id_token`]).
+    pub async fn native_logout_url(&self) -> Option<String> {
         let meta = self.inner.provider.metadata().await.ok()?;
-        let hint = session.and_then(|s| s.session.id_token.as_ref());
-        crate::logout::provider_logout_url(&self.inner.config, &meta, hint.map(|t| t.secret()))
+        crate::logout::provider_logout_url(&self.inner.config, &meta, None)
     }
 }

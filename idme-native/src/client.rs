@@ -52,11 +52,11 @@ impl NativeClient {
     /// ([`IdmeBuilder::from_env`](idme_core::IdmeBuilder::from_env), then
     /// [`build_native`](idme_core::IdmeBuilder::build_native)); the redirect URI defaults
     /// to `http://127.0.0.1/callback`.
+    /// Without `IDME_CLIENT_SECRET` and `IDME_TOKEN_AUTH`, the client is public
+    /// (`IDME_TOKEN_AUTH=none`), see [`builder_from_lookup`].
     #[cfg(feature = "reqwest")]
     pub fn from_env() -> Result<Self, NativeError> {
-        let config = idme_core::IdmeBuilder::from_env()?
-            .default_redirect_uri("http://127.0.0.1/callback")
-            .build_native()?;
+        let config = builder_from_lookup(|k| std::env::var(k).ok())?.build_native()?;
         Ok(Self::new(Idme::new(config)))
     }
 
@@ -182,10 +182,26 @@ impl NativeClient {
     /// Forgets the stored tokens and returns the provider's logout URL (ID.me's, or the
     /// provider's end-session endpoint), to open in the browser to end the session there.
     pub async fn logout(&self) -> Result<Option<String>, NativeError> {
-        let session = self.store.load().ok().flatten();
         self.store.clear()?;
-        Ok(self.idme.native_logout_url(session.as_ref()).await)
+        Ok(self.idme.native_logout_url().await)
     }
+}
+
+/// The engine's settings for a native app from `IDME_*` variables read through `lookup`
+/// ([`IdmeBuilder::from_lookup`](idme_core::IdmeBuilder::from_lookup)): the redirect URI
+/// defaults to `http://127.0.0.1/callback`, and with neither `IDME_CLIENT_SECRET` nor
+/// `IDME_TOKEN_AUTH` set the client is public (`IDME_TOKEN_AUTH=none`, PKCE).
+pub fn builder_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<idme_core::IdmeBuilder, idme_core::Error> {
+    let set = |k: &str| lookup(k).is_some_and(|v| !v.trim().is_empty());
+    let public = !set("IDME_CLIENT_SECRET") && !set("IDME_TOKEN_AUTH");
+    let mut builder = idme_core::IdmeBuilder::from_lookup(&lookup)?
+        .default_redirect_uri("http://127.0.0.1/callback");
+    if public {
+        builder = builder.token_auth(idme_core::TokenAuthMethod::None);
+    }
+    Ok(builder)
 }
 
 /// The IP literal of a loopback redirect URI (`http://127.0.0.1/…` or `http://[::1]/…`).
@@ -205,4 +221,35 @@ fn loopback_ip(uri: &Url) -> Result<IpAddr, NativeError> {
         ))));
     }
     Ok(ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idme_core::TokenAuthMethod;
+
+    fn config(vars: &[(&str, &str)]) -> Result<idme_core::IdmeConfig, idme_core::Error> {
+        let lookup = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        };
+        builder_from_lookup(lookup)?.build_native()
+    }
+
+    #[test]
+    fn without_a_secret_the_client_is_public() {
+        let c = config(&[("IDME_CLIENT_ID", "cid")]).unwrap();
+        assert_eq!(c.token_auth(), TokenAuthMethod::None);
+        assert!(c.pkce());
+        assert_eq!(c.redirect_uri().as_str(), "http://127.0.0.1/callback");
+        let c = config(&[("IDME_CLIENT_ID", "cid"), ("IDME_CLIENT_SECRET", "s")]).unwrap();
+        assert_eq!(c.token_auth(), TokenAuthMethod::ClientSecretBasic);
+        let e = config(&[
+            ("IDME_CLIENT_ID", "cid"),
+            ("IDME_TOKEN_AUTH", "client_secret_post"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("IDME_TOKEN_AUTH=none"), "{e}");
+    }
 }

@@ -27,7 +27,7 @@ mod listener;
 mod store;
 
 pub use browser::BrowserOpener;
-pub use client::{DEFAULT_TIMEOUT, NativeClient};
+pub use client::{DEFAULT_TIMEOUT, NativeClient, builder_from_lookup};
 pub use error::NativeError;
 pub use idme_core::native::NativeSession;
 pub use store::{FileStore, MemoryStore, TokenStore};

@@ -35,6 +35,17 @@ async fn a_private_use_scheme_redirect_signs_in() {
         .await
         .unwrap();
     assert_eq!(login.pending.redirect_uri(), REDIRECT);
+    let state = url::Url::parse(&login.authorize_url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(login.pending.state_matches(&state));
+    assert!(
+        !format!("{login:?}").contains(&state),
+        "Debug shows no state"
+    );
     // The OS hands the app the URL the provider redirected to.
     let page = Browser::new().get(&login.authorize_url).await;
     let location = page.headers["location"].to_str().unwrap().to_owned();
@@ -81,4 +92,44 @@ async fn a_redirect_to_another_scheme_or_path_is_refused() {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("does not match"), "{e}");
+}
+
+#[tokio::test]
+async fn an_expired_or_stateless_redirect_is_refused_by_the_core() {
+    use idme_core::error::CallbackRejected as R;
+    let (_emulator, idme) = setup().await;
+    let now = idme.config().clock().now();
+    let timeout = idme.config().login_timeout().as_secs();
+    let options = LoginOptions::default();
+    let start = || idme.start_native_login(REDIRECT, &options, now);
+    let rejected = |e: idme_core::Error| match e {
+        idme_core::Error::CallbackRejected(r) => r,
+        other => panic!("{other:?}"),
+    };
+
+    // Past the login timeout (the time is passed in: no sleep).
+    let login = start().await.unwrap();
+    let location = Browser::new().get(&login.authorize_url).await.headers["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let e = idme
+        .finish_native_redirect(login.pending, &location, now + timeout + 1)
+        .await
+        .unwrap_err();
+    assert_eq!(rejected(e), R::LoginExpired);
+
+    let login = start().await.unwrap();
+    let e = idme
+        .finish_native_login(login.pending, "code=abc", now)
+        .await
+        .unwrap_err();
+    assert_eq!(rejected(e), R::MissingState);
+
+    let login = start().await.unwrap();
+    let e = idme
+        .finish_native_login(login.pending, "state=a&state=b", now)
+        .await
+        .unwrap_err();
+    assert_eq!(rejected(e), R::Malformed);
 }

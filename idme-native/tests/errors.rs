@@ -177,3 +177,16 @@ async fn a_provider_refusal_is_a_core_error_without_secrets() {
         assert!(!shown.contains(&secret));
     }
 }
+
+#[tokio::test]
+async fn refresh_and_session_without_a_sign_in() {
+    let (_emulator, idme) = setup(Persona::Veteran).await;
+    let (opener, _) = capturing();
+    let client = client(&idme, opener);
+    assert!(matches!(client.session(), Err(NativeError::NotSignedIn)));
+    assert!(matches!(
+        client.refresh().await,
+        Err(NativeError::NotSignedIn)
+    ));
+    assert_eq!(NativeError::NotSignedIn.to_string(), "not signed in");
+}

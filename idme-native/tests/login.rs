@@ -67,8 +67,16 @@ async fn login_on_an_ephemeral_port_then_refresh_the_spent_token_then_logout() {
         200
     );
 
+    let id_token = again
+        .id_token()
+        .expect("kept: the emulator has end_session")
+        .secret()
+        .to_owned();
     let logout_url = client.logout().await.unwrap().expect("a logout URL");
     assert!(logout_url.starts_with(&emulator.base_url()), "{logout_url}");
+    // The URL is shown to the person: it carries no token (no id_token_hint).
+    assert!(!logout_url.contains(&id_token), "{logout_url}");
+    assert!(!logout_url.contains("id_token_hint"), "{logout_url}");
     assert!(!file.exists());
     assert!(matches!(client.session(), Err(NativeError::NotSignedIn)));
 }

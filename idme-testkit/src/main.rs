@@ -142,3 +142,22 @@ async fn main() -> ExitCode {
     emulator.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> EmulatorConfig {
+        match parse_args(args.iter().map(|a| (*a).to_owned())) {
+            Ok(Command::Run(config)) => config,
+            _ => panic!("{args:?} does not parse"),
+        }
+    }
+
+    #[test]
+    fn public_client_flag_registers_a_public_client() {
+        let uri = "http://127.0.0.1/callback";
+        assert!(parse(&["--redirect-uri", uri, "--public-client"]).public_client);
+        assert!(!parse(&["--redirect-uri", uri]).public_client);
+    }
+}

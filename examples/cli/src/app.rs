@@ -1,6 +1,6 @@
 //! The commands, and the configuration they share.
 
-use idme_core::{Environment, Idme, IdmeBuilder, TokenAuthMethod};
+use idme_core::{Environment, Idme, TokenAuthMethod};
 use idme_native::{BrowserOpener, FileStore, NativeClient, NativeError};
 use idme_testkit::{Emulator, EmulatorConfig};
 
@@ -99,9 +99,8 @@ fn token_store() -> Result<FileStore, String> {
 /// The client, configured from `IDME_*`; with no `IDME_CLIENT_ID`, over an emulator
 /// started in-process (kept alive by the caller) as a public client.
 async fn client(no_browser: bool) -> Result<(NativeClient, Option<Emulator>), String> {
-    let mut builder = IdmeBuilder::from_env()
-        .map_err(|e| e.to_string())?
-        .default_redirect_uri(DEFAULT_REDIRECT);
+    // Without a secret the client is public (IDME_TOKEN_AUTH=none, PKCE).
+    let mut builder = idme_native::builder_from_lookup(env).map_err(|e| e.to_string())?;
     let mut emulator = None;
     if env("IDME_CLIENT_ID").is_none() {
         idme_example_support::refuse_production_settings(env).map_err(|r| r.to_string())?;
