@@ -4,7 +4,6 @@
 //! (`cli.rs`) relies on both.
 
 use idme_e2e::cli::{CliHome, issued_tokens, native_provider, scripted_browser};
-use idme_e2e::oidc_provider::SUB;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
@@ -134,7 +133,6 @@ async fn provider_accepts_the_native_client_on_any_loopback_port() {
         serde_json::json!({ "none": 1 }),
         "{stats}"
     );
-    let _ = SUB;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
