@@ -8,19 +8,21 @@
 // Config (every member optional but the client):
 //   {
 //     "port": 0,                                  0 = any free port (the default)
-//     "client_id": "…", "client_secret": "…",
+//     "client_id": "…", "client_secret": "…",      no secret for "token_endpoint_auth_method": "none"
+//     "application_type": "web" | "native",       default "web"; see "Native clients" below
 //     "redirect_uris": ["http://127.0.0.1:PORT/auth/callback"],
 //     "post_logout_redirect_uris": ["http://127.0.0.1:PORT/"],
 //     "response_types": ["code", …],              default: all six below
-//     "token_endpoint_auth_method": "client_secret_basic" | "client_secret_post",
+//     "token_endpoint_auth_method": "client_secret_basic" | "client_secret_post" | "none",
 //     "iss_beside_id_token": false               see below
 //   }
 //
 // Once listening it prints `READY http://127.0.0.1:PORT/oidc` (the issuer) on stdout.
 // Outside the issuer path, `GET /__stats` answers JSON counters of what the provider did
 // (authorizations by response type and mode, token grants, refresh tokens issued, logouts),
-// so a test can check what happened on the provider's side, and `GET /__last_response`
-// the parameter names of the last authorization response it sent.
+// so a test can check what happened on the provider's side, `GET /__last_response`
+// the parameter names of the last authorization response it sent, and `GET /__issued` the
+// token values its token endpoint handed out (so a test can check none of them leaks).
 //
 // Deviation from stock oidc-provider, only with "iss_beside_id_token": true: oidc-provider
 // leaves the RFC 9207 `iss` parameter out of authorization responses that carry an
@@ -29,6 +31,13 @@
 // authorization response of a server that supports it, and §2.4 has clients reject responses
 // without it. With the switch on, the server adds `iss` to those responses as RFC 9207 says;
 // off (the default), it behaves like stock oidc-provider.
+//
+// Native clients (RFC 8252): with "application_type": "native" and
+// "token_endpoint_auth_method": "none", the client is a public desktop/CLI app. oidc-provider
+// then accepts a registered `http://127.0.0.1/callback` with any port (RFC 8252 §7.3), and
+// PKCE S256 is required as for every client here. `none` is offered as a token endpoint
+// authentication method only when the client is registered with it, so web clients see the
+// same discovery document as before.
 //
 // Test-only relaxations of a production provider, each on purpose:
 // - devInteractions: oidc-provider's development login and consent pages (any login and
@@ -67,8 +76,12 @@ function readConfig() {
   } catch (e) {
     fail(`the configuration is not JSON: ${e.message}`);
   }
-  for (const key of ['client_id', 'client_secret']) {
+  const keys = config.token_endpoint_auth_method === 'none' ? ['client_id'] : ['client_id', 'client_secret'];
+  for (const key of keys) {
     if (typeof config[key] !== 'string' || !config[key]) fail(`config.${key} is required`);
+  }
+  if (config.token_endpoint_auth_method === 'none' && config.client_secret) {
+    fail('a client with token_endpoint_auth_method "none" has no client_secret');
   }
   if (!Array.isArray(config.redirect_uris) || config.redirect_uris.length === 0) {
     fail('config.redirect_uris must list at least one URI');
@@ -78,6 +91,7 @@ function readConfig() {
 
 const config = readConfig();
 const responseTypes = config.response_types ?? ALL_RESPONSE_TYPES;
+const tokenAuthMethod = config.token_endpoint_auth_method ?? 'client_secret_basic';
 
 // The signing key: RSA 2048 for RS256, fresh at every start.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -100,6 +114,8 @@ const stats = {
   errors: [],
 };
 let lastResponse = null;
+// Every access, refresh and ID token value the token endpoint answered, for `GET /__issued`.
+const issued = [];
 
 const server = createServer();
 server.on('clientError', (_err, socket) => socket.destroy());
@@ -132,7 +148,8 @@ const provider = new Provider(issuer, {
   clients: [
     {
       client_id: config.client_id,
-      client_secret: config.client_secret,
+      ...(tokenAuthMethod === 'none' ? {} : { client_secret: config.client_secret }),
+      application_type: config.application_type ?? 'web',
       redirect_uris: config.redirect_uris,
       post_logout_redirect_uris: config.post_logout_redirect_uris ?? [],
       response_types: responseTypes,
@@ -141,7 +158,7 @@ const provider = new Provider(issuer, {
         ...(responseTypes.some((t) => t !== 'code') ? ['implicit'] : []),
         'refresh_token',
       ],
-      token_endpoint_auth_method: config.token_endpoint_auth_method ?? 'client_secret_basic',
+      token_endpoint_auth_method: tokenAuthMethod,
       id_token_signed_response_alg: 'RS256',
     },
   ],
@@ -154,7 +171,11 @@ const provider = new Provider(issuer, {
   },
   scopes: ['openid', 'offline_access', 'email', 'profile'],
   responseTypes: ALL_RESPONSE_TYPES,
-  clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+  clientAuthMethods: [
+    'client_secret_basic',
+    'client_secret_post',
+    ...(tokenAuthMethod === 'none' ? ['none'] : []),
+  ],
   enabledJWA: {
     idTokenSigningAlgValues: ['RS256'],
     userinfoSigningAlgValues: ['RS256'],
@@ -242,7 +263,7 @@ for (const event of [
   'server_error',
 ]) {
   provider.on(event, (_ctx, err) => {
-    const line = `${event}: ${err?.name ?? ''} ${err?.message ?? err} ${err?.error_description ?? ''}`;
+    const line = `${event}: ${err?.name ?? ''} ${err?.message ?? err} ${err?.error_description ?? ''} ${err?.error_detail ?? ''}`.trimEnd();
     stats.errors.push(line);
     process.stderr.write(`${line}\n`);
   });
@@ -250,14 +271,20 @@ for (const event of [
 provider.use(async (ctx, next) => {
   await next();
   if (ctx.oidc?.route === 'userinfo' && ctx.status === 200) stats.userinfo += 1;
+  if (ctx.oidc?.route === 'token' && ctx.status === 200 && ctx.body) {
+    for (const name of ['access_token', 'refresh_token', 'id_token']) {
+      if (typeof ctx.body[name] === 'string') issued.push(ctx.body[name]);
+    }
+  }
 });
 
 const oidc = provider.callback();
 server.on('request', (req, res) => {
   const path = req.url.split('?')[0];
-  if (req.method === 'GET' && (path === '/__stats' || path === '/__last_response')) {
+  const harness = { '/__stats': () => stats, '/__last_response': () => lastResponse, '/__issued': () => issued };
+  if (req.method === 'GET' && Object.hasOwn(harness, path)) {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(path === '/__stats' ? stats : lastResponse));
+    res.end(JSON.stringify(harness[path]()));
     return;
   }
   if (path === '/oidc' || path.startsWith('/oidc/')) {

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod browser_suite;
+pub mod cli;
 pub mod interop;
 pub mod oidc_provider;
 pub mod process;

@@ -25,16 +25,19 @@ pub const SUB: &str = "4a5e1f3c9b8d4e2fa6c07d1b2e3f4a5b";
 pub struct OidcProviderConfig {
     /// Client id.
     pub client_id: String,
-    /// Client secret.
+    /// Client secret (empty for a public client, `token_endpoint_auth_method` `none`).
     pub client_secret: String,
+    /// `web`, or `native` for a desktop or command-line app (RFC 8252: a registered
+    /// `http://127.0.0.1/callback` then accepts any loopback port).
+    pub application_type: String,
     /// Registered redirect URIs (exact match).
     pub redirect_uris: Vec<String>,
     /// Registered post-logout redirect URIs.
     pub post_logout_redirect_uris: Vec<String>,
     /// Response types the client may use (empty: all six of ID.me's OIDC response types).
     pub response_types: Vec<String>,
-    /// `client_secret_basic` or `client_secret_post`: oidc-provider accepts only the
-    /// registered one.
+    /// `client_secret_basic`, `client_secret_post` or `none` (a public client): oidc-provider
+    /// accepts only the registered one.
     pub token_endpoint_auth_method: String,
     /// Adds the RFC 9207 `iss` parameter to authorization responses that carry an
     /// `id_token`, which stock oidc-provider leaves out although RFC 9207 §2 requires it
@@ -51,6 +54,7 @@ impl OidcProviderConfig {
             client_secret: format!("interop-secret-{port}-{}", std::process::id()),
             redirect_uris: vec![format!("http://127.0.0.1:{port}/auth/callback")],
             post_logout_redirect_uris: vec![format!("http://127.0.0.1:{port}/")],
+            application_type: "web".into(),
             response_types: Vec::new(),
             token_endpoint_auth_method: "client_secret_basic".into(),
             iss_beside_id_token: false,
@@ -61,12 +65,15 @@ impl OidcProviderConfig {
         let mut json = serde_json::json!({
             "port": 0,
             "client_id": self.client_id,
-            "client_secret": self.client_secret,
+            "application_type": self.application_type,
             "redirect_uris": self.redirect_uris,
             "post_logout_redirect_uris": self.post_logout_redirect_uris,
             "token_endpoint_auth_method": self.token_endpoint_auth_method,
             "iss_beside_id_token": self.iss_beside_id_token,
         });
+        if !self.client_secret.is_empty() {
+            json["client_secret"] = serde_json::json!(self.client_secret);
+        }
         if !self.response_types.is_empty() {
             json["response_types"] = serde_json::json!(self.response_types);
         }

@@ -9,7 +9,7 @@ use idme_testkit::{Emulator, EmulatorConfig, Persona};
 use tokio::process::{Child, Command};
 
 /// `target/debug` (or wherever this test binary was built).
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary has a path");
     // target/debug/deps/<test> → target/debug
     exe.parent()
@@ -19,20 +19,42 @@ fn target_dir() -> PathBuf {
 }
 
 /// The example's executable, built once per test process (a no-op when it is fresh).
-fn example_binary(package: &str) -> PathBuf {
+pub(crate) fn example_binary(package: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
     let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
     let mut built = built.lock().unwrap_or_else(|p| p.into_inner());
     if !built.iter().any(|p| p == package) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "--quiet", "-p", package, "--bin", package])
-            .status()
-            .expect("cargo runs");
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "--quiet", "-p", package, "--bin", package]);
+        for name in std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()) {
+            if set_by_cargo_for_this_test(&name) {
+                build.env_remove(name);
+            }
+        }
+        let status = build.status().expect("cargo runs");
         assert!(status.success(), "building {package} failed");
         built.push(package.to_owned());
     }
     target_dir().join(package)
+}
+
+/// Whether cargo set the variable `name` for this test process only (this package's
+/// manifest, name, binaries…). The nested `cargo build` must not see them: build scripts
+/// that watch one (ring's watches `CARGO_MANIFEST_DIR`) would then rebuild, and the next
+/// `cargo test` rebuild again, half a minute each way.
+fn set_by_cargo_for_this_test(name: &str) -> bool {
+    matches!(
+        name,
+        "CARGO_MANIFEST_DIR"
+            | "CARGO_MANIFEST_PATH"
+            | "CARGO_CRATE_NAME"
+            | "CARGO_PRIMARY_PACKAGE"
+            | "CARGO_TARGET_TMPDIR"
+            | "CARGO_RUSTC_CURRENT_DIR"
+            | "OUT_DIR"
+    ) || name.starts_with("CARGO_PKG_")
+        || name.starts_with("CARGO_BIN_EXE_")
 }
 
 /// A free loopback port for an app under test. Ports come from 20000–29999, below the
@@ -214,5 +236,31 @@ impl Target {
     /// A fresh port for an app started by hand.
     pub fn free_port() -> u16 {
         free_port()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::set_by_cargo_for_this_test;
+
+    #[test]
+    fn nested_build_drops_only_what_cargo_set_for_the_test() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_EXE_idme-e2e-browser",
+            "CARGO_TARGET_TMPDIR",
+        ] {
+            assert!(set_by_cargo_for_this_test(name), "{name}");
+        }
+        for name in [
+            "CARGO_TARGET_DIR",
+            "CARGO_HOME",
+            "CARGO_INCREMENTAL",
+            "PATH",
+            "CARGO",
+        ] {
+            assert!(!set_by_cargo_for_this_test(name), "{name}");
+        }
     }
 }

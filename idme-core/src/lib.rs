@@ -109,6 +109,7 @@ pub mod flow;
 pub mod http_client;
 mod logout;
 pub mod manual;
+pub mod native;
 mod pages;
 mod parse_error;
 mod provider;

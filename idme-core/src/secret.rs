@@ -1,6 +1,7 @@
-//! Newtypes for every secret the engine handles. Two cross the public API: the
-//! [`ClientSecret`] a configuration holds and the [`AccessToken`] of a signed-in user; the
-//! others (state, nonce, PKCE verifier, ID and refresh tokens) stay inside the engine.
+//! Newtypes for every secret the engine handles. Three cross the public API: the
+//! [`ClientSecret`] a configuration holds, the [`AccessToken`] of a signed-in user and a
+//! native session's [`IdToken`]; the others (state, nonce, PKCE verifier, refresh token)
+//! stay inside the engine.
 //!
 //! Each type redacts itself in `Debug`, has no `Display`, and exposes its value only through
 //! `.secret()`, so every use of a secret is easy to find in review. Comparisons go through
@@ -73,7 +74,7 @@ secret_type!(
 );
 secret_type!(
     /// A compact-serialised ID token (a JWS, or a JWE wrapping one).
-    pub(crate) IdToken
+    pub IdToken
 );
 
 /// `n` random bytes, base64url without padding: state, nonce, PKCE verifiers, session ids.

@@ -68,7 +68,13 @@ async fn a_server_side_store_keeps_only_an_id_in_the_cookie_and_logout_ends_it_e
     let store = Arc::new(MemoryStore::new());
     let pair = Pair::new({
         let store = store.clone();
-        move |b| b.cookie_keys(keys(&[KEY_A])).session_store(store)
+        // Read the store on every request, so the logout elsewhere takes effect at once
+        // (the default reuses a session read less than 500 ms ago).
+        move |b| {
+            b.cookie_keys(keys(&[KEY_A]))
+                .session_store(store)
+                .session_store_cache(Duration::ZERO)
+        }
     })
     .await;
     let mut browser = pair.sign_in().await;

@@ -47,6 +47,10 @@ pub struct EmulatorConfig {
     pub enabled_policies: Vec<String>,
     /// The RP's public key: ID tokens and userinfo are encrypted to it when set. Default `None`.
     pub rp_encryption_key: Option<crate::RpEncryptionKey>,
+    /// The client is public (a desktop or command-line app, RFC 8252): it has no secret,
+    /// sends only `client_id` at the token endpoint (`token_endpoint_auth_method=none`),
+    /// and must use PKCE S256. Default `false` (a confidential client with a secret).
+    pub public_client: bool,
 }
 
 /// The policies enabled by default.
@@ -74,6 +78,7 @@ impl Default for EmulatorConfig {
             single_use_access_tokens: true,
             enabled_policies: DEFAULT_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
             rp_encryption_key: None,
+            public_client: false,
         }
     }
 }

@@ -335,6 +335,7 @@ fn shared(config: EmulatorConfig, base_url: String, key: Arc<SigningKey>) -> Arc
     Arc::new(Shared {
         client_id: config.client_id,
         client_secret: config.client_secret,
+        public_client: config.public_client,
         base_url,
         issuer,
         advertise_iss: config.advertise_iss_parameter,

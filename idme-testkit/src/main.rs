@@ -27,9 +27,12 @@ OPTIONS:
                            (default: $IDME_TESTKIT_USER, else show the sign-in page)
     --client-id ID         client id (default: random)
     --client-secret SECRET client secret (default: random)
+    --public-client        register a public client (desktop or command-line app, RFC 8252): no secret,
+                           token endpoint auth `none`, PKCE S256 required (also: IDME_TESTKIT_PUBLIC_CLIENT=1)
     -h, --help             print this help
 
-Prints IDME_ISSUER=, IDME_CLIENT_ID= and IDME_CLIENT_SECRET= lines on stdout, then serves until Ctrl-C.
+Prints IDME_ISSUER=, IDME_CLIENT_ID= and IDME_CLIENT_SECRET= lines on stdout (IDME_TOKEN_AUTH=none instead of
+the secret for a public client), then serves until Ctrl-C.
 Logs go to stderr (RUST_LOG, default info).
 ";
 
@@ -42,6 +45,8 @@ enum Command {
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut config = EmulatorConfig {
         auto_user: EmulatorConfig::from_env_user(),
+        public_client: std::env::var("IDME_TESTKIT_PUBLIC_CLIENT")
+            .is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes")),
         ..Default::default()
     };
     let mut args = args.into_iter();
@@ -54,6 +59,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         };
         if flag == "-h" || flag == "--help" {
             return Ok(Command::Help);
+        }
+        if flag == "--public-client" {
+            config.public_client = true;
+            continue;
         }
         let mut value = || {
             inline
@@ -107,6 +116,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let public_client = config.public_client;
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -118,7 +128,11 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "IDME_ISSUER={}", emulator.issuer());
     let _ = writeln!(stdout, "IDME_CLIENT_ID={}", emulator.client_id());
-    let _ = writeln!(stdout, "IDME_CLIENT_SECRET={}", emulator.client_secret());
+    if public_client {
+        let _ = writeln!(stdout, "IDME_TOKEN_AUTH=none");
+    } else {
+        let _ = writeln!(stdout, "IDME_CLIENT_SECRET={}", emulator.client_secret());
+    }
     let _ = stdout.flush();
     drop(stdout);
 
@@ -127,4 +141,23 @@ async fn main() -> ExitCode {
     }
     emulator.shutdown().await;
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> EmulatorConfig {
+        match parse_args(args.iter().map(|a| (*a).to_owned())) {
+            Ok(Command::Run(config)) => config,
+            _ => panic!("{args:?} does not parse"),
+        }
+    }
+
+    #[test]
+    fn public_client_flag_registers_a_public_client() {
+        let uri = "http://127.0.0.1/callback";
+        assert!(parse(&["--redirect-uri", uri, "--public-client"]).public_client);
+        assert!(!parse(&["--redirect-uri", uri]).public_client);
+    }
 }

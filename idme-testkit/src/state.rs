@@ -400,6 +400,8 @@ impl Store {
 pub(crate) struct Shared {
     pub(crate) client_id: String,
     pub(crate) client_secret: String,
+    /// A public client: no secret at the token endpoint, PKCE required.
+    pub(crate) public_client: bool,
     pub(crate) base_url: String,
     pub(crate) issuer: String,
     pub(crate) advertise_iss: bool,

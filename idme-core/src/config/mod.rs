@@ -17,6 +17,7 @@ use crate::secret::ClientSecret;
 
 mod builder;
 mod env;
+pub(crate) mod native;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -76,19 +77,24 @@ pub enum TokenAuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the form body.
     ClientSecretPost,
+    /// A public client (a desktop or command-line app, RFC 8252 §8.4): no secret, only
+    /// `client_id` in the form body, PKCE S256 mandatory. Accepted only by
+    /// [`IdmeBuilder::build_native`](super::IdmeBuilder::build_native).
+    None,
 }
 
 impl std::str::FromStr for TokenAuthMethod {
     type Err = crate::ParseError;
 
-    /// Parses `client_secret_basic` or `client_secret_post`.
+    /// Parses `client_secret_basic`, `client_secret_post` or `none` (a public client).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim() {
             "client_secret_basic" => Ok(Self::ClientSecretBasic),
             "client_secret_post" => Ok(Self::ClientSecretPost),
+            "none" => Ok(Self::None),
             _ => Err(crate::ParseError::not_one_of(
                 s,
-                "client_secret_basic, client_secret_post",
+                "client_secret_basic, client_secret_post, none",
             )),
         }
     }

@@ -6,7 +6,11 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, UserDataSource};
+use super::native::Client;
+use super::{
+    IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, TokenAuthMethod,
+    UserDataSource,
+};
 use crate::cookies::CookieKeys;
 use crate::error::Error;
 
@@ -15,8 +19,13 @@ use crate::error::Error;
 const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 impl IdmeBuilder {
-    /// Validates and builds the configuration.
+    /// Validates and builds the configuration of a web application.
     pub fn build(self) -> Result<IdmeConfig, Error> {
+        self.build_for(Client::Web)
+    }
+
+    /// Validates and builds the configuration, for a web or a native application.
+    pub(super) fn build_for(self, client: Client) -> Result<IdmeConfig, Error> {
         let relaxed = self.relaxed;
         let s = self.settings;
         let client_id = s.client_id.filter(|id| !id.is_empty()).ok_or_else(|| {
@@ -41,7 +50,10 @@ impl IdmeBuilder {
                 "IDME_REDIRECT_URI={redirect:?} is not an absolute URL: {e}"
             ))
         })?;
-        check_https_or_loopback(&redirect_uri, "IDME_REDIRECT_URI")?;
+        match client {
+            Client::Web => check_https_or_loopback(&redirect_uri, "IDME_REDIRECT_URI")?,
+            Client::Native => super::native::check_redirect_uri(&redirect_uri)?,
+        }
         if redirect_uri.query().is_some() || redirect_uri.fragment().is_some() {
             return Err(Error::config(
                 "IDME_REDIRECT_URI must not contain a query or fragment: ID.me matches redirect URIs exactly",
@@ -105,7 +117,8 @@ impl IdmeBuilder {
             }
         };
         let client_secret = s.client_secret.filter(|secret| !secret.secret().is_empty());
-        if rt.returns_code() && client_secret.is_none() {
+        super::native::check_client(client, s.token_auth, client_secret.is_some(), pkce, rt)?;
+        if rt.returns_code() && client_secret.is_none() && s.token_auth != TokenAuthMethod::None {
             return Err(Error::config(
                 "IDME_CLIENT_SECRET is required for flows that exchange a code at the token endpoint",
             ));

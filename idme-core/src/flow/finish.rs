@@ -78,17 +78,7 @@ pub(crate) async fn run(
             description = ?params.get("error_description"),
             "the provider returned an error on the redirect"
         );
-        let rejected = match code {
-            "access_denied" => CallbackRejected::AccessDenied,
-            // The answers to prompt=none when the person would have to do something: a
-            // page with a plain sign-in link, never a redirect that could loop.
-            "login_required"
-            | "consent_required"
-            | "interaction_required"
-            | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
-            _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
-        };
-        return fail(rejected.into(), clear);
+        return fail(redirect_error(code).into(), clear);
     }
 
     let Some((state, name)) = state.zip(name) else {
@@ -132,6 +122,20 @@ pub(crate) async fn run(
             clear,
         },
         Err(e) => fail(e, Some(clear)),
+    }
+}
+
+/// The rejection for an `error` on the redirect.
+pub(crate) fn redirect_error(code: &str) -> CallbackRejected {
+    match code {
+        "access_denied" => CallbackRejected::AccessDenied,
+        // The answers to prompt=none when the person would have to do something: a
+        // page with a plain sign-in link, never a redirect that could loop.
+        "login_required"
+        | "consent_required"
+        | "interaction_required"
+        | "account_selection_required" => CallbackRejected::LoginRequired(code.to_owned()),
+        _ => CallbackRejected::ProviderError(code.chars().take(64).collect()),
     }
 }
 

@@ -177,7 +177,11 @@ fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step
     let mut grant = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
-        ("redirect_uri", config.redirect_uri.as_str()),
+        // The redirect URI of this login: a native app's loopback port varies (RFC 8252).
+        (
+            "redirect_uri",
+            (login.pending.redirect_uri.as_deref()).unwrap_or(config.redirect_uri.as_str()),
+        ),
     ];
     if let Some(v) = &login.pending.pkce_verifier {
         grant.push(("code_verifier", v.secret()));

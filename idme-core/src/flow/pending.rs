@@ -47,6 +47,10 @@ pub(crate) struct PendingLogin {
     /// The `acr_values` sent: a returned `acr` must be one of them.
     #[serde(default)]
     pub(crate) acr_values: Option<String>,
+    /// The redirect URI of this login when it is not the configured one (a native app's
+    /// loopback listener on its own port): the code exchange must send it exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) redirect_uri: Option<String>,
 }
 
 /// The login's id: a hash of its `state`, so the callback finds the cookie from the

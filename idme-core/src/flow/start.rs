@@ -271,6 +271,7 @@ pub(crate) fn start(
         response_mode: mode,
         max_age,
         acr_values: config.acr_values.clone(),
+        redirect_uri: None,
     };
     let value = config.cookie_keys.seal(&name, &pending);
     // A form_post callback is a cross-site POST: only `SameSite=None` cookies come with

@@ -85,6 +85,7 @@ fn pending() -> PendingLogin {
         response_mode: ResponseMode::Query,
         max_age: None,
         acr_values: None,
+        redirect_uri: None,
     }
 }
 

@@ -72,7 +72,7 @@ pub(crate) fn request<'a>(
             grant.push(("client_id", &config.client_id));
             grant.push(("client_secret", secret.secret()));
         }
-        (_, None) => grant.push(("client_id", &config.client_id)),
+        (TokenAuthMethod::None, _) | (_, None) => grant.push(("client_id", &config.client_id)),
     }
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(grant)

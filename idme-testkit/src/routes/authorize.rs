@@ -93,7 +93,7 @@ pub(crate) async fn authorize(
             "redirect_uri is missing",
         );
     };
-    if !shared.is_registered_redirect(redirect_uri) {
+    if !super::native::is_allowed_redirect(&shared, redirect_uri) {
         return pages::error(
             StatusCode::BAD_REQUEST,
             "invalid_redirect_uri",
@@ -231,6 +231,13 @@ fn validate(shared: &Shared, params: &Params) -> Result<AuthRequest, Refusal> {
             Some(challenge.to_owned())
         }
     };
+    if super::native::public_client_needs_pkce(shared, response_type.code, code_challenge.is_some())
+    {
+        return Err(refuse(
+            "invalid_request",
+            "a public client must use PKCE: code_challenge with code_challenge_method=S256 is required",
+        ));
+    }
 
     let prompt: Vec<&str> = params
         .get("prompt")

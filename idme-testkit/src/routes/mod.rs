@@ -4,6 +4,7 @@ mod authorize;
 mod discovery;
 mod http_faults;
 mod logout;
+mod native;
 mod token;
 mod userinfo;
 

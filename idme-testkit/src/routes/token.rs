@@ -115,6 +115,9 @@ async fn handle(
 /// Client authentication: exactly one of HTTP Basic (RFC 6749 §2.3.1, form-urlencoded id and secret) and
 /// `client_secret_post`. Returns the authenticated client id.
 fn authenticate(shared: &Shared, headers: &HeaderMap, params: &Params) -> Result<String, Failure> {
+    if shared.public_client {
+        return super::native::authenticate_public(shared, headers, params).map_err(unauthorized);
+    }
     let basic = match headers.get(header::AUTHORIZATION) {
         None => None,
         Some(value) => Some(

@@ -1,0 +1,228 @@
+//! The built `idme-example-cli` against its built-in emulator: a scripted browser through
+//! `BROWSER`, the token file in a temporary directory.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_idme-example-cli");
+
+/// The CLI with a clean environment: no `IDME_*` but the token file and the persona.
+fn cli(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("IDME_TOKEN_FILE", dir.join("tokens.json"))
+        .env("IDME_TESTKIT_USER", "veteran")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    c
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+async fn finish(child: Child) -> Output {
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the CLI finishes")
+        .unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+async fn run(dir: &Path, args: &[&str]) -> Output {
+    finish(cli(dir, args).spawn().unwrap()).await
+}
+
+/// A `BROWSER` command that writes the URL it is given to `url.txt`.
+fn browser_script(dir: &Path) -> (PathBuf, PathBuf) {
+    let out = dir.join("url.txt");
+    let script = dir.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > {0}.tmp && mv {0}.tmp {0}\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    (script, out)
+}
+
+/// What the browser does with the authorization URL: follows the emulator's redirect to
+/// the CLI's loopback listener. Returns the listener's page.
+async fn browse(url: &str) -> (u16, String) {
+    let response = reqwest::get(url)
+        .await
+        .expect("the browser reaches the pages");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn login_whoami_logout_whoami() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (script, url_file) = browser_script(dir);
+
+    let child = cli(dir, &["login"])
+        .env("BROWSER", &script)
+        .spawn()
+        .unwrap();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&url_file) {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(url.contains("/oauth/authorize?"), "{url}");
+    let (status, page) = browse(&url).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("You can close this tab"), "{page}");
+    let login = finish(child).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    let line = login.stdout.trim_end();
+    assert!(line.starts_with("Signed in as Vera ("), "{line}");
+    let sub = line
+        .strip_prefix("Signed in as Vera (")
+        .and_then(|s| s.strip_suffix(')'))
+        .unwrap()
+        .to_owned();
+    let tokens = std::fs::read_to_string(dir.join("tokens.json")).unwrap();
+    let mode = std::fs::metadata(dir.join("tokens.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let whoami = run(dir, &["whoami"]).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    let me: serde_json::Value = serde_json::from_str(whoami.stdout.trim()).unwrap();
+    assert_eq!(me["sub"], sub.as_str());
+    let groups = me["verification"]["groups"].as_array().expect("groups");
+    assert!(groups.iter().any(|g| g["group"] == "military"), "{me}");
+
+    let logout = run(dir, &["logout"]).await;
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert_eq!(logout.stdout.lines().next(), Some("Signed out"));
+    assert!(!dir.join("tokens.json").exists());
+
+    let after = run(dir, &["whoami"]).await;
+    assert_eq!(after.code, 1);
+    assert_eq!(after.stdout, "");
+    assert!(
+        after
+            .stderr
+            .contains("Not signed in: run `idme-example-cli login`"),
+        "{}",
+        after.stderr
+    );
+
+    // No token of the stored session in any output.
+    let stored: serde_json::Value = serde_json::from_str(&tokens).unwrap();
+    let secrets: Vec<&str> = ["access_token", "refresh_token", "id_token", "nonce"]
+        .iter()
+        .filter_map(|k| stored[*k].as_str())
+        .collect();
+    assert!(!secrets.is_empty());
+    for out in [&login, &whoami, &logout, &after] {
+        for secret in &secrets {
+            assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_browser_prints_the_url_on_stderr_and_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut child = cli(dir, &["login", "--no-browser"])
+        .env("BROWSER", "/nonexistent/browser")
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next_line().await.unwrap().expect("the URL line");
+        if let Some(url) = line.strip_prefix("Open this URL to sign in: ") {
+            break url.to_owned();
+        }
+    };
+    let (status, _) = browse(&url).await;
+    assert_eq!(status, 200);
+    let out = finish(child).await;
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.starts_with("Signed in as Vera ("),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_login_is_one_line_on_stderr_and_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut child = cli(dir, &["login", "--no-browser"]).spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next_line().await.unwrap().expect("the URL line");
+        if let Some(url) = line.strip_prefix("Open this URL to sign in: ") {
+            break url.to_owned();
+        }
+    };
+    let url = url::Url::parse(&url).unwrap();
+    let get = |k: &str| {
+        url.query_pairs()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap()
+    };
+    let denied = format!(
+        "{}?error=access_denied&state={}",
+        get("redirect_uri"),
+        get("state")
+    );
+    let (status, _) = browse(&denied).await;
+    assert_eq!(status, 400);
+    let mut rest = String::new();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        rest.push_str(&line);
+        rest.push('\n');
+    }
+    let out = finish(child).await;
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stdout, "");
+    assert_eq!(rest, "Sign-in cancelled at ID.me\n");
+    assert!(!dir.join("tokens.json").exists());
+}
+
+#[tokio::test]
+async fn emulator_mode_refuses_production_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = finish(
+        cli(dir.path(), &["login"])
+            .env("IDME_CLIENT_SECRET", "a-real-secret")
+            .spawn()
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("IDME_CLIENT_SECRET"), "{}", out.stderr);
+    assert!(!out.stderr.contains("a-real-secret"));
+}

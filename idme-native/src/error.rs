@@ -1,0 +1,72 @@
+//! [`NativeError`]: every way a native sign-in can fail, with a message fit for the person
+//! at the keyboard. No message carries a token, a code, a `state` or a secret.
+
+use std::time::Duration;
+
+/// Why a native sign-in, refresh or token-store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NativeError {
+    /// The person cancelled the sign-in at ID.me (`error=access_denied`).
+    #[error("sign-in cancelled at ID.me")]
+    Cancelled,
+    /// No redirect came back before the timeout.
+    #[error("sign-in timed out after {} seconds without an answer from the browser", .0.as_secs())]
+    Timeout(Duration),
+    /// The configured loopback port is taken by another program.
+    #[error("cannot listen on 127.0.0.1:{0}: the port is already in use")]
+    PortInUse(u16),
+    /// The redirect carried a `state` this sign-in did not send: it was forged or belongs
+    /// to another sign-in.
+    #[error("sign-in refused: the redirect's state does not match this sign-in")]
+    StateMismatch,
+    /// The redirect carried the `state` of a sign-in that already finished.
+    #[error("sign-in refused: the redirect replays an earlier sign-in")]
+    Replayed,
+    /// A second authorization response reached the loopback listener while the first was
+    /// being redeemed: the response may have leaked, so the sign-in is abandoned.
+    #[error("sign-in abandoned: a second request reached the sign-in listener")]
+    SecondRequest,
+    /// The system browser could not be started.
+    #[error("cannot open the browser ({0}): run with --no-browser and open the URL yourself")]
+    Browser(String),
+    /// Nobody is signed in (no stored tokens).
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The signed-in session cannot be renewed (no refresh token, or ID.me refused it):
+    /// sign in again.
+    #[error("the session cannot be renewed: sign in again")]
+    SessionEnded,
+    /// Reading or writing the token store failed.
+    #[error("token store: {0}")]
+    Store(String),
+    /// A local I/O failure of the loopback listener.
+    #[error("sign-in listener: {0}")]
+    Io(#[from] std::io::Error),
+    /// The provider refused the sign-in or answered wrongly, or the configuration is
+    /// invalid (the web engine's own checks).
+    #[error("{}", describe(.0))]
+    Core(idme_core::Error),
+}
+
+impl From<idme_core::Error> for NativeError {
+    fn from(e: idme_core::Error) -> Self {
+        use idme_core::error::CallbackRejected as R;
+        match &e {
+            idme_core::Error::CallbackRejected(R::AccessDenied) => NativeError::Cancelled,
+            idme_core::Error::CallbackRejected(R::StateMismatch) => NativeError::StateMismatch,
+            idme_core::Error::CallbackRejected(R::Replayed) => NativeError::Replayed,
+            _ => NativeError::Core(e),
+        }
+    }
+}
+
+/// The core error's message: its own text for configuration errors (they name the
+/// variable to fix), its public message plus the detail otherwise. Core error texts never
+/// carry a token value.
+fn describe(e: &idme_core::Error) -> String {
+    match e {
+        idme_core::Error::Config(_) => e.to_string(),
+        _ => format!("sign-in failed: {e}"),
+    }
+}

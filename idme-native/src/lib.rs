@@ -1,0 +1,33 @@
+//! Sign in with ID.me from desktop and command-line apps (OAuth 2.0 for Native Apps,
+//! RFC 8252): the system browser, a loopback redirect on an ephemeral port, PKCE, and the
+//! very checks of the web engine ([`idme_core`]): no copy of the protocol.
+//!
+//! - [`NativeClient`]: `login()`, `session()`, `refresh()`, `logout()`;
+//! - [`BrowserOpener`]: the system browser (`BROWSER`, `xdg-open`, `open`, `start`), a
+//!   printed URL for SSH sessions, or a function of yours;
+//! - [`TokenStore`]: where the tokens live between runs; [`FileStore`] (a `0600` file)
+//!   and [`MemoryStore`] come with the crate;
+//! - [`NativeError`]: every failure, typed, with a message for the person.
+//!
+//! Mobile apps with a private-use scheme redirect (`com.example.app:/oauth2redirect`)
+//! drive [`idme_core::Idme::start_native_login`] and
+//! [`finish_native_login`](idme_core::Idme::finish_native_login) themselves.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+mod browser;
+mod client;
+mod error;
+mod listener;
+mod store;
+
+pub use browser::BrowserOpener;
+pub use client::{DEFAULT_TIMEOUT, NativeClient, builder_from_lookup};
+pub use error::NativeError;
+pub use idme_core::native::NativeSession;
+pub use store::{FileStore, MemoryStore, TokenStore};
