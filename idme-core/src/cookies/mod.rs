@@ -13,6 +13,7 @@
 //! | `request` | [`RequestCookies`]: the parsed `Cookie` header |
 
 mod chunks;
+mod compact;
 mod request;
 mod set_cookie;
 

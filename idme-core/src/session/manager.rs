@@ -161,6 +161,8 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
                 Turn::Mine(lock) => Some(lock),
                 Turn::Done(s) => {
                     tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed by another instance");
+                    // Just read from the store.
+                    keep_copy(inner, &s);
                     return remember(&mut done, from, now, RefreshOutcome::Refreshed(s));
                 }
                 Turn::Ended => return remember(&mut done, from, now, RefreshOutcome::Ended),
@@ -180,6 +182,16 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
         RefreshOutcome::StoreDown(e) => RefreshOutcome::StoreDown(e),
         outcome => remember(&mut done, from, now, outcome),
     }
+}
+
+/// Keeps this instance's copy of a stored session as the store holds it now (a reused
+/// outcome is not a store read, so it never extends the copy's life).
+fn keep_copy(inner: &Inner, session: &Session) {
+    inner.sessions.stored.put(
+        Arc::new(session.clone()),
+        std::time::Instant::now(),
+        inner.config.session_store_cache,
+    );
 }
 
 /// Keeps `outcome` for the requests that still carry the session as it was (`from`).
@@ -225,7 +237,11 @@ async fn fresh(
             match &inner.config.session_store {
                 // Only a record still there: a logout during the refresh is not undone.
                 Some(store) => match store.update(&s.to_record(&inner.config)).await {
-                    Ok(true) => RefreshOutcome::Refreshed(Box::new(s)),
+                    Ok(true) => {
+                        // Just written to the store.
+                        keep_copy(inner, &s);
+                        RefreshOutcome::Refreshed(Box::new(s))
+                    }
                     Ok(false) => {
                         tracing::info!(target: "idme::session", sub = %s.sub, "session ended during its refresh; not re-created");
                         RefreshOutcome::Ended

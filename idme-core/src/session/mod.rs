@@ -207,7 +207,7 @@ impl Session {
                     id: self.sid.clone(),
                 },
             ),
-            None => config.cookie_keys.seal(name, self),
+            None => config.cookie_keys.seal_compact(name, self),
         };
         let template = SetCookie {
             name: name.to_owned(),
@@ -227,7 +227,9 @@ impl Session {
             sub: self.sub.clone(),
             provider_sid: self.provider_sid.clone(),
             expires_at: self.ends_at(config),
-            data: config.cookie_keys.seal(&record_binding(&self.sid), self),
+            data: config
+                .cookie_keys
+                .seal_compact(&record_binding(&self.sid), self),
         }
     }
 
@@ -235,7 +237,7 @@ impl Session {
     pub(crate) fn from_record(config: &IdmeConfig, record: &Record) -> Option<Session> {
         config
             .cookie_keys
-            .open::<Session>(&record_binding(&record.id), &record.data)
+            .open_compact::<Session>(&record_binding(&record.id), &record.data)
             .filter(|s| s.sid == record.id)
     }
 
@@ -268,7 +270,7 @@ impl Session {
     fn open_sealed(config: &IdmeConfig, sealed: &str) -> Result<Session, Unauthenticated> {
         config
             .cookie_keys
-            .open(config.session_cookie_name(), sealed)
+            .open_compact(config.session_cookie_name(), sealed)
             .ok_or(Unauthenticated::Invalid)
     }
 

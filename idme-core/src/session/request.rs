@@ -48,13 +48,6 @@ pub(crate) async fn authenticate(
             RefreshOutcome::Refreshed(s) => {
                 session = Arc::new(*s);
                 reseal = config.session_store.is_none();
-                if !reseal {
-                    inner.sessions.stored.put(
-                        Arc::clone(&session),
-                        Instant::now(),
-                        config.session_store_cache,
-                    );
-                }
             }
             RefreshOutcome::Ended => {
                 forget(inner, &session, now).await;
