@@ -139,7 +139,12 @@ fn failure(e: KeyringError) -> NativeError {
 fn platform_store() -> Result<Arc<CredentialStore>, NativeError> {
     static STORE: OnceLock<Result<Arc<CredentialStore>, String>> = OnceLock::new();
     STORE
-        .get_or_init(|| connect().map_err(|e| e.to_string()))
+        .get_or_init(|| {
+            connect().map_err(|e| match e {
+                NativeError::Keyring(KeyringFailure::Unavailable(why)) => why,
+                other => other.to_string(),
+            })
+        })
         .clone()
         .map_err(|why| NativeError::Keyring(KeyringFailure::Unavailable(why)))
 }

@@ -226,3 +226,62 @@ async fn emulator_mode_refuses_production_settings() {
     assert!(out.stderr.contains("IDME_CLIENT_SECRET"), "{}", out.stderr);
     assert!(!out.stderr.contains("a-real-secret"));
 }
+
+/// Without `IDME_TOKEN_FILE` the CLI asks for the OS keyring; with no Secret Service here
+/// (no D-Bus session in the CLI's environment) it says so and keeps the tokens in a `0600`
+/// file in the data directory, and whoami and logout find them there.
+#[tokio::test]
+async fn without_a_keyring_the_tokens_go_to_a_file_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (script, url_file) = browser_script(dir);
+    let data = dir.join("data");
+    let file = data.join("idme-example-cli").join("tokens.json");
+    let without_token_file = |args: &[&str]| {
+        let mut c = cli(dir, args);
+        c.env_remove("IDME_TOKEN_FILE")
+            .env("XDG_DATA_HOME", &data)
+            .env("RUST_LOG", "idme_native=info");
+        c
+    };
+
+    let child = without_token_file(&["login"])
+        .env("BROWSER", &script)
+        .spawn()
+        .unwrap();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&url_file) {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (status, page) = browse(&url).await;
+    assert_eq!(status, 200, "{page}");
+    let login = finish(child).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        login.stdout.starts_with("Signed in as Vera ("),
+        "{}",
+        login.stdout
+    );
+    assert!(
+        login
+            .stderr
+            .contains("the OS keyring cannot keep the tokens"),
+        "{}",
+        login.stderr
+    );
+    assert!(
+        login.stderr.contains("tokens kept in a file"),
+        "{}",
+        login.stderr
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let whoami = finish(without_token_file(&["whoami"]).spawn().unwrap()).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    let logout = finish(without_token_file(&["logout"]).spawn().unwrap()).await;
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert!(!file.exists());
+}
