@@ -37,6 +37,9 @@ impl StoreChoice {
     /// directory's name) and `account` (the keyring entry's account, see
     /// [`token_account`]). Logs which store was chosen, and why the keyring was not.
     pub fn open(&self, app: &str, account: &str) -> Result<ChosenStore, NativeError> {
+        // Without the keyring, nothing is stored under an account.
+        #[cfg(not(feature = "keyring"))]
+        let _ = account;
         let chosen = match self {
             #[cfg(feature = "keyring")]
             StoreChoice::Auto => {

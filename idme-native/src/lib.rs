@@ -36,6 +36,8 @@ pub use choice::{ChosenStore, StoreChoice, token_account};
 pub use client::{DEFAULT_TIMEOUT, NativeClient, builder_from_lookup};
 pub use error::{KeyringFailure, NativeError};
 pub use idme_core::native::NativeSession;
+/// The keyring crates' core (`CredentialStore`, the in-memory `mock` store), so that a
+/// store handed to [`KeyringStore::in_store`] is of this crate's version.
 #[cfg(feature = "keyring")]
 pub use keyring_core;
 #[cfg(feature = "keyring")]

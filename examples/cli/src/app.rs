@@ -108,7 +108,7 @@ fn account() -> Result<String, String> {
         return Ok(EMULATOR_ACCOUNT.to_owned());
     }
     let config = idme_native::builder_from_lookup(env)
-        .and_then(|b| Ok(b.build_native()?))
+        .and_then(|b| b.build_native())
         .map_err(|e| e.to_string())?;
     Ok(idme_native::token_account(
         config.client_id(),
