@@ -40,6 +40,9 @@ pub enum NativeError {
     /// Reading or writing the token store failed.
     #[error("token store: {0}")]
     Store(String),
+    /// The OS keyring holding the tokens failed.
+    #[error("OS keyring: {0}")]
+    Keyring(KeyringFailure),
     /// A local I/O failure of the loopback listener.
     #[error("sign-in listener: {0}")]
     Io(#[from] std::io::Error),
@@ -69,4 +72,28 @@ fn describe(e: &idme_core::Error) -> String {
         idme_core::Error::Config(_) => e.to_string(),
         _ => format!("sign-in failed: {e}"),
     }
+}
+
+/// Why the OS keyring could not keep the tokens. No variant carries the secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringFailure {
+    /// There is no keyring, or it is locked or refused access (the platform's reason).
+    #[error("not available ({0})")]
+    Unavailable(String),
+    /// The stored entry is not a saved session.
+    #[error("the stored entry is not a saved session; sign in again")]
+    Unreadable,
+    /// The session is larger than the keyring accepts (the Windows Credential Manager
+    /// keeps at most 2560 bytes): keep the tokens in a file instead.
+    #[error("{what} is longer than the keyring's limit of {limit}; keep the tokens in a file")]
+    TooLarge {
+        /// What is too long (the keyring's name for it).
+        what: String,
+        /// The keyring's limit.
+        limit: u32,
+    },
+    /// The keyring refused the entry or the operation.
+    #[error("refused: {0}")]
+    Refused(String),
 }

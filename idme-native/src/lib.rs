@@ -5,8 +5,10 @@
 //! - [`NativeClient`]: `login()`, `session()`, `refresh()`, `logout()`;
 //! - [`BrowserOpener`]: the system browser (`BROWSER`, `xdg-open`, `open`, `start`), a
 //!   printed URL for SSH sessions, or a function of yours;
-//! - [`TokenStore`]: where the tokens live between runs; [`FileStore`] (a `0600` file)
-//!   and [`MemoryStore`] come with the crate;
+//! - [`TokenStore`]: where the tokens live between runs; `KeyringStore` (the OS keyring,
+//!   feature `keyring`, on by default), [`FileStore`] (a `0600` file) and [`MemoryStore`]
+//!   come with the crate, and [`StoreChoice`] picks the keyring where one works, else
+//!   the file;
 //! - [`NativeError`]: every failure, typed, with a message for the person.
 //!
 //! Mobile apps with a private-use scheme redirect (`com.example.app:/oauth2redirect`)
@@ -21,13 +23,23 @@
 struct ReadmeDoctests;
 
 mod browser;
+mod choice;
 mod client;
 mod error;
+#[cfg(feature = "keyring")]
+mod keyring_store;
 mod listener;
 mod store;
 
 pub use browser::BrowserOpener;
+pub use choice::{ChosenStore, StoreChoice, token_account};
 pub use client::{DEFAULT_TIMEOUT, NativeClient, builder_from_lookup};
-pub use error::NativeError;
+pub use error::{KeyringFailure, NativeError};
 pub use idme_core::native::NativeSession;
+/// The keyring crates' core (`CredentialStore`, the in-memory `mock` store), so that a
+/// store handed to [`KeyringStore::in_store`] is of this crate's version.
+#[cfg(feature = "keyring")]
+pub use keyring_core;
+#[cfg(feature = "keyring")]
+pub use keyring_store::KeyringStore;
 pub use store::{FileStore, MemoryStore, TokenStore};

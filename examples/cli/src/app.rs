@@ -1,13 +1,15 @@
 //! The commands, and the configuration they share.
 
 use idme_core::{Environment, Idme, TokenAuthMethod};
-use idme_native::{BrowserOpener, FileStore, NativeClient, NativeError};
+use idme_native::{BrowserOpener, ChosenStore, NativeClient, NativeError, StoreChoice};
 use idme_testkit::{Emulator, EmulatorConfig};
 
 const NAME: &str = "idme-example-cli";
 const USAGE: &str = "usage: idme-example-cli login [--no-browser] | whoami | logout";
 /// The loopback redirect URI: any port is accepted (RFC 8252 §7.3).
 const DEFAULT_REDIRECT: &str = "http://127.0.0.1/callback";
+/// The keyring account of the built-in emulator's sign-ins (its issuer changes every run).
+const EMULATOR_ACCOUNT: &str = "built-in emulator";
 
 /// A command line, parsed.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,7 +43,7 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
     match command {
         Command::Whoami => {
             // No network: the session stored at sign-in.
-            let store = token_store()?;
+            let store = token_store(&account()?)?;
             match idme_native::TokenStore::load(&store).map_err(|e| e.to_string())? {
                 Some(session) => {
                     println!("{}", idme_example_support::me_body(&session.user()));
@@ -52,7 +54,8 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
         }
         Command::Logout if offline => {
             // The emulator of the sign-in is gone with its process: nothing to log out of.
-            idme_native::TokenStore::clear(&token_store()?).map_err(|e| e.to_string())?;
+            idme_native::TokenStore::clear(&token_store(EMULATOR_ACCOUNT)?)
+                .map_err(|e| e.to_string())?;
             println!("Signed out");
             Ok(())
         }
@@ -88,12 +91,29 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// `IDME_TOKEN_FILE`, else `tokens.json` in the user's data directory.
-fn token_store() -> Result<FileStore, String> {
-    match env("IDME_TOKEN_FILE") {
-        Some(path) => Ok(FileStore::new(path)),
-        None => FileStore::in_data_dir(NAME).map_err(|e| e.to_string()),
+/// `IDME_TOKEN_FILE` when set; else the OS keyring where one answers, else `tokens.json`
+/// in the user's data directory.
+fn token_store(account: &str) -> Result<ChosenStore, String> {
+    let choice = match env("IDME_TOKEN_FILE") {
+        Some(path) => StoreChoice::File(path.into()),
+        None => StoreChoice::Auto,
+    };
+    choice.open(NAME, account).map_err(|e| e.to_string())
+}
+
+/// The keyring account of the tokens: the client id and issuer `IDME_*` configure, or the
+/// built-in emulator's.
+fn account() -> Result<String, String> {
+    if env("IDME_CLIENT_ID").is_none() {
+        return Ok(EMULATOR_ACCOUNT.to_owned());
     }
+    let config = idme_native::builder_from_lookup(env)
+        .and_then(|b| b.build_native())
+        .map_err(|e| e.to_string())?;
+    Ok(idme_native::token_account(
+        config.client_id(),
+        config.environment().issuer(),
+    ))
 }
 
 /// The client, configured from `IDME_*`; with no `IDME_CLIENT_ID`, over an emulator
@@ -123,13 +143,17 @@ async fn client(no_browser: bool) -> Result<(NativeClient, Option<Emulator>), St
         emulator = Some(emu);
     }
     let config = builder.build_native().map_err(|e| e.to_string())?;
+    let account = match emulator {
+        Some(_) => EMULATOR_ACCOUNT.to_owned(),
+        None => idme_native::token_account(config.client_id(), config.environment().issuer()),
+    };
     // IDME_LOGIN_TIMEOUT bounds the wait for the browser too (default 5 minutes).
     let wait = match env("IDME_LOGIN_TIMEOUT") {
         Some(_) => config.login_timeout(),
         None => idme_native::DEFAULT_TIMEOUT,
     };
     let mut client = NativeClient::new(Idme::new(config))
-        .token_store(token_store()?)
+        .token_store(token_store(&account)?)
         .timeout(wait);
     if no_browser {
         client = client.browser(BrowserOpener::PrintUrl);

@@ -7,7 +7,8 @@
 //! idme-example-cli logout                 forget the tokens; prints `Signed out` and ID.me's logout URL
 //! ```
 //!
-//! Configured by the web examples' `IDME_*` variables plus `IDME_TOKEN_FILE`; with no
+//! Configured by the web examples' `IDME_*` variables plus `IDME_TOKEN_FILE` (the tokens are
+//! kept in the OS keyring where one answers, else in a `0600` file; this file forces it); with no
 //! `IDME_CLIENT_ID` it signs in against the built-in emulator (`IDME_TESTKIT_USER` picks
 //! the persona without a page).
 #![forbid(unsafe_code)]

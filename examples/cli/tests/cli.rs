@@ -226,3 +226,146 @@ async fn emulator_mode_refuses_production_settings() {
     assert!(out.stderr.contains("IDME_CLIENT_SECRET"), "{}", out.stderr);
     assert!(!out.stderr.contains("a-real-secret"));
 }
+
+/// Without `IDME_TOKEN_FILE` the CLI asks for the OS keyring; with no Secret Service (the
+/// session bus it is given does not exist, as on a headless machine) it says so and keeps
+/// the tokens in a `0600` file in the data directory, and whoami and logout find them there.
+#[tokio::test]
+async fn without_a_keyring_the_tokens_go_to_a_file_in_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (script, url_file) = browser_script(dir);
+    let data = dir.join("data");
+    let file = data.join("idme-example-cli").join("tokens.json");
+    let without_token_file = |args: &[&str]| {
+        let mut c = cli(dir, args);
+        c.env_remove("IDME_TOKEN_FILE")
+            // Never the desktop's own bus (and keyring) of whoever runs the tests.
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}", dir.join("no-bus").display()),
+            )
+            .env("XDG_DATA_HOME", &data)
+            .env("RUST_LOG", "idme_native=info");
+        c
+    };
+
+    let child = without_token_file(&["login"])
+        .env("BROWSER", &script)
+        .spawn()
+        .unwrap();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&url_file) {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let (status, page) = browse(&url).await;
+    assert_eq!(status, 200, "{page}");
+    let login = finish(child).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        login.stdout.starts_with("Signed in as Vera ("),
+        "{}",
+        login.stdout
+    );
+    assert!(
+        login
+            .stderr
+            .contains("the OS keyring cannot keep the tokens"),
+        "{}",
+        login.stderr
+    );
+    assert!(
+        login.stderr.contains("tokens kept in a file"),
+        "{}",
+        login.stderr
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let whoami = finish(without_token_file(&["whoami"]).spawn().unwrap()).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    let logout = finish(without_token_file(&["logout"]).spawn().unwrap()).await;
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    assert!(!file.exists());
+}
+
+/// With a Secret Service on the session bus (GNOME Keyring, unlocked), the tokens go to the
+/// keyring and no file is written; whoami reads them back and logout deletes them. Needs
+/// `dbus-daemon` and `gnome-keyring-daemon` (Debian: dbus, gnome-keyring), which the suite
+/// does not install: `cargo test -p idme-example-cli --test cli -- --ignored`.
+#[tokio::test]
+#[ignore = "needs dbus-daemon and gnome-keyring-daemon"]
+async fn with_a_secret_service_the_tokens_go_to_the_keyring() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (script, url_file) = browser_script(dir);
+    let bus = format!("unix:path={}", dir.join("bus").display());
+    let mut dbus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--address", &bus])
+        .kill_on_drop(true)
+        .spawn()
+        .expect("dbus-daemon");
+    while !dir.join("bus").exists() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut keyring = Command::new("gnome-keyring-daemon")
+        .args(["--foreground", "--unlock", "--components=secrets"])
+        .env("HOME", dir)
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("gnome-keyring-daemon");
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let mut stdin = keyring.stdin.take().unwrap();
+        stdin.write_all(b"test password").await.unwrap();
+    }
+    // It prints its environment once it serves.
+    let mut lines = BufReader::new(keyring.stdout.take().unwrap()).lines();
+    lines
+        .next_line()
+        .await
+        .unwrap()
+        .expect("the keyring started");
+    let with_keyring = |args: &[&str]| {
+        let mut c = cli(dir, args);
+        c.env_remove("IDME_TOKEN_FILE")
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("RUST_LOG", "idme_native=info");
+        c
+    };
+
+    let child = with_keyring(&["login"])
+        .env("BROWSER", &script)
+        .spawn()
+        .unwrap();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&url_file) {
+            break url;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    browse(&url).await;
+    let login = finish(child).await;
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert!(
+        login.stderr.contains("tokens kept in the OS keyring"),
+        "{}",
+        login.stderr
+    );
+    assert!(!dir.join("data").exists(), "no token file");
+    let whoami = finish(with_keyring(&["whoami"]).spawn().unwrap()).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    assert!(whoami.stdout.contains("\"sub\""), "{}", whoami.stdout);
+    let logout = finish(with_keyring(&["logout"]).spawn().unwrap()).await;
+    assert_eq!(logout.code, 0, "{}", logout.stderr);
+    let after = finish(with_keyring(&["whoami"]).spawn().unwrap()).await;
+    assert_eq!(after.code, 1, "{}", after.stdout);
+    keyring.kill().await.unwrap();
+    dbus.kill().await.unwrap();
+}
