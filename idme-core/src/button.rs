@@ -2,7 +2,7 @@
 //! people to sign in or verify. Plain markup with inline styles, no script, no remote
 //! assets, so it works under a strict CSP.
 
-use crate::pages::escape;
+use crate::html::escape;
 use crate::verification::Group;
 
 /// ID.me's brand green.

@@ -32,7 +32,7 @@ use crate::verification::{Group, Policy, Requirement};
 /// - **per request**: [`authenticate`](Self::authenticate) (opens the session cookie,
 ///   loads the session from the store if there is one, refreshes tokens about to expire;
 ///   no network otherwise; the cookies either outcome carries must be set on the response),
-///   most easily through [`adapter::RequestAuth`](crate::adapter::RequestAuth), which also
+///   most easily through the adapter glue's `adapter::RequestAuth`, which also
 ///   answers a request without a user;
 /// - **provider to server**: [`backchannel_logout`](Self::backchannel_logout);
 /// - **getters**: [`config`](Self::config).
@@ -63,14 +63,23 @@ pub(crate) struct Inner {
 const OPENED_CACHE_CAPACITY: usize = 8192;
 
 impl Inner {
+    /// What the flows need of the engine.
+    pub(crate) fn env(&self) -> crate::flow::driver::Env<'_> {
+        crate::flow::driver::Env {
+            config: &self.config,
+            provider: &self.provider,
+            used_logins: &self.used_logins,
+        }
+    }
+
     /// The ID token and userinfo signature algorithms accepted (see
-    /// [`allowed_algorithms`](crate::flow::step::allowed_algorithms)).
+    /// `validate::accept::allowed_algorithms`).
     pub(crate) fn allowed_algorithms(&self) -> Vec<Alg> {
-        crate::flow::step::allowed_algorithms(&self.config)
+        crate::validate::accept::allowed_algorithms(&self.config)
     }
 
     pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
-        crate::flow::step::hmac_secret(&self.config)
+        crate::validate::accept::hmac_secret(&self.config)
     }
 }
 
@@ -198,7 +207,7 @@ impl Idme {
     pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
         let config = &self.inner.config;
         let now = self.inner.config.clock.now();
-        match finish::run(&self.inner, &input, cookies, now).await {
+        match finish::run(self.inner.env(), &input, cookies, now).await {
             CallbackOutcome::RelayPage => {
                 pages::relay(config.page_notice(), &config.paths.callback)
             }
@@ -363,7 +372,7 @@ impl Idme {
         let now = self.inner.config.clock.now();
         let skew = config.clock_skew.as_secs();
         let LogoutToken { sub, sid, jti, iat } =
-            logout_token::verify(inner, content_type, body, now).await?;
+            logout_token::verify(&inner.config, &inner.provider, content_type, body, now).await?;
         let (sub, sid, jti) = (sub.as_deref(), sid.as_deref(), jti.as_str());
         if inner.sessions.jti_used(jti, now) {
             return Err(bad("jti replayed"));

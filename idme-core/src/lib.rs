@@ -104,6 +104,7 @@ pub mod config;
 pub mod cookies;
 pub mod danger;
 mod engine;
+mod html;
 pub mod error;
 pub mod flow;
 pub mod http_client;

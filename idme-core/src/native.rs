@@ -18,7 +18,7 @@ use crate::error::{CallbackRejected, Error};
 use crate::flow::callback;
 use crate::flow::finish;
 use crate::flow::pending::PendingLogin;
-use crate::flow::refresh;
+use crate::flow::driver;
 use crate::flow::start::{self, LoginOptions};
 use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
@@ -206,7 +206,7 @@ impl Idme {
         if !inner.used_logins.claim(state, expires_at, now) {
             return Err(CallbackRejected::Replayed.into());
         }
-        let (session, _) = finish::complete(inner, &params, login, now).await?;
+        let (session, _) = finish::complete(inner.env(), &params, login, now).await?;
         Ok(NativeSession { session })
     }
 
@@ -244,7 +244,7 @@ impl Idme {
             .as_ref()
             .ok_or(crate::error::Unauthenticated::Expired)?;
         let (tokens, _claims) =
-            refresh::refresh(&self.inner, refresh_token, &s.sub, s.nonce.as_deref(), now).await?;
+            driver::refresh(self.inner.env(), refresh_token, &s.sub, s.nonce.as_deref(), now).await?;
         let mut renewed = s.clone();
         renewed.access_token = Some(tokens.access_token);
         renewed.refresh_token = tokens.refresh_token;

@@ -11,25 +11,10 @@ use sha2::{Digest, Sha256};
 use serde_json::json;
 
 use crate::config::IdmeConfig;
+use crate::html::escape;
 use crate::error::{CallbackRejected, Error};
 use crate::reply::Reply;
 use crate::verification::{Group, Requirement};
-
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The banner of [`IdmeBuilder::page_notice`](crate::IdmeBuilder::page_notice), escaped.
 fn notice_banner(notice: Option<&str>) -> String {

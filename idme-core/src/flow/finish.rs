@@ -9,7 +9,7 @@ use super::pending::{self, PendingLogin};
 use super::step::Outcome;
 use super::{driver, login};
 use crate::cookies::{RequestCookies, SetCookie};
-use crate::engine::Inner;
+use super::driver::Env;
 use crate::error::{CallbackRejected, Error};
 use crate::session::Session;
 
@@ -33,12 +33,12 @@ pub(crate) enum CallbackOutcome {
 
 /// Runs the whole callback.
 pub(crate) async fn run(
-    inner: &Inner,
+    env: Env<'_>,
     input: &CallbackInput<'_>,
     cookies: &RequestCookies,
     now: u64,
 ) -> CallbackOutcome {
-    let config = &inner.config;
+    let config = env.config;
     let params = match callback::read(input) {
         Ok(p) => p,
         Err(e) => {
@@ -89,7 +89,7 @@ pub(crate) async fn run(
         };
         return fail(e.into(), None);
     };
-    let pending = match open_pending(inner, cookies, state, &name, now) {
+    let pending = match open_pending(env, cookies, state, &name, now) {
         Ok(p) => p,
         Err(e) => return fail(e, clear),
     };
@@ -111,11 +111,11 @@ pub(crate) async fn run(
 
     // Single use: claimed before any network call, so a concurrent replay loses too.
     let expires_at = pending.created_at + config.login_timeout.as_secs();
-    if !inner.used_logins.claim(state, expires_at, now) {
+    if !env.used_logins.claim(state, expires_at, now) {
         return fail(CallbackRejected::Replayed.into(), Some(clear));
     }
 
-    match complete(inner, &params, pending, now).await {
+    match complete(env, &params, pending, now).await {
         Ok((session, return_to)) => CallbackOutcome::Done {
             session: Box::new(session),
             return_to,
@@ -141,13 +141,13 @@ pub(crate) fn redirect_error(code: &str) -> CallbackRejected {
 
 /// Finds, opens and checks the pending-login cookie for `state`.
 fn open_pending(
-    inner: &Inner,
+    env: Env<'_>,
     cookies: &RequestCookies,
     state: &str,
     name: &str,
     now: u64,
 ) -> Result<PendingLogin, Error> {
-    let config = &inner.config;
+    let config = env.config;
     let Some(sealed) = cookies.get(name) else {
         // Another login's cookie is here, but not this one: the state was altered.
         return Err(
@@ -175,15 +175,15 @@ fn open_pending(
 /// Everything after the pending login was accepted: the protocol checks and provider
 /// calls of `login`, run by the driver.
 pub(crate) async fn complete(
-    inner: &Inner,
+    env: Env<'_>,
     params: &CallbackParams,
     pending: PendingLogin,
     now: u64,
 ) -> Result<(Session, String), Error> {
-    let meta = inner.provider.metadata().await?;
-    let ctx = driver::context(inner, &meta, now);
+    let meta = env.provider.metadata().await?;
+    let ctx = driver::context(env, &meta, now);
     let step = login::begin(ctx, params, pending, now)?;
-    match driver::drive(inner, step, now).await? {
+    match driver::drive(env, step, now).await? {
         Outcome::SignedIn(session, return_to) => Ok((*session, return_to)),
         other => Err(driver::unexpected(&other)),
     }

@@ -31,6 +31,7 @@ pub(crate) mod user_data;
 pub(crate) mod userinfo;
 
 pub use callback::{CallbackInput, CallbackMethod};
+
 pub use prompt::Prompt;
 pub(crate) use start::sanitize_return_to;
 pub use start::{LoginOptions, Screen};

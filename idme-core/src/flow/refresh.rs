@@ -15,7 +15,6 @@ use crate::provider::Outbound;
 use crate::secret::{AccessToken, Nonce, RefreshToken};
 use crate::validate::id_token::Expectations;
 
-pub(crate) use super::driver::refresh;
 
 /// Tokens of a session.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@ use super::shared_refresh::{self, Turn};
 use super::store::StoreError;
 use crate::engine::Inner;
 use crate::error::Error;
-use crate::flow::refresh;
+use crate::flow::driver;
 
 /// How long the outcome of a refresh is reused by requests that still carry the session
 /// as it was before (the old cookie, whose refresh token the provider has rotated away).
@@ -224,7 +224,7 @@ async fn fresh(
     rt: &crate::secret::RefreshToken,
     now: u64,
 ) -> RefreshOutcome {
-    match refresh::refresh(inner, rt, &session.sub, session.nonce.as_deref(), now).await {
+    match driver::refresh(inner.env(), rt, &session.sub, session.nonce.as_deref(), now).await {
         Ok((tokens, claims)) => {
             let mut s = session.clone();
             s.access_token = Some(tokens.access_token);

@@ -129,7 +129,7 @@ pub struct Authenticated {
 
 /// Why a request has no signed-in user, and the cookies the adapter must set on the
 /// response (the deletion of a dead session). Turn it into an answer with
-/// [`RequestAuth`](crate::adapter::RequestAuth) (a `303` to sign in or `401`), or, where signing in is
+/// the adapter glue's `RequestAuth` (a `303` to sign in or `401`), or, where signing in is
 /// optional, set the cookies and carry on without a user — unless
 /// [`is_unavailable`](Self::is_unavailable).
 #[derive(Clone)]

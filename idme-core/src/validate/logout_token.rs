@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::engine::Inner;
+use crate::config::IdmeConfig;
+use crate::provider::Provider;
 use crate::error::{Error, ProviderMisbehaved};
 use crate::validate::signed::{self, Refused};
 
@@ -24,12 +25,12 @@ pub(crate) struct LogoutToken {
 
 /// Reads the posted form and checks its `logout_token` at `now` (Unix seconds).
 pub(crate) async fn verify(
-    inner: &Inner,
+    config: &IdmeConfig,
+    provider: &Provider,
     content_type: Option<&str>,
     body: &[u8],
     now: u64,
 ) -> Result<LogoutToken, Error> {
-    let config = &inner.config;
     let bad = |why| Error::from(ProviderMisbehaved::InvalidLogoutToken(why));
     if !content_type.is_some_and(|c| {
         c.trim_start()
@@ -51,13 +52,17 @@ pub(crate) async fn verify(
     if crate::validate::jwe::is_jwe(token) {
         return Err(bad("encrypted logout tokens are not accepted"));
     }
-    let verified = inner
-        .provider
-        .verify_jws(token, inner.hmac_secret(), &inner.allowed_algorithms(), now)
+    let verified = provider
+        .verify_jws(
+            token,
+            super::accept::hmac_secret(config),
+            &super::accept::allowed_algorithms(config),
+            now,
+        )
         .await?;
     let c = &verified.claims;
     let skew = config.clock_skew.as_secs();
-    match signed::issuer_and_audience(c, inner.provider.issuer(), &config.client_id) {
+    match signed::issuer_and_audience(c, provider.issuer(), &config.client_id) {
         Ok(()) => {}
         Err(Refused::Issuer) => return Err(ProviderMisbehaved::IssuerMismatch.into()),
         Err(Refused::Audience) => return Err(ProviderMisbehaved::AudienceMismatch.into()),

@@ -5,6 +5,7 @@
 
 pub(crate) mod id_token;
 pub(crate) mod jwe;
+pub(crate) mod accept;
 pub(crate) mod jws;
 pub(crate) mod logout_token;
 pub(crate) mod signed;
