@@ -3,39 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use idme_core::{CallbackInput, Environment, Idme, IdmeBuilder, RequestCookies};
+use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_session_redis::RedisStore;
-use idme_testkit::browser::Browser;
 use idme_testkit::{Emulator, EmulatorConfig, Fault, Persona, RedisServer};
 
-const REDIRECT: &str = "http://127.0.0.1:9/auth/callback";
-
-fn header_of(set: &[idme_core::SetCookie]) -> RequestCookies {
-    let header = set
-        .iter()
-        .filter(|c| c.max_age > 0)
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect::<Vec<_>>()
-        .join("; ");
-    RequestCookies::from_header_values([header.as_str()])
-}
-
-/// Signs in through the engine in-process (the emulator answers as `Veteran` at once);
-/// returns the session's cookies.
-async fn sign_in(idme: &Idme) -> RequestCookies {
-    let start = idme.login(None).await;
-    assert_eq!(start.status, 303);
-    let pending = header_of(&start.set_cookies);
-    let at_provider = Browser::api_client()
-        .get(start.header("location").unwrap())
-        .await;
-    let back = at_provider.location().expect("the emulator redirects back");
-    let done = idme
-        .callback(CallbackInput::get(back.query()), &pending)
-        .await;
-    assert_eq!(done.status, 303, "{}", done.body);
-    header_of(&done.set_cookies)
-}
+mod common;
+use common::{REDIRECT, sign_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_logout_during_a_refresh_stays_a_logout() {

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use serde_json::Map;
-
 use super::Session;
 use super::store::{MemoryStore, SessionStore};
 use crate::cookies::{RequestCookies, SetCookie};
@@ -46,22 +44,7 @@ fn pairs() -> Vec<(IdmeConfig, IdmeConfig, &'static str)> {
 }
 
 fn session(now: u64) -> Session {
-    Session {
-        sid: "sid-binding-0123456789abcdef".into(),
-        sub: "veteran".into(),
-        claims: Map::new(),
-        verification: None,
-        nonce: None,
-        id_token: None,
-        access_token: None,
-        refresh_token: None,
-        access_expires_at: None,
-        created_at: now,
-        expires_at: now + 3600,
-        last_seen: now,
-        provider_sid: None,
-        user_json: Default::default(),
-    }
+    Session::for_tests("sid-binding-0123456789abcdef", "veteran", now)
 }
 
 fn as_request(set: &[SetCookie]) -> RequestCookies {

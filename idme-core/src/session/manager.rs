@@ -271,20 +271,8 @@ mod tests {
 
     fn session(sub: &str, psid: Option<&str>, created_at: u64) -> Session {
         Session {
-            sid: format!("sid-{sub}-{psid:?}"),
-            sub: sub.into(),
-            claims: serde_json::Map::new(),
-            verification: None,
-            nonce: None,
-            id_token: None,
-            access_token: None,
-            refresh_token: None,
-            access_expires_at: None,
-            created_at,
-            expires_at: created_at + 3600,
-            last_seen: created_at,
             provider_sid: psid.map(str::to_owned),
-            user_json: Default::default(),
+            ..Session::for_tests(&format!("sid-{sub}-{psid:?}"), sub, created_at)
         }
     }
 

@@ -70,6 +70,30 @@ pub(crate) struct Session {
     pub(crate) user_json: UserJson,
 }
 
+#[cfg(test)]
+impl Session {
+    /// A bare session for unit tests: `sid` of `sub`, signed in at `created_at` (also
+    /// its last request), ending an hour later; no claims, tokens or provider session.
+    pub(crate) fn for_tests(sid: &str, sub: &str, created_at: u64) -> Session {
+        Session {
+            sid: sid.into(),
+            sub: sub.into(),
+            claims: Map::new(),
+            verification: None,
+            nonce: None,
+            id_token: None,
+            access_token: None,
+            refresh_token: None,
+            access_expires_at: None,
+            created_at,
+            expires_at: created_at + 3600,
+            last_seen: created_at,
+            provider_sid: None,
+            user_json: Default::default(),
+        }
+    }
+}
+
 /// The text of a session's user JSON, serialised at most once. A copy of the session
 /// (about to be changed by a refresh) starts empty, so it never shows stale claims.
 #[derive(Default)]
@@ -359,22 +383,7 @@ mod tests {
     }
 
     fn session(now: u64) -> Session {
-        Session {
-            sid: "sid".into(),
-            sub: "sub".into(),
-            claims: Map::new(),
-            verification: None,
-            nonce: None,
-            id_token: None,
-            access_token: None,
-            refresh_token: None,
-            access_expires_at: None,
-            created_at: now,
-            expires_at: now + 3600,
-            last_seen: now,
-            provider_sid: None,
-            user_json: Default::default(),
-        }
+        Session::for_tests("sid", "sub", now)
     }
 
     #[test]

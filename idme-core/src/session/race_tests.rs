@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Map;
-
 use super::Session;
 use super::store::{MemoryStore, Record, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
@@ -65,20 +63,8 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
     let now = crate::clock::system_now();
     // Last seen two minutes ago: this request re-issues the last-seen time.
     let session = Session {
-        sid: "sid-last-seen-race-0123456789".into(),
-        sub: "sub".into(),
-        claims: Map::new(),
-        verification: None,
-        nonce: None,
-        id_token: None,
-        access_token: None,
-        refresh_token: None,
-        access_expires_at: None,
-        created_at: now - 120,
         expires_at: now + 3600,
-        last_seen: now - 120,
-        provider_sid: None,
-        user_json: Default::default(),
+        ..Session::for_tests("sid-last-seen-race-0123456789", "sub", now - 120)
     };
     store
         .0

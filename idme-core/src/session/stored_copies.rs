@@ -73,20 +73,8 @@ mod tests {
 
     fn session(sid: &str, sub: &str, psid: Option<&str>) -> Arc<Session> {
         Arc::new(Session {
-            sid: sid.into(),
-            sub: sub.into(),
-            claims: Default::default(),
-            verification: None,
-            nonce: None,
-            id_token: None,
-            access_token: None,
-            refresh_token: None,
-            access_expires_at: None,
-            created_at: 0,
-            expires_at: u64::MAX,
-            last_seen: 0,
             provider_sid: psid.map(str::to_owned),
-            user_json: Default::default(),
+            ..Session::for_tests(sid, sub, 0)
         })
     }
 
