@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use crate::validate::jws::Alg;
 use serde_json::json;
 
 use crate::claims::IdmeUser;
@@ -18,9 +17,10 @@ use crate::http_client::HttpClient;
 use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
-use crate::session::manager::Sessions;
+use crate::session::bookkeeping::Sessions;
 use crate::session::request;
 use crate::session::{Authenticated, Denied, Session};
+use crate::state::{Inner, OPENED_CACHE_CAPACITY};
 use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::verification::{Group, Policy, Requirement};
 
@@ -47,39 +47,6 @@ impl std::fmt::Debug for Idme {
             .field("issuer", &self.inner.provider.issuer())
             .field("client_id", &self.inner.config.client_id)
             .finish_non_exhaustive()
-    }
-}
-
-pub(crate) struct Inner {
-    pub(crate) config: IdmeConfig,
-    pub(crate) provider: Provider,
-    pub(crate) used_logins: UsedLogins,
-    pub(crate) sessions: Sessions,
-    /// Session cookies opened recently, so the hot path does not decrypt them again.
-    pub(crate) opened: crate::session::cache::OpenedCache<Session>,
-}
-
-/// How many opened session cookies are kept (a few MB at most).
-const OPENED_CACHE_CAPACITY: usize = 8192;
-
-impl Inner {
-    /// What the flows need of the engine.
-    pub(crate) fn env(&self) -> crate::flow::driver::Env<'_> {
-        crate::flow::driver::Env {
-            config: &self.config,
-            provider: &self.provider,
-            used_logins: &self.used_logins,
-        }
-    }
-
-    /// The ID token and userinfo signature algorithms accepted (see
-    /// `validate::accept::allowed_algorithms`).
-    pub(crate) fn allowed_algorithms(&self) -> Vec<Alg> {
-        crate::validate::accept::allowed_algorithms(&self.config)
-    }
-
-    pub(crate) fn hmac_secret(&self) -> Option<&[u8]> {
-        crate::validate::accept::hmac_secret(&self.config)
     }
 }
 

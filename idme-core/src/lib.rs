@@ -104,9 +104,9 @@ pub mod config;
 pub mod cookies;
 pub mod danger;
 mod engine;
-mod html;
 pub mod error;
 pub mod flow;
+mod html;
 pub mod http_client;
 mod logout;
 pub mod manual;
@@ -118,6 +118,7 @@ pub mod reply;
 pub mod require;
 pub mod secret;
 pub mod session;
+mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod validate;

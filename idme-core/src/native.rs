@@ -16,9 +16,9 @@ use crate::config::native::redirect_uri_matches;
 use crate::engine::Idme;
 use crate::error::{CallbackRejected, Error};
 use crate::flow::callback;
+use crate::flow::driver;
 use crate::flow::finish;
 use crate::flow::pending::PendingLogin;
-use crate::flow::driver;
 use crate::flow::start::{self, LoginOptions};
 use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
@@ -243,8 +243,14 @@ impl Idme {
             .refresh_token
             .as_ref()
             .ok_or(crate::error::Unauthenticated::Expired)?;
-        let (tokens, _claims) =
-            driver::refresh(self.inner.env(), refresh_token, &s.sub, s.nonce.as_deref(), now).await?;
+        let (tokens, _claims) = driver::refresh(
+            self.inner.env(),
+            refresh_token,
+            &s.sub,
+            s.nonce.as_deref(),
+            now,
+        )
+        .await?;
         let mut renewed = s.clone();
         renewed.access_token = Some(tokens.access_token);
         renewed.refresh_token = tokens.refresh_token;

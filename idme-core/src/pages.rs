@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use serde_json::json;
 
 use crate::config::IdmeConfig;
-use crate::html::escape;
 use crate::error::{CallbackRejected, Error};
+use crate::html::escape;
 use crate::reply::Reply;
 use crate::verification::{Group, Requirement};
 

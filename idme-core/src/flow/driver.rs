@@ -7,8 +7,8 @@
 use serde_json::{Map, Value};
 
 use super::refresh::{self, AfterRefresh, Tokens};
-use super::step::{Ctx, Outcome, Step, Waiting};
 use super::replay;
+use super::step::{Ctx, Outcome, Step, Waiting};
 use crate::error::Error;
 use crate::provider::ProviderMetadata;
 use crate::secret::{Nonce, RefreshToken};

@@ -5,11 +5,11 @@
 
 use super::ResponseMode;
 use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
+use super::driver::Env;
 use super::pending::{self, PendingLogin};
 use super::step::Outcome;
 use super::{driver, login};
 use crate::cookies::{RequestCookies, SetCookie};
-use super::driver::Env;
 use crate::error::{CallbackRejected, Error};
 use crate::session::Session;
 

@@ -15,7 +15,6 @@ use crate::provider::Outbound;
 use crate::secret::{AccessToken, Nonce, RefreshToken};
 use crate::validate::id_token::Expectations;
 
-
 /// Tokens of a session.
 #[derive(Debug, Clone)]
 pub(crate) struct Tokens {

@@ -3,7 +3,6 @@
 //! its answer, or the outcome. Nothing here reads a clock or awaits; the driver
 //! (`driver`) sends the requests.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -14,7 +13,7 @@ use super::token::ExpectTokenResponse;
 use super::user_data::ExpectAttributes;
 use super::userinfo::ExpectUserinfo;
 use crate::config::IdmeConfig;
-use crate::error::{Error, ProviderMisbehaved};
+use crate::error::Error;
 use crate::http_client::HttpResponse;
 use crate::provider::jwks::KeySnapshot;
 use crate::provider::{Outbound, ProviderMetadata};

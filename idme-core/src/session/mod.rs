@@ -11,6 +11,7 @@
 
 #[cfg(test)]
 mod binding_tests;
+pub(crate) mod bookkeeping;
 pub(crate) mod cache;
 pub(crate) mod manager;
 #[cfg(test)]

@@ -5,12 +5,13 @@ use std::sync::Arc;
 // The age of a local copy of a stored session (see `stored_copies`), not protocol time.
 use std::time::Instant;
 
-use super::manager::{self, RefreshOutcome};
+use super::bookkeeping::RefreshOutcome;
+use super::manager;
 use super::{Authenticated, Denied, Session};
 use crate::claims::IdmeUser;
 use crate::cookies::RequestCookies;
-use crate::engine::Inner;
 use crate::error::{Error, Unauthenticated};
+use crate::state::Inner;
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;

@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::config::IdmeConfig;
-use crate::provider::Provider;
 use crate::error::{Error, ProviderMisbehaved};
+use crate::provider::Provider;
 use crate::validate::signed::{self, Refused};
 
 /// How old a back-channel logout token may be (seconds, beyond the clock skew).

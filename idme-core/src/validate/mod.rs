@@ -3,9 +3,9 @@
 //! token ([`logout_token`]), the `iss`/`aud` of the other signed JWTs ([`signed`]) and the
 //! userinfo body ([`userinfo`]).
 
+pub(crate) mod accept;
 pub(crate) mod id_token;
 pub(crate) mod jwe;
-pub(crate) mod accept;
 pub(crate) mod jws;
 pub(crate) mod logout_token;
 pub(crate) mod signed;

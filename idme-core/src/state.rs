@@ -1,0 +1,32 @@
+//! The engine's state, shared by every clone of [`Idme`](crate::Idme): configuration,
+//! provider, the single-use login record, the session bookkeeping and the opened-cookie
+//! cache. The flows and the session handling read it; only the engine builds it.
+
+use crate::config::IdmeConfig;
+use crate::flow::replay::UsedLogins;
+use crate::provider::Provider;
+use crate::session::Session;
+use crate::session::bookkeeping::Sessions;
+
+pub(crate) struct Inner {
+    pub(crate) config: IdmeConfig,
+    pub(crate) provider: Provider,
+    pub(crate) used_logins: UsedLogins,
+    pub(crate) sessions: Sessions,
+    /// Session cookies opened recently, so the hot path does not decrypt them again.
+    pub(crate) opened: crate::session::cache::OpenedCache<Session>,
+}
+
+/// How many opened session cookies are kept (a few MB at most).
+pub(crate) const OPENED_CACHE_CAPACITY: usize = 8192;
+
+impl Inner {
+    /// What the flows need of the engine.
+    pub(crate) fn env(&self) -> crate::flow::driver::Env<'_> {
+        crate::flow::driver::Env {
+            config: &self.config,
+            provider: &self.provider,
+            used_logins: &self.used_logins,
+        }
+    }
+}
