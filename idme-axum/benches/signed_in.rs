@@ -29,9 +29,7 @@ fn app(idme: Idme) -> Router {
         )
         .route(
             "/me",
-            get(|user: IdmeUser| async move {
-                axum::Json(idme_example_support::me_json(&user))
-            }),
+            get(|user: IdmeUser| async move { axum::Json(idme_example_support::me_json(&user)) }),
         )
         .layer(IdmeLayer::new(idme))
 }

@@ -163,9 +163,10 @@ fn bench(c: &mut Criterion) {
         ("provider alone: token, userinfo, JWKS", |(_, provider)| {
             provider
         }),
-        ("relying party: callback minus provider", |(total, provider)| {
-            total.saturating_sub(provider)
-        }),
+        (
+            "relying party: callback minus provider",
+            |(total, provider)| total.saturating_sub(provider),
+        ),
     ];
     for (name, pick) in figures {
         group.bench_function(name, |b| {

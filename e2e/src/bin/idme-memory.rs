@@ -16,9 +16,9 @@
 
 use std::sync::{Arc, Mutex};
 
+use idme_core::MemoryStore;
 use idme_core::async_trait;
 use idme_core::session::store::{Record, SessionStore, StoreError};
-use idme_core::MemoryStore;
 use idme_testkit::pair::Pair;
 
 /// The engine's store: a shared [`MemoryStore`] that also keeps a copy of every record
@@ -112,7 +112,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let model = &saved[i % saved.len()];
         // A fresh id of the same length; every string newly allocated, as after a sign-in.
         let tag = format!("{i:0>12}");
-        let id = format!("{}{tag}", &model.id[..model.id.len().saturating_sub(tag.len())]);
+        let id = format!(
+            "{}{tag}",
+            &model.id[..model.id.len().saturating_sub(tag.len())]
+        );
         let record = Record::new(
             id,
             model.sub.clone(),
@@ -125,7 +128,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let after = rss();
     let filled = sessions - real;
     assert_eq!(store.len(), sessions, "every record is kept");
-    println!("sessions in MemoryStore: {sessions} ({real} real sign-ins, {filled} copies of their records)");
+    println!(
+        "sessions in MemoryStore: {sessions} ({real} real sign-ins, {filled} copies of their records)"
+    );
     println!(
         "  record: {median} bytes median (sealed data {data_median}, id {}, sub {}, provider sid {}); min {} max {}",
         saved[0].id.len(),
