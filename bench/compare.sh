@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# One command compares everything (issue 14): the three example apps (axum, actix-web,
+# Rocket) and axum-oidc 0.6 (bench/axum-oidc, pinned, from crates.io), release builds, all
+# signed in against one idme-testkit emulator over loopback, measured with wrk in one
+# interleaved run. Prints one table of medians, ratios with their spread over the rounds,
+# and PASS/FAIL per target.
+#   bash bench/compare.sh        (needs wrk and curl: apt-get install wrk curl)
+# Knobs: ROUNDS (3), DURATION (5s), CONNECTIONS (64), THREADS (2); STRICT=1 exits non-zero
+# when a target fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+STRICT=${STRICT:-0}
+COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS bash bench/compare.sh"
+for tool in wrk curl cargo awk; do
+    command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing" >&2; exit 1; }
+done
+
+# --- build (release) --------------------------------------------------------------------
+echo "building the example apps, the emulator and axum-oidc (release)..." >&2
+cargo build --release --quiet -p idme-testkit -p idme-example-axum -p idme-example-actix -p idme-example-rocket
+cargo build --release --quiet --locked --manifest-path bench/axum-oidc/Cargo.toml
+bin=${CARGO_TARGET_DIR:-target}/release
+oidc_bin=${CARGO_TARGET_DIR:-bench/axum-oidc/target}/release/axum-oidc-bench
+
+# --- processes: every one started is stopped on exit -------------------------------------
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Free loopback ports (nothing answers on them), from a range unlikely to be in use; not
+# in a subshell, so that each call moves on.
+next_port=$((20000 + RANDOM % 20000))
+free_port() { # variable-name
+    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null; do next_port=$((next_port + 1)); done
+    printf -v "$1" '%s' "$next_port"
+    next_port=$((next_port + 1))
+}
+wait_up() { # url log
+    for _ in $(seq 1 200); do
+        curl -s -o /dev/null --max-time 1 "$1" && return 0
+        sleep 0.1
+    done
+    echo "compare.sh: $1 did not come up; its log:" >&2
+    cat "$2" >&2
+    exit 1
+}
+
+frameworks=(axum actix rocket)
+declare -A port
+for f in "${frameworks[@]}" oidc; do free_port "port[$f]"; done
+free_port emulator_port
+
+"$bin/idme-testkit" --bind "127.0.0.1:$emulator_port" --user veteran \
+    --redirect-uri "http://127.0.0.1:${port[axum]}/auth/callback" \
+    --redirect-uri "http://127.0.0.1:${port[actix]}/auth/callback" \
+    --redirect-uri "http://127.0.0.1:${port[rocket]}/auth/callback" \
+    --redirect-uri "http://127.0.0.1:${port[oidc]}/protected" \
+    >"$work/emulator.env" 2>"$work/emulator.log" &
+pids+=($!)
+for _ in $(seq 1 200); do grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env" && break; sleep 0.1; done
+grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env" || { cat "$work/emulator.log" >&2; exit 1; }
+issuer=$(sed -n 's/^IDME_ISSUER=//p' "$work/emulator.env")
+client_id=$(sed -n 's/^IDME_CLIENT_ID=//p' "$work/emulator.env")
+client_secret=$(sed -n 's/^IDME_CLIENT_SECRET=//p' "$work/emulator.env")
+
+for f in "${frameworks[@]}"; do
+    env RUST_LOG=warn BIND_ADDR="127.0.0.1:${port[$f]}" IDME_ISSUER="$issuer" \
+        IDME_CLIENT_ID="$client_id" IDME_CLIENT_SECRET="$client_secret" \
+        "$bin/idme-example-$f" >"$work/$f.log" 2>&1 &
+    pids+=($!)
+done
+env BIND_ADDR="127.0.0.1:${port[oidc]}" OIDC_ISSUER="$issuer" OIDC_CLIENT_ID="$client_id" \
+    OIDC_CLIENT_SECRET="$client_secret" "$oidc_bin" >"$work/oidc.log" 2>&1 &
+pids+=($!)
+for f in "${frameworks[@]}" oidc; do wait_up "http://127.0.0.1:${port[$f]}/" "$work/$f.log"; done
+
+# --- sign in once per app: follow the redirects with a cookie jar (one jar per app, as a
+# jar does not tell ports apart) and turn the jar into a Cookie header --------------------
+jar_header() { # jar -> "a=1; b=2"
+    awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"
+}
+declare -A cookie
+sign_in() { # name start-path expected-final-path
+    local f=$1 base="http://127.0.0.1:${port[$1]}" out
+    out=$(curl -sS -L --max-redirs 10 -c "$work/$f.jar" -b "$work/$f.jar" -o "$work/$f.body" \
+        -w '%{http_code} %{url_effective}' "$base$2")
+    case "$out" in
+        "200 $base$3"*) ;;
+        *) echo "compare.sh: sign-in to $f ended at $out" >&2; cat "$work/$f.body" "$work/$f.log" >&2; exit 1 ;;
+    esac
+    cookie[$f]=$(jar_header "$work/$f.jar")
+    # The Cookie header alone must give the signed-in JSON (with the user's "sub").
+    curl -sf -H "Cookie: ${cookie[$f]}" "$base$3" | grep -q '"sub"' ||
+        { echo "compare.sh: $f: the session cookie does not sign in $3" >&2; exit 1; }
+}
+for f in "${frameworks[@]}"; do sign_in "$f" "/auth/login?return_to=/me" "/me"; done
+sign_in oidc /protected /protected
+
+# --- the load, interleaved --------------------------------------------------------------
+declare -A rps
+errors=0
+measure() { # key url [cookie]
+    local out
+    if [ -n "${3:-}" ]; then
+        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $3" "$2")
+    else
+        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$2")
+    fi
+    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+        echo "compare.sh: $1 had errors: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
+        errors=$((errors + 1))
+    fi
+    rps[$1]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    echo "  $1: ${rps[$1]} req/s" >&2
+}
+echo "load: $ROUNDS rounds; per round, per framework: anonymous /, signed-in /, signed-in /me; then axum-oidc's protected route" >&2
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+for r in $(seq 1 "$ROUNDS"); do
+    echo "round $r" >&2
+    for f in "${frameworks[@]}"; do
+        base="http://127.0.0.1:${port[$f]}"
+        # Odd rounds anonymous first, even rounds last, so a drift in load cancels out.
+        if [ $((r % 2)) = 1 ]; then measure "$f:anon:$r" "$base/"; fi
+        measure "$f:page:$r" "$base/" "${cookie[$f]}"
+        measure "$f:me:$r" "$base/me" "${cookie[$f]}"
+        if [ $((r % 2)) = 0 ]; then measure "$f:anon:$r" "$base/"; fi
+    done
+    measure "oidc:protected:$r" "http://127.0.0.1:${port[oidc]}/protected" "${cookie[oidc]}"
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# --- the table ----------------------------------------------------------------------------
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+series() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$2:$r]}"; done; }
+med() { series "$1" "$2" | median; }
+# "median (min–max of the per-round ratios) PASS|FAIL"
+ratio_cell() { # f num den target [den_framework]
+    local f=$1 num=$2 den=$3 target=$4 df=${5:-$1} m spread verdict
+    m=$(awk -v a="$(med "$f" "$num")" -v b="$(med "$df" "$den")" 'BEGIN { printf "%.2f", a / b }')
+    spread=$(for r in $(seq 1 "$ROUNDS"); do
+        awk -v a="${rps[$f:$num:$r]}" -v b="${rps[$df:$den:$r]}" 'BEGIN { printf "%.3f\n", a / b }'
+    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
+    if awk -v m="$m" -v t="$target" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
+    echo "$m ($spread) $verdict"
+}
+int() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+echo
+echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
+echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "session Cookie header: $(for f in "${frameworks[@]}" oidc; do printf '%s %s bytes; ' "$f" "${#cookie[$f]}"; done)"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
+echo
+echo "| framework | anonymous \`/\` | signed-in \`/\` | signed-in \`/me\` | signed-in \`/\` ÷ anonymous \`/\` (≥ 0.95) | \`/me\` ÷ anonymous \`/\` (≥ 0.90) | \`/me\` ÷ axum-oidc (≥ 10) |"
+echo "|---|---|---|---|---|---|---|"
+for f in "${frameworks[@]}"; do
+    echo "| $f | $(int "$(med "$f" anon)") | $(int "$(med "$f" page)") | $(int "$(med "$f" me)") | $(ratio_cell "$f" page anon 0.95) | $(ratio_cell "$f" me anon 0.90) | $(ratio_cell "$f" me protected 10 oidc) |"
+done
+echo "| axum-oidc 0.6 | | | protected route: $(int "$(med oidc protected)") | | | |"
+} | tee "$work/table"
+if [ "$errors" -gt 0 ]; then
+    echo
+    echo "warning: $errors wrk runs had non-2xx answers or socket errors (see above)"
+fi
+if grep -q FAIL "$work/table" && [ "$STRICT" = 1 ]; then exit 1; fi
+exit 0
