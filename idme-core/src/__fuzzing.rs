@@ -56,7 +56,7 @@ pub fn jws_header(token: &str) -> bool {
 /// Returns whether the signature verified.
 pub fn jws_verify(jwks: &[u8], token: &str) -> bool {
     use crate::validate::jws;
-    let Ok(keys) = crate::provider::jwks::parse_jwks(jwks) else {
+    let Ok(keys) = crate::validate::key_set::parse_jwks(jwks) else {
         return false;
     };
     let Ok(header) = jws::parse_header(token) else {
@@ -80,7 +80,7 @@ pub fn jwe_decrypt(keys: &crate::DecryptionKeys, token: &str) -> Option<usize> {
 
 /// Parses a JWKS document; returns how many usable keys it holds.
 pub fn jwks(body: &[u8]) -> Option<usize> {
-    crate::provider::jwks::parse_jwks(body)
+    crate::validate::key_set::parse_jwks(body)
         .ok()
         .map(|k| k.len())
 }

@@ -14,8 +14,9 @@ use super::userinfo;
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::http_client::HttpResponse;
 use crate::provider::Outbound;
-use crate::provider::jwks::{self, KeySnapshot};
+use crate::provider::jwks;
 use crate::validate::jws::KeysWanted;
+use crate::validate::key_set::KeySnapshot;
 
 /// The verification to resume once the keys are here.
 #[derive(Debug)]

@@ -15,10 +15,10 @@ use super::userinfo::ExpectUserinfo;
 use crate::config::IdmeConfig;
 use crate::error::Error;
 use crate::http_client::HttpResponse;
-use crate::provider::jwks::KeySnapshot;
 use crate::provider::{Outbound, ProviderMetadata};
 use crate::session::Session;
 use crate::validate::jws::Alg;
+use crate::validate::key_set::KeySnapshot;
 
 /// What every step knows, as plain values: the configuration, the issuer, the provider's
 /// discovery document and the signing keys at hand (`None` when none are cached).

@@ -16,11 +16,11 @@ use crate::config::{IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable};
 use crate::http_client::{HttpResponse, ResponseLimit};
-use crate::provider::jwks::KeySnapshot;
 use crate::provider::{Outbound, ProviderMetadata};
 use crate::secret::{Nonce, PkceVerifier, RefreshToken, State};
 use crate::validate::jws::KeysWanted;
 use crate::validate::jws::tests::{EC1, ec_jwks, es256};
+use crate::validate::key_set::KeySnapshot;
 
 const ISSUER: &str = "https://idp.example";
 const REDIRECT: &str = "https://app.example/auth/callback";

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use discovery::ProviderMetadata;
-pub(crate) use jwks::{Jwk, JwksCache};
+pub(crate) use jwks::JwksCache;
 
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
 use crate::http_client::{

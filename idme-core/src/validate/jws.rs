@@ -12,8 +12,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ProviderMisbehaved};
-use crate::provider::Jwk;
-use crate::provider::jwks::{KeyFamily, KeySnapshot};
+use crate::validate::key_set::{Jwk, KeyFamily, KeySnapshot};
 
 /// A JWS signing algorithm.
 pub(crate) type Alg = CoreJwsSigningAlgorithm;
@@ -325,7 +324,7 @@ rG8echzmsI19eMJ7M6XHl9liTTnGR/F4i9QIlJeYfXYR5zq/+KV0mtcr
                                    "x": format!("{x}="),"y":y})
             })
             .collect();
-        crate::provider::jwks::parse_jwks(
+        crate::validate::key_set::parse_jwks(
             serde_json::json!({ "keys": keys }).to_string().as_bytes(),
         )
         .unwrap()
