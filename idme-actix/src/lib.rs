@@ -74,10 +74,12 @@ pub(crate) fn into_response(reply: Reply) -> HttpResponse {
 
 /// The request's cookies, for the engine.
 pub(crate) fn cookies(req: &HttpRequest) -> RequestCookies {
+    // UTF-8 validation (vectorised) rather than `to_str`'s byte-by-byte visible-ASCII
+    // check: a signed-in request carries a 1.7 KB session cookie.
     RequestCookies::from_header_values(
         req.headers()
             .get_all(actix_web::http::header::COOKIE)
-            .filter_map(|v| v.to_str().ok()),
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()),
     )
 }
 

@@ -55,7 +55,9 @@ impl RequestCookies {
             headers
                 .get_all(http::header::COOKIE)
                 .iter()
-                .filter_map(|v| v.to_str().ok()),
+                // UTF-8 validation (vectorised) rather than `to_str`'s byte-by-byte
+                // visible-ASCII check: a signed-in request carries a 1.7 KB session cookie.
+                .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok()),
         )
     }
 
@@ -87,5 +89,29 @@ impl RequestCookies {
     /// Whether any cookie name starts with `prefix`.
     pub(crate) fn any_with_prefix(&self, prefix: &str) -> bool {
         self.names().any(|k| k.starts_with(prefix))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_cookie_with_non_ascii_text_does_not_hide_the_session() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_bytes("lang=français; idme_session=sealed".as_bytes()).unwrap(),
+        );
+        let cookies = RequestCookies::from_headers(&headers);
+        assert_eq!(cookies.get("idme_session"), Some("sealed"));
+        // Bytes that are not UTF-8 still drop that header line, and only that one.
+        headers.append(
+            http::header::COOKIE,
+            http::HeaderValue::from_bytes(b"broken=\xff\xfe").unwrap(),
+        );
+        let cookies = RequestCookies::from_headers(&headers);
+        assert_eq!(cookies.get("idme_session"), Some("sealed"));
+        assert_eq!(cookies.get("broken"), None);
     }
 }
