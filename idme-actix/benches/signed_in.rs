@@ -25,26 +25,11 @@ async fn me(user: IdmeUser) -> HttpResponse {
         .body(idme_example_support::me_body(&user))
 }
 
-/// A real sign-in against the in-memory emulator: the `Cookie` header of the session.
-async fn signed_in(pair: &Pair) -> String {
-    let login = pair.login().await;
-    let query = pair.authorize(&login).await;
-    let reply = pair.callback(&login, &query).await;
-    assert_eq!(reply.status, 303, "signed in: {}", reply.body);
-    reply
-        .set_cookies
-        .iter()
-        .filter(|c| c.max_age > 0)
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 fn bench(c: &mut Criterion) {
     let system = actix_web::rt::System::new();
     let (pair, cookie) = system.block_on(async {
         let pair = Pair::new(|b| b).await;
-        let cookie = signed_in(&pair).await;
+        let cookie = pair.sign_in().await.cookie_header();
         (pair, cookie)
     });
     let idme = pair.idme.clone();

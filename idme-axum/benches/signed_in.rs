@@ -39,21 +39,6 @@ fn app(idme: Idme) -> Router {
         .layer(IdmeLayer::new(idme))
 }
 
-/// A real sign-in against the in-memory emulator: the `Cookie` header of the session.
-async fn signed_in(pair: &Pair) -> String {
-    let login = pair.login().await;
-    let query = pair.authorize(&login).await;
-    let reply = pair.callback(&login, &query).await;
-    assert_eq!(reply.status, 303, "signed in: {}", reply.body);
-    reply
-        .set_cookies
-        .iter()
-        .filter(|c| c.max_age > 0)
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// One request through the router, its body read: (status, body length).
 async fn get_path(app: &Router, path: &str, cookie: Option<&str>) -> (StatusCode, usize) {
     let mut request = Request::get(path);
@@ -78,7 +63,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let pair = rt.block_on(Pair::new(|b| b));
-    let cookie = rt.block_on(signed_in(&pair));
+    let cookie = rt.block_on(pair.sign_in()).cookie_header();
     let app = app(pair.idme.clone());
     let cases: [(&str, &str, Option<&str>); 3] = [
         ("baseline: anonymous GET /", "/", None),

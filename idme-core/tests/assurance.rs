@@ -2,39 +2,15 @@
 //! and the granted `scope` must hold IAL2/LOA3 when configured (and every configured
 //! policy whenever the provider returns `scope`). Otherwise no session.
 
-use idme_core::{IdmeBuilder, LoginOptions, Policy, ResponseMode, ResponseType};
-use idme_testkit::pair::{PAIR_REDIRECT_URI, Pair, signed_in_as as signed_in};
-use idme_testkit::{EmulatorConfig, Fault, Persona};
+use idme_core::{LoginOptions, Policy, ResponseMode, ResponseType};
+use idme_testkit::pair::{PAIR_REDIRECT_URI, signed_in_as as signed_in};
+use idme_testkit::{Fault, Persona};
+
+mod common;
+use common::{rig_at, sign_in};
 
 const SESSION: &str = "__Host-idme_session";
 const IAL2: &str = "http://idmanagement.gov/ns/assurance/ial/2/aal/2";
-
-/// A pair whose app is at `redirect`, the emulator signing in `persona` automatically.
-async fn rig_at(
-    redirect: &str,
-    persona: Option<Persona>,
-    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
-) -> Pair {
-    let config = EmulatorConfig {
-        auto_user: persona,
-        ..EmulatorConfig::default()
-    };
-    Pair::at(redirect, config, configure).await.unwrap()
-}
-
-/// Starts a login: the engine's reply (a redirect to the provider, pending cookie set).
-async fn login(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
-    let reply = rig.login_with(options).await;
-    assert_eq!(reply.status, 303, "login redirects: {}", reply.body);
-    reply
-}
-
-/// A whole sign-in with `options`: the callback's reply.
-async fn sign_in(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
-    let login = login(rig, options).await;
-    let answer = rig.answer(&login).await;
-    rig.finish(&login, &answer).await
-}
 
 #[tokio::test]
 async fn an_acr_outside_the_acr_values_makes_no_session() {

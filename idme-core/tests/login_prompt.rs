@@ -4,38 +4,14 @@
 
 use std::time::Duration;
 
-use idme_core::{IdmeBuilder, LoginOptions, Prompt, ResponseMode, ResponseType};
-use idme_testkit::pair::{Callback, PAIR_REDIRECT_URI, Pair, signed_in_as as signed_in};
-use idme_testkit::{EmulatorConfig, Fault, Persona};
+use idme_core::{LoginOptions, Prompt, ResponseMode, ResponseType};
+use idme_testkit::pair::{Callback, PAIR_REDIRECT_URI, signed_in_as as signed_in};
+use idme_testkit::{Fault, Persona};
+
+mod common;
+use common::{login, rig_at, sign_in};
 
 const SESSION: &str = "__Host-idme_session";
-
-/// A pair whose app is at `redirect`, the emulator signing in `persona` automatically.
-async fn rig_at(
-    redirect: &str,
-    persona: Option<Persona>,
-    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
-) -> Pair {
-    let config = EmulatorConfig {
-        auto_user: persona,
-        ..EmulatorConfig::default()
-    };
-    Pair::at(redirect, config, configure).await.unwrap()
-}
-
-/// Starts a login: the engine's reply (a redirect to the provider, pending cookie set).
-async fn login(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
-    let reply = rig.login_with(options).await;
-    assert_eq!(reply.status, 303, "login redirects: {}", reply.body);
-    reply
-}
-
-/// A whole sign-in with `options`: the callback's reply.
-async fn sign_in(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
-    let login = login(rig, options).await;
-    let answer = rig.answer(&login).await;
-    rig.finish(&login, &answer).await
-}
 
 #[tokio::test]
 async fn prompt_none_without_a_provider_session_is_a_clear_page_not_a_loop() {

@@ -2,29 +2,12 @@
 //! sibling subdomain cannot plant one), today's name and callback path on plain-http
 //! loopback; the callback finds it by the same rule.
 
-use idme_core::{IdmeBuilder, LoginOptions, ResponseMode, SameSite};
-use idme_testkit::pair::{PAIR_REDIRECT_URI, Pair, signed_in_as as signed_in};
-use idme_testkit::{EmulatorConfig, Persona};
+use idme_core::{LoginOptions, ResponseMode, SameSite};
+use idme_testkit::Persona;
+use idme_testkit::pair::{PAIR_REDIRECT_URI, signed_in_as as signed_in};
 
-/// A pair whose app is at `redirect`, the emulator signing in `persona` automatically.
-async fn rig_at(
-    redirect: &str,
-    persona: Option<Persona>,
-    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
-) -> Pair {
-    let config = EmulatorConfig {
-        auto_user: persona,
-        ..EmulatorConfig::default()
-    };
-    Pair::at(redirect, config, configure).await.unwrap()
-}
-
-/// Starts a login: the engine's reply (a redirect to the provider, pending cookie set).
-async fn login(rig: &Pair, options: &LoginOptions) -> idme_core::Reply {
-    let reply = rig.login_with(options).await;
-    assert_eq!(reply.status, 303, "login redirects: {}", reply.body);
-    reply
-}
+mod common;
+use common::{login, rig_at};
 
 #[tokio::test]
 async fn https_pending_cookie_is_host_prefixed_and_the_callback_finds_it() {

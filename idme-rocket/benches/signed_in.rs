@@ -24,21 +24,6 @@ fn me(user: IdmeUser) -> (ContentType, String) {
     (ContentType::JSON, idme_example_support::me_body(&user))
 }
 
-/// A real sign-in against the in-memory emulator: the `Cookie` header of the session.
-async fn signed_in(pair: &Pair) -> String {
-    let login = pair.login().await;
-    let query = pair.authorize(&login).await;
-    let reply = pair.callback(&login, &query).await;
-    assert_eq!(reply.status, 303, "signed in: {}", reply.body);
-    reply
-        .set_cookies
-        .iter()
-        .filter(|c| c.max_age > 0)
-        .map(|c| format!("{}={}", c.name, c.value))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// One request through the local client, its body read: (status, body length).
 async fn get_path(client: &Client, path: &'static str, cookie: Option<&str>) -> (Status, usize) {
     let mut request = client.get(path);
@@ -58,7 +43,7 @@ fn bench(c: &mut Criterion) {
         .expect("runtime");
     let client = rt.block_on(async {
         let pair = Pair::new(|b| b).await;
-        let cookie = signed_in(&pair).await;
+        let cookie = pair.sign_in().await.cookie_header();
         let figment = rocket::Config::figment().merge(("log_level", "off"));
         let rocket = rocket::custom(figment)
             .attach(IdmeFairing::new(pair.idme.clone()))

@@ -24,13 +24,16 @@ impl Browser {
 
     /// The cookies it sends.
     pub fn cookies(&self) -> RequestCookies {
-        let header = self
-            .jar
+        RequestCookies::from_header_values([self.cookie_header().as_str()])
+    }
+
+    /// The `Cookie` header it sends (for driving an app through its framework).
+    pub fn cookie_header(&self) -> String {
+        self.jar
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
-            .join("; ");
-        RequestCookies::from_header_values([header.as_str()])
+            .join("; ")
     }
 
     /// The value of the cookie `name`, if it holds one.
