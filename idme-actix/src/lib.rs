@@ -44,11 +44,6 @@
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
-/// The README's examples, compiled as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
-
 mod extract;
 mod middleware;
 mod routes;
@@ -56,6 +51,11 @@ mod routes;
 pub use extract::{IdmeRejection, IdmeUser, Verified};
 pub use middleware::{IdmeMiddleware, IdmeMiddlewareService, RequireUser, RequireUserMiddleware};
 pub use routes::configure;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
