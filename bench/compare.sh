@@ -3,7 +3,8 @@
 # Rocket) and axum-oidc 0.6 (bench/axum-oidc, pinned, from crates.io), release builds, all
 # signed in against one idme-testkit emulator over loopback, measured with wrk in one
 # interleaved run. Prints one table of medians, ratios with their spread over the rounds,
-# and PASS/FAIL per target.
+# and PASS/FAIL per target. With redis-server installed, the axum app runs a second time
+# with its sessions in Redis, for signed-in `/me` with Redis against the cookie store.
 #   bash bench/compare.sh        (needs wrk and curl: apt-get install wrk curl)
 # Knobs: ROUNDS (3), DURATION (5s), CONNECTIONS (64), THREADS (2); STRICT=1 exits non-zero
 # when a target fails.
@@ -15,6 +16,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 STRICT=${STRICT:-0}
 COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS bash bench/compare.sh"
+REDIS=$(command -v redis-server || true)
 for tool in wrk curl cargo awk; do
     command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing" >&2; exit 1; }
 done
@@ -57,14 +59,16 @@ wait_up() { # url log
 
 frameworks=(axum actix rocket)
 declare -A port
-for f in "${frameworks[@]}" oidc; do free_port "port[$f]"; done
+for f in "${frameworks[@]}" oidc axumredis; do free_port "port[$f]"; done
 free_port emulator_port
+free_port redis_port
 
 "$bin/idme-testkit" --bind "127.0.0.1:$emulator_port" --user veteran \
     --redirect-uri "http://127.0.0.1:${port[axum]}/auth/callback" \
     --redirect-uri "http://127.0.0.1:${port[actix]}/auth/callback" \
     --redirect-uri "http://127.0.0.1:${port[rocket]}/auth/callback" \
     --redirect-uri "http://127.0.0.1:${port[oidc]}/protected" \
+    --redirect-uri "http://127.0.0.1:${port[axumredis]}/auth/callback" \
     >"$work/emulator.env" 2>"$work/emulator.log" &
 pids+=($!)
 for _ in $(seq 1 200); do grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env" && break; sleep 0.1; done
@@ -79,10 +83,20 @@ for f in "${frameworks[@]}"; do
         "$bin/idme-example-$f" >"$work/$f.log" 2>&1 &
     pids+=($!)
 done
+if [ -n "$REDIS" ]; then
+    "$REDIS" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+    pids+=($!)
+    env RUST_LOG=warn BIND_ADDR="127.0.0.1:${port[axumredis]}" IDME_ISSUER="$issuer" \
+        IDME_CLIENT_ID="$client_id" IDME_CLIENT_SECRET="$client_secret" \
+        IDME_SESSION_STORE="redis://127.0.0.1:$redis_port/0" \
+        "$bin/idme-example-axum" >"$work/axumredis.log" 2>&1 &
+    pids+=($!)
+fi
 env BIND_ADDR="127.0.0.1:${port[oidc]}" OIDC_ISSUER="$issuer" OIDC_CLIENT_ID="$client_id" \
     OIDC_CLIENT_SECRET="$client_secret" "$oidc_bin" >"$work/oidc.log" 2>&1 &
 pids+=($!)
 for f in "${frameworks[@]}" oidc; do wait_up "http://127.0.0.1:${port[$f]}/" "$work/$f.log"; done
+if [ -n "$REDIS" ]; then wait_up "http://127.0.0.1:${port[axumredis]}/" "$work/axumredis.log"; fi
 
 # --- sign in once per app: follow the redirects with a cookie jar (one jar per app, as a
 # jar does not tell ports apart) and turn the jar into a Cookie header --------------------
@@ -105,6 +119,7 @@ sign_in() { # name start-path expected-final-path
 }
 for f in "${frameworks[@]}"; do sign_in "$f" "/auth/login?return_to=/me" "/me"; done
 sign_in oidc /protected /protected
+if [ -n "$REDIS" ]; then sign_in axumredis "/auth/login?return_to=/me" "/me"; fi
 
 # --- the load, interleaved --------------------------------------------------------------
 declare -A rps
@@ -134,6 +149,9 @@ for r in $(seq 1 "$ROUNDS"); do
         measure "$f:page:$r" "$base/" "${cookie[$f]}"
         measure "$f:me:$r" "$base/me" "${cookie[$f]}"
         if [ $((r % 2)) = 0 ]; then measure "$f:anon:$r" "$base/"; fi
+        if [ "$f" = axum ] && [ -n "$REDIS" ]; then
+            measure "axumredis:me:$r" "http://127.0.0.1:${port[axumredis]}/me" "${cookie[axumredis]}"
+        fi
     done
     measure "oidc:protected:$r" "http://127.0.0.1:${port[oidc]}/protected" "${cookie[oidc]}"
 done
@@ -168,6 +186,12 @@ for f in "${frameworks[@]}"; do
     echo "| $f | $(int "$(med "$f" anon)") | $(int "$(med "$f" page)") | $(int "$(med "$f" me)") | $(ratio_cell "$f" page anon 0.95) | $(ratio_cell "$f" me anon 0.90) | $(ratio_cell "$f" me protected 10 oidc) |"
 done
 echo "| axum-oidc 0.6 | | | protected route: $(int "$(med oidc protected)") | | | |"
+if [ -n "$REDIS" ]; then
+    echo
+    echo "| sessions in Redis (axum) | signed-in \`/me\` | Redis \`/me\` ÷ cookie-store \`/me\` (≥ 0.80) |"
+    echo "|---|---|---|"
+    echo "| axum, \`IDME_SESSION_STORE=redis://…\` | $(int "$(med axumredis me)") | $(ratio_cell axumredis me me 0.80 axum) |"
+fi
 } | tee "$work/table"
 if [ "$errors" -gt 0 ]; then
     echo
