@@ -139,27 +139,16 @@ impl Idme {
                 ))
             })?;
         let meta = self.inner.provider.metadata().await?;
-        // The web engine's own start: the same state, nonce, PKCE and parameters. Its
-        // pending login comes sealed for a cookie; a native app keeps it in memory instead.
-        let started = start::start(config, &meta.authorization_endpoint, options, now)?;
-        let mut login: PendingLogin = config
-            .cookie_keys
-            .open(&started.cookie.name, &started.cookie.value)
-            .ok_or(CallbackRejected::LoginCookieInvalid)?;
-        login.redirect_uri = Some(actual.to_string());
-        let mut url = started.url;
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k == "redirect_uri" {
-                    actual.to_string()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
+        // The web engine's own authorization request (the same state, nonce, PKCE and
+        // parameters) with this login's redirect URI; the pending login stays in memory
+        // rather than in a cookie.
+        let (url, login) = start::authorization_request(
+            config,
+            &meta.authorization_endpoint,
+            options,
+            Some(&actual),
+            now,
+        )?;
         Ok(NativeLogin {
             authorize_url: url.into(),
             pending: PendingNativeLogin { login },

@@ -168,13 +168,51 @@ pub(crate) struct Started {
     pub(crate) cookie: SetCookie,
 }
 
-/// Builds the authorization request against `authorization_endpoint`.
+/// Builds the authorization request against `authorization_endpoint`, with the pending
+/// login sealed into its cookie (the web engine).
 pub(crate) fn start(
     config: &IdmeConfig,
     authorization_endpoint: &str,
     options: &LoginOptions,
     now: u64,
 ) -> Result<Started, Error> {
+    let (url, pending) = authorization_request(config, authorization_endpoint, options, None, now)?;
+    let mode = pending.response_mode;
+    let secure = config.secure_cookies;
+    let name = pending::cookie_name(pending.state.secret(), secure);
+    let value = config.cookie_keys.seal(&name, &pending);
+    // A form_post callback is a cross-site POST: only `SameSite=None` cookies come with
+    // it, and browsers accept those only with `Secure`. Every other mode arrives by
+    // top-level GET (or by the relay page's same-site POST), for which `Lax` suffices.
+    // On plain-http loopback development `Secure` cannot be used (cookie jars refuse to
+    // send it over http), so there the cookie stays `Lax`: that works when the provider
+    // runs on the same loopback host, which is same-site whatever the port.
+    let same_site = if mode == super::ResponseMode::FormPost && config.secure_cookies {
+        SameSite::None
+    } else {
+        SameSite::Lax
+    };
+    let cookie = SetCookie {
+        name,
+        value,
+        path: pending::cookie_path(secure, &config.paths.callback).to_owned(),
+        max_age: config.login_timeout.as_secs() as i64,
+        secure,
+        same_site,
+    };
+    Ok(Started { url, cookie })
+}
+
+/// The authorization URL and the pending login of a new login, before anything is sealed:
+/// the state, nonce and PKCE verifier are fresh. `redirect_uri` is this login's own (a
+/// native app's loopback port varies, RFC 8252 §7.3); `None` is the configured one.
+pub(crate) fn authorization_request(
+    config: &IdmeConfig,
+    authorization_endpoint: &str,
+    options: &LoginOptions,
+    redirect_uri: Option<&Url>,
+    now: u64,
+) -> Result<(Url, PendingLogin), Error> {
     let state = State::new(random_token(32));
     let nonce = Nonce::new(random_token(32));
     let verifier = config.pkce.then(|| PkceVerifier::new(random_token(32)));
@@ -219,7 +257,10 @@ pub(crate) fn start(
     {
         let mut q = url.query_pairs_mut();
         q.append_pair("client_id", &config.client_id)
-            .append_pair("redirect_uri", config.redirect_uri.as_str())
+            .append_pair(
+                "redirect_uri",
+                redirect_uri.unwrap_or(&config.redirect_uri).as_str(),
+            )
             .append_pair("response_type", rt.as_str());
         if options.communities.is_empty() {
             q.append_pair("scope", &scopes.join(" "));
@@ -259,8 +300,6 @@ pub(crate) fn start(
         }
     }
 
-    let secure = config.secure_cookies;
-    let name = pending::cookie_name(state.secret(), secure);
     let pending = PendingLogin {
         state,
         nonce,
@@ -271,29 +310,9 @@ pub(crate) fn start(
         response_mode: mode,
         max_age,
         acr_values: config.acr_values.clone(),
-        redirect_uri: None,
+        redirect_uri: redirect_uri.map(|u| u.to_string()),
     };
-    let value = config.cookie_keys.seal(&name, &pending);
-    // A form_post callback is a cross-site POST: only `SameSite=None` cookies come with
-    // it, and browsers accept those only with `Secure`. Every other mode arrives by
-    // top-level GET (or by the relay page's same-site POST), for which `Lax` suffices.
-    // On plain-http loopback development `Secure` cannot be used (cookie jars refuse to
-    // send it over http), so there the cookie stays `Lax`: that works when the provider
-    // runs on the same loopback host, which is same-site whatever the port.
-    let same_site = if mode == super::ResponseMode::FormPost && config.secure_cookies {
-        SameSite::None
-    } else {
-        SameSite::Lax
-    };
-    let cookie = SetCookie {
-        name,
-        value,
-        path: pending::cookie_path(secure, &config.paths.callback).to_owned(),
-        max_age: config.login_timeout.as_secs() as i64,
-        secure,
-        same_site,
-    };
-    Ok(Started { url, cookie })
+    Ok((url, pending))
 }
 
 #[cfg(test)]
