@@ -178,7 +178,7 @@ impl Idme {
             .into());
         };
         let login = pending.login;
-        let expires_at = login.created_at + inner.config.login_timeout.as_secs();
+        let expires_at = login.expires_at(inner.config.login_timeout);
         if !login.state.ct_eq_str(state) {
             // A state this engine already finished is a replay; any other is foreign. The
             // record keeps it until this login expires.
@@ -189,7 +189,7 @@ impl Idme {
             }
             .into());
         }
-        if now > expires_at || now < login.created_at {
+        if !login.is_live(inner.config.login_timeout, now) {
             return Err(CallbackRejected::LoginExpired.into());
         }
         if !inner.used_logins.claim(state, expires_at, now) {

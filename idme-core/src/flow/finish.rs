@@ -110,7 +110,7 @@ pub(crate) async fn run(
     }
 
     // Single use: claimed before any network call, so a concurrent replay loses too.
-    let expires_at = pending.created_at + config.login_timeout.as_secs();
+    let expires_at = pending.expires_at(config.login_timeout);
     if !env.used_logins.claim(state, expires_at, now) {
         return fail(CallbackRejected::Replayed.into(), Some(clear));
     }
@@ -166,7 +166,7 @@ fn open_pending(
     if !pending.state.ct_eq_str(state) {
         return Err(CallbackRejected::StateMismatch.into());
     }
-    if now > pending.created_at + config.login_timeout.as_secs() || now < pending.created_at {
+    if !pending.is_live(config.login_timeout, now) {
         return Err(CallbackRejected::LoginExpired.into());
     }
     Ok(pending)

@@ -53,6 +53,19 @@ pub(crate) struct PendingLogin {
     pub(crate) redirect_uri: Option<String>,
 }
 
+impl PendingLogin {
+    /// Unix seconds after which the login is over (`login_timeout` after it started).
+    pub(crate) fn expires_at(&self, login_timeout: std::time::Duration) -> u64 {
+        self.created_at + login_timeout.as_secs()
+    }
+
+    /// Whether the login is still pending at `now`: not expired, and not started in the
+    /// future (a clock that went back).
+    pub(crate) fn is_live(&self, login_timeout: std::time::Duration, now: u64) -> bool {
+        (self.created_at..=self.expires_at(login_timeout)).contains(&now)
+    }
+}
+
 /// The login's id: a hash of its `state`, so the callback finds the cookie from the
 /// `state` it carries without the cookie name revealing the `state`.
 pub(crate) fn login_id(state: &str) -> String {
