@@ -27,12 +27,15 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
             .route(
                 "/me",
                 web::get().to(|user: IdmeUser| async move {
-                    HttpResponse::Ok().content_type("application/json").body(user.json().to_owned())
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(user.json().to_owned())
                 }),
             )
             .route(
                 "/maybe",
-                web::get().to(|user: Option<IdmeUser>| async move { format!("{}", user.is_some()) }),
+                web::get()
+                    .to(|user: Option<IdmeUser>| async move { format!("{}", user.is_some()) }),
             ),
     )
     .await;
@@ -46,19 +49,33 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
                 .get("www-authenticate")
                 .map(|v| v.to_str().unwrap().to_owned());
             let body = test::read_body(response).await;
-            (status, challenge, String::from_utf8_lossy(&body).into_owned())
+            (
+                status,
+                challenge,
+                String::from_utf8_lossy(&body).into_owned(),
+            )
         }
     };
     let (status, _, body) = call(
-        test::TestRequest::post().uri("/auth/device/code").insert_header(FORM).set_payload("client_id=tv"),
+        test::TestRequest::post()
+            .uri("/auth/device/code")
+            .insert_header(FORM)
+            .set_payload("client_id=tv"),
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let codes: serde_json::Value = serde_json::from_str(&body).unwrap();
     let cookie = pair.sign_in().await.cookie_header();
-    let page_uri = format!("/auth/device?user_code={}", codes["user_code"].as_str().unwrap());
-    let (status, _, page) =
-        call(test::TestRequest::get().uri(&page_uri).insert_header(("cookie", cookie.as_str()))).await;
+    let page_uri = format!(
+        "/auth/device?user_code={}",
+        codes["user_code"].as_str().unwrap()
+    );
+    let (status, _, page) = call(
+        test::TestRequest::get()
+            .uri(&page_uri)
+            .insert_header(("cookie", cookie.as_str())),
+    )
+    .await;
     assert_eq!(status, 200, "{page}");
     let decision = format!(
         "user_code={}&csrf={}&decision=allow",
@@ -81,18 +98,29 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
         codes["device_code"].as_str().unwrap()
     );
     let (status, _, tokens) = call(
-        test::TestRequest::post().uri("/auth/device/token").insert_header(FORM).set_payload(poll),
+        test::TestRequest::post()
+            .uri("/auth/device/token")
+            .insert_header(FORM)
+            .set_payload(poll),
     )
     .await;
     assert_eq!(status, 200, "{tokens}");
     let tokens: serde_json::Value = serde_json::from_str(&tokens).unwrap();
     let access = tokens["access_token"].as_str().unwrap();
 
-    let (_, _, cookie_me) =
-        call(test::TestRequest::get().uri("/me").insert_header(("cookie", cookie.as_str()))).await;
+    let (_, _, cookie_me) = call(
+        test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("cookie", cookie.as_str())),
+    )
+    .await;
     let bearer = format!("Bearer {access}");
-    let (status, _, me) =
-        call(test::TestRequest::get().uri("/me").insert_header(("authorization", bearer.as_str()))).await;
+    let (status, _, me) = call(
+        test::TestRequest::get()
+            .uri("/me")
+            .insert_header(("authorization", bearer.as_str())),
+    )
+    .await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&me).unwrap(),
@@ -100,11 +128,18 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
     );
     let bad = format!("Bearer {access}x");
     for path in ["/me", "/maybe"] {
-        let (status, challenge, body) =
-            call(test::TestRequest::get().uri(path).insert_header(("authorization", bad.as_str()))).await;
+        let (status, challenge, body) = call(
+            test::TestRequest::get()
+                .uri(path)
+                .insert_header(("authorization", bad.as_str())),
+        )
+        .await;
         assert_eq!(status, 401, "{path}: {body}");
         let challenge = challenge.expect("a challenge");
-        assert!(challenge.starts_with("Bearer error=\"invalid_token\""), "{challenge}");
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
     }
 }
 

@@ -15,7 +15,10 @@ use tower::ServiceExt as _;
 
 fn app(pair: &Pair) -> Router {
     Router::new()
-        .route("/me", get(|user: IdmeUser| async move { user.json().to_owned() }))
+        .route(
+            "/me",
+            get(|user: IdmeUser| async move { user.json().to_owned() }),
+        )
         .route(
             "/maybe",
             get(|user: Option<IdmeUser>| async move { format!("{}", user.is_some()) }),
@@ -42,7 +45,11 @@ async fn send(
         .unwrap();
     let (parts, body) = response.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    (parts.status.as_u16(), parts.headers, String::from_utf8_lossy(&body).into_owned())
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
 }
 
 fn field(body: &str, name: &str) -> String {
@@ -61,8 +68,14 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
     let pair = Pair::new(|b| b.app_clients(AppClients::new(["tv"]))).await;
     let app = app(&pair);
-    let (status, headers, body) =
-        send(&app, Method::POST, "/auth/device/code", &[FORM], "client_id=tv").await;
+    let (status, headers, body) = send(
+        &app,
+        Method::POST,
+        "/auth/device/code",
+        &[FORM],
+        "client_id=tv",
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
     let codes = json(&body);
@@ -104,7 +117,10 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
             send(&app, Method::GET, path, &[("authorization", &bad)], "").await;
         assert_eq!(status, 401, "{path}: {body}");
         let challenge = headers["www-authenticate"].to_str().unwrap();
-        assert!(challenge.starts_with("Bearer error=\"invalid_token\""), "{challenge}");
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
         assert_eq!(json(&body)["error"], "invalid_token");
     }
 }
