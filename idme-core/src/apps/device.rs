@@ -255,7 +255,8 @@ pub(crate) async fn poll(
                 return Err(unknown());
             }
             apps.store.delete(&id).await.map_err(unavailable)?;
-            apps.store.delete(&decision_id).await.map_err(unavailable)?;
+            // The decision stays until it expires: a poll that wrote the request back
+            // just before this deletion still finds it, and the taken marker answers it.
             let issued = tokens::issue(apps, keys, client_id, request.scope, person, now)
                 .await
                 .map_err(unavailable)?;
