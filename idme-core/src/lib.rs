@@ -73,6 +73,7 @@
 //! | [`error`] | [`Error`]: status and public message decided once |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
+//! | `apps` | app clients ([`AppClients`]): device grant, code + PKCE relay, the app's own bearer tokens ([`Idme::authenticate_bearer`]) |
 //!
 //! ## Features
 //!

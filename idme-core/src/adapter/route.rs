@@ -58,7 +58,7 @@ impl std::fmt::Debug for RouteRequest<'_> {
 }
 
 impl Route {
-    /// Every sign-in route.
+    /// The sign-in routes of an engine without app clients (see [`all`](Self::all)).
     pub const ALL: [Route; 4] = [
         Route::Login,
         Route::Callback,
