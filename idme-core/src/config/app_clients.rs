@@ -180,3 +180,45 @@ impl AppClients {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::IdmeBuilder;
+
+    fn builder(apps: Option<&str>) -> IdmeBuilder {
+        IdmeBuilder::from_lookup(|name| match name {
+            "IDME_CLIENT_ID" => Some("web".into()),
+            "IDME_CLIENT_SECRET" => Some("secret".into()),
+            "IDME_REDIRECT_URI" => Some("https://app.example/auth/callback".into()),
+            "IDME_APP_CLIENTS" => apps.map(str::to_owned),
+            _ => None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn idme_app_clients_names_clients_and_their_redirect_uris() {
+        let config = builder(Some(" tv , phone=com.example.app:/cb https://app.example/native ,"))
+            .build()
+            .unwrap();
+        let clients = config.app_clients().expect("on");
+        assert_eq!(clients.clients().len(), 2);
+        assert!(clients.get("tv").unwrap().redirect_uris().is_empty());
+        assert_eq!(
+            clients.get("phone").unwrap().redirect_uris(),
+            ["com.example.app:/cb", "https://app.example/native"]
+        );
+        assert!(builder(None).build().unwrap().app_clients().is_none(), "off by default");
+    }
+
+    #[test]
+    fn bad_app_client_settings_stop_the_build() {
+        for bad in [",", "tv=http://example.com/cb", "tv=com.example.app:/cb#f", "tv=not a uri", "a\"b"] {
+            let e = builder(Some(bad)).build().unwrap_err();
+            assert!(e.to_string().contains("app client"), "{bad}: {e}");
+        }
+        let zero = AppClients::new(["tv"]).access_token_lifetime(Duration::ZERO);
+        assert!(builder(None).app_clients(zero).build().is_err());
+    }
+}
