@@ -231,3 +231,30 @@ async fn two_engines_on_one_app_store_honour_each_others_tokens_and_revocations(
         (400, "invalid_grant".into())
     );
 }
+
+#[tokio::test]
+async fn an_app_store_that_is_down_is_503_never_anonymous_nor_a_token() {
+    let store = idme_testkit::pair::SwitchableStore::new();
+    let pair = rig_as(Persona::Veteran, {
+        let store = store.clone();
+        move |b| b.app_store(store)
+    })
+    .await;
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    store.set_down(true);
+    let rejection = bearer(&pair, s(&tokens, "access_token")).await.unwrap_err();
+    assert_eq!(rejection.status, 503);
+    assert!(rejection.is_outage());
+    let reply = refresh(&pair, DEVICE, s(&tokens, "refresh_token")).await;
+    assert_eq!(error(&reply), (503, "temporarily_unavailable".into()));
+    let reply = post(&pair, Route::DeviceCode, "client_id=tv-app").await;
+    assert_eq!(error(&reply), (503, "temporarily_unavailable".into()));
+    store.set_down(false);
+    assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
+    assert_eq!(
+        refresh(&pair, DEVICE, s(&tokens, "refresh_token"))
+            .await
+            .status,
+        200
+    );
+}

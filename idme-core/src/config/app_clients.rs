@@ -199,9 +199,11 @@ mod tests {
 
     #[test]
     fn idme_app_clients_names_clients_and_their_redirect_uris() {
-        let config = builder(Some(" tv , phone=com.example.app:/cb https://app.example/native ,"))
-            .build()
-            .unwrap();
+        let config = builder(Some(
+            " tv , phone=com.example.app:/cb https://app.example/native ,",
+        ))
+        .build()
+        .unwrap();
         let clients = config.app_clients().expect("on");
         assert_eq!(clients.clients().len(), 2);
         assert!(clients.get("tv").unwrap().redirect_uris().is_empty());
@@ -209,12 +211,21 @@ mod tests {
             clients.get("phone").unwrap().redirect_uris(),
             ["com.example.app:/cb", "https://app.example/native"]
         );
-        assert!(builder(None).build().unwrap().app_clients().is_none(), "off by default");
+        assert!(
+            builder(None).build().unwrap().app_clients().is_none(),
+            "off by default"
+        );
     }
 
     #[test]
     fn bad_app_client_settings_stop_the_build() {
-        for bad in [",", "tv=http://example.com/cb", "tv=com.example.app:/cb#f", "tv=not a uri", "a\"b"] {
+        for bad in [
+            ",",
+            "tv=http://example.com/cb",
+            "tv=com.example.app:/cb#f",
+            "tv=not a uri",
+            "a\"b",
+        ] {
             let e = builder(Some(bad)).build().unwrap_err();
             assert!(e.to_string().contains("app client"), "{bad}: {e}");
         }
