@@ -54,6 +54,14 @@ async fn start(inner: &Inner, apps: &Apps, body: &[u8]) -> Result<Reply, OAuthEr
     let scope = parse_scope(param(&params, "scope"))
         .map_err(|()| OAuthError::new(400, "invalid_scope", "unknown policy in scope"))?;
     let now = config.clock.now();
+    if !apps.throttle.device_code(now) {
+        tracing::warn!(target: "idme::apps", "too many device codes requested: refused for now");
+        return Err(OAuthError::new(
+            503,
+            "temporarily_unavailable",
+            "Too many devices are signing in right now; try again in a minute.",
+        ));
+    }
     let keys = &config.cookie_keys;
     let lifetime = apps.clients.device_code_lifetime.as_secs();
     let expires_at = now + lifetime;

@@ -13,6 +13,9 @@ const PERSON_WINDOW: u64 = 300;
 const GLOBAL_LIMIT: u32 = 100;
 /// Seconds.
 const GLOBAL_WINDOW: u64 = 60;
+/// Device codes this instance hands out per [`GLOBAL_WINDOW`]: the endpoint needs no
+/// sign-in, so this bounds what a flood can make the app store hold.
+const DEVICE_CODES_LIMIT: u32 = 1000;
 /// People tracked at most; beyond, someone new is refused until windows end (fail closed).
 const MAX_PEOPLE: usize = 10_000;
 /// Codes remembered as taken at most (each until its code expires).
@@ -23,9 +26,20 @@ const MAX_TAKEN: usize = 100_000;
 pub(crate) struct Throttle {
     people: Mutex<HashMap<String, (u64, u32)>>,
     global: Mutex<(u64, u32)>,
+    device_codes: Mutex<(u64, u32)>,
 }
 
 impl Throttle {
+    /// Counts a device code about to be handed out at `now`; `false` past the limit.
+    pub(crate) fn device_code(&self, now: u64) -> bool {
+        let mut window = self.device_codes.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0 + GLOBAL_WINDOW <= now {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        window.1 <= DEVICE_CODES_LIMIT
+    }
+
     /// Whether `person` may try a code at `now`.
     pub(crate) fn allows(&self, person: &str, now: u64) -> bool {
         let global = *self.global.lock().unwrap_or_else(|p| p.into_inner());
@@ -117,6 +131,16 @@ mod tests {
         }
         assert!(!t.allows("someone-new", 1000));
         assert!(t.allows("someone-new", 1000 + GLOBAL_WINDOW));
+    }
+
+    #[test]
+    fn device_codes_are_handed_out_at_a_bounded_rate() {
+        let t = Throttle::default();
+        for _ in 0..DEVICE_CODES_LIMIT {
+            assert!(t.device_code(1000));
+        }
+        assert!(!t.device_code(1000));
+        assert!(t.device_code(1000 + GLOBAL_WINDOW));
     }
 
     #[test]

@@ -218,10 +218,13 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
 }
 
 /// Sessions in this process's memory: for tests, examples and single-instance apps
-/// (sessions end when the process stops). Expired records are dropped when met.
+/// (sessions end when the process stops). Expired records are dropped when met, and
+/// swept every [`SWEEP_EVERY`] saves (so records nobody reads again do not pile up).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     records: Mutex<HashMap<String, Record>>,
+    /// Saves so far, for the sweep of expired records.
+    saves: std::sync::atomic::AtomicU64,
     /// Locks by key: owner and expiry (Unix seconds).
     locks: Mutex<HashMap<String, (String, u64)>>,
     clock: crate::Clock,
@@ -238,6 +241,7 @@ impl MemoryStore {
     pub fn with_clock(clock: crate::Clock) -> Self {
         Self {
             records: Mutex::default(),
+            saves: Default::default(),
             locks: Mutex::default(),
             clock,
         }
@@ -281,7 +285,17 @@ impl SessionStore for MemoryStore {
     }
 
     async fn save(&self, record: &Record) -> Result<(), StoreError> {
-        self.lock().insert(record.id.clone(), record.clone());
+        let sweep = self
+            .saves
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            % SWEEP_EVERY
+            == SWEEP_EVERY - 1;
+        let now = if sweep { self.clock.now() } else { 0 };
+        let mut map = self.lock();
+        if sweep {
+            map.retain(|_, r| r.expires_at > now);
+        }
+        map.insert(record.id.clone(), record.clone());
         Ok(())
     }
 
@@ -337,9 +351,27 @@ impl SessionStore for MemoryStore {
     }
 }
 
+/// A [`MemoryStore`] sweeps its expired records once per this many saves.
+pub const SWEEP_EVERY: u64 = 1024;
+
 #[cfg(test)]
 mod tests {
-    use super::MemoryStore;
+    use super::{MemoryStore, Record, SWEEP_EVERY, SessionStore};
 
     crate::store_tests!(MemoryStore::new(), locks);
+
+    #[tokio::test]
+    async fn expired_records_nobody_reads_are_swept() {
+        let store = MemoryStore::with_clock(crate::Clock::from_fn(|| 1000));
+        for i in 0..SWEEP_EVERY - 1 {
+            let expired = Record::new(format!("old{i}"), "sub", None, 999, "x");
+            store.save(&expired).await.unwrap();
+        }
+        assert_eq!(store.len() as u64, SWEEP_EVERY - 1);
+        store
+            .save(&Record::new("live", "sub", None, 2000, "x"))
+            .await
+            .unwrap();
+        assert_eq!(store.len(), 1, "the expired ones went at the sweep");
+    }
 }
