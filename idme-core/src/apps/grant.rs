@@ -129,7 +129,9 @@ pub(crate) struct AuthCode {
     pub(crate) expires_at: u64,
 }
 
-/// A store record holding `value` sealed under its id.
+/// A store record holding `value` sealed under its id. A record of nobody yet (`sub`
+/// empty: a device request before the person decides) is indexed under its own id, so a
+/// store's per-user index never gathers every pending request under one empty name.
 pub(crate) fn seal<T: Serialize>(
     keys: &CookieKeys,
     id: String,
@@ -139,6 +141,7 @@ pub(crate) fn seal<T: Serialize>(
     value: &T,
 ) -> Record {
     let data = keys.seal_compact(&id, value);
+    let sub = if sub.is_empty() { id.clone() } else { sub.to_owned() };
     Record::new(id, sub, provider_sid, expires_at, data)
 }
 
