@@ -6,7 +6,7 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths |
+//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths; with app clients on, also their device, authorize, token and revoke routes |
 //! | [`IdmeLayer`] | makes the engine available to the extractors and sets the cookies they produce (add it outermost; required) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |

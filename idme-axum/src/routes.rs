@@ -11,7 +11,8 @@ use idme_core::adapter::{Route, RouteRequest};
 use crate::{cookies, into_response};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
-/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default). Merge them
+/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default; with app clients on, their routes too:
+/// [`Route::all`](idme_core::adapter::Route::all)). Merge them
 /// into the app's router.
 pub fn routes<S>(idme: &Idme) -> Router<S>
 where

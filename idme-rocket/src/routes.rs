@@ -10,7 +10,8 @@ use rocket::route::{Handler, Outcome, Route};
 use crate::{IdmeResponse, cookies};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
-/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default), to mount
+/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default; with app clients on, their routes too:
+/// [`Route::all`](idme_core::adapter::Route::all)), to mount
 /// at `/`. [`IdmeFairing`](crate::IdmeFairing) mounts them for you.
 ///
 /// # Panics

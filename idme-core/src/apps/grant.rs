@@ -141,7 +141,11 @@ pub(crate) fn seal<T: Serialize>(
     value: &T,
 ) -> Record {
     let data = keys.seal_compact(&id, value);
-    let sub = if sub.is_empty() { id.clone() } else { sub.to_owned() };
+    let sub = if sub.is_empty() {
+        id.clone()
+    } else {
+        sub.to_owned()
+    };
     Record::new(id, sub, provider_sid, expires_at, data)
 }
 
