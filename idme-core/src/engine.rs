@@ -450,7 +450,10 @@ impl Idme {
     /// claims and verification). Fails with
     /// [`Unauthenticated::InvalidToken`](crate::Unauthenticated::InvalidToken) for an
     /// unknown, expired or revoked token (and whenever app clients are off), with
-    /// [`Error::SessionStoreUnavailable`] when the app store is down.
+    /// [`Error::SessionStoreUnavailable`] when the app store is down. The user's
+    /// [`session_id`](IdmeUser::session_id) is the grant's id, its
+    /// [`expires_at`](IdmeUser::expires_at) the access token's expiry, and it carries no
+    /// ID.me token.
     pub async fn authenticate_bearer(&self, token: &str) -> Result<IdmeUser, Error> {
         crate::apps::bearer::authenticate(&self.inner, token).await
     }

@@ -454,8 +454,23 @@ async fn a_device_asking_military_sends_an_unverified_person_to_verify() {
         &format!("/auth/device?user_code={user_code}"),
     );
     assert_eq!(to, expected);
-    // A veteran gets the confirmation, which names the policy, and the tokens say so.
+    // A veteran gets the confirmation, which names the client and the policy, and the
+    // tokens say so.
     let pair = rig().await;
+    let codes = device_code(&pair, DEVICE, Some("military")).await;
+    let mut browser = pair.sign_in().await;
+    let confirm = page_for(&pair, &mut browser, codes["user_code"].as_str().unwrap()).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("<li>military</li>"),
+        "{}",
+        confirm.body
+    );
+    assert!(
+        confirm.body.contains(&format!(">{DEVICE}<")),
+        "{}",
+        confirm.body
+    );
     let (_, tokens) = approved(&pair, DEVICE, Some("openid military")).await;
     assert_eq!(tokens["scope"], "military");
 }
