@@ -195,6 +195,8 @@ async fn denied_expired_unknown_foreign_used_and_malformed_polls_get_their_error
     )
     .await;
     assert_eq!(error(&reply), (401, "invalid_client".into()));
+    let challenge = reply.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.starts_with("Basic "), "{challenge}");
 }
 
 /// A memory store that yields before every call, so concurrent polls interleave at

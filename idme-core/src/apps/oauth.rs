@@ -33,6 +33,9 @@ pub(crate) struct OAuthError {
     pub(crate) status: u16,
     pub(crate) code: &'static str,
     pub(crate) description: &'static str,
+    /// The client tried `Authorization: Basic`: the `401` carries a `Basic` challenge
+    /// (RFC 6749 §5.2).
+    pub(crate) basic_challenge: bool,
 }
 
 impl OAuthError {
@@ -41,6 +44,7 @@ impl OAuthError {
             status,
             code,
             description,
+            basic_challenge: false,
         }
     }
 
@@ -71,10 +75,16 @@ impl OAuthError {
 
     /// The JSON answer.
     pub(crate) fn reply(&self) -> Reply {
-        no_store(Reply::json(
+        let mut reply = no_store(Reply::json(
             self.status,
             &json!({ "error": self.code, "error_description": self.description }),
-        ))
+        ));
+        if self.basic_challenge {
+            reply
+                .headers
+                .push(("www-authenticate", "Basic realm=\"app clients\"".into()));
+        }
+        reply
     }
 }
 
@@ -100,9 +110,12 @@ pub(crate) fn public_client_only(
             .is_some_and(|s| s.eq_ignore_ascii_case("basic "))
     });
     if basic || params.contains_key("client_secret") {
-        return Err(OAuthError::client(
-            "app clients are public: no client secret or client authentication",
-        ));
+        return Err(OAuthError {
+            basic_challenge: basic,
+            ..OAuthError::client(
+                "app clients are public: no client secret or client authentication",
+            )
+        });
     }
     Ok(())
 }
