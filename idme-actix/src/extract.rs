@@ -66,6 +66,10 @@ fn guarded(req: &HttpRequest) -> GuardRequest<'_> {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
         path_and_query: req.uri().path_and_query().map_or("/", |p| p.as_str()),
+        authorization: req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
     }
 }
 

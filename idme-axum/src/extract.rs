@@ -47,6 +47,10 @@ pub(crate) fn guard(parts: &Parts) -> (RequestAuth, GuardRequest<'_>) {
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
         path_and_query: path.map_or("/", |p| p.as_str()),
+        authorization: parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok()),
     };
     (auth.unwrap_or_default(), req)
 }

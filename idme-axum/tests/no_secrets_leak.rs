@@ -360,6 +360,7 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
             setup: "test",
             accept: Some("text/html"),
             path_and_query: "/me",
+            authorization: None,
         };
         let cookies = garbage.clone();
         let rejection = idme_core::adapter::RequestAuth::new()

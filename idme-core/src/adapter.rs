@@ -45,6 +45,22 @@ pub struct GuardRequest<'a> {
     pub accept: Option<&'a str>,
     /// The request's path and query, where a browser comes back to after signing in.
     pub path_and_query: &'a str,
+    /// The request's `Authorization` header: an app access token as `Bearer <token>`
+    /// authenticates the request instead of the session cookie, when app clients are on
+    /// (ignored otherwise, and for other schemes).
+    pub authorization: Option<&'a str>,
+}
+
+impl GuardRequest<'_> {
+    /// The bearer token the request presents, when app clients are on.
+    fn bearer(&self) -> Option<&str> {
+        let idme = self.idme?;
+        let header = self.authorization?;
+        if !idme.has_app_clients() {
+            return None;
+        }
+        crate::apps::bearer::credential(header)
+    }
 }
 
 /// Why a guard failed, and what to answer.
@@ -145,10 +161,14 @@ impl RequestAuth {
         let Some(idme) = req.idme else {
             return Err(self.reject(missing_setup("Idme engine", req.setup)));
         };
+        let bearer = req.bearer();
         let outcome = self
             .0
             .outcome
             .get_or_init(|| async move {
+                if let Some(token) = bearer {
+                    return idme.authenticate_bearer(token).await;
+                }
                 let (outcome, set_cookies) = match idme.authenticate(&cookies()).await {
                     Ok(Authenticated { user, set_cookies }) => (Ok(user), set_cookies),
                     Err(Denied { error, set_cookies }) => (Err(error), set_cookies),
@@ -159,6 +179,13 @@ impl RequestAuth {
             .await;
         match outcome {
             Ok(user) => Ok(user.clone()),
+            Err(error) if bearer.is_some() => {
+                tracing::debug!(target: "idme::rejection", reason = %error, "bearer token refused");
+                Err(self.reject(Rejection {
+                    status: error.status().as_u16(),
+                    reply: crate::apps::bearer::rejection(error),
+                }))
+            }
             Err(error) => {
                 tracing::trace!(target: "idme::rejection", reason = %error, "no signed-in user");
                 let denied = Denied {
@@ -174,7 +201,8 @@ impl RequestAuth {
     }
 
     /// The signed-in user, `None` when nobody is signed in; an outage (the session store
-    /// down, the engine missing) is still a [`Rejection`].
+    /// down, the engine missing) is still a [`Rejection`], and so is a bearer token that
+    /// fails (a presented credential is never taken for "anonymous").
     pub async fn optional_user(
         &self,
         req: &GuardRequest<'_>,
@@ -182,7 +210,7 @@ impl RequestAuth {
     ) -> Result<Option<IdmeUser>, Rejection> {
         match self.user(req, cookies).await {
             Ok(user) => Ok(Some(user)),
-            Err(rejection) if rejection.is_outage() => Err(rejection),
+            Err(rejection) if rejection.is_outage() || req.bearer().is_some() => Err(rejection),
             Err(_) => {
                 self.state().rejection = None;
                 Ok(None)
@@ -203,9 +231,19 @@ impl RequestAuth {
         let Some(idme) = req.idme else {
             return Err(self.reject(missing_setup("Idme engine", req.setup)));
         };
-        match idme.require(&user, requirement, req.accept, req.path_and_query) {
-            Ok(()) => Ok(user),
-            Err(reply) => Err(self.reject(Rejection { status: 403, reply })),
+        match req.bearer() {
+            None => match idme.require(&user, requirement, req.accept, req.path_and_query) {
+                Ok(()) => Ok(user),
+                Err(reply) => Err(self.reject(Rejection { status: 403, reply })),
+            },
+            // A bearer client is an API client: JSON, and RFC 6750's error.
+            Some(_) => match idme.require(&user, requirement, None, req.path_and_query) {
+                Ok(()) => Ok(user),
+                Err(reply) => Err(self.reject(Rejection {
+                    status: 403,
+                    reply: crate::apps::bearer::insufficient_scope(reply),
+                })),
+            },
         }
     }
 
@@ -242,6 +280,20 @@ pub enum Route {
     Logout,
     /// `POST`: the provider ends sessions ([`Idme::backchannel_logout`]).
     BackchannelLogout,
+    /// App clients, `POST`: a device asks for a device code and a user code (RFC 8628).
+    DeviceCode,
+    /// App clients, `GET` and `POST`: the person types a device's code, then allows or
+    /// denies it.
+    DevicePage,
+    /// App clients, `POST`: a device polls for its tokens (the token endpoint).
+    DeviceToken,
+    /// App clients, `GET`: a native app's sign-in, answered with a code (RFC 8252).
+    Authorize,
+    /// App clients, `POST`: the token endpoint (device code, authorization code,
+    /// refresh token).
+    Token,
+    /// App clients, `POST`: token revocation (RFC 7009).
+    Revoke,
 }
 
 /// One request to a sign-in [`Route`], as an adapter reads it.
@@ -277,14 +329,41 @@ impl Route {
         Route::BackchannelLogout,
     ];
 
+    /// Every route, the app clients' ones included.
+    pub const WITH_APP_CLIENTS: [Route; 10] = [
+        Route::Login,
+        Route::Callback,
+        Route::Logout,
+        Route::BackchannelLogout,
+        Route::DeviceCode,
+        Route::DevicePage,
+        Route::DeviceToken,
+        Route::Authorize,
+        Route::Token,
+        Route::Revoke,
+    ];
+
+    /// The routes `idme` answers: [`ALL`](Self::ALL), plus the app clients' routes when
+    /// they are on. Adapters mount these.
+    pub fn all(idme: &Idme) -> &'static [Route] {
+        if idme.has_app_clients() {
+            &Self::WITH_APP_CLIENTS
+        } else {
+            &Self::ALL
+        }
+    }
+
     /// Whether the route answers `GET`.
     pub fn answers_get(self) -> bool {
-        matches!(self, Route::Login | Route::Callback)
+        matches!(
+            self,
+            Route::Login | Route::Callback | Route::DevicePage | Route::Authorize
+        )
     }
 
     /// Whether the route answers `POST`.
     pub fn answers_post(self) -> bool {
-        self != Route::Login
+        !matches!(self, Route::Login | Route::Authorize)
     }
 
     /// The route's path in `idme`'s configuration.
@@ -295,6 +374,12 @@ impl Route {
             Route::Callback => &paths.callback,
             Route::Logout => &paths.logout,
             Route::BackchannelLogout => &paths.backchannel_logout,
+            Route::DeviceCode => &paths.device_code,
+            Route::DevicePage => &paths.device,
+            Route::DeviceToken => &paths.device_token,
+            Route::Authorize => &paths.authorize,
+            Route::Token => &paths.token,
+            Route::Revoke => &paths.revoke,
         }
     }
 
@@ -324,6 +409,7 @@ impl Route {
                 idme.backchannel_logout(header("content-type"), req.body)
                     .await
             }
+            app => crate::apps::answer(idme, app, req).await,
         }
     }
 }

@@ -19,6 +19,11 @@ impl IdmeUser {
         Self { session }
     }
 
+    /// The session the user was read from.
+    pub(crate) fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The ID.me subject: a stable id for the account. Key users on it, never on email.
     pub fn sub(&self) -> &str {
         &self.session.sub

@@ -69,11 +69,12 @@ impl Idme {
         );
         Self {
             inner: Arc::new(Inner {
-                config,
                 provider,
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
+                apps: crate::apps::Apps::new(&config),
+                config,
             }),
         }
     }
@@ -231,6 +232,11 @@ impl Idme {
         match request::load(&self.inner, cookies, now).await {
             Ok(session) => {
                 request::forget(&self.inner, &session, now).await;
+                if let Err(e) =
+                    crate::apps::revoke_person(&self.inner, Some(&session.sub), None).await
+                {
+                    tracing::warn!(target: "idme::logout", error = %e, "app store unavailable: the person's app grants were not revoked");
+                }
                 tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
                 id_token_hint = session.id_token.clone();
             }
@@ -378,6 +384,8 @@ impl Idme {
                 0
             }
         };
+        // The person's app grants end with their sessions.
+        crate::apps::revoke_person(inner, sub, sid).await?;
         // Only now: a retry after a failed deletion is not a replay.
         inner
             .sessions
@@ -420,12 +428,36 @@ impl Idme {
 
     /// The login route asking ID.me for `policy`, returning to `return_to`.
     pub fn verify_url_for(&self, policy: &Policy, return_to: &str) -> String {
+        Self::verify_url_for_config(&self.inner.config, policy, return_to)
+    }
+
+    /// [`verify_url_for`](Self::verify_url_for) with `config`'s login route.
+    pub(crate) fn verify_url_for_config(
+        config: &IdmeConfig,
+        policy: &Policy,
+        return_to: &str,
+    ) -> String {
         let return_to = crate::flow::sanitize_return_to(Some(return_to));
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("policy", policy.handle())
             .append_pair("return_to", &return_to)
             .finish();
-        format!("{}?{query}", self.inner.config.paths.login)
+        format!("{}?{query}", config.paths.login)
+    }
+
+    /// The user of an app access token (the token of an `Authorization: Bearer` header):
+    /// the person who approved the grant, as their web session showed them (same `sub`,
+    /// claims and verification). Fails with
+    /// [`Unauthenticated::InvalidToken`](crate::Unauthenticated::InvalidToken) for an
+    /// unknown, expired or revoked token (and whenever app clients are off), with
+    /// [`Error::SessionStoreUnavailable`] when the app store is down.
+    pub async fn authenticate_bearer(&self, token: &str) -> Result<IdmeUser, Error> {
+        crate::apps::bearer::authenticate(&self.inner, token).await
+    }
+
+    /// Whether app clients are on (their routes are mounted, bearer tokens accepted).
+    pub fn has_app_clients(&self) -> bool {
+        self.inner.apps.is_some()
     }
 
     /// Logs a failure with its details (never a secret) and renders the public page.

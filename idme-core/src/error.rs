@@ -322,6 +322,9 @@ pub enum Unauthenticated {
     /// by back-channel logout), or the provider refused to refresh its tokens.
     #[error("session ended")]
     Ended,
+    /// An `Authorization: Bearer` app access token that is unknown, expired or revoked.
+    #[error("bearer token invalid, expired or revoked")]
+    InvalidToken,
 }
 
 impl Error {
@@ -392,6 +395,9 @@ impl Error {
             Error::ProviderUnavailable(_) => {
                 "ID.me cannot be reached right now. Please try again in a moment."
             }
+            Error::Unauthenticated(Unauthenticated::InvalidToken) => {
+                "The access token is invalid, expired or revoked."
+            }
             Error::Unauthenticated(_) => "Please sign in.",
             Error::SessionStoreUnavailable(_) => "Sessions are temporarily unavailable",
             Error::Config(_) | Error::ApiMisuse(_) => {
@@ -414,6 +420,7 @@ impl Error {
             Error::CallbackRejected(_) => "invalid_callback",
             Error::ProviderRejected { .. } => "provider_error",
             Error::ProviderUnavailable(_) => "provider_unavailable",
+            Error::Unauthenticated(Unauthenticated::InvalidToken) => "invalid_token",
             Error::Unauthenticated(_) => "unauthenticated",
             Error::SessionStoreUnavailable(_) => "session_store_unavailable",
             Error::Config(_) => "configuration_error",

@@ -39,6 +39,7 @@
 //!     setup: "Idme::new(config)",
 //!     accept: Some("text/html"),
 //!     path_and_query: "/account",
+//!     authorization: None,
 //! };
 //! let cookies = || RequestCookies::from_header_values(["idme_session=…"]);
 //! match auth.user(&request, cookies).await {
@@ -97,6 +98,7 @@ struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __fuzzing;
 pub mod adapter;
+mod apps;
 pub mod button;
 pub mod claims;
 mod clock;
@@ -129,7 +131,9 @@ pub mod verification;
 pub use async_trait::async_trait;
 pub use claims::IdmeUser;
 pub use clock::Clock;
-pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
+pub use config::{
+    AppClient, AppClients, Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource,
+};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
 pub use error::{Error, Unauthenticated};

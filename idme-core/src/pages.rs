@@ -27,7 +27,7 @@ fn notice_banner(notice: Option<&str>) -> String {
     })
 }
 
-fn page(notice: Option<&str>, title: &str, body: &str) -> String {
+pub(crate) fn page(notice: Option<&str>, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

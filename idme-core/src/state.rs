@@ -15,6 +15,8 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     /// Session cookies opened recently, so the hot path does not decrypt them again.
     pub(crate) opened: crate::session::cache::OpenedCache<Session>,
+    /// App clients' state, when they are on.
+    pub(crate) apps: Option<crate::apps::Apps>,
 }
 
 /// How many opened session cookies are kept (a few MB at most).

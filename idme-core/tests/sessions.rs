@@ -32,6 +32,7 @@ async fn guard_answer(
         setup: "Pair",
         accept: Some(accept),
         path_and_query: "/me",
+        authorization: None,
     };
     idme_core::adapter::RequestAuth::new()
         .user(&request, move || cookies)

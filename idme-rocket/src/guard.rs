@@ -39,6 +39,7 @@ fn guarded<'a>(req: &'a Request<'_>, path: &'a str) -> GuardRequest<'a> {
         setup: SETUP,
         accept: req.headers().get_one("Accept"),
         path_and_query: path,
+        authorization: req.headers().get_one("Authorization"),
     }
 }
 

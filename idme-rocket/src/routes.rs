@@ -23,8 +23,9 @@ pub fn routes(idme: &Idme) -> Vec<Route> {
         };
         Route::new(method, step.path(idme), endpoint)
     };
-    let gets = SignIn::ALL.into_iter().filter(|s| s.answers_get());
-    let posts = SignIn::ALL.into_iter().filter(|s| s.answers_post());
+    let all = SignIn::all(idme);
+    let gets = all.iter().copied().filter(|s| s.answers_get());
+    let posts = all.iter().copied().filter(|s| s.answers_post());
     gets.map(|s| at(Method::Get, s))
         .chain(posts.map(|s| at(Method::Post, s)))
         .collect()

@@ -83,6 +83,10 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
             .page_notice(EMULATOR_NOTICE);
         emulator = Some(emu);
     }
+    // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own device.
+    if env("IDME_APP_CLIENTS").is_none() {
+        builder = builder.app_clients(idme_core::AppClients::new([EXAMPLE_APP_CLIENT]));
+    }
     builder = with_session_store(builder).await?;
     let idme = Idme::new(builder.build()?);
     if let Err(e) = idme.discover().await {
@@ -96,6 +100,9 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         emulator,
     })
 }
+
+/// The app client every example registers when `IDME_APP_CLIENTS` is not set.
+pub const EXAMPLE_APP_CLIENT: &str = "idme-example-device";
 
 /// `IDME_REDIRECT_URI`, or this app's own callback at `host`.
 fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> String {
@@ -120,7 +127,9 @@ async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartEr
         .await
         .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
     tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
-    Ok(builder.session_store(store))
+    // App grants beside them, under their own prefix, shared by every instance too.
+    let apps = store.clone().with_prefix("idme:apps:");
+    Ok(builder.session_store(store).app_store(apps))
 }
 
 #[cfg(test)]

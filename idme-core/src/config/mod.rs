@@ -15,6 +15,7 @@ use crate::cookies::CookieKeys;
 use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
+mod app_clients;
 mod builder;
 mod env;
 pub(crate) mod native;
@@ -23,6 +24,7 @@ mod settings;
 mod tests;
 mod validate;
 
+pub use app_clients::{AppClient, AppClients};
 pub use builder::IdmeBuilder;
 pub(crate) use validate::is_loopback;
 
@@ -172,6 +174,18 @@ pub struct RoutePaths {
     pub logout: String,
     /// Receives OIDC back-channel logout tokens (`POST /auth/backchannel-logout`).
     pub backchannel_logout: String,
+    /// App clients: a device asks for a code (`POST /auth/device/code`).
+    pub device_code: String,
+    /// App clients: the person's page for a device's code (`/auth/device`).
+    pub device: String,
+    /// App clients: a device polls for its tokens (`POST /auth/device/token`).
+    pub device_token: String,
+    /// App clients: a native app starts a sign-in (`GET /auth/authorize`).
+    pub authorize: String,
+    /// App clients: the token endpoint (`POST /auth/token`).
+    pub token: String,
+    /// App clients: token revocation (`POST /auth/revoke`).
+    pub revoke: String,
 }
 
 /// A validated configuration. Build it with [`IdmeBuilder`].
@@ -209,6 +223,8 @@ pub struct IdmeConfig {
     pub(crate) paths: RoutePaths,
     pub(crate) page_notice: Option<String>,
     pub(crate) clock: crate::Clock,
+    pub(crate) app_clients: Option<AppClients>,
+    pub(crate) app_store: Option<std::sync::Arc<dyn crate::session::store::SessionStore>>,
 }
 
 impl IdmeConfig {
@@ -294,6 +310,11 @@ impl IdmeConfig {
             "idme_session"
         }
     }
+    /// The app clients, when they are on.
+    pub fn app_clients(&self) -> Option<&AppClients> {
+        self.app_clients.as_ref()
+    }
+
     /// The paths of the login, callback and logout routes.
     pub fn paths(&self) -> &RoutePaths {
         &self.paths

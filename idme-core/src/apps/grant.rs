@@ -1,0 +1,152 @@
+//! What the app store holds, each value sealed with the cookie keys and bound to its
+//! record id: a grant family (`g.<id>`: the person, the current token hashes, the
+//! rotated-away refresh hashes), a device request (`d.<sha256(device_code)>`), the
+//! pointer of a user code to it (`u.<sha256(user code)>`), and an authorization code
+//! (`c.<sha256(code)>`). The store sees only ids, the `sub`, the provider session id and
+//! expiries.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::claims::IdmeUser;
+use crate::cookies::CookieKeys;
+use crate::session::Session;
+use crate::session::store::Record;
+use crate::verification::Verification;
+
+/// How many rotated-away refresh token hashes a family remembers for reuse detection.
+pub(crate) const ROTATED_KEPT: usize = 32;
+
+/// The person a grant vouches for: what [`IdmeUser`] shows, as it was at approval.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Person {
+    pub(crate) sub: String,
+    pub(crate) claims: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) verification: Option<Verification>,
+    /// The provider session of the web session that approved (back-channel logout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) provider_sid: Option<String>,
+}
+
+impl Person {
+    /// The signed-in user of a web session.
+    pub(crate) fn of(user: &IdmeUser) -> Self {
+        let session = user.session();
+        Self {
+            sub: session.sub.clone(),
+            claims: session.claims.clone(),
+            verification: session.verification.clone(),
+            provider_sid: session.provider_sid.clone(),
+        }
+    }
+
+    /// The user a bearer request is: same `sub`, claims and verification as the web
+    /// session (no ID.me token), `id` as its session id, ending at `expires_at`.
+    pub(crate) fn user(&self, id: &str, created_at: u64, expires_at: u64) -> IdmeUser {
+        IdmeUser::from_shared(Arc::new(Session {
+            sid: id.to_owned(),
+            sub: self.sub.clone(),
+            claims: self.claims.clone(),
+            verification: self.verification.clone(),
+            nonce: None,
+            id_token: None,
+            access_token: None,
+            refresh_token: None,
+            access_expires_at: None,
+            created_at,
+            expires_at,
+            last_seen: created_at,
+            provider_sid: self.provider_sid.clone(),
+            user_json: Default::default(),
+        }))
+    }
+}
+
+/// One grant: every token issued from one approval, rotated together, revoked together.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct Family {
+    pub(crate) client_id: String,
+    /// The policies granted.
+    pub(crate) scope: Vec<String>,
+    pub(crate) person: Person,
+    /// SHA-256 (hex) of the current access token.
+    pub(crate) access_hash: String,
+    /// Unix seconds.
+    pub(crate) access_expires_at: u64,
+    /// SHA-256 (hex) of the current refresh token.
+    pub(crate) refresh_hash: String,
+    /// Hashes of refresh tokens rotated away, newest last (at most [`ROTATED_KEPT`]).
+    pub(crate) rotated: Vec<String>,
+    /// How many times the family rotated.
+    pub(crate) generation: u64,
+    /// Unix seconds: first tokens.
+    pub(crate) created_at: u64,
+    /// Unix seconds: the family's absolute end.
+    pub(crate) expires_at: u64,
+}
+
+/// A device's pending request.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct DeviceRequest {
+    pub(crate) client_id: String,
+    pub(crate) scope: Vec<String>,
+    /// SHA-256 (hex) of the normal-form user code.
+    pub(crate) user_code_hash: String,
+    /// Unix seconds: the codes' end.
+    pub(crate) expires_at: u64,
+    /// Seconds the device must wait between polls (grows by 5 at each `slow_down`).
+    pub(crate) interval: u64,
+    /// Unix seconds of the last poll.
+    pub(crate) last_poll: Option<u64>,
+    pub(crate) decision: Decision,
+}
+
+/// What the person decided on a device request.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) enum Decision {
+    Pending,
+    Allowed(Person),
+    Denied,
+}
+
+/// A user code's pointer to its device request.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct UserCode {
+    /// The device request's record id.
+    pub(crate) device: String,
+}
+
+/// An authorization code of the code + PKCE relay.
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct AuthCode {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) code_challenge: String,
+    pub(crate) scope: Vec<String>,
+    pub(crate) person: Person,
+    pub(crate) expires_at: u64,
+}
+
+/// A store record holding `value` sealed under its id.
+pub(crate) fn seal<T: Serialize>(
+    keys: &CookieKeys,
+    id: String,
+    sub: &str,
+    provider_sid: Option<String>,
+    expires_at: u64,
+    value: &T,
+) -> Record {
+    let data = keys.seal_compact(&id, value);
+    Record::new(id, sub, provider_sid, expires_at, data)
+}
+
+/// The value sealed in `record`, if it opens under the record's id.
+pub(crate) fn open<T: serde::de::DeserializeOwned>(
+    keys: &CookieKeys,
+    record: &Record,
+) -> Option<T> {
+    keys.open_compact(&record.id, &record.data)
+}

@@ -1,0 +1,205 @@
+//! App clients: the application vouches for the person signed in with ID.me to its own
+//! devices (RFC 8628 device grant) and native or mobile apps (authorization code with
+//! PKCE, RFC 8252), with tokens it issues itself (opaque, rotating, revocable) that
+//! `IdmeUser` accepts as `Authorization: Bearer` (RFC 6750).
+//!
+//! It sits on top of the sessions: the person's side is the normal web sign-in, and a
+//! grant copies what the web session knows of the person (`sub`, claims, verification).
+//! Everything lives in a [`SessionStore`] (the app store), sealed with the cookie keys.
+//!
+//! | module | what lives there |
+//! |---|---|
+//! | `clients` | registered clients and the redirect URI rules |
+//! | `codes` | random codes, the user code's normal form, hashes |
+//! | `grant` | what the store holds, sealed |
+//! | `tokens` | issuing, rotation, reuse detection, revocation |
+//! | `device` | the device endpoints and the person's device pages |
+//! | `authorize` | the code + PKCE relay's start |
+//! | `token_endpoint` | `/auth/token` and `/auth/device/token` |
+//! | `revoke` | RFC 7009 |
+//! | `bearer` | a bearer request's user |
+//! | `pages` | the person's HTML pages |
+//! | `throttle` | user-code guessing limits, single-use guard |
+//! | `oauth` | form parameters and OAuth JSON answers |
+
+pub(crate) mod authorize;
+pub(crate) mod bearer;
+pub(crate) mod clients;
+pub(crate) mod codes;
+pub(crate) mod device;
+pub(crate) mod grant;
+pub(crate) mod oauth;
+pub(crate) mod pages;
+pub(crate) mod revoke;
+pub(crate) mod throttle;
+pub(crate) mod token_endpoint;
+pub(crate) mod tokens;
+
+use std::sync::Arc;
+
+use crate::config::{AppClients, IdmeConfig};
+use crate::session::store::{MemoryStore, SessionStore};
+use crate::verification::{Policy, Requirement};
+
+/// Locks serialising the rotation of a family within this process.
+const ROTATION_STRIPES: usize = 64;
+
+/// The engine's app-client state: the clients, where grants live, the guessing limits.
+pub(crate) struct Apps {
+    pub(crate) clients: AppClients,
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) throttle: throttle::Throttle,
+    pub(crate) taken: throttle::Taken,
+    rotation: Vec<tokio::sync::Mutex<()>>,
+}
+
+impl Apps {
+    /// The state of `config`'s app clients, if they are on.
+    pub(crate) fn new(config: &IdmeConfig) -> Option<Self> {
+        let clients = config.app_clients.clone()?;
+        let store = config
+            .app_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::with_clock(config.clock.clone())));
+        Some(Self {
+            clients,
+            store,
+            throttle: Default::default(),
+            taken: Default::default(),
+            rotation: (0..ROTATION_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        })
+    }
+
+    /// The in-process lock of the family `id`.
+    pub(crate) fn rotation_lock(&self, id: &str) -> &tokio::sync::Mutex<()> {
+        let stripe = id.bytes().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(b))
+        });
+        &self.rotation[stripe % ROTATION_STRIPES]
+    }
+}
+
+/// The policies a client asks for in `scope` (space-separated; `openid` ignored), as
+/// ID.me handles; `Err` names the first unknown one.
+pub(crate) fn parse_scope(scope: Option<&str>) -> Result<Vec<String>, ()> {
+    let mut out: Vec<String> = Vec::new();
+    for name in scope.unwrap_or_default().split_whitespace() {
+        if name == "openid" {
+            continue;
+        }
+        let policy = Policy::known(name).ok_or(())?;
+        let handle = policy.handle().to_owned();
+        if !out.contains(&handle) {
+            out.push(handle);
+        }
+    }
+    Ok(out)
+}
+
+/// The first of `scope`'s policies that `user` has not verified.
+pub(crate) fn unmet_policy(user: &crate::IdmeUser, scope: &[String]) -> Option<Policy> {
+    scope.iter().map(|h| Policy::parse(h)).find(|p| {
+        let requirement = match p {
+            Policy::Ial2 | Policy::Loa3 => Requirement::Ial2,
+            other => match other.group() {
+                Some(g) => Requirement::Group(g),
+                None => return false,
+            },
+        };
+        !user.meets(&requirement)
+    })
+}
+
+/// The person signed in on the web (and the cookies authentication produced), or the
+/// answer for a browser that is not: a `303` to sign in coming back to `return_to`, the
+/// error page when the session store is down.
+pub(crate) async fn person(
+    inner: &crate::state::Inner,
+    cookies: &crate::cookies::RequestCookies,
+    return_to: &str,
+) -> Result<(crate::IdmeUser, Vec<crate::cookies::SetCookie>), crate::reply::Reply> {
+    let config = &inner.config;
+    match crate::session::request::authenticate(inner, cookies, config.clock.now()).await {
+        Ok(crate::session::Authenticated { user, set_cookies }) => Ok((user, set_cookies)),
+        Err(crate::session::Denied { error, set_cookies }) => Err(crate::reply::unauthenticated(
+            &error,
+            Some("text/html"),
+            return_to,
+            &config.paths.login,
+            || crate::pages::failure(config, &error, "no session"),
+        )
+        .with_cookies(set_cookies)),
+    }
+}
+
+/// The application's origin (that of the redirect URI), e.g. `https://app.example`.
+pub(crate) fn origin(config: &IdmeConfig) -> String {
+    config.redirect_uri.origin().ascii_serialization()
+}
+
+/// `path`, with `?query` when there is one.
+pub(crate) fn with_query(path: &str, query: Option<&str>) -> String {
+    match query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_owned(),
+    }
+}
+
+/// Revokes the app grants (and pending codes) of a person who signed out: those of the
+/// provider session `sid`, or, when it has none (or none is named), of `sub`.
+pub(crate) async fn revoke_person(
+    inner: &crate::state::Inner,
+    sub: Option<&str>,
+    sid: Option<&str>,
+) -> Result<u64, crate::session::store::StoreError> {
+    let Some(apps) = &inner.apps else {
+        return Ok(0);
+    };
+    let by_sid = match sid {
+        Some(sid) => apps.store.delete_by_provider_sid(sid).await?,
+        None => 0,
+    };
+    let revoked = match (by_sid, sub) {
+        (0, Some(sub)) => apps.store.delete_by_sub(sub).await?,
+        (n, _) => n,
+    };
+    if revoked > 0 {
+        tracing::info!(target: "idme::apps", revoked, "app grants revoked at sign-out");
+    }
+    Ok(revoked)
+}
+
+/// The answer of an app client route (404 when app clients are off).
+pub(crate) async fn answer(
+    idme: &crate::Idme,
+    route: crate::adapter::Route,
+    req: crate::adapter::RouteRequest<'_>,
+) -> crate::reply::Reply {
+    use crate::adapter::Route;
+    let inner = &*idme.inner;
+    let Some(apps) = &inner.apps else {
+        return crate::reply::Reply::html(404, "Not found.".into());
+    };
+    let header = req.header;
+    match (route, req.post) {
+        (Route::DeviceCode, _) => device::authorization(inner, apps, req.body).await,
+        (Route::DevicePage, false) => device::page(inner, apps, req.query, &req.cookies).await,
+        (Route::DevicePage, true) => {
+            let decide = device::Decide {
+                body: req.body,
+                cookies: &req.cookies,
+                origin: header("origin"),
+                sec_fetch_site: header("sec-fetch-site"),
+            };
+            device::decide(inner, apps, decide).await
+        }
+        (Route::Authorize, _) => authorize::authorize(inner, apps, req.query, &req.cookies).await,
+        (Route::Token | Route::DeviceToken, _) => {
+            token_endpoint::token(inner, apps, req.body, header("authorization")).await
+        }
+        (Route::Revoke, _) => revoke::revoke(inner, apps, req.body, header("authorization")).await,
+        _ => crate::reply::Reply::html(404, "Not found.".into()),
+    }
+}

@@ -1,0 +1,108 @@
+//! Form parameters of the token, device and revocation endpoints, and their OAuth JSON
+//! answers (`no-store`, never a token in an error).
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::reply::Reply;
+
+/// A form body's parameters; `None` when it is not a form or repeats a parameter
+/// (RFC 6749 §3.1: parameters must not be included more than once).
+pub(crate) fn form(body: &[u8]) -> Option<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        if out.insert(k.into_owned(), v.into_owned()).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// The value of `name`, if present and not empty.
+pub(crate) fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
+    params
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+}
+
+/// An OAuth error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OAuthError {
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    pub(crate) description: &'static str,
+}
+
+impl OAuthError {
+    pub(crate) const fn new(status: u16, code: &'static str, description: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            description,
+        }
+    }
+
+    /// `400 invalid_request`.
+    pub(crate) const fn request(description: &'static str) -> Self {
+        Self::new(400, "invalid_request", description)
+    }
+
+    /// `400 invalid_grant`.
+    pub(crate) const fn grant(description: &'static str) -> Self {
+        Self::new(400, "invalid_grant", description)
+    }
+
+    /// `401 invalid_client`.
+    pub(crate) const fn client(description: &'static str) -> Self {
+        Self::new(401, "invalid_client", description)
+    }
+
+    /// `503 temporarily_unavailable`: the app store is down.
+    pub(crate) fn unavailable(e: &crate::session::store::StoreError) -> Self {
+        tracing::error!(target: "idme::apps", error = %e, "app store unavailable");
+        Self::new(
+            503,
+            "temporarily_unavailable",
+            "The service is temporarily unavailable; try again later.",
+        )
+    }
+
+    /// The JSON answer.
+    pub(crate) fn reply(&self) -> Reply {
+        no_store(Reply::json(
+            self.status,
+            &json!({ "error": self.code, "error_description": self.description }),
+        ))
+    }
+}
+
+/// Adds `Pragma: no-cache` beside `Cache-Control: no-store` (RFC 6749 §5.1).
+pub(crate) fn no_store(mut reply: Reply) -> Reply {
+    reply
+        .headers
+        .retain(|(k, _)| *k != "cache-control" && *k != "pragma");
+    reply.headers.push(("cache-control", "no-store".into()));
+    reply.headers.push(("pragma", "no-cache".into()));
+    reply
+}
+
+/// Refuses client authentication: app clients are public (RFC 8252 §8.4), so a
+/// `client_secret` or `Authorization: Basic` is an error.
+pub(crate) fn public_client_only(
+    params: &HashMap<String, String>,
+    authorization: Option<&str>,
+) -> Result<(), OAuthError> {
+    let basic = authorization.is_some_and(|a| {
+        a.trim_start()
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("basic "))
+    });
+    if basic || params.contains_key("client_secret") {
+        return Err(OAuthError::client(
+            "app clients are public: no client secret or client authentication",
+        ));
+    }
+    Ok(())
+}
