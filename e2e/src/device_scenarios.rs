@@ -331,9 +331,18 @@ pub async fn the_persons_page(package: &str) {
     let page = student.get(&complete).await;
     assert_eq!(page.status, 303, "to verification: {}", page.body);
     let to = page.location().expect("a Location");
+    let return_to = to
+        .query_pairs()
+        .find(|(k, _)| k == "return_to")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
     assert!(
-        to.as_str().starts_with(&target.emulator.base_url()),
-        "to ID.me's verification: {to}"
+        to.path() == "/auth/login"
+            && to
+                .query_pairs()
+                .any(|(k, v)| k == "policy" && v == "military")
+            && return_to.starts_with("/auth/device?user_code="),
+        "to the verification of military, back here: {to}"
     );
 
     // Guessing codes: 400 for a wrong one, then 429.
