@@ -33,9 +33,6 @@ pub async fn bearer_requests(package: &str) {
     ] {
         assert_invalid_token(&get_with(&me, header).await, what);
     }
-    // Also where the user is optional: a presented bad credential is not "anonymous".
-    assert_invalid_token(&get_with(&target.url("/"), "Bearer garbage").await, "on /");
-
     let person = Browser::new();
     let tokens = device_tokens(&base, &person, &[]).await;
     assert!(
@@ -67,6 +64,22 @@ pub async fn bearer_requests(package: &str) {
         .await
         .expect("the app answers");
     assert_eq!(both.status().as_u16(), 401);
+}
+
+/// Where the user is optional (`Option<IdmeUser>`, the home page): a presented bad bearer
+/// token is refused, never taken for "anonymous"; a good one is the user.
+pub async fn optional_user_refuses_a_bad_bearer(package: &str) {
+    let target = start(package).await;
+    let home = get_with(&target.url("/"), "Bearer garbage").await;
+    assert_invalid_token(&home, "a bad bearer on /");
+    let tokens = device_tokens(&target.app.base, &Browser::new(), &[]).await;
+    let home = get_bearer(&target.url("/"), &tokens.access).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(
+        home.body.contains("Sign out"),
+        "signed in by the bearer: {}",
+        home.body
+    );
 }
 
 /// A refresh rotates both tokens; the rotated-away refresh token presented again revokes

@@ -62,6 +62,7 @@ macro_rules! device_tests {
         );
         $crate::__scenario_tests!(app_token_scenarios, $package;
             bearer_requests,
+            optional_user_refuses_a_bad_bearer,
             refresh_rotation_and_reuse,
             revocation_and_logout,
             authorize_relay_with_pkce,
