@@ -14,6 +14,7 @@ pub mod oidc_provider;
 pub mod process;
 pub mod scenarios;
 pub mod sessions;
+pub mod shared_app_tokens;
 pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
@@ -66,6 +67,9 @@ macro_rules! device_tests {
             refresh_rotation_and_reuse,
             revocation_and_logout,
             authorize_relay_with_pkce,
+        );
+        $crate::__scenario_tests!(shared_app_tokens, $package;
+            app_tokens_shared_through_redis,
         );
     };
 }
