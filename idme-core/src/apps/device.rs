@@ -210,7 +210,7 @@ pub(crate) async fn page(
             400,
             action,
             Some("That code is not valid or has expired"),
-            typed.get(..16).unwrap_or(""),
+            &typed.chars().take(16).collect::<String>(),
         )
         .with_cookies(set_cookies);
     };

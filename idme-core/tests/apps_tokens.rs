@@ -1,0 +1,233 @@
+//! The app's own tokens in memory: refresh rotation and reuse detection, revocation
+//! (RFC 7009), the person's logout and back-channel logout, lifetimes, and two engines
+//! sharing one app store.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::apps::*;
+use idme_core::MemoryStore;
+use idme_core::adapter::Route;
+use idme_testkit::Persona;
+use idme_testkit::pair::Pair;
+use serde_json::Value;
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str().unwrap_or_else(|| panic!("{k} in {v}"))
+}
+
+async fn revoke(pair: &Pair, client: &str, token: &str) -> idme_core::Reply {
+    post(
+        pair,
+        Route::Revoke,
+        &form(&[("token", token), ("client_id", client)]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reusing_a_rotated_token_revokes_the_family() {
+    let pair = rig().await;
+    let (_, first) = approved(&pair, DEVICE, None).await;
+    let rotated = refresh(&pair, DEVICE, s(&first, "refresh_token")).await;
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    assert_eq!(rotated.header("cache-control"), Some("no-store"));
+    let second = json(&rotated);
+    assert_ne!(s(&second, "refresh_token"), s(&first, "refresh_token"));
+    assert_ne!(s(&second, "access_token"), s(&first, "access_token"));
+    // The old access token died with the rotation; the new one works.
+    assert_invalid_token(&bearer(&pair, s(&first, "access_token")).await.unwrap_err());
+    assert!(bearer(&pair, s(&second, "access_token")).await.is_ok());
+    let third = json(&refresh(&pair, DEVICE, s(&second, "refresh_token")).await);
+    assert!(bearer(&pair, s(&third, "access_token")).await.is_ok());
+
+    // The first refresh token comes back: reuse. The whole family is revoked.
+    let reused = refresh(&pair, DEVICE, s(&first, "refresh_token")).await;
+    assert_eq!(error(&reused), (400, "invalid_grant".into()));
+    assert_invalid_token(&bearer(&pair, s(&third, "access_token")).await.unwrap_err());
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, s(&third, "refresh_token")).await),
+        (400, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn refresh_refuses_unknown_foreign_and_malformed_requests() {
+    let pair = rig().await;
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    let rt = s(&tokens, "refresh_token");
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, "garbage").await),
+        (400, "invalid_grant".into())
+    );
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, "abc.def").await),
+        (400, "invalid_grant".into())
+    );
+    assert_eq!(
+        error(&refresh(&pair, NATIVE, rt).await),
+        (400, "invalid_grant".into())
+    );
+    assert_eq!(
+        error(&refresh(&pair, "stranger", rt).await),
+        (401, "invalid_client".into())
+    );
+    // An access token is no refresh token.
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, s(&tokens, "access_token")).await),
+        (400, "invalid_grant".into())
+    );
+    let missing = form(&[("grant_type", "refresh_token"), ("client_id", DEVICE)]);
+    assert_eq!(
+        error(&post(&pair, Route::Token, &missing).await),
+        (400, "invalid_request".into())
+    );
+    // Still good after all that.
+    assert_eq!(refresh(&pair, DEVICE, rt).await.status, 200);
+}
+
+#[tokio::test]
+async fn access_tokens_last_600_seconds_and_the_family_30_days() {
+    let pair = rig().await;
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    assert_eq!(tokens["expires_in"], 600);
+    pair.advance(Duration::from_secs(599));
+    assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
+    pair.advance(Duration::from_secs(1));
+    assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+    let mut rt = s(&tokens, "refresh_token").to_owned();
+    for _ in 0..29 {
+        pair.advance(Duration::from_secs(24 * 3600));
+        let next = json(&refresh(&pair, DEVICE, &rt).await);
+        rt = s(&next, "refresh_token").to_owned();
+    }
+    pair.advance(Duration::from_secs(24 * 3600));
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, &rt).await),
+        (400, "invalid_grant".into())
+    );
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_or_an_access_token_revokes_the_grant() {
+    let pair = rig().await;
+    for which in ["refresh_token", "access_token"] {
+        let (_, tokens) = approved(&pair, DEVICE, None).await;
+        let reply = revoke(&pair, DEVICE, s(&tokens, which)).await;
+        assert_eq!(reply.status, 200);
+        assert!(reply.body.is_empty());
+        assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+        assert_eq!(
+            error(&refresh(&pair, DEVICE, s(&tokens, "refresh_token")).await),
+            (400, "invalid_grant".into())
+        );
+    }
+    // Unknown tokens: 200 all the same. Another client's token is left alone.
+    assert_eq!(revoke(&pair, DEVICE, "nothing.here").await.status, 200);
+    assert_eq!(revoke(&pair, DEVICE, "garbage").await.status, 200);
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    assert_eq!(
+        revoke(&pair, NATIVE, s(&tokens, "refresh_token"))
+            .await
+            .status,
+        200
+    );
+    assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
+    // An unregistered client, a missing token.
+    assert_eq!(
+        error(&revoke(&pair, "stranger", s(&tokens, "access_token")).await),
+        (401, "invalid_client".into())
+    );
+    let reply = post(&pair, Route::Revoke, &form(&[("client_id", DEVICE)])).await;
+    assert_eq!(error(&reply), (400, "invalid_request".into()));
+}
+
+#[tokio::test]
+async fn the_persons_logout_revokes_their_app_grants() {
+    let pair = rig().await;
+    let (mut browser, tokens) = approved(&pair, DEVICE, None).await;
+    let (_, other) = approved(&pair, DEVICE, None).await;
+    assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
+    let reply = pair.logout(&mut browser).await;
+    assert_eq!(reply.status, 303);
+    for t in [&tokens, &other] {
+        assert_invalid_token(&bearer(&pair, s(t, "access_token")).await.unwrap_err());
+        assert_eq!(
+            error(&refresh(&pair, DEVICE, s(t, "refresh_token")).await),
+            (400, "invalid_grant".into())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_back_channel_logout_revokes_the_persons_app_grants() {
+    let pair = rig().await;
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    let reply = pair
+        .backchannel_logout(Persona::Veteran, serde_json::json!({}))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+    assert_eq!(
+        error(&refresh(&pair, DEVICE, s(&tokens, "refresh_token")).await),
+        (400, "invalid_grant".into())
+    );
+    // By sub alone too (a new pair: this one refuses the provider session now).
+    let pair = rig().await;
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    let reply = pair
+        .backchannel_logout(Persona::Veteran, serde_json::json!({ "sid": null }))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+}
+
+#[tokio::test]
+async fn two_engines_on_one_app_store_honour_each_others_tokens_and_revocations() {
+    let store = Arc::new(MemoryStore::new());
+    let keys = idme_core::CookieKeys::random();
+    let a = rig_as(Persona::Veteran, {
+        let (store, keys) = (Arc::clone(&store), keys.clone());
+        move |b| b.app_store(store).cookie_keys(keys)
+    })
+    .await;
+    let b = a
+        .second({
+            let (store, keys) = (Arc::clone(&store), keys.clone());
+            move |b| b.app_clients(clients()).app_store(store).cookie_keys(keys)
+        })
+        .unwrap();
+    let (_, tokens) = approved(&a, DEVICE, None).await;
+    let on_a = bearer(&a, s(&tokens, "access_token")).await.unwrap();
+    let on_b = bearer(&b, s(&tokens, "access_token")).await.unwrap();
+    assert_eq!(on_a.to_json(), on_b.to_json());
+    // Rotated on B, the old refresh token is reuse on A.
+    let rotated = json(&refresh(&b, DEVICE, s(&tokens, "refresh_token")).await);
+    assert!(bearer(&a, s(&rotated, "access_token")).await.is_ok());
+    // Revoked on B: dead on A.
+    assert_eq!(
+        revoke(&b, DEVICE, s(&rotated, "refresh_token"))
+            .await
+            .status,
+        200
+    );
+    assert_invalid_token(&bearer(&a, s(&rotated, "access_token")).await.unwrap_err());
+    // A device code approved on A is taken once, whichever engine is polled.
+    let codes = device_code(&a, DEVICE, None).await;
+    let mut browser = a.sign_in().await;
+    let confirm = page_for(&a, &mut browser, s(&codes, "user_code")).await;
+    assert_eq!(
+        decide(&a, &mut browser, &confirm, "allow").await.status,
+        200
+    );
+    a.advance(Duration::from_secs(5));
+    let dc = s(&codes, "device_code");
+    assert_eq!(poll(&b, DEVICE, dc).await.status, 200);
+    a.advance(Duration::from_secs(5));
+    assert_eq!(
+        error(&poll(&a, DEVICE, dc).await),
+        (400, "invalid_grant".into())
+    );
+}

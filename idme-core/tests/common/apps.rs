@@ -1,0 +1,245 @@
+//! What the app-client tests share: a pair with app clients on, calls of their routes
+//! through the engine's route table (as an adapter makes them), and a whole device flow.
+
+use std::time::Duration;
+
+use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, Route, RouteRequest};
+use idme_core::{AppClient, AppClients, IdmeBuilder, IdmeUser, Reply};
+use idme_testkit::Persona;
+use idme_testkit::pair::{Browser, PAIR_REDIRECT_URI, Pair};
+use serde_json::Value;
+
+/// A device client.
+pub(crate) const DEVICE: &str = "tv-app";
+/// A native app with a registered private-use redirect URI.
+pub(crate) const NATIVE: &str = "native-app";
+/// [`NATIVE`]'s registered redirect URI.
+pub(crate) const NATIVE_REDIRECT: &str = "com.example.app:/callback";
+/// The device grant's type.
+pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The app clients of the tests.
+pub(crate) fn clients() -> AppClients {
+    AppClients::new([DEVICE]).client(AppClient::new(NATIVE).redirect_uri(NATIVE_REDIRECT))
+}
+
+/// A pair signing in [`Persona::Veteran`] with app clients on.
+pub(crate) async fn rig() -> Pair {
+    rig_as(Persona::Veteran, |b| b).await
+}
+
+/// A pair signing in `persona`, app clients on, then `configure`.
+pub(crate) async fn rig_as(
+    persona: Persona,
+    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+) -> Pair {
+    super::rig_at(PAIR_REDIRECT_URI, Some(persona), |b| {
+        configure(b.app_clients(clients()))
+    })
+    .await
+}
+
+/// One call of `route`, as an adapter makes it; `browser` keeps the cookies set.
+pub(crate) async fn call(
+    pair: &Pair,
+    route: Route,
+    post: bool,
+    query: Option<&str>,
+    body: &str,
+    headers: &[(&str, &str)],
+    browser: Option<&mut Browser>,
+) -> Reply {
+    let header = |name: &str| headers.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    let cookies = browser.as_ref().map(|b| b.cookies()).unwrap_or_default();
+    let req = RouteRequest {
+        post,
+        query,
+        header: &header,
+        cookies,
+        body: body.as_bytes(),
+    };
+    let reply = route.answer(&pair.idme, req).await;
+    if let Some(browser) = browser {
+        browser.apply(&reply.set_cookies);
+    }
+    reply
+}
+
+/// A form `POST` of `body` to `route`, without cookies.
+pub(crate) async fn post(pair: &Pair, route: Route, body: &str) -> Reply {
+    call(pair, route, true, None, body, &[], None).await
+}
+
+/// A reply's JSON body.
+pub(crate) fn json(reply: &Reply) -> Value {
+    serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("JSON ({e}): {}", reply.body))
+}
+
+/// The OAuth error of a reply: its status and `error`.
+pub(crate) fn error(reply: &Reply) -> (u16, String) {
+    let body = json(reply);
+    assert!(body["error_description"].is_string(), "{body}");
+    (
+        reply.status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// A form body of `pairs`.
+pub(crate) fn form(pairs: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+}
+
+/// A device's request for codes by `client` (asserted `200`).
+pub(crate) async fn device_code(pair: &Pair, client: &str, scope: Option<&str>) -> Value {
+    let mut pairs = vec![("client_id", client)];
+    pairs.extend(scope.map(|s| ("scope", s)));
+    let reply = post(pair, Route::DeviceCode, &form(&pairs)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    json(&reply)
+}
+
+/// A device's poll.
+pub(crate) async fn poll(pair: &Pair, client: &str, device_code: &str) -> Reply {
+    let body = form(&[
+        ("grant_type", DEVICE_GRANT),
+        ("device_code", device_code),
+        ("client_id", client),
+    ]);
+    post(pair, Route::DeviceToken, &body).await
+}
+
+/// The person's `GET /auth/device` with `query`.
+pub(crate) async fn page(pair: &Pair, browser: &mut Browser, query: Option<&str>) -> Reply {
+    call(
+        pair,
+        Route::DevicePage,
+        false,
+        query,
+        "",
+        &[],
+        Some(browser),
+    )
+    .await
+}
+
+/// The person's page for `user_code`.
+pub(crate) async fn page_for(pair: &Pair, browser: &mut Browser, user_code: &str) -> Reply {
+    let query = form(&[("user_code", user_code)]);
+    page(pair, browser, Some(&query)).await
+}
+
+/// The value of the form field `name` in an HTML page.
+pub(crate) fn field(body: &str, name: &str) -> Option<String> {
+    let at = body.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &body[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].replace("&amp;", "&"))
+}
+
+/// The person's same-origin `POST /auth/device` of `fields`.
+pub(crate) async fn decide_with(
+    pair: &Pair,
+    browser: &mut Browser,
+    fields: &[(&str, &str)],
+    headers: &[(&str, &str)],
+) -> Reply {
+    call(
+        pair,
+        Route::DevicePage,
+        true,
+        None,
+        &form(fields),
+        headers,
+        Some(browser),
+    )
+    .await
+}
+
+/// The person answers a confirmation page with `decision`, from the app's origin.
+pub(crate) async fn decide(
+    pair: &Pair,
+    browser: &mut Browser,
+    page: &Reply,
+    decision: &str,
+) -> Reply {
+    let code = field(&page.body, "user_code").expect("the page holds the user code");
+    let csrf = field(&page.body, "csrf").expect("the page holds a CSRF token");
+    let origin = pair.origin();
+    let headers = [
+        ("origin", origin.as_str()),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let fields = [
+        ("user_code", code.as_str()),
+        ("csrf", csrf.as_str()),
+        ("decision", decision),
+    ];
+    decide_with(pair, browser, &fields, &headers).await
+}
+
+/// A whole device flow for `client` asking `scope`: the person (signed in on the web)
+/// allows it, the device polls after the interval. The person's browser and the token
+/// response.
+pub(crate) async fn approved(pair: &Pair, client: &str, scope: Option<&str>) -> (Browser, Value) {
+    let codes = device_code(pair, client, scope).await;
+    let mut browser = pair.sign_in().await;
+    let user_code = codes["user_code"].as_str().unwrap();
+    let confirm = page_for(pair, &mut browser, user_code).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    let done = decide(pair, &mut browser, &confirm, "allow").await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    pair.advance(Duration::from_secs(5));
+    let tokens = poll(pair, client, codes["device_code"].as_str().unwrap()).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    (browser, json(&tokens))
+}
+
+/// A refresh by `client`.
+pub(crate) async fn refresh(pair: &Pair, client: &str, token: &str) -> Reply {
+    let body = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token),
+        ("client_id", client),
+    ]);
+    post(pair, Route::Token, &body).await
+}
+
+/// The user of a request with `Authorization: <authorization>` to `/me`, through the
+/// adapter glue, as `Option<IdmeUser>` when `optional`.
+pub(crate) async fn guard(
+    pair: &Pair,
+    authorization: Option<&str>,
+    browser: Option<&Browser>,
+) -> Result<IdmeUser, Rejection> {
+    let request = GuardRequest {
+        idme: Some(&pair.idme),
+        setup: "test",
+        accept: Some("application/json"),
+        path_and_query: "/me",
+        authorization,
+    };
+    let cookies = browser.map(Browser::cookies).unwrap_or_default();
+    RequestAuth::new().user(&request, move || cookies).await
+}
+
+/// [`guard`] with `Authorization: Bearer <token>`.
+pub(crate) async fn bearer(pair: &Pair, token: &str) -> Result<IdmeUser, Rejection> {
+    guard(pair, Some(&format!("Bearer {token}")), None).await
+}
+
+/// Asserts the `401` of a refused bearer token.
+pub(crate) fn assert_invalid_token(rejection: &Rejection) {
+    assert_eq!(rejection.status, 401);
+    assert_eq!(rejection.reply.status, 401);
+    let challenge = rejection
+        .reply
+        .header("www-authenticate")
+        .expect("a challenge");
+    assert!(
+        challenge.starts_with("Bearer error=\"invalid_token\""),
+        "{challenge}"
+    );
+    assert_eq!(json(&rejection.reply)["error"], "invalid_token");
+}
