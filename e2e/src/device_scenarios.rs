@@ -286,6 +286,7 @@ pub async fn the_persons_page(package: &str) {
         &[("sec-fetch-site", "cross-site")][..],
         &[("sec-fetch-site", "same-site")],
         &[("origin", "http://evil.example")],
+        &[("origin", "null"), ("sec-fetch-site", "cross-site")],
     ] {
         let refused = person.post_form_with(&url, &good, headers).await;
         assert_eq!(refused.status, 403, "{headers:?}: {}", refused.body);

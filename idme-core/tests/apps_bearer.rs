@@ -11,7 +11,11 @@ use idme_core::adapter::{GuardRequest, RequestAuth};
 use idme_core::{Group, Requirement};
 use idme_testkit::pair::{Browser, Pair};
 
-async fn optional(pair: &Pair, authorization: Option<&str>, browser: Option<&Browser>) -> Result<Option<idme_core::IdmeUser>, idme_core::adapter::Rejection> {
+async fn optional(
+    pair: &Pair,
+    authorization: Option<&str>,
+    browser: Option<&Browser>,
+) -> Result<Option<idme_core::IdmeUser>, idme_core::adapter::Rejection> {
     let request = GuardRequest {
         idme: Some(&pair.idme),
         setup: "test",
@@ -20,10 +24,16 @@ async fn optional(pair: &Pair, authorization: Option<&str>, browser: Option<&Bro
         authorization,
     };
     let cookies = browser.map(Browser::cookies).unwrap_or_default();
-    RequestAuth::new().optional_user(&request, move || cookies).await
+    RequestAuth::new()
+        .optional_user(&request, move || cookies)
+        .await
 }
 
-async fn verified(pair: &Pair, token: &str, requirement: Requirement) -> Result<idme_core::IdmeUser, idme_core::adapter::Rejection> {
+async fn verified(
+    pair: &Pair,
+    token: &str,
+    requirement: Requirement,
+) -> Result<idme_core::IdmeUser, idme_core::adapter::Rejection> {
     let header = format!("Bearer {token}");
     let request = GuardRequest {
         idme: Some(&pair.idme),
@@ -32,7 +42,9 @@ async fn verified(pair: &Pair, token: &str, requirement: Requirement) -> Result<
         path_and_query: "/verified/student",
         authorization: Some(&header),
     };
-    RequestAuth::new().verified(&request, Default::default, &requirement).await
+    RequestAuth::new()
+        .verified(&request, Default::default, &requirement)
+        .await
 }
 
 #[tokio::test]
@@ -42,16 +54,30 @@ async fn the_bearer_user_is_the_cookie_user() {
     let cookie_user = guard(&pair, None, Some(&browser)).await.unwrap();
     let at = tokens["access_token"].as_str().unwrap();
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let user = guard(&pair, Some(&format!("{scheme} {at}")), None).await.unwrap();
+        let user = guard(&pair, Some(&format!("{scheme} {at}")), None)
+            .await
+            .unwrap();
         assert_eq!(user.to_json(), cookie_user.to_json());
         assert_eq!(user.json(), cookie_user.json());
         assert_eq!(user.sub(), cookie_user.sub());
         assert!(user.is_verified(Group::Military));
-        assert!(user.access_token().is_none(), "no ID.me token for app clients");
+        assert!(
+            user.access_token().is_none(),
+            "no ID.me token for app clients"
+        );
     }
     // Under Option<IdmeUser> and Verified<R> too.
-    assert!(optional(&pair, Some(&format!("Bearer {at}")), None).await.unwrap().is_some());
-    assert!(verified(&pair, at, Requirement::Group(Group::Military)).await.is_ok());
+    assert!(
+        optional(&pair, Some(&format!("Bearer {at}")), None)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        verified(&pair, at, Requirement::Group(Group::Military))
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -60,7 +86,12 @@ async fn bad_expired_and_revoked_tokens_get_401_with_a_challenge_also_when_optio
     let (browser, tokens) = approved(&pair, DEVICE, None).await;
     let at = tokens["access_token"].as_str().unwrap();
     let forged = format!("{}x", at);
-    for bad in ["Bearer garbage", "Bearer", "Bearer a.b", &format!("Bearer {forged}")] {
+    for bad in [
+        "Bearer garbage",
+        "Bearer",
+        "Bearer a.b",
+        &format!("Bearer {forged}"),
+    ] {
         assert_invalid_token(&guard(&pair, Some(bad), None).await.unwrap_err());
         // A presented bad credential is never "anonymous".
         let rejection = optional(&pair, Some(bad), None).await.unwrap_err();
@@ -69,12 +100,26 @@ async fn bad_expired_and_revoked_tokens_get_401_with_a_challenge_also_when_optio
         assert_invalid_token(&guard(&pair, Some(bad), Some(&browser)).await.unwrap_err());
     }
     // Other schemes are not ours: the cookie decides.
-    assert!(guard(&pair, Some("Basic dXNlcjpwYXNz"), Some(&browser)).await.is_ok());
-    assert_eq!(optional(&pair, Some("Basic dXNlcjpwYXNz"), None).await.unwrap().map(|u| u.sub().to_owned()), None);
+    assert!(
+        guard(&pair, Some("Basic dXNlcjpwYXNz"), Some(&browser))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        optional(&pair, Some("Basic dXNlcjpwYXNz"), None)
+            .await
+            .unwrap()
+            .map(|u| u.sub().to_owned()),
+        None
+    );
     // Expired.
     pair.advance(std::time::Duration::from_secs(600));
     assert_invalid_token(&bearer(&pair, at).await.unwrap_err());
-    assert_invalid_token(&optional(&pair, Some(&format!("Bearer {at}")), None).await.unwrap_err());
+    assert_invalid_token(
+        &optional(&pair, Some(&format!("Bearer {at}")), None)
+            .await
+            .unwrap_err(),
+    );
 }
 
 #[tokio::test]
@@ -82,13 +127,24 @@ async fn a_missing_verification_is_403_insufficient_scope_with_the_verify_url() 
     let pair = rig().await;
     let (_, tokens) = approved(&pair, DEVICE, None).await;
     let at = tokens["access_token"].as_str().unwrap();
-    let rejection = verified(&pair, at, Requirement::Group(Group::Student)).await.unwrap_err();
+    let rejection = verified(&pair, at, Requirement::Group(Group::Student))
+        .await
+        .unwrap_err();
     assert_eq!(rejection.status, 403);
     assert_eq!(rejection.reply.status, 403);
     let challenge = rejection.reply.header("www-authenticate").unwrap();
-    assert!(challenge.starts_with("Bearer error=\"insufficient_scope\""), "{challenge}");
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\""),
+        "{challenge}"
+    );
     let body = json(&rejection.reply);
-    assert!(body["verify_url"].as_str().unwrap().contains("policy=student"), "{body}");
+    assert!(
+        body["verify_url"]
+            .as_str()
+            .unwrap()
+            .contains("policy=student"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -104,17 +160,31 @@ async fn a_token_in_the_query_string_is_never_read() {
         path_and_query: &path,
         authorization: None,
     };
-    let rejection = RequestAuth::new().user(&request, Default::default).await.unwrap_err();
+    let rejection = RequestAuth::new()
+        .user(&request, Default::default)
+        .await
+        .unwrap_err();
     assert_eq!(rejection.status, 401);
     assert_eq!(json(&rejection.reply)["error"], "unauthenticated");
 }
 
 #[tokio::test]
 async fn with_app_clients_off_the_authorization_header_is_ignored() {
-    let pair = common::rig_at(idme_testkit::pair::PAIR_REDIRECT_URI, Some(idme_testkit::Persona::Veteran), |b| b).await;
+    let pair = common::rig_at(
+        idme_testkit::pair::PAIR_REDIRECT_URI,
+        Some(idme_testkit::Persona::Veteran),
+        |b| b,
+    )
+    .await;
     let browser = pair.sign_in().await;
-    assert!(guard(&pair, Some("Bearer garbage"), Some(&browser)).await.is_ok());
-    let rejection = guard(&pair, Some("Bearer garbage"), None).await.unwrap_err();
+    assert!(
+        guard(&pair, Some("Bearer garbage"), Some(&browser))
+            .await
+            .is_ok()
+    );
+    let rejection = guard(&pair, Some("Bearer garbage"), None)
+        .await
+        .unwrap_err();
     assert_eq!(json(&rejection.reply)["error"], "unauthenticated");
     assert!(rejection.reply.header("www-authenticate").is_none());
     assert!(pair.idme.authenticate_bearer("garbage").await.is_err());
@@ -161,7 +231,10 @@ async fn no_token_or_code_appears_in_a_log_line_or_debug() {
     let mut debug = format!("{rotated:?} {reused:?} {ok:?} {bad:?}");
     debug.push_str(&format!("{:?}", pair.idme));
     let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
-    assert!(text.contains("app tokens issued"), "the flow was logged: {text}");
+    assert!(
+        text.contains("app tokens issued"),
+        "the flow was logged: {text}"
+    );
     let new = json(&rotated);
     let secrets = [
         at,
