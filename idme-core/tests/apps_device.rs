@@ -7,7 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::apps::*;
+use idme_core::SessionStore;
 use idme_core::adapter::Route;
+use idme_core::session::store::{Record, StoreError};
 use idme_testkit::Persona;
 
 #[tokio::test]
@@ -195,9 +197,44 @@ async fn denied_expired_unknown_foreign_used_and_malformed_polls_get_their_error
     assert_eq!(error(&reply), (401, "invalid_client".into()));
 }
 
+/// A memory store that yields before every call, so concurrent polls interleave at
+/// each store round trip as they would against Redis.
+#[derive(Debug, Default)]
+struct YieldingStore(idme_core::MemoryStore);
+
+#[idme_core::async_trait]
+impl SessionStore for YieldingStore {
+    async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.load(id).await
+    }
+    async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.save(record).await
+    }
+    async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.update(record).await
+    }
+    async fn delete(&self, id: &str) -> Result<(), StoreError> {
+        tokio::task::yield_now().await;
+        self.0.delete(id).await
+    }
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
+        self.0.delete_by_sub(sub).await
+    }
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
+        self.0.delete_by_provider_sid(sid).await
+    }
+    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.try_lock(key, owner, ttl).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_approved_device_code_yields_tokens_exactly_once_under_fifty_concurrent_polls() {
-    let pair = rig().await;
+    let pair = rig_as(Persona::Veteran, |b| b.app_store(YieldingStore::default())).await;
     let codes = device_code(&pair, DEVICE, None).await;
     let dc = codes["device_code"].as_str().unwrap().to_owned();
     let mut browser = pair.sign_in().await;
