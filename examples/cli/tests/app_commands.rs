@@ -377,3 +377,43 @@ async fn unreachable_apps_and_bad_arguments_exit_1() {
     let run5 = run(dir.path(), &["logout", "--app", &closed]).await;
     assert_eq!(run5.code, 0, "nothing to revoke: {}", run5.stderr);
 }
+
+/// The stored access token has expired: refreshed before `/me` is called, not after a 401.
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (base, script) = stand_in(Script {
+        expires_in: 60,
+        me_accepts: ACCESS,
+        ..Script::default()
+    })
+    .await;
+    assert_eq!(
+        run(dir.path(), &["device-login", "--app", &base])
+            .await
+            .code,
+        0
+    );
+    let file = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().starts_with("tokens.app-"))
+        .expect("the app's tokens beside the token file")
+        .path();
+    let mut stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    stored["expires_at"] = 1.into();
+    std::fs::write(&file, stored.to_string()).unwrap();
+    script.lock().unwrap().seen.clear();
+
+    let whoami = run(dir.path(), &["whoami", "--app", &base]).await;
+    assert_eq!(whoami.code, 0, "{}", whoami.stderr);
+    let paths: Vec<String> = script
+        .lock()
+        .unwrap()
+        .seen
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert_eq!(paths, ["/auth/token", "/me"], "refreshed, then one call");
+}
