@@ -19,9 +19,10 @@ use crate::scenarios::sign_in;
 /// RFC 8628 §6.1's base-20 alphabet of user codes.
 const USER_CODE_ALPHABET: &str = "BCDFGHJKLMNPQRSTVWXZ";
 
-/// The example with its default device client registered, signing in `veteran`.
+/// The example signing in `veteran`, with nothing said about app clients: the examples
+/// register their device client ([`DEVICE_CLIENT`]) by default.
 pub async fn start(package: &str) -> Target {
-    Target::start(package, &[("IDME_APP_CLIENTS", DEVICE_CLIENT)]).await
+    Target::start(package, &[]).await
 }
 
 /// A device code asked with a raw form: `(device_code, user_code, verification_uri_complete)`.
@@ -374,4 +375,15 @@ pub async fn the_persons_page(package: &str) {
         statuses[5..].iter().all(|s| *s == 429),
         "then 429: {statuses:?}"
     );
+}
+
+/// `IDME_APP_CLIENTS` names the clients: those are served, the default device client no more.
+pub async fn only_the_configured_clients(package: &str) {
+    let target = Target::start(package, &[("IDME_APP_CLIENTS", "living-room-tv")]).await;
+    let url = target.url("/auth/device/code");
+    let answer = post(&url, &[("client_id", "living-room-tv")], &[]).await;
+    assert_eq!(answer.status, 200, "a configured client: {}", answer.body);
+    post(&url, &[("client_id", DEVICE_CLIENT)], &[])
+        .await
+        .assert_error(401, "invalid_client", "the default client, not configured");
 }

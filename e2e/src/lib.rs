@@ -60,6 +60,7 @@ macro_rules! device_tests {
             standard_client_completes_the_device_flow,
             device_endpoint_errors,
             the_persons_page,
+            only_the_configured_clients,
         );
         $crate::__scenario_tests!(app_token_scenarios, $package;
             bearer_requests,
