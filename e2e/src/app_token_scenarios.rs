@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use url::Url;
 
 use crate::apps::{
-    DEVICE_CLIENT, OAuthHttp, Tokens, assert_invalid_token, device_tokens, get_bearer, get_with,
-    post, refresh, revoke,
+    DEVICE_CLIENT, OAuthHttp, Tokens, assert_invalid_token, assert_not_logged, device_tokens,
+    get_bearer, get_with, post, refresh, revoke,
 };
 use crate::device_scenarios::start;
 use crate::scenarios::SESSION;
@@ -114,6 +114,13 @@ pub async fn refresh_rotation_and_reuse(package: &str) {
         "invalid_grant",
         "the family's refresh token after a reuse",
     );
+    let secrets = [
+        &first.access,
+        &first.refresh,
+        &second.access,
+        &second.refresh,
+    ];
+    assert_not_logged(&target.app, &secrets.map(String::as_str));
     refresh(&base, "g.unknown.token").await.assert_error(
         400,
         "invalid_grant",

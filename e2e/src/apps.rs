@@ -301,3 +301,16 @@ pub async fn device_tokens(base: &str, person: &Browser, scope: &[&str]) -> Toke
     .await;
     Tokens::of(&answer)
 }
+
+/// Fails if any of `secrets` shows in the app's output so far (naming only which one).
+pub fn assert_not_logged(app: &crate::ExampleApp, secrets: &[&str]) {
+    let output = app.output();
+    for (i, secret) in secrets.iter().enumerate() {
+        assert!(
+            secret.is_empty() || !output.contains(secret),
+            "secret #{i} (of {}) is in the app's log {}",
+            secrets.len(),
+            app.log.display()
+        );
+    }
+}

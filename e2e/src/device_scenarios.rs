@@ -10,8 +10,8 @@ use idme_testkit::browser::Browser;
 use oauth2::TokenResponse as _;
 
 use crate::apps::{
-    DEVICE_CLIENT, DEVICE_GRANT, OAuthHttp, confirmation_page, decision_form, device_client,
-    device_code, get_bearer, person_decides, poll, post,
+    DEVICE_CLIENT, DEVICE_GRANT, OAuthHttp, assert_not_logged, confirmation_page, decision_form,
+    device_client, device_code, get_bearer, person_decides, poll, post,
 };
 use crate::process::Target;
 use crate::scenarios::sign_in;
@@ -75,6 +75,7 @@ pub async fn standard_client_completes_the_device_flow(package: &str) {
         "≥ 32 random bytes"
     );
 
+    let device_secret = details.device_code().secret().clone();
     let client = device_client(&base, DEVICE_CLIENT);
     let started = Instant::now();
     let polling = tokio::spawn(async move {
@@ -111,6 +112,11 @@ pub async fn standard_client_completes_the_device_flow(package: &str) {
         assert_eq!(by_bearer.json(), by_cookie.json(), "{path}: the same user");
         assert_eq!(by_bearer.json()["sub"], Persona::Veteran.sub());
     }
+    let refresh = token
+        .refresh_token()
+        .map(|r| r.secret().as_str())
+        .unwrap_or_default();
+    assert_not_logged(&target.app, &[&device_secret, access, refresh]);
 }
 
 /// Every error answer of the device endpoints a client can reach from outside.
