@@ -106,7 +106,8 @@ pub fn missing_setup(what: &str, setup: &str) -> Rejection {
 #[must_use]
 pub struct Finish {
     /// The answer to send instead of the handler's: set when a guard met an outage (the
-    /// session store down, the engine missing) that an `Option` extractor swallowed.
+    /// session store down, the engine missing) or refused a bearer token, which a
+    /// framework's blanket `Option` extractor may have swallowed.
     pub replace: Option<Reply>,
     /// Cookies to set on the response, whichever it is.
     pub set_cookies: Vec<SetCookie>,
@@ -128,6 +129,9 @@ struct Shared {
 struct State {
     set_cookies: Vec<SetCookie>,
     rejection: Option<Rejection>,
+    /// The rejection refused a bearer token: answered even where an `Option` guard let
+    /// the handler run (a presented bad credential is never "anonymous").
+    bearer_refused: bool,
 }
 
 impl std::fmt::Debug for RequestAuth {
@@ -183,6 +187,7 @@ impl RequestAuth {
             Ok(user) => Ok(user.clone()),
             Err(error) if bearer.is_some() => {
                 tracing::debug!(target: "idme::rejection", reason = %error, "bearer token refused");
+                self.state().bearer_refused = true;
                 Err(self.reject(Rejection {
                     status: error.status().as_u16(),
                     reply: crate::apps::bearer::rejection(error),
@@ -263,7 +268,7 @@ impl RequestAuth {
             replace: state
                 .rejection
                 .as_ref()
-                .filter(|r| r.is_outage())
+                .filter(|r| r.is_outage() || state.bearer_refused)
                 .map(|r| r.reply.clone()),
             set_cookies: std::mem::take(&mut state.set_cookies),
         }

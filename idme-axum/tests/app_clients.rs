@@ -1,0 +1,126 @@
+//! App clients through axum, in-process: the device flow on the mounted routes, then
+//! `GET /me` behind the `IdmeUser` extractor with the app's bearer token (`200`) and a
+//! bad one (`401` with `WWW-Authenticate`).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::get;
+use http::{Method, Request};
+use idme_axum::{IdmeLayer, IdmeUser};
+use idme_core::AppClients;
+use idme_testkit::pair::Pair;
+use tower::ServiceExt as _;
+
+fn app(pair: &Pair) -> Router {
+    Router::new()
+        .route(
+            "/me",
+            get(|user: IdmeUser| async move { user.json().to_owned() }),
+        )
+        .route(
+            "/maybe",
+            get(|user: Option<IdmeUser>| async move { format!("{}", user.is_some()) }),
+        )
+        .merge(idme_axum::routes(&pair.idme))
+        .layer(IdmeLayer::new(pair.idme.clone()))
+}
+
+async fn send(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, http::HeaderMap, String) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body.to_owned())).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap();
+    (
+        parts.status.as_u16(),
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+fn field(body: &str, name: &str) -> String {
+    let at = body.find(&format!("name=\"{name}\" value=\"")).expect(name);
+    let rest = &body[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].replace("&amp;", "&")
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+#[tokio::test]
+async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
+    let pair = Pair::new(|b| b.app_clients(AppClients::new(["tv"]))).await;
+    let app = app(&pair);
+    let (status, headers, body) = send(
+        &app,
+        Method::POST,
+        "/auth/device/code",
+        &[FORM],
+        "client_id=tv",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let codes = json(&body);
+    let user_code = codes["user_code"].as_str().unwrap();
+    let device_code = codes["device_code"].as_str().unwrap();
+
+    let browser = pair.sign_in().await;
+    let cookie = browser.cookie_header();
+    let page_uri = format!("/auth/device?user_code={user_code}");
+    let (status, _, page) = send(&app, Method::GET, &page_uri, &[("cookie", &cookie)], "").await;
+    assert_eq!(status, 200, "{page}");
+    let decision = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("user_code", &field(&page, "user_code"))
+        .append_pair("csrf", &field(&page, "csrf"))
+        .append_pair("decision", "allow")
+        .finish();
+    let origin = pair.origin();
+    let headers = [FORM, ("cookie", &cookie), ("origin", &origin)];
+    let (status, _, done) = send(&app, Method::POST, "/auth/device", &headers, &decision).await;
+    assert_eq!(status, 200, "{done}");
+
+    pair.advance(Duration::from_secs(5));
+    let poll = format!(
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=tv&device_code={device_code}"
+    );
+    let (status, _, tokens) = send(&app, Method::POST, "/auth/device/token", &[FORM], &poll).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = json(&tokens)["access_token"].as_str().unwrap().to_owned();
+
+    let (_, _, cookie_me) = send(&app, Method::GET, "/me", &[("cookie", &cookie)], "").await;
+    let bearer = format!("Bearer {access}");
+    let (status, _, me) = send(&app, Method::GET, "/me", &[("authorization", &bearer)], "").await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(json(&me), json(&cookie_me));
+
+    for path in ["/me", "/maybe"] {
+        let bad = format!("Bearer {access}x");
+        let (status, headers, body) =
+            send(&app, Method::GET, path, &[("authorization", &bad)], "").await;
+        assert_eq!(status, 401, "{path}: {body}");
+        let challenge = headers["www-authenticate"].to_str().unwrap();
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
+        assert_eq!(json(&body)["error"], "invalid_token");
+    }
+}
