@@ -191,6 +191,35 @@ pub async fn revocation_and_logout(package: &str) {
     );
 }
 
+/// A back-channel logout from ID.me for the person revokes their devices' tokens too.
+pub async fn backchannel_logout_revokes_device_tokens(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let tokens = device_tokens(&base, &Browser::new(), &[]).await;
+    assert_eq!(
+        get_bearer(&target.url("/me"), &tokens.access).await.status,
+        200
+    );
+    let logout = target
+        .emulator
+        .logout_token(Persona::Veteran, serde_json::Value::Null);
+    let status = target
+        .emulator
+        .post_logout_token(&target.url("/auth/backchannel-logout"), &logout)
+        .await
+        .expect("the app answers");
+    assert_eq!(status, 200);
+    assert_invalid_token(
+        &get_bearer(&target.url("/me"), &tokens.access).await,
+        "after a back-channel logout",
+    );
+    refresh(&base, &tokens.refresh).await.assert_error(
+        400,
+        "invalid_grant",
+        "refresh after a back-channel logout",
+    );
+}
+
 /// Accepts one request on `listener`, answers a small page, and returns the request's URL.
 async fn one_redirect(listener: tokio::net::TcpListener) -> Url {
     let (mut socket, _) = listener.accept().await.expect("the browser comes back");

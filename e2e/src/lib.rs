@@ -67,6 +67,7 @@ macro_rules! device_tests {
             optional_user_refuses_a_bad_bearer,
             refresh_rotation_and_reuse,
             revocation_and_logout,
+            backchannel_logout_revokes_device_tokens,
             authorize_relay_with_pkce,
         );
         $crate::__scenario_tests!(shared_app_tokens, $package;
