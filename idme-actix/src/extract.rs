@@ -21,6 +21,11 @@ idme_core::adapter_types! {
     /// `Option<T>` extractor turns every error into `None`, so an outage (the session store
     /// down, the engine not registered) is answered by [`IdmeMiddleware`](crate::IdmeMiddleware)
     /// instead of the handler's response: `503` or `500`, never a silent anonymous user.
+    ///
+    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
+    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`, also behind `Option<IdmeUser>`
+    /// (the middleware answers it).
     pub struct IdmeUser;
     pub struct Verified;
     pub struct IdmeRejection;

@@ -16,6 +16,10 @@ idme_core::adapter_types! {
     /// session, browsers are redirected to sign in and API clients get `401` JSON; a
     /// session store that is down gives `503`. Use `Option<IdmeUser>` where signing in is
     /// optional: `None` when nobody is signed in, still `503` when the store is down.
+    ///
+    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
+    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`, also for `Option<IdmeUser>`.
     pub struct IdmeUser;
     pub struct Verified;
     pub struct IdmeRejection;

@@ -459,3 +459,36 @@ async fn a_device_asking_military_sends_an_unverified_person_to_verify() {
     let (_, tokens) = approved(&pair, DEVICE, Some("openid military")).await;
     assert_eq!(tokens["scope"], "military");
 }
+
+#[tokio::test]
+async fn a_poll_landing_with_the_decision_never_loses_it() {
+    let pair = rig_as(Persona::Veteran, |b| b.app_store(YieldingStore::default())).await;
+    let mut browser = pair.sign_in().await;
+    // The poll starts a few store round trips after the decision, so that some round
+    // lands its read before the decision's write and its own write after it.
+    for head_start in 0..12 {
+        let codes = device_code(&pair, DEVICE, None).await;
+        let dc = codes["device_code"].as_str().unwrap();
+        let confirm = page_for(&pair, &mut browser, codes["user_code"].as_str().unwrap()).await;
+        let mut decider = browser.clone();
+        let late_poll = async {
+            for _ in 0..head_start {
+                tokio::task::yield_now().await;
+            }
+            poll(&pair, DEVICE, dc).await
+        };
+        let (polled, decided) =
+            tokio::join!(late_poll, decide(&pair, &mut decider, &confirm, "allow"));
+        assert_eq!(decided.status, 200, "{}", decided.body);
+        if polled.status == 200 {
+            continue;
+        }
+        pair.advance(Duration::from_secs(5));
+        let after = poll(&pair, DEVICE, dc).await;
+        assert_eq!(
+            after.status, 200,
+            "round {head_start}: the approval was lost: {}",
+            after.body
+        );
+    }
+}

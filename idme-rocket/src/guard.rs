@@ -18,6 +18,11 @@ idme_core::adapter_types! {
     /// `Option<T>` guard swallows is still answered by the fairing (`503`). Without the
     /// fairing nothing of idme-rs runs on the response: Rocket's own `500` answers, and
     /// `Option<IdmeUser>` is `None` (logged at ERROR under `idme::rejection`).
+    ///
+    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
+    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`, also behind `Option<IdmeUser>`
+    /// (the fairing answers it).
     pub struct IdmeUser;
     ///
     /// A failure goes to the catcher [`IdmeFairing`](crate::IdmeFairing) registers.

@@ -101,10 +101,9 @@ pub(crate) struct DeviceRequest {
     pub(crate) interval: u64,
     /// Unix seconds of the last poll.
     pub(crate) last_poll: Option<u64>,
-    pub(crate) decision: Decision,
 }
 
-/// What the person decided on a device request.
+/// What the person decided on a device request (its own record beside the request).
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) enum Decision {
     Pending,

@@ -13,7 +13,8 @@
 //! | `codes` | random codes, the user code's normal form, hashes |
 //! | `grant` | what the store holds, sealed |
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
-//! | `device` | the device endpoints and the person's device pages |
+//! | `device` | the device's endpoints: codes and polls |
+//! | `device_page` | the person's side: typing the code, allowing or denying |
 //! | `authorize` | the code + PKCE relay's start |
 //! | `token_endpoint` | `/auth/token` and `/auth/device/token` |
 //! | `revoke` | RFC 7009 |
@@ -27,6 +28,7 @@ pub(crate) mod bearer;
 pub(crate) mod clients;
 pub(crate) mod codes;
 pub(crate) mod device;
+pub(crate) mod device_page;
 pub(crate) mod grant;
 pub(crate) mod oauth;
 pub(crate) mod pages;
@@ -185,15 +187,15 @@ pub(crate) async fn answer(
     let header = req.header;
     match (route, req.post) {
         (Route::DeviceCode, _) => device::authorization(inner, apps, req.body).await,
-        (Route::DevicePage, false) => device::page(inner, apps, req.query, &req.cookies).await,
+        (Route::DevicePage, false) => device_page::page(inner, apps, req.query, &req.cookies).await,
         (Route::DevicePage, true) => {
-            let decide = device::Decide {
+            let decide = device_page::Decide {
                 body: req.body,
                 cookies: &req.cookies,
                 origin: header("origin"),
                 sec_fetch_site: header("sec-fetch-site"),
             };
-            device::decide(inner, apps, decide).await
+            device_page::decide(inner, apps, decide).await
         }
         (Route::Authorize, _) => authorize::authorize(inner, apps, req.query, &req.cookies).await,
         (Route::Token | Route::DeviceToken, _) => {

@@ -1,0 +1,226 @@
+//! The person's side of the device grant: `GET /auth/device` (type the code, then
+//! confirm it) and `POST /auth/device` (allow or deny), behind the normal web sign-in,
+//! with a CSRF token bound to the web session and the code.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::codes::{self, hash, same};
+use super::device::{pending, record_decision, user_code_record_id};
+use super::grant::{Decision, Person};
+use super::oauth::{form, param};
+use super::pages::{self, Confirm};
+use super::{Apps, origin, person, unmet_policy, with_query};
+use crate::cookies::RequestCookies;
+use crate::reply::Reply;
+use crate::session::store::StoreError;
+use crate::state::Inner;
+
+/// The seal name of the confirmation form's CSRF token.
+const CSRF_NAME: &str = "idme_device_csrf";
+/// How long a confirmation form may be left open (seconds).
+const CSRF_LIFETIME: u64 = 600;
+
+/// The confirmation form's CSRF token: bound to the web session and the user code.
+#[derive(Serialize, Deserialize)]
+struct Csrf {
+    sid: String,
+    code: String,
+    exp: u64,
+}
+
+fn unavailable_page(inner: &Inner, e: &StoreError) -> Reply {
+    tracing::error!(target: "idme::apps", error = %e, "app store unavailable");
+    pages::outcome(
+        inner.config.page_notice(),
+        503,
+        "Temporarily unavailable",
+        "This service is temporarily unavailable. Please try again in a moment.",
+    )
+}
+
+/// `GET /auth/device[?user_code=…]`: the person's page.
+pub(crate) async fn page(
+    inner: &Inner,
+    apps: &Apps,
+    query: Option<&str>,
+    cookies: &RequestCookies,
+) -> Reply {
+    let config = &inner.config;
+    let notice = config.page_notice();
+    let action = &config.paths.device;
+    let return_to = with_query(action, query);
+    let (user, set_cookies) = match person(inner, cookies, &return_to).await {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let Some(typed) = param(&params, "user_code") else {
+        return pages::code_form(notice, 200, action, None, "").with_cookies(set_cookies);
+    };
+    let now = config.clock.now();
+    let who = user.sub();
+    if !apps.throttle.allows(who, now) {
+        tracing::warn!(target: "idme::apps", sub = who, "too many wrong device codes");
+        return pages::outcome(
+            notice,
+            429,
+            "Too many attempts",
+            "Too many wrong codes. Wait a few minutes and try again.",
+        )
+        .with_cookies(set_cookies);
+    }
+    let found = match codes::normalise_user_code(typed) {
+        Some(code) => match pending(inner, apps, &code, now).await {
+            Ok(found) => found.map(|f| (code, f)),
+            Err(e) => return unavailable_page(inner, &e).with_cookies(set_cookies),
+        },
+        None => None,
+    };
+    let Some((code, (_, request))) = found else {
+        apps.throttle.failed(who, now);
+        return pages::code_form(
+            notice,
+            400,
+            action,
+            Some("That code is not valid or has expired"),
+            &typed.chars().take(16).collect::<String>(),
+        )
+        .with_cookies(set_cookies);
+    };
+    if let Some(policy) = unmet_policy(&user, &request.scope) {
+        let verify = crate::Idme::verify_url_for_config(config, &policy, &return_to);
+        return Reply::redirect(verify).with_cookies(set_cookies);
+    }
+    let csrf = Csrf {
+        sid: user.session_id().to_owned(),
+        code: hash(&code),
+        exp: now + CSRF_LIFETIME,
+    };
+    let csrf = config.cookie_keys.seal(CSRF_NAME, &csrf);
+    let shown = codes::display_user_code(&code);
+    pages::confirm(
+        notice,
+        &Confirm {
+            action,
+            client_id: &request.client_id,
+            scope: &request.scope,
+            shown_code: &shown,
+            user_code: &code,
+            csrf: &csrf,
+        },
+    )
+    .with_cookies(set_cookies)
+}
+
+/// What a `POST /auth/device` carries besides its body.
+pub(crate) struct Decide<'a> {
+    pub(crate) body: &'a [u8],
+    pub(crate) cookies: &'a RequestCookies,
+    pub(crate) origin: Option<&'a str>,
+    pub(crate) sec_fetch_site: Option<&'a str>,
+}
+
+/// `POST /auth/device`: the person allows or denies.
+pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply {
+    let config = &inner.config;
+    let notice = config.page_notice();
+    let site = req.sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
+    // The engine's pages are served with `Referrer-Policy: no-referrer`, so browsers post
+    // their own forms with `Origin: null`: no signal, `Sec-Fetch-Site` and the CSRF token decide.
+    let sent_origin = req.origin.map(str::trim).filter(|o| *o != "null");
+    let cross_site = matches!(site.as_deref(), Some("cross-site" | "same-site"))
+        || sent_origin.is_some_and(|o| o != origin(config));
+    if cross_site {
+        tracing::warn!(target: "idme::apps", origin = req.origin, sec_fetch_site = req.sec_fetch_site, "device decision refused: cross-site");
+        return pages::outcome(notice, 403, "Refused", "Cross-site request refused.");
+    }
+    let (user, set_cookies) = match person(inner, req.cookies, &config.paths.device).await {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let refused = |why: &str| {
+        tracing::warn!(target: "idme::apps", sub = user.sub(), "device decision refused: {why}");
+        pages::outcome(
+            notice,
+            403,
+            "Refused",
+            "This form has expired or is not yours. Please start again.",
+        )
+    };
+    let params = form(req.body).unwrap_or_default();
+    let now = config.clock.now();
+    let code = param(&params, "user_code").and_then(codes::normalise_user_code);
+    let csrf = param(&params, "csrf").and_then(|c| config.cookie_keys.open::<Csrf>(CSRF_NAME, c));
+    let (Some(code), Some(csrf)) = (code, csrf) else {
+        return refused("no user code or CSRF token").with_cookies(set_cookies);
+    };
+    if csrf.exp <= now || csrf.sid != user.session_id() || !same(&csrf.code, &hash(&code)) {
+        return refused("CSRF token of another session, code or time").with_cookies(set_cookies);
+    }
+    let allow = match param(&params, "decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return refused("no decision").with_cookies(set_cookies),
+    };
+    let found = match pending(inner, apps, &code, now).await {
+        Ok(found) => found,
+        Err(e) => return unavailable_page(inner, &e).with_cookies(set_cookies),
+    };
+    let gone = || {
+        pages::code_form(
+            notice,
+            400,
+            &config.paths.device,
+            Some("That code is not valid or has expired"),
+            "",
+        )
+    };
+    let Some((device_id, request)) = found else {
+        return gone().with_cookies(set_cookies);
+    };
+    if allow && let Some(policy) = unmet_policy(&user, &request.scope) {
+        let back = format!(
+            "{}?user_code={}",
+            config.paths.device,
+            codes::display_user_code(&code)
+        );
+        let verify = crate::Idme::verify_url_for_config(config, &policy, &back);
+        return Reply::redirect(verify).with_cookies(set_cookies);
+    }
+    let decision = if allow {
+        Decision::Allowed(Person::of(&user))
+    } else {
+        Decision::Denied
+    };
+    match record_decision(inner, apps, &device_id, &request, &decision, now).await {
+        Ok(true) => {}
+        Ok(false) => return gone().with_cookies(set_cookies),
+        Err(e) => return unavailable_page(inner, &e).with_cookies(set_cookies),
+    }
+    if let Err(e) = apps.store.delete(&user_code_record_id(&code)).await {
+        tracing::warn!(target: "idme::apps", error = %e, "decided user code not deleted (it expires)");
+    }
+    let sub = user.sub();
+    tracing::info!(target: "idme::apps", sub = %sub, client_id = %request.client_id, allow, "device request decided");
+    let reply = if allow {
+        pages::outcome(
+            notice,
+            200,
+            "Device connected",
+            "Device connected. You can return to your device.",
+        )
+    } else {
+        pages::outcome(
+            notice,
+            200,
+            "Request denied",
+            "Request denied. Your device was not connected.",
+        )
+    };
+    reply.with_cookies(set_cookies)
+}
