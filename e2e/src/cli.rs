@@ -288,23 +288,24 @@ impl CliProcess {
     /// Waits (up to 20 s) for the `Open this URL to sign in: <url>` line on stderr and
     /// returns the URL.
     pub async fn sign_in_url(&mut self) -> Url {
+        self.url_after(OPEN_URL_PREFIX).await
+    }
+
+    /// Waits (up to 20 s) for a line `<prefix><url>` on stderr and returns the URL.
+    pub async fn url_after(&mut self, prefix: &str) -> Url {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let text = self.stderr_so_far();
-            if let Some(url) = text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix(OPEN_URL_PREFIX))
-            {
-                return Url::parse(url.trim()).unwrap_or_else(|e| {
-                    panic!("not a URL after {OPEN_URL_PREFIX:?} ({e}): {url}")
-                });
+            if let Some(url) = text.lines().find_map(|l| l.trim().strip_prefix(prefix)) {
+                return Url::parse(url.trim())
+                    .unwrap_or_else(|e| panic!("not a URL after {prefix:?} ({e}): {url}"));
             }
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("the app exited ({status}) before printing the URL; stderr:\n{text}");
             }
             assert!(
                 Instant::now() < deadline,
-                "no {OPEN_URL_PREFIX:?} line on stderr within 20 s; stderr so far:\n{text}"
+                "no {prefix:?} line on stderr within 20 s; stderr so far:\n{text}"
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }

@@ -4,13 +4,17 @@
 //! every example ([`contract_tests!`]); a difference between frameworks is a bug.
 #![forbid(unsafe_code)]
 
+pub mod app_token_scenarios;
+pub mod apps;
 pub mod browser_suite;
 pub mod cli;
+pub mod device_scenarios;
 pub mod interop;
 pub mod oidc_provider;
 pub mod process;
 pub mod scenarios;
 pub mod sessions;
+pub mod shared_app_tokens;
 pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
@@ -43,6 +47,31 @@ macro_rules! contract_tests {
             refresh_renews_the_session_cookie,
             backchannel_logout_ends_the_session,
             sessions_shared_through_redis,
+        );
+    };
+}
+
+/// Generates the app-client suite (devices, native apps, bearer tokens) for one example
+/// package.
+#[macro_export]
+macro_rules! device_tests {
+    ($package:literal) => {
+        $crate::__scenario_tests!(device_scenarios, $package;
+            standard_client_completes_the_device_flow,
+            device_endpoint_errors,
+            the_persons_page,
+            only_the_configured_clients,
+        );
+        $crate::__scenario_tests!(app_token_scenarios, $package;
+            bearer_requests,
+            optional_user_refuses_a_bad_bearer,
+            refresh_rotation_and_reuse,
+            revocation_and_logout,
+            backchannel_logout_revokes_device_tokens,
+            authorize_relay_with_pkce,
+        );
+        $crate::__scenario_tests!(shared_app_tokens, $package;
+            app_tokens_shared_through_redis,
         );
     };
 }

@@ -91,14 +91,15 @@ pub async fn backchannel_logout_ends_the_session(package: &str) {
 }
 
 /// Two instances of `package` sharing one Redis, one emulator and the same cookie keys.
-struct Pair {
-    redis: RedisServer,
-    emulator: Emulator,
-    a: ExampleApp,
-    b: ExampleApp,
+pub(crate) struct Pair {
+    pub(crate) redis: RedisServer,
+    pub(crate) emulator: Emulator,
+    pub(crate) a: ExampleApp,
+    pub(crate) b: ExampleApp,
 }
 
-async fn pair(package: &str) -> Pair {
+/// Starts a [`Pair`] of `package`.
+pub(crate) async fn pair(package: &str) -> Pair {
     let redis = RedisServer::start();
     let (port_a, port_b) = (Target::free_port(), Target::free_port());
     let redirect = |port: u16| format!("http://127.0.0.1:{port}/auth/callback");

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use idme_core::native::NativeSession;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::NativeError;
 #[cfg(feature = "keyring")]
@@ -120,6 +122,27 @@ impl ChosenStore {
             ChosenStore::File(f) => {
                 tracing::info!(path = %f.path().display(), "tokens kept in a file only the user can read");
             }
+        }
+    }
+}
+
+impl ChosenStore {
+    /// The value kept in the chosen store (`None` when there is none), for apps that keep
+    /// more than the session ([`FileStore::load_value`], [`KeyringStore::load_value`]).
+    pub fn load_value<T: DeserializeOwned>(&self) -> Result<Option<T>, NativeError> {
+        match self {
+            #[cfg(feature = "keyring")]
+            ChosenStore::Keyring(k) => k.load_value(),
+            ChosenStore::File(f) => f.load_value(),
+        }
+    }
+
+    /// Replaces the value kept in the chosen store.
+    pub fn save_value<T: Serialize>(&self, value: &T) -> Result<(), NativeError> {
+        match self {
+            #[cfg(feature = "keyring")]
+            ChosenStore::Keyring(k) => k.save_value(value),
+            ChosenStore::File(f) => f.save_value(value),
         }
     }
 }

@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use idme_core::native::NativeSession;
 use keyring_core::{CredentialStore, Entry, Error as KeyringError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::{KeyringFailure, NativeError};
 use crate::store::TokenStore;
@@ -82,8 +84,11 @@ impl KeyringStore {
     }
 }
 
-impl TokenStore for KeyringStore {
-    fn load(&self) -> Result<Option<NativeSession>, NativeError> {
+impl KeyringStore {
+    /// The value kept in the entry (`None` when there is none), for apps that keep more
+    /// than the session; the session's [`TokenStore::load`] is this with a
+    /// [`NativeSession`].
+    pub fn load_value<T: DeserializeOwned>(&self) -> Result<Option<T>, NativeError> {
         let secret = match self.entry.get_secret() {
             Ok(secret) => secret,
             Err(KeyringError::NoEntry) => return Ok(None),
@@ -98,17 +103,31 @@ impl TokenStore for KeyringStore {
             .map_err(|_| NativeError::Keyring(KeyringFailure::Unreadable))
     }
 
-    fn save(&self, session: &NativeSession) -> Result<(), NativeError> {
-        let json = serde_json::to_vec(session)
-            .map_err(|e| NativeError::Store(format!("cannot serialize the session: {e}")))?;
+    /// Replaces the entry's value.
+    pub fn save_value<T: Serialize>(&self, value: &T) -> Result<(), NativeError> {
+        let json = serde_json::to_vec(value)
+            .map_err(|e| NativeError::Store(format!("cannot serialize the value: {e}")))?;
         self.entry.set_secret(&json).map_err(failure)
     }
 
-    fn clear(&self) -> Result<(), NativeError> {
+    /// Deletes the entry (no entry is not an error).
+    pub fn clear_value(&self) -> Result<(), NativeError> {
         match self.entry.delete_credential() {
             Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
             Err(e) => Err(failure(e)),
         }
+    }
+}
+
+impl TokenStore for KeyringStore {
+    fn load(&self) -> Result<Option<NativeSession>, NativeError> {
+        self.load_value()
+    }
+    fn save(&self, session: &NativeSession) -> Result<(), NativeError> {
+        self.save_value(session)
+    }
+    fn clear(&self) -> Result<(), NativeError> {
+        self.clear_value()
     }
 }
 

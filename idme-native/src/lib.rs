@@ -8,7 +8,8 @@
 //! - [`TokenStore`]: where the tokens live between runs; `KeyringStore` (the OS keyring,
 //!   feature `keyring`, on by default), [`FileStore`] (a `0600` file) and [`MemoryStore`]
 //!   come with the crate, and [`StoreChoice`] picks the keyring where one works, else
-//!   the file;
+//!   the file; their `load_value`/`save_value` keep other values beside the session (the
+//!   tokens an app's own server issued, for example);
 //! - [`NativeError`]: every failure, typed, with a message for the person.
 //!
 //! Mobile apps with a private-use scheme redirect (`com.example.app:/oauth2redirect`)

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use idme_core::native::NativeSession;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::error::NativeError;
 
@@ -98,8 +100,11 @@ impl FileStore {
     }
 }
 
-impl TokenStore for FileStore {
-    fn load(&self) -> Result<Option<NativeSession>, NativeError> {
+impl FileStore {
+    /// The value kept in the file (`None` when there is no file), for apps that keep
+    /// more than the session (tokens an app's own server issued, for example); the
+    /// session's [`TokenStore::load`] is this with a [`NativeSession`].
+    pub fn load_value<T: DeserializeOwned>(&self) -> Result<Option<T>, NativeError> {
         let file = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -132,7 +137,8 @@ impl TokenStore for FileStore {
         })
     }
 
-    fn save(&self, session: &NativeSession) -> Result<(), NativeError> {
+    /// Replaces the file's value, atomically, in a file only the user can read.
+    pub fn save_value<T: Serialize>(&self, value: &T) -> Result<(), NativeError> {
         let dir = match self.path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -144,7 +150,7 @@ impl TokenStore for FileStore {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "tokens".into());
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let json = serde_json::to_vec(session).map_err(|e| self.fail("cannot write", e))?;
+        let json = serde_json::to_vec(value).map_err(|e| self.fail("cannot write", e))?;
         let written = (|| {
             let mut file = private_file(&tmp)?;
             file.write_all(&json)?;
@@ -158,12 +164,25 @@ impl TokenStore for FileStore {
         Ok(())
     }
 
-    fn clear(&self) -> Result<(), NativeError> {
+    /// Deletes the file (no file is not an error).
+    pub fn clear_value(&self) -> Result<(), NativeError> {
         match std::fs::remove_file(&self.path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(self.fail("cannot delete", e)),
         }
+    }
+}
+
+impl TokenStore for FileStore {
+    fn load(&self) -> Result<Option<NativeSession>, NativeError> {
+        self.load_value()
+    }
+    fn save(&self, session: &NativeSession) -> Result<(), NativeError> {
+        self.save_value(session)
+    }
+    fn clear(&self) -> Result<(), NativeError> {
+        self.clear_value()
     }
 }
 

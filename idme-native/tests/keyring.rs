@@ -186,3 +186,35 @@ fn an_explicit_file_choice_is_the_file() {
     chosen.save(&session()).unwrap();
     assert!(file.exists());
 }
+
+/// Another value than the session (tokens an app's own server issued) round-trips through
+/// the keyring entry and through the file, and is forgotten by `clear`.
+#[test]
+fn other_values_round_trip_through_both_stores() {
+    let value = serde_json::json!({"access_token": ACCESS, "expires_at": 1u64});
+    let store = mock_store();
+    let keyring = KeyringStore::in_store(&store, "app", "tokens at http://127.0.0.1:1").unwrap();
+    assert!(keyring.load_value::<serde_json::Value>().unwrap().is_none());
+    keyring.save_value(&value).unwrap();
+    assert_eq!(
+        keyring.load_value::<serde_json::Value>().unwrap(),
+        Some(value.clone())
+    );
+    keyring.clear_value().unwrap();
+    assert!(keyring.load_value::<serde_json::Value>().unwrap().is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let chosen = StoreChoice::File(dir.path().join("app.json"))
+        .open("app", "acct")
+        .unwrap();
+    chosen.save_value(&value).unwrap();
+    assert_eq!(
+        chosen.load_value::<serde_json::Value>().unwrap(),
+        Some(value)
+    );
+    // A session where the value was is unreadable, not a panic and not a leak.
+    let err = chosen.load().unwrap_err().to_string();
+    assert!(!err.contains(ACCESS), "{err}");
+    chosen.clear().unwrap();
+    assert!(chosen.load_value::<serde_json::Value>().unwrap().is_none());
+}

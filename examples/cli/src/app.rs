@@ -1,11 +1,18 @@
 //! The commands, and the configuration they share.
 
+use std::collections::HashMap;
+
 use idme_core::{Environment, Idme, TokenAuthMethod};
 use idme_native::{BrowserOpener, ChosenStore, NativeClient, NativeError, StoreChoice};
 use idme_testkit::{Emulator, EmulatorConfig};
 
+use crate::app_client;
+use crate::app_tokens::{AppTokenStore, AppUrl};
+
 const NAME: &str = "idme-example-cli";
-const USAGE: &str = "usage: idme-example-cli login [--no-browser] | whoami | logout";
+const USAGE: &str = "usage: idme-example-cli login [--no-browser] | whoami | logout
+       idme-example-cli device-login --app <base URL> [--client-id <id>] [--scope <policies>]
+       idme-example-cli whoami --app <base URL> | logout --app <base URL>";
 /// The loopback redirect URI: any port is accepted (RFC 8252 §7.3).
 const DEFAULT_REDIRECT: &str = "http://127.0.0.1/callback";
 /// The keyring account of the built-in emulator's sign-ins (its issuer changes every run).
@@ -14,9 +21,25 @@ const EMULATOR_ACCOUNT: &str = "built-in emulator";
 /// A command line, parsed.
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
-    Login { no_browser: bool },
+    Login {
+        no_browser: bool,
+    },
     Whoami,
     Logout,
+    /// Sign in to an app's own server with the device authorization grant.
+    DeviceLogin {
+        app: AppUrl,
+        client_id: String,
+        scope: Option<String>,
+    },
+    /// The app's `GET /me` with its bearer token.
+    AppWhoami {
+        app: AppUrl,
+    },
+    /// Revoke the app's tokens and forget them.
+    AppLogout {
+        app: AppUrl,
+    },
     Help,
 }
 
@@ -28,8 +51,55 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["whoami"] => Ok(Command::Whoami),
         ["logout"] => Ok(Command::Logout),
         ["-h" | "--help" | "help"] => Ok(Command::Help),
+        ["device-login", rest @ ..] => {
+            let mut flags = flags(rest, &["--app", "--client-id", "--scope"])?;
+            let app = flags
+                .remove("--app")
+                .ok_or("device-login needs --app <base URL>")?;
+            Ok(Command::DeviceLogin {
+                app: AppUrl::parse(&app)?,
+                client_id: flags
+                    .remove("--client-id")
+                    .unwrap_or_else(|| app_client::DEFAULT_CLIENT_ID.to_owned()),
+                scope: flags.remove("--scope"),
+            })
+        }
+        [command @ ("whoami" | "logout"), rest @ ..] => {
+            let mut flags = flags(rest, &["--app"])?;
+            let app = AppUrl::parse(&flags.remove("--app").ok_or(USAGE)?)?;
+            Ok(match *command {
+                "whoami" => Command::AppWhoami { app },
+                _ => Command::AppLogout { app },
+            })
+        }
         _ => Err(USAGE.to_owned()),
     }
+}
+
+/// `--name value` pairs (or `--name=value`), each of `allowed` at most once.
+fn flags(words: &[&str], allowed: &[&str]) -> Result<HashMap<String, String>, String> {
+    let mut found = HashMap::new();
+    let mut words = words.iter();
+    while let Some(word) = words.next() {
+        let (name, value) = match word.split_once('=') {
+            Some((name, value)) => (name, Some((*value).to_owned())),
+            None => (*word, None),
+        };
+        if !allowed.contains(&name) {
+            return Err(format!("unknown argument {word:?}\n{USAGE}"));
+        }
+        let value = match value {
+            Some(v) => v,
+            None => (*words
+                .next()
+                .ok_or_else(|| format!("{name} needs a value"))?)
+            .to_owned(),
+        };
+        if value.trim().is_empty() || found.insert(name.to_owned(), value).is_some() {
+            return Err(format!("{name} needs one non-empty value"));
+        }
+    }
+    Ok(found)
 }
 
 /// Runs one command; the error is the one line to print on stderr.
@@ -41,6 +111,13 @@ pub(crate) async fn run(args: &[String]) -> Result<(), String> {
     }
     let offline = env("IDME_CLIENT_ID").is_none();
     match command {
+        Command::DeviceLogin {
+            app,
+            client_id,
+            scope,
+        } => app_client::device_login(&app, &client_id, scope.as_deref(), &app_store(&app)?).await,
+        Command::AppWhoami { app } => app_client::whoami(&app, &app_store(&app)?).await,
+        Command::AppLogout { app } => app_client::logout(&app, &app_store(&app)?).await,
         Command::Whoami => {
             // No network: the session stored at sign-in.
             let store = token_store(&account()?)?;
@@ -99,6 +176,12 @@ fn token_store(account: &str) -> Result<ChosenStore, String> {
         None => StoreChoice::Auto,
     };
     choice.open(NAME, account).map_err(|e| e.to_string())
+}
+
+/// Where the tokens `app` issued are kept: beside the ID.me session, never in its place.
+fn app_store(app: &AppUrl) -> Result<AppTokenStore, String> {
+    let file = env("IDME_TOKEN_FILE").map(std::path::PathBuf::from);
+    AppTokenStore::open(NAME, app, file.as_deref())
 }
 
 /// The keyring account of the tokens: the client id and issuer `IDME_*` configure, or the
@@ -178,5 +261,65 @@ mod tests {
         assert_eq!(parse(&args(&["whoami"])), Ok(Command::Whoami));
         assert!(parse(&args(&["login", "--nope"])).is_err());
         assert!(parse(&args(&[])).is_err());
+    }
+
+    #[test]
+    fn app_commands_parse() {
+        let app = AppUrl::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            parse(&args(&["device-login", "--app", "http://127.0.0.1:8080/"])),
+            Ok(Command::DeviceLogin {
+                app: app.clone(),
+                client_id: "idme-example-device".into(),
+                scope: None,
+            })
+        );
+        assert_eq!(
+            parse(&args(&[
+                "device-login",
+                "--scope",
+                "military veteran",
+                "--client-id=tv",
+                "--app=http://127.0.0.1:8080",
+            ])),
+            Ok(Command::DeviceLogin {
+                app: app.clone(),
+                client_id: "tv".into(),
+                scope: Some("military veteran".into()),
+            })
+        );
+        assert_eq!(
+            parse(&args(&["whoami", "--app", "http://127.0.0.1:8080"])),
+            Ok(Command::AppWhoami { app: app.clone() })
+        );
+        assert_eq!(
+            parse(&args(&["logout", "--app", "http://127.0.0.1:8080"])),
+            Ok(Command::AppLogout { app })
+        );
+        for bad in [
+            &["device-login"][..],
+            &["device-login", "--app"],
+            &["device-login", "--app", "http://app.example"],
+            &[
+                "device-login",
+                "--app",
+                "http://127.0.0.1",
+                "--app",
+                "http://127.0.0.1",
+            ],
+            &[
+                "device-login",
+                "--app",
+                "http://127.0.0.1",
+                "--client-id",
+                "",
+            ],
+            &["device-login", "--app", "http://127.0.0.1", "--nope", "x"],
+            &["whoami", "--app"],
+            &["whoami", "--client-id", "x"],
+            &["logout", "--scope", "military"],
+        ] {
+            assert!(parse(&args(bad)).is_err(), "{bad:?}");
+        }
     }
 }

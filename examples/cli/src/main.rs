@@ -5,6 +5,9 @@
 //! idme-example-cli login [--no-browser]   sign in; prints `Signed in as <name> (<sub>)`
 //! idme-example-cli whoami                 the signed-in user as JSON (exit 1 when signed out)
 //! idme-example-cli logout                 forget the tokens; prints `Signed out` and ID.me's logout URL
+//! idme-example-cli device-login --app URL  sign in to an app's server as a device (RFC 8628)
+//! idme-example-cli whoami --app URL        that app's `GET /me` with its bearer token
+//! idme-example-cli logout --app URL        revoke that app's tokens and forget them
 //! ```
 //!
 //! Configured by the web examples' `IDME_*` variables plus `IDME_TOKEN_FILE` (the tokens are
@@ -14,6 +17,9 @@
 #![forbid(unsafe_code)]
 
 mod app;
+mod app_client;
+mod app_http;
+mod app_tokens;
 
 use std::process::ExitCode;
 

@@ -130,8 +130,11 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
     let config = &inner.config;
     let notice = config.page_notice();
     let site = req.sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
+    // The engine's pages are served with `Referrer-Policy: no-referrer`, so browsers post
+    // their own forms with `Origin: null`: no signal, `Sec-Fetch-Site` and the CSRF token decide.
+    let sent_origin = req.origin.map(str::trim).filter(|o| *o != "null");
     let cross_site = matches!(site.as_deref(), Some("cross-site" | "same-site"))
-        || req.origin.is_some_and(|o| o.trim() != origin(config));
+        || sent_origin.is_some_and(|o| o != origin(config));
     if cross_site {
         tracing::warn!(target: "idme::apps", origin = req.origin, sec_fetch_site = req.sec_fetch_site, "device decision refused: cross-site");
         return pages::outcome(notice, 403, "Refused", "Cross-site request refused.");

@@ -1,0 +1,426 @@
+//! The tokens an example app issues to its app clients, from the outside: bearer requests
+//! (RFC 6750), refresh rotation with reuse detection, revocation (RFC 7009), the person's
+//! logout, and the code + PKCE relay for native apps (RFC 8252, RFC 7636) with the
+//! `oauth2` crate on a loopback redirect.
+
+use idme_testkit::Persona;
+use idme_testkit::browser::Browser;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    TokenResponse as _, TokenUrl,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use url::Url;
+
+use crate::apps::{
+    DEVICE_CLIENT, OAuthHttp, Tokens, assert_invalid_token, assert_not_logged, device_tokens,
+    get_bearer, get_with, post, refresh, revoke,
+};
+use crate::device_scenarios::start;
+use crate::scenarios::SESSION;
+
+/// Bad bearer tokens are refused with the RFC 6750 challenge; a good one works whatever
+/// the scheme's case and wins over a session cookie; never read from the query string.
+pub async fn bearer_requests(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let me = target.url("/me");
+    for (what, header) in [
+        ("garbage", "Bearer garbage"),
+        ("a made-up family", "Bearer g.abc.def"),
+        ("empty", "Bearer "),
+    ] {
+        assert_invalid_token(&get_with(&me, header).await, what);
+    }
+    let person = Browser::new();
+    let tokens = device_tokens(&base, &person, &[]).await;
+    assert!(
+        tokens.response.get("scope").is_none(),
+        "no policy, no scope: {}",
+        tokens.response
+    );
+    let lower = get_with(&me, &format!("bearer {}", tokens.access)).await;
+    assert_eq!(
+        lower.status, 200,
+        "the scheme is case-insensitive: {}",
+        lower.body
+    );
+    let query = get_with(
+        &format!("{me}?access_token={}", tokens.access),
+        "Basic eDp5",
+    )
+    .await;
+    assert_eq!(query.status, 401, "never from the query: {}", query.body);
+    assert_ne!(query.json()["sub"], Persona::Veteran.sub());
+    // A bad bearer beside a good session cookie: the bearer decides.
+    let cookie = person.cookie(SESSION).expect("the person's session");
+    let both = reqwest::Client::new()
+        .get(&me)
+        .header("authorization", "Bearer garbage")
+        .header("cookie", format!("{SESSION}={cookie}"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("the app answers");
+    assert_eq!(both.status().as_u16(), 401);
+}
+
+/// Where the user is optional (`Option<IdmeUser>`, the home page): a presented bad bearer
+/// token is refused, never taken for "anonymous"; a good one is the user.
+pub async fn optional_user_refuses_a_bad_bearer(package: &str) {
+    let target = start(package).await;
+    let home = get_with(&target.url("/"), "Bearer garbage").await;
+    assert_invalid_token(&home, "a bad bearer on /");
+    let tokens = device_tokens(&target.app.base, &Browser::new(), &[]).await;
+    let home = get_bearer(&target.url("/"), &tokens.access).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(
+        home.body.contains("Sign out"),
+        "signed in by the bearer: {}",
+        home.body
+    );
+}
+
+/// A refresh rotates both tokens; the rotated-away refresh token presented again revokes
+/// the whole family; unknown refresh tokens are `invalid_grant`.
+pub async fn refresh_rotation_and_reuse(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let person = Browser::new();
+    let first = device_tokens(&base, &person, &[]).await;
+    let second = Tokens::of(&refresh(&base, &first.refresh).await);
+    assert_ne!(second.refresh, first.refresh, "a new refresh token");
+    assert_ne!(second.access, first.access, "a new access token");
+    assert_eq!(
+        get_bearer(&target.url("/me"), &second.access).await.status,
+        200
+    );
+    assert_invalid_token(
+        &get_bearer(&target.url("/me"), &first.access).await,
+        "the old access token",
+    );
+    refresh(&base, &first.refresh).await.assert_error(
+        400,
+        "invalid_grant",
+        "a rotated-away refresh token",
+    );
+    assert_invalid_token(
+        &get_bearer(&target.url("/me"), &second.access).await,
+        "the family after a reuse",
+    );
+    refresh(&base, &second.refresh).await.assert_error(
+        400,
+        "invalid_grant",
+        "the family's refresh token after a reuse",
+    );
+    let secrets = [
+        &first.access,
+        &first.refresh,
+        &second.access,
+        &second.refresh,
+    ];
+    assert_not_logged(&target.app, &secrets.map(String::as_str));
+    refresh(&base, "g.unknown.token").await.assert_error(
+        400,
+        "invalid_grant",
+        "an unknown refresh token",
+    );
+    post(
+        &format!("{base}/auth/token"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", DEVICE_CLIENT),
+        ],
+        &[],
+    )
+    .await
+    .assert_error(400, "invalid_request", "no refresh_token");
+}
+
+/// `POST /auth/revoke` (RFC 7009) by refresh or access token ends the family; unknown
+/// tokens are 200 too; an unregistered client is 401. The person's logout revokes their
+/// devices' tokens.
+pub async fn revocation_and_logout(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let me = target.url("/me");
+    let person = Browser::new();
+    for by_refresh in [true, false] {
+        let tokens = device_tokens(&base, &person, &[]).await;
+        let token = if by_refresh {
+            &tokens.refresh
+        } else {
+            &tokens.access
+        };
+        let answer = revoke(&base, token).await;
+        assert_eq!((answer.status, answer.body.as_str()), (200, ""), "revoked");
+        assert_invalid_token(&get_bearer(&me, &tokens.access).await, "after a revocation");
+        refresh(&base, &tokens.refresh).await.assert_error(
+            400,
+            "invalid_grant",
+            "refresh after a revocation",
+        );
+    }
+    let answer = revoke(&base, "never-issued").await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, ""),
+        "unknown token"
+    );
+    post(
+        &format!("{base}/auth/revoke"),
+        &[("token", "x"), ("client_id", "nope")],
+        &[],
+    )
+    .await
+    .assert_error(401, "invalid_client", "revoke by an unregistered client");
+
+    let tokens = device_tokens(&base, &person, &[]).await;
+    assert_eq!(get_bearer(&me, &tokens.access).await.status, 200);
+    let out = person.post_form(&target.url("/auth/logout"), &[]).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_invalid_token(
+        &get_bearer(&me, &tokens.access).await,
+        "after the person's logout",
+    );
+    refresh(&base, &tokens.refresh).await.assert_error(
+        400,
+        "invalid_grant",
+        "refresh after the person's logout",
+    );
+}
+
+/// A back-channel logout from ID.me for the person revokes their devices' tokens too.
+pub async fn backchannel_logout_revokes_device_tokens(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let tokens = device_tokens(&base, &Browser::new(), &[]).await;
+    assert_eq!(
+        get_bearer(&target.url("/me"), &tokens.access).await.status,
+        200
+    );
+    let logout = target
+        .emulator
+        .logout_token(Persona::Veteran, serde_json::Value::Null);
+    let status = target
+        .emulator
+        .post_logout_token(&target.url("/auth/backchannel-logout"), &logout)
+        .await
+        .expect("the app answers");
+    assert_eq!(status, 200);
+    assert_invalid_token(
+        &get_bearer(&target.url("/me"), &tokens.access).await,
+        "after a back-channel logout",
+    );
+    refresh(&base, &tokens.refresh).await.assert_error(
+        400,
+        "invalid_grant",
+        "refresh after a back-channel logout",
+    );
+}
+
+/// Accepts one request on `listener`, answers a small page, and returns the request's URL.
+async fn one_redirect(listener: tokio::net::TcpListener) -> Url {
+    let (mut socket, _) = listener.accept().await.expect("the browser comes back");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).await.expect("the request");
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let target = text.split(' ').nth(1).unwrap_or_default().to_owned();
+    let body = "signed in";
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = socket.write_all(reply.as_bytes()).await;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+    Url::parse(&format!("http://127.0.0.1:{port}{target}")).expect("a request target")
+}
+
+fn query(url: &Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The code + PKCE relay for native apps with the `oauth2` crate on a loopback redirect:
+/// the person signs in with ID.me, the app comes back to the loopback listener with a
+/// one-time code and `iss`, the code is exchanged once with its verifier; errors.
+pub async fn authorize_relay_with_pkce(package: &str) {
+    let target = start(package).await;
+    let base = target.app.base.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("bound").port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let client = BasicClient::new(ClientId::new(DEVICE_CLIENT.to_owned()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/auth/authorize")).expect("a URL"))
+        .set_token_uri(TokenUrl::new(format!("{base}/auth/token")).expect("a URL"))
+        .set_redirect_uri(RedirectUrl::new(redirect.clone()).expect("a URL"));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let came_back = tokio::spawn(one_redirect(listener));
+    let person = Browser::new();
+    let first = person.get(url.as_str()).await;
+    assert_eq!(first.status, 303, "to the login first: {}", first.body);
+    let end = person.navigate(first, None).await;
+    assert_eq!(
+        end.body, "signed in",
+        "ends on the loopback listener: {}",
+        end.url
+    );
+    let back = came_back.await.expect("the listener ran");
+    assert_eq!(back.path(), "/callback");
+    assert_eq!(
+        query(&back, "state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    assert_eq!(
+        query(&back, "iss").as_deref(),
+        Some(base.as_str()),
+        "RFC 9207 iss: {back}"
+    );
+    let code = query(&back, "code").expect("a code");
+    let http = OAuthHttp::default();
+    let token = client
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap_or_else(|e| panic!("the code is exchanged: {e:?}"));
+    let me = get_bearer(&target.url("/me"), token.access_token().secret()).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["sub"], Persona::Veteran.sub());
+    let exchange = |code: String, verifier: String, redirect_uri: String| {
+        let url = format!("{base}/auth/token");
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect_uri.as_str()),
+                ("client_id", DEVICE_CLIENT),
+                ("code_verifier", verifier.as_str()),
+            ];
+            post(&url, &form, &[]).await
+        }
+    };
+    let any_verifier = "a".repeat(43);
+    exchange(code, any_verifier.clone(), redirect.clone())
+        .await
+        .assert_error(400, "invalid_grant", "a code used twice");
+
+    // Signed in now: straight back with a code; a wrong verifier or redirect URI fails.
+    for (verifier, redirect_uri, what) in [
+        (any_verifier.clone(), redirect.clone(), "a wrong verifier"),
+        (
+            any_verifier,
+            format!("http://127.0.0.1:{port}/other"),
+            "another redirect URI",
+        ),
+    ] {
+        let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+        let (url, _) = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge)
+            .url();
+        let page = person.get(url.as_str()).await;
+        let to = page
+            .location()
+            .unwrap_or_else(|| panic!("{what}: {}", page.body));
+        assert!(to.as_str().starts_with(&redirect), "{what}: {to}");
+        let code = query(&to, "code").expect("a code");
+        exchange(code, verifier, redirect_uri)
+            .await
+            .assert_error(400, "invalid_grant", what);
+    }
+
+    // A bad client or redirect URI: an error page, never a redirect. Other errors go back
+    // to the app with `error`, `state` and `iss`.
+    let authorize = |pairs: &[(&str, &str)]| {
+        let mut url = Url::parse(&format!("{base}/auth/authorize")).expect("a URL");
+        url.query_pairs_mut().extend_pairs(pairs);
+        url.to_string()
+    };
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let localhost = format!("http://localhost:{port}/callback");
+    for (client_id, redirect_uri) in [
+        ("nope", redirect.as_str()),
+        (DEVICE_CLIENT, localhost.as_str()),
+        (DEVICE_CLIENT, "https://evil.example/cb"),
+    ] {
+        let page = person
+            .get(&authorize(&[
+                ("response_type", "code"),
+                ("client_id", client_id),
+                ("redirect_uri", redirect_uri),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+                ("state", "s1"),
+            ]))
+            .await;
+        assert_eq!(
+            page.status, 400,
+            "{client_id} {redirect_uri}: {}",
+            page.body
+        );
+        assert!(page.location().is_none(), "never a redirect");
+    }
+    for (pairs, error) in [
+        (vec![("response_type", "code")], "invalid_request"),
+        (
+            vec![
+                ("response_type", "code"),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "plain"),
+            ],
+            "invalid_request",
+        ),
+        (
+            vec![
+                ("response_type", "code"),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+                ("scope", "wizard"),
+            ],
+            "invalid_scope",
+        ),
+        (
+            vec![
+                ("response_type", "token"),
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ],
+            "unsupported_response_type",
+        ),
+    ] {
+        let mut all = pairs.clone();
+        all.extend([
+            ("client_id", DEVICE_CLIENT),
+            ("redirect_uri", redirect.as_str()),
+            ("state", "s2"),
+        ]);
+        let page = person.get(&authorize(&all)).await;
+        let to = page
+            .location()
+            .unwrap_or_else(|| panic!("{pairs:?}: {}", page.body));
+        assert!(to.as_str().starts_with(&redirect), "{pairs:?}: {to}");
+        assert_eq!(
+            query(&to, "error").as_deref(),
+            Some(error),
+            "{pairs:?}: {to}"
+        );
+        assert_eq!(query(&to, "state").as_deref(), Some("s2"));
+        assert_eq!(query(&to, "iss").as_deref(), Some(base.as_str()));
+    }
+}
