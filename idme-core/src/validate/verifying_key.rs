@@ -69,7 +69,7 @@ impl VerifyingKey {
         let fits_ring = (2048..=8192).contains(&bit_len(&n_min))
             && (2..=33).contains(&bit_len(&e_min))
             && e_min.last().is_some_and(|b| b & 1 == 1);
-        let prepared = fits_ring.then(|| Prepared::Rsa { n: n_min, e: e_min });
+        let prepared = fits_ring.then_some(Prepared::Rsa { n: n_min, e: e_min });
         Self::with(CoreJsonWebKey::new_rsa(n, e, kid), prepared)
     }
 
