@@ -202,3 +202,22 @@ fn the_id_token_verifier_refuses_tampered_and_foreign_signatures() {
         assert_eq!(check(&token, &mismatched), bad, "{alg:?}");
     }
 }
+
+#[test]
+fn a_key_ring_does_not_take_still_verifies_as_before() {
+    use rsa::traits::PublicKeyParts;
+    // 1,024 bits: under `ring`'s 2,048-bit floor, so the `rsa` crate checks it, as before.
+    let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+    let b64 = |b: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let doc = json!({"keys":[{"kty":"RSA","kid":"small","n":b64(key.n().to_bytes_be()),
+                              "e":b64(key.e().to_bytes_be())}]});
+    let keys = parse_jwks(doc.to_string().as_bytes()).unwrap();
+    assert!(!keys[0].key.is_prepared());
+    let pem = key.to_pkcs1_pem(LineEnding::LF).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("small".into());
+    let encoding = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+    let token = jsonwebtoken::encode(&header, &json!({"sub":"alice"}), &encoding).unwrap();
+    assert_eq!(verify(&token, &keys).unwrap()["sub"], "alice");
+    assert_eq!(verify(&flip_signature_bit(&token), &keys), Err(BAD));
+}
