@@ -3,9 +3,11 @@
 use idme_testkit::pair::Pair;
 
 #[tokio::test]
-async fn the_session_cookie_of_a_verified_user_stays_under_two_kilobytes() {
+async fn the_session_cookie_of_a_verified_user_stays_under_1600_bytes() {
     // The emulator has an end_session_endpoint, so the session keeps the ID token for
-    // the logout's id_token_hint, and `attributes.json` adds the verification.
+    // the logout's id_token_hint, and `attributes.json` adds the verification. (1,751
+    // bytes while the ID token was kept in its compact form, whose base64 the seal's
+    // deflate could not match against the claims the session repeats.)
     let pair = Pair::new(|b| b).await;
     let mut browser = pair.sign_in().await;
     let user = pair
@@ -21,7 +23,7 @@ async fn the_session_cookie_of_a_verified_user_stays_under_two_kilobytes() {
         .map(|n| n.len() + 1 + browser.cookies().get(n).map_or(0, str::len))
         .sum();
     assert!(
-        sealed < 2_000,
+        sealed < 1_600,
         "the session costs {sealed} bytes of Cookie header on every request"
     );
 }

@@ -13,6 +13,7 @@
 mod binding_tests;
 pub(crate) mod bookkeeping;
 pub(crate) mod cache;
+mod id_token_form;
 pub(crate) mod manager;
 #[cfg(test)]
 mod race_tests;
@@ -49,7 +50,12 @@ pub(crate) struct Session {
     pub(crate) nonce: Option<String>,
     /// The ID token as the provider issued it, kept only when the provider has an
     /// `end_session_endpoint`, for the `id_token_hint` of RP-initiated logout.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Sealed split, see [`id_token_form`].
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "id_token_form"
+    )]
     pub(crate) id_token: Option<crate::secret::IdToken>,
     pub(crate) access_token: Option<AccessToken>,
     pub(crate) refresh_token: Option<RefreshToken>,

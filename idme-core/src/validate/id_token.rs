@@ -6,15 +6,17 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKey, CoreJsonWebKeySet};
+use openidconnect::core::CoreIdToken;
 use openidconnect::{
     AccessToken, AccessTokenHash, AuthorizationCode, AuthorizationCodeHash,
-    ClaimsVerificationError, ClientId, ClientSecret, IssuerUrl, Nonce,
+    ClaimsVerificationError, ClientId, ClientSecret, IdTokenVerifier, IssuerUrl, JsonWebKeySet,
+    Nonce,
 };
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
 use super::jws::{self, Alg};
+use super::verifying_key::VerifyingKey;
 use crate::error::ProviderMisbehaved;
 
 /// What an ID token must match.
@@ -80,7 +82,7 @@ impl Reason {
 /// Verifies `token` with `key` (chosen by [`jws::verify_with_keys`]) at `e.now`.
 pub(crate) fn verify(
     token: &str,
-    key: &CoreJsonWebKey,
+    key: &VerifyingKey,
     alg: &Alg,
     e: &Expectations<'_>,
 ) -> Result<VerifiedIdToken, ProviderMisbehaved> {
@@ -91,15 +93,15 @@ pub(crate) fn verify(
     let issuer =
         IssuerUrl::new(e.issuer.to_owned()).map_err(|_| ProviderMisbehaved::IssuerMismatch)?;
     let client_id = ClientId::new(e.client_id.to_owned());
-    let keys = CoreJsonWebKeySet::new(vec![key.clone()]);
+    let keys = JsonWebKeySet::new(vec![key.clone()]);
     let verifier = match e.hmac_secret.filter(|_| jws::is_hmac(alg)) {
-        Some(secret) => CoreIdTokenVerifier::new_confidential_client(
+        Some(secret) => IdTokenVerifier::new_confidential_client(
             client_id,
             ClientSecret::new(String::from_utf8_lossy(secret).into_owned()),
             issuer,
             keys,
         ),
-        None => CoreIdTokenVerifier::new_public_client(client_id, issuer, keys),
+        None => IdTokenVerifier::new_public_client(client_id, issuer, keys),
     };
     let reason = Reason(Mutex::new(None));
     let (now, skew) = (e.now, e.skew);

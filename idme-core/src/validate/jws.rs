@@ -1,18 +1,20 @@
 //! JWS signatures: our header reading, algorithm allow-list and key choice, and
-//! `openidconnect`'s key types doing the cryptography.
+//! `openidconnect`'s key interface doing the cryptography (RSA and ECDSA through `ring`,
+//! see [`VerifyingKey`]).
 //!
 //! The key is chosen here, not by `openidconnect`'s verifier, because its choice refuses a
 //! set with two keys that fit (ID.me publishes duplicate moduli) and cannot tell an unknown
 //! `kid` (refetch the set) from a bad signature.
 
 use base64::Engine as _;
-use openidconnect::core::{CoreJsonWebKey, CoreJwsSigningAlgorithm};
+use openidconnect::core::CoreJwsSigningAlgorithm;
 use openidconnect::{JsonWebKey, SignatureVerificationError};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ProviderMisbehaved};
 use crate::validate::key_set::{Jwk, KeyFamily, KeySnapshot};
+use crate::validate::verifying_key::VerifyingKey;
 
 /// A JWS signing algorithm.
 pub(crate) type Alg = CoreJwsSigningAlgorithm;
@@ -114,11 +116,11 @@ fn family_fits(family: KeyFamily, alg: &Alg) -> bool {
     }
 }
 
-/// Checks the signature with `openidconnect`'s key, then reads the claims.
+/// Checks the signature with the key, then reads the claims.
 pub(crate) fn verify_signature(
     token: &str,
     alg: &Alg,
-    key: &CoreJsonWebKey,
+    key: &VerifyingKey,
 ) -> Result<VerifiedJws, ProviderMisbehaved> {
     let [h, p, s] = parts(token)?;
     let signature = b64(s)?;
@@ -151,7 +153,7 @@ pub(crate) fn verify_with_keys<T>(
     header: &JwsHeader,
     alg: &Alg,
     keys: &[Jwk],
-    verify: &impl Fn(&CoreJsonWebKey) -> Result<T, ProviderMisbehaved>,
+    verify: &impl Fn(&VerifyingKey) -> Result<T, ProviderMisbehaved>,
 ) -> Result<T, JwsError> {
     let fits =
         |k: &&Jwk| family_fits(k.family, alg) && k.alg.as_deref().is_none_or(|a| a == header.alg);
@@ -200,7 +202,7 @@ pub(crate) fn verify_with_snapshot<T>(
     allowed: &[Alg],
     keys: Option<&KeySnapshot>,
     refetched: bool,
-    verify: impl Fn(&CoreJsonWebKey, &Alg) -> Result<T, ProviderMisbehaved>,
+    verify: impl Fn(&VerifyingKey, &Alg) -> Result<T, ProviderMisbehaved>,
 ) -> Result<Result<T, KeysWanted>, Error> {
     let header = parse_header(token)?;
     let alg = check_alg(&header, allowed)?;
@@ -220,8 +222,8 @@ pub(crate) fn verify_with_snapshot<T>(
 }
 
 /// The key an HMAC-signed token is checked with: the client secret.
-pub(crate) fn hmac_key(secret: &[u8]) -> CoreJsonWebKey {
-    CoreJsonWebKey::new_symmetric(secret.to_vec())
+pub(crate) fn hmac_key(secret: &[u8]) -> VerifyingKey {
+    VerifyingKey::new_symmetric(secret.to_vec())
 }
 
 #[cfg(test)]

@@ -4,14 +4,15 @@
 //! Lenient as ID.me needs (see IDME.md): `algorithm` accepted for `alg`, keys without `alg`
 //! accepted, broken optional members (`x5t`, `x5c`) ignored, unusable entries skipped.
 //! Parsed here, not with `openidconnect`'s `JsonWebKeySet`, whose serde refuses those quirks;
-//! each usable entry becomes its `CoreJsonWebKey`, which does the verifying.
+//! each usable entry becomes a [`VerifyingKey`], prepared here once per fetched set.
 
 use base64::Engine as _;
 use openidconnect::JsonWebKeyId;
-use openidconnect::core::{CoreJsonCurveType, CoreJsonWebKey};
+use openidconnect::core::CoreJsonCurveType;
 use serde_json::Value;
 
 use crate::error::{Error, ProviderMisbehaved};
+use crate::validate::verifying_key::VerifyingKey;
 
 /// How long (seconds) a fetched key set is used before it is fetched again on the next use.
 const MAX_AGE: u64 = 3600;
@@ -22,7 +23,7 @@ pub(crate) struct Jwk {
     pub(crate) kid: Option<String>,
     pub(crate) family: KeyFamily,
     pub(crate) alg: Option<String>,
-    pub(crate) key: CoreJsonWebKey,
+    pub(crate) key: VerifyingKey,
 }
 
 impl std::fmt::Debug for Jwk {
@@ -88,7 +89,7 @@ fn parse_jwk(v: &Value) -> Option<Jwk> {
     let (family, key) = match str_member(v, "kty")? {
         "RSA" => (
             KeyFamily::Rsa,
-            CoreJsonWebKey::new_rsa(b64("n")?, b64("e")?, key_id),
+            VerifyingKey::rsa(b64("n")?, b64("e")?, key_id),
         ),
         "EC" => {
             let (family, crv) = match str_member(v, "crv")? {
@@ -96,10 +97,7 @@ fn parse_jwk(v: &Value) -> Option<Jwk> {
                 "P-384" => (KeyFamily::EcP384, CoreJsonCurveType::P384),
                 _ => return None,
             };
-            (
-                family,
-                CoreJsonWebKey::new_ec(b64("x")?, b64("y")?, crv, key_id),
-            )
+            (family, VerifyingKey::ec(b64("x")?, b64("y")?, crv, key_id))
         }
         _ => return None,
     };

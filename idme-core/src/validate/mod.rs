@@ -11,3 +11,6 @@ pub(crate) mod key_set;
 pub(crate) mod logout_token;
 pub(crate) mod signed;
 pub(crate) mod userinfo;
+pub(crate) mod verifying_key;
+#[cfg(test)]
+mod verifying_key_tests;
