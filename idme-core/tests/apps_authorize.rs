@@ -269,7 +269,38 @@ async fn an_unverified_person_asked_for_a_policy_is_sent_to_verify() {
     assert_eq!(reply.status, 303);
     let expected = pair.idme.verify_url_for(
         &idme_core::Policy::Military,
-        &format!("/auth/authorize?{q}"),
+        &format!("/auth/authorize?{q}&verification_tried=1"),
     );
     assert_eq!(reply.header("location"), Some(expected.as_str()));
+}
+
+#[tokio::test]
+async fn a_person_back_from_verification_still_unverified_goes_back_to_the_app_denied() {
+    let pair = rig_as(idme_testkit::Persona::Unverified, |b| b).await;
+    let mut browser = pair.sign_in().await;
+    let q = query(&[("scope", Some("military"))]);
+    let mut reply = authorize(&pair, &mut browser, &q).await;
+    let mut rounds = 0;
+    while reply.status == 303 && location(&reply).starts_with("/auth/login") && rounds < 5 {
+        rounds += 1;
+        let (back, callback) = go_verify(&pair, browser, &location(&reply)).await;
+        browser = back;
+        let to = location(&callback);
+        let (path, query) = to.split_once('?').unwrap_or((&to, ""));
+        assert_eq!(path, "/auth/authorize", "{to}");
+        reply = authorize(&pair, &mut browser, query).await;
+    }
+    assert_eq!(rounds, 1, "sent to verify once, not round and round");
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let to = url::Url::parse(&location(&reply)).unwrap();
+    let param = |name: &str| {
+        to.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(to.as_str().split('?').next(), Some(LOOPBACK));
+    assert_eq!(param("error").as_deref(), Some("access_denied"));
+    assert_eq!(param("state").as_deref(), Some("st4te"));
+    assert!(param("code").is_none());
+    assert!(param("iss").is_some());
 }

@@ -378,7 +378,7 @@ async fn a_device_asking_military_sends_an_unverified_person_to_verify() {
     let to = reply.header("location").unwrap();
     let expected = pair.idme.verify_url_for(
         &idme_core::Policy::Military,
-        &format!("/auth/device?user_code={user_code}"),
+        &format!("/auth/device?user_code={user_code}&verification_tried=1"),
     );
     assert_eq!(to, expected);
     // A veteran gets the confirmation, which names the client and the policy, and the
@@ -400,4 +400,38 @@ async fn a_device_asking_military_sends_an_unverified_person_to_verify() {
     );
     let (_, tokens) = approved(&pair, DEVICE, Some("openid military")).await;
     assert_eq!(tokens["scope"], "military");
+}
+
+#[tokio::test]
+async fn a_person_back_from_verification_still_unverified_is_told_not_sent_round_again() {
+    // ID.me can sign a person in without verifying them (they gave up, or their
+    // verification is under review): the device page must not send them round again.
+    let pair = rig_as(Persona::Unverified, |b| b).await;
+    let codes = device_code(&pair, DEVICE, Some("military")).await;
+    let user_code = codes["user_code"].as_str().unwrap();
+    let mut browser = pair.sign_in().await;
+    let mut reply = page_for(&pair, &mut browser, user_code).await;
+    let mut rounds = 0;
+    while reply.status == 303 && rounds < 5 {
+        rounds += 1;
+        let (back, callback) = go_verify(&pair, browser, &location(&reply)).await;
+        browser = back;
+        let to = location(&callback);
+        let (path, query) = to.split_once('?').unwrap_or((&to, ""));
+        assert_eq!(path, "/auth/device", "{to}");
+        reply = page(&pair, &mut browser, Some(query)).await;
+    }
+    assert_eq!(rounds, 1, "sent to verify once, not round and round");
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert!(reply.body.contains("military"), "{}", reply.body);
+    // The page offers to try again (one click, one round) and names no token.
+    assert!(
+        reply.body.contains("href=\"/auth/login?policy=military"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        error(&poll(&pair, DEVICE, codes["device_code"].as_str().unwrap()).await),
+        (400, "authorization_pending".into())
+    );
 }

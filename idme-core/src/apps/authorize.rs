@@ -10,7 +10,7 @@ use super::codes::{self, hash, is_pkce_value};
 use super::grant::{self, AuthCode, Person};
 use super::oauth::param;
 use super::pages;
-use super::{Apps, origin, parse_scope, person, unmet_policy, with_query};
+use super::{Apps, origin, parse_scope, person, unmet_policy, verify_once, with_query};
 use crate::cookies::RequestCookies;
 use crate::reply::Reply;
 use crate::state::Inner;
@@ -105,8 +105,15 @@ pub(crate) async fn authorize(
         Err(reply) => return reply,
     };
     if let Some(policy) = unmet_policy(&user, &scope) {
-        let verify = crate::Idme::verify_url_for_config(config, &policy, &return_to);
-        return Reply::redirect(verify).with_cookies(set_cookies);
+        return match verify_once(config, &policy, &config.paths.authorize, query) {
+            Some(verify) => Reply::redirect(verify),
+            // Back from ID.me still without it: the app hears so (RFC 6749 §4.1.2.1).
+            None => {
+                tracing::info!(target: "idme::apps", client_id = %client.id, policy = policy.handle(), "authorize: the person has not verified what the app asks for");
+                error("access_denied")
+            }
+        }
+        .with_cookies(set_cookies);
     }
     let now = config.clock.now();
     let code = codes::random(32);

@@ -11,7 +11,7 @@ use super::device::{pending, record_decision, user_code_record_id};
 use super::grant::{Decision, Person};
 use super::oauth::{form, param};
 use super::pages::{self, Confirm};
-use super::{Apps, origin, person, unmet_policy, with_query};
+use super::{Apps, origin, person, unmet_policy, verify_once, with_query};
 use crate::cookies::RequestCookies;
 use crate::reply::Reply;
 use crate::session::store::StoreError;
@@ -93,8 +93,15 @@ pub(crate) async fn page(
         .with_cookies(set_cookies);
     };
     if let Some(policy) = unmet_policy(&user, &request.scope) {
-        let verify = crate::Idme::verify_url_for_config(config, &policy, &return_to);
-        return Reply::redirect(verify).with_cookies(set_cookies);
+        let reply = match verify_once(config, &policy, action, query) {
+            Some(verify) => Reply::redirect(verify),
+            None => {
+                // One click, one more round: back to this page, still marked as tried.
+                let again = crate::Idme::verify_url_for_config(config, &policy, &return_to);
+                pages::not_verified(notice, &request.client_id, &policy, &again)
+            }
+        };
+        return reply.with_cookies(set_cookies);
     }
     let csrf = Csrf {
         sid: user.session_id().to_owned(),
@@ -184,13 +191,16 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
         return gone().with_cookies(set_cookies);
     };
     if allow && let Some(policy) = unmet_policy(&user, &request.scope) {
+        // A form from before the person's verification lapsed: the page says what is
+        // missing (it offers to verify, once per click).
         let back = format!(
             "{}?user_code={}",
             config.paths.device,
             codes::display_user_code(&code)
         );
-        let verify = crate::Idme::verify_url_for_config(config, &policy, &back);
-        return Reply::redirect(verify).with_cookies(set_cookies);
+        let again = crate::Idme::verify_url_for_config(config, &policy, &back);
+        return pages::not_verified(notice, &request.client_id, &policy, &again)
+            .with_cookies(set_cookies);
     }
     let decision = if allow {
         Decision::Allowed(Person::of(&user))

@@ -136,6 +136,33 @@ pub(crate) async fn person(
     }
 }
 
+/// The query parameter marking a page the person came back to from ID.me's verification.
+const VERIFICATION_TRIED: &str = "verification_tried";
+
+/// Where a person who lacks `policy` goes from the page `path?query`: ID.me's verification
+/// of it, coming back to that page marked as tried; `None` once they are back from it and
+/// still lack it. ID.me can sign a person in without verifying them (they gave up, or
+/// their verification is under review), and sending them round again would be a redirect
+/// loop: the page says so instead.
+pub(crate) fn verify_once(
+    config: &IdmeConfig,
+    policy: &Policy,
+    path: &str,
+    query: Option<&str>,
+) -> Option<String> {
+    let query = query.filter(|q| !q.is_empty());
+    let tried = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .any(|(k, _)| k == VERIFICATION_TRIED);
+    if tried {
+        return None;
+    }
+    let back = match query {
+        Some(q) => format!("{path}?{q}&{VERIFICATION_TRIED}=1"),
+        None => format!("{path}?{VERIFICATION_TRIED}=1"),
+    };
+    Some(crate::Idme::verify_url_for_config(config, policy, &back))
+}
+
 /// The application's origin (that of the redirect URI), e.g. `https://app.example`.
 pub(crate) fn origin(config: &IdmeConfig) -> String {
     config.redirect_uri.origin().ascii_serialization()

@@ -70,6 +70,26 @@ pub(crate) fn confirm(notice: Option<&str>, c: &Confirm<'_>) -> Reply {
     Reply::html(200, page(notice, "Connect a device", &body))
 }
 
+/// The `403` for a person whose ID.me account lacks what the device `client_id` asks for
+/// (`policy`), with a link to verify it (`verify_url`, the login route asking for it).
+pub(crate) fn not_verified(
+    notice: Option<&str>,
+    client_id: &str,
+    policy: &crate::verification::Policy,
+    verify_url: &str,
+) -> Reply {
+    let body = format!(
+        "<h1>Verification needed</h1>\
+         <p id=\"message\"><strong id=\"client\">{client}</strong> asks for what ID.me has not \
+         verified for your account: <strong id=\"policy\">{policy}</strong>.</p>\
+         <p><a href=\"{verify}\">Verify with ID.me</a>, then come back to this page.</p>",
+        client = escape(client_id),
+        policy = escape(policy.handle()),
+        verify = escape(verify_url),
+    );
+    Reply::html(403, page(notice, "Verification needed", &body))
+}
+
 /// A page with a heading and one line.
 pub(crate) fn outcome(notice: Option<&str>, status: u16, title: &str, text: &str) -> Reply {
     let body = format!(

@@ -243,3 +243,26 @@ pub(crate) fn assert_invalid_token(rejection: &Rejection) {
     );
     assert_eq!(json(&rejection.reply)["error"], "invalid_token");
 }
+
+/// Where `reply` sends the browser, as a path and query.
+pub(crate) fn location(reply: &Reply) -> String {
+    let to = reply.header("location").unwrap_or_else(|| {
+        panic!("a redirect: {} {}", reply.status, reply.body);
+    });
+    to.to_owned()
+}
+
+/// The person's browser taking the engine's verify URL `verify` (its login route asking
+/// for a policy) through the emulator and back: the callback's answer, a `303` to the
+/// verify URL's `return_to`.
+pub(crate) async fn go_verify(pair: &Pair, browser: Browser, verify: &str) -> (Browser, Reply) {
+    let (path, query) = verify.split_once('?').unwrap_or((verify, ""));
+    assert_eq!(
+        path, "/auth/login",
+        "the verify URL is the login route: {verify}"
+    );
+    let options = idme_core::LoginOptions::from_query(Some(query));
+    let attempt = pair.attempt_in(browser, &options).await;
+    assert_eq!(attempt.reply.status, 303, "{}", attempt.reply.body);
+    (attempt.browser, attempt.reply)
+}
