@@ -180,12 +180,12 @@ impl Idme {
         let login = pending.login;
         let expires_at = login.expires_at(inner.config.login_timeout);
         if !login.state.ct_eq_str(state) {
-            // A state this engine already finished is a replay; any other is foreign. The
-            // record keeps it until this login expires.
-            return Err(if inner.used_logins.claim(state, expires_at, now) {
-                CallbackRejected::StateMismatch
-            } else {
+            // A state this engine already finished is a replay; any other is foreign, and
+            // is not recorded (whoever reaches the loopback port could fill the record).
+            return Err(if inner.used_logins.was_used(state, now) {
                 CallbackRejected::Replayed
+            } else {
+                CallbackRejected::StateMismatch
             }
             .into());
         }

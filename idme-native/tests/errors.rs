@@ -95,9 +95,16 @@ async fn a_wrong_state_is_refused() {
     let (redirect, state) = redirect_and_state(&url);
     let forged = callback.replace(&state, "forged-state");
     assert_ne!(forged, callback);
+    let recorded = idme.__used_logins().0;
     assert_eq!(Browser::new().get(&forged).await.status, 400);
     let e = login.await.unwrap().unwrap_err();
     assert!(matches!(e, NativeError::StateMismatch), "{e:?}");
+    // Whoever reaches the loopback port cannot fill the single-use record with states.
+    assert_eq!(
+        idme.__used_logins().0,
+        recorded,
+        "a foreign state is not recorded"
+    );
     assert!(!listening(port_of(&redirect)).await);
     // The code was never redeemed.
     assert_eq!(emulator.stats().token, 0);

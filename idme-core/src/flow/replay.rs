@@ -123,6 +123,15 @@ impl UsedLogins {
         true
     }
 
+    /// Whether the login whose state is `state` was used, recording nothing: a state no
+    /// login of this engine had (a foreign one) must not take room in the record.
+    pub(crate) fn was_used(&self, state: &str, now: u64) -> bool {
+        let key = login_key(state);
+        let mut b = self.lock();
+        b.drop_expired(now);
+        b.by_expiry.values().any(|s| s.contains(&key))
+    }
+
     /// Counts and sizes.
     #[cfg_attr(not(any(test, feature = "test-util")), allow(dead_code))]
     pub(crate) fn stats(&self) -> ReplayStats {
