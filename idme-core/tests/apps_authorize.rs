@@ -304,3 +304,18 @@ async fn a_person_back_from_verification_still_unverified_goes_back_to_the_app_d
     assert!(param("code").is_none());
     assert!(param("iss").is_some());
 }
+
+#[tokio::test]
+async fn a_request_too_long_to_come_back_to_after_sign_in_is_refused_to_the_app() {
+    // The login keeps where to come back only up to its `return_to` limit: a longer
+    // request would land the person on `/` and leave the app waiting.
+    let pair = rig().await;
+    let long = "s".repeat(2100);
+    for mut browser in [Browser::default(), pair.sign_in().await] {
+        let q = query(&[("state", Some(&long))]);
+        let (base, pairs) = redirect_params(&authorize(&pair, &mut browser, &q).await);
+        assert_eq!(base, LOOPBACK);
+        assert_eq!(get(&pairs, "error"), Some("invalid_request"));
+        assert!(get(&pairs, "code").is_none());
+    }
+}

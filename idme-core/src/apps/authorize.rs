@@ -10,7 +10,9 @@ use super::codes::{self, hash, is_pkce_value};
 use super::grant::{self, AuthCode, Person};
 use super::oauth::param;
 use super::pages;
-use super::{Apps, origin, parse_scope, person, unmet_policy, verify_once, with_query};
+use super::{
+    Apps, can_come_back_to, origin, parse_scope, person, unmet_policy, verify_once, with_query,
+};
 use crate::cookies::RequestCookies;
 use crate::reply::Reply;
 use crate::state::Inner;
@@ -100,6 +102,11 @@ pub(crate) async fn authorize(
         return error("invalid_scope");
     };
     let return_to = with_query(&config.paths.authorize, query);
+    if !can_come_back_to(&return_to) {
+        // Past the login's `return_to` limit the person would land on `/` after signing
+        // in, and the app would wait for nothing.
+        return error("invalid_request");
+    }
     let (user, set_cookies) = match person(inner, cookies, &return_to).await {
         Ok(p) => p,
         Err(reply) => return reply,

@@ -163,6 +163,12 @@ pub(crate) fn verify_once(
     Some(crate::Idme::verify_url_for_config(config, policy, &back))
 }
 
+/// Whether the login can bring the person back to `path_and_query` (its `return_to`
+/// limit), with room for the mark [`verify_once`] may add.
+pub(crate) fn can_come_back_to(path_and_query: &str) -> bool {
+    path_and_query.len() + VERIFICATION_TRIED.len() + 3 <= crate::flow::start::MAX_RETURN_TO
+}
+
 /// The application's origin (that of the redirect URI), e.g. `https://app.example`.
 pub(crate) fn origin(config: &IdmeConfig) -> String {
     config.redirect_uri.origin().ascii_serialization()

@@ -135,6 +135,9 @@ fn is_locale(s: &str) -> bool {
         && !s.starts_with('-')
 }
 
+/// The longest `return_to` kept (bytes); a longer one becomes `/`.
+pub(crate) const MAX_RETURN_TO: usize = 2048;
+
 /// Keeps `return_to` only if it is a local path: it starts with one `/`, is not
 /// protocol-relative (`//host`, `/\host`), holds no backslash, control character or
 /// whitespace (browsers strip tabs and newlines, turning `/\t/evil` into `//evil`), and is
@@ -146,7 +149,7 @@ pub(crate) fn sanitize_return_to(candidate: Option<&str>) -> String {
     };
     let local = path.starts_with('/')
         && !path.starts_with("//")
-        && path.len() <= 2048
+        && path.len() <= MAX_RETURN_TO
         && !path
             .chars()
             .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
