@@ -73,7 +73,7 @@ impl Idme {
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
-                apps: crate::apps::Apps::new(&config),
+                apps: crate::apps::registry::Apps::new(&config),
                 config,
             }),
         }
@@ -428,21 +428,7 @@ impl Idme {
 
     /// The login route asking ID.me for `policy`, returning to `return_to`.
     pub fn verify_url_for(&self, policy: &Policy, return_to: &str) -> String {
-        Self::verify_url_for_config(&self.inner.config, policy, return_to)
-    }
-
-    /// [`verify_url_for`](Self::verify_url_for) with `config`'s login route.
-    pub(crate) fn verify_url_for_config(
-        config: &IdmeConfig,
-        policy: &Policy,
-        return_to: &str,
-    ) -> String {
-        let return_to = crate::flow::sanitize_return_to(Some(return_to));
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("policy", policy.handle())
-            .append_pair("return_to", &return_to)
-            .finish();
-        format!("{}?{query}", config.paths.login)
+        start::verify_url(&self.inner.config, policy, return_to)
     }
 
     /// The user of an app access token (the token of an `Authorization: Bearer` header):

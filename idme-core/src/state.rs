@@ -16,7 +16,7 @@ pub(crate) struct Inner {
     /// Session cookies opened recently, so the hot path does not decrypt them again.
     pub(crate) opened: crate::session::cache::OpenedCache<Session>,
     /// App clients' state, when they are on.
-    pub(crate) apps: Option<crate::apps::Apps>,
+    pub(crate) apps: Option<crate::apps::registry::Apps>,
 }
 
 /// How many opened session cookies are kept (a few MB at most).

@@ -146,7 +146,46 @@ impl Route {
                 idme.backchannel_logout(header("content-type"), req.body)
                     .await
             }
-            app => crate::apps::answer(idme, app, req).await,
+            app => app_answer(idme, app, req).await,
         }
+    }
+}
+
+/// The answer of an app client route (404 when app clients are off).
+async fn app_answer(
+    idme: &crate::Idme,
+    route: Route,
+    req: RouteRequest<'_>,
+) -> crate::reply::Reply {
+    use crate::apps;
+    let inner = &*idme.inner;
+    let Some(apps) = &inner.apps else {
+        return crate::reply::Reply::html(404, "Not found.".into());
+    };
+    let header = req.header;
+    match (route, req.post) {
+        (Route::DeviceCode, _) => apps::device::authorization(inner, apps, req.body).await,
+        (Route::DevicePage, false) => {
+            apps::device_page::page(inner, apps, req.query, &req.cookies).await
+        }
+        (Route::DevicePage, true) => {
+            let decide = apps::device_page::Decide {
+                body: req.body,
+                cookies: &req.cookies,
+                origin: header("origin"),
+                sec_fetch_site: header("sec-fetch-site"),
+            };
+            apps::device_page::decide(inner, apps, decide).await
+        }
+        (Route::Authorize, _) => {
+            apps::authorize::authorize(inner, apps, req.query, &req.cookies).await
+        }
+        (Route::Token | Route::DeviceToken, _) => {
+            apps::token_endpoint::token(inner, apps, req.body, header("authorization")).await
+        }
+        (Route::Revoke, _) => {
+            apps::revoke::revoke(inner, apps, req.body, header("authorization")).await
+        }
+        _ => crate::reply::Reply::html(404, "Not found.".into()),
     }
 }

@@ -20,6 +20,7 @@
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
 //! | `pages` | the person's HTML pages |
+//! | `registry` | the engine's app-client state: clients, store, limits, rotation locks |
 //! | `throttle` | user-code guessing limits, single-use guard |
 //! | `oauth` | form parameters and OAuth JSON answers |
 
@@ -32,56 +33,16 @@ pub(crate) mod device_page;
 pub(crate) mod grant;
 pub(crate) mod oauth;
 pub(crate) mod pages;
+pub(crate) mod registry;
 pub(crate) mod revoke;
 pub(crate) mod throttle;
 pub(crate) mod token_endpoint;
 pub(crate) mod tokens;
 
-use std::sync::Arc;
-
-use crate::config::{AppClients, IdmeConfig};
-use crate::session::store::{MemoryStore, SessionStore};
+use crate::config::IdmeConfig;
 use crate::verification::{Policy, Requirement};
 
-/// Locks serialising the rotation of a family within this process.
-const ROTATION_STRIPES: usize = 64;
-
-/// The engine's app-client state: the clients, where grants live, the guessing limits.
-pub(crate) struct Apps {
-    pub(crate) clients: AppClients,
-    pub(crate) store: Arc<dyn SessionStore>,
-    pub(crate) throttle: throttle::Throttle,
-    pub(crate) taken: throttle::Taken,
-    rotation: Vec<tokio::sync::Mutex<()>>,
-}
-
-impl Apps {
-    /// The state of `config`'s app clients, if they are on.
-    pub(crate) fn new(config: &IdmeConfig) -> Option<Self> {
-        let clients = config.app_clients.clone()?;
-        let store = config
-            .app_store
-            .clone()
-            .unwrap_or_else(|| Arc::new(MemoryStore::with_clock(config.clock.clone())));
-        Some(Self {
-            clients,
-            store,
-            throttle: Default::default(),
-            taken: Default::default(),
-            rotation: (0..ROTATION_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
-        })
-    }
-
-    /// The in-process lock of the family `id`.
-    pub(crate) fn rotation_lock(&self, id: &str) -> &tokio::sync::Mutex<()> {
-        let stripe = id.bytes().fold(0usize, |h, b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        &self.rotation[stripe % ROTATION_STRIPES]
-    }
-}
+pub(crate) use registry::Apps;
 
 /// The policies a client asks for in `scope` (space-separated; `openid` ignored), as
 /// ID.me handles; `Err` names the first unknown one.
@@ -160,7 +121,7 @@ pub(crate) fn verify_once(
         Some(q) => format!("{path}?{q}&{VERIFICATION_TRIED}=1"),
         None => format!("{path}?{VERIFICATION_TRIED}=1"),
     };
-    Some(crate::Idme::verify_url_for_config(config, policy, &back))
+    Some(crate::flow::start::verify_url(config, policy, &back))
 }
 
 /// Whether the login can bring the person back to `path_and_query` (its `return_to`
@@ -204,37 +165,4 @@ pub(crate) async fn revoke_person(
         tracing::info!(target: "idme::apps", revoked, "app grants revoked at sign-out");
     }
     Ok(revoked)
-}
-
-/// The answer of an app client route (404 when app clients are off).
-pub(crate) async fn answer(
-    idme: &crate::Idme,
-    route: crate::adapter::Route,
-    req: crate::adapter::RouteRequest<'_>,
-) -> crate::reply::Reply {
-    use crate::adapter::Route;
-    let inner = &*idme.inner;
-    let Some(apps) = &inner.apps else {
-        return crate::reply::Reply::html(404, "Not found.".into());
-    };
-    let header = req.header;
-    match (route, req.post) {
-        (Route::DeviceCode, _) => device::authorization(inner, apps, req.body).await,
-        (Route::DevicePage, false) => device_page::page(inner, apps, req.query, &req.cookies).await,
-        (Route::DevicePage, true) => {
-            let decide = device_page::Decide {
-                body: req.body,
-                cookies: &req.cookies,
-                origin: header("origin"),
-                sec_fetch_site: header("sec-fetch-site"),
-            };
-            device_page::decide(inner, apps, decide).await
-        }
-        (Route::Authorize, _) => authorize::authorize(inner, apps, req.query, &req.cookies).await,
-        (Route::Token | Route::DeviceToken, _) => {
-            token_endpoint::token(inner, apps, req.body, header("authorization")).await
-        }
-        (Route::Revoke, _) => revoke::revoke(inner, apps, req.body, header("authorization")).await,
-        _ => crate::reply::Reply::html(404, "Not found.".into()),
-    }
 }

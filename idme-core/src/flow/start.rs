@@ -135,6 +135,21 @@ fn is_locale(s: &str) -> bool {
         && !s.starts_with('-')
 }
 
+/// The login route asking ID.me for `policy`, coming back to `return_to` (kept only if
+/// local, as the login keeps it).
+pub(crate) fn verify_url(
+    config: &IdmeConfig,
+    policy: &crate::verification::Policy,
+    return_to: &str,
+) -> String {
+    let return_to = sanitize_return_to(Some(return_to));
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("policy", policy.handle())
+        .append_pair("return_to", &return_to)
+        .finish();
+    format!("{}?{query}", config.paths.login)
+}
+
 /// The longest `return_to` kept (bytes); a longer one becomes `/`.
 pub(crate) const MAX_RETURN_TO: usize = 2048;
 
