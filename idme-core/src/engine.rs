@@ -428,7 +428,7 @@ impl Idme {
 
     /// The login route asking ID.me for `policy`, returning to `return_to`.
     pub fn verify_url_for(&self, policy: &Policy, return_to: &str) -> String {
-        start::verify_url(&self.inner.config, policy, return_to)
+        crate::flow::return_to::verify_url(&self.inner.config, policy, return_to)
     }
 
     /// The user of an app access token (the token of an `Authorization: Bearer` header):

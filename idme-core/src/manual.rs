@@ -11,7 +11,7 @@ pub mod security {
     //! |---|---|---|
     //! | login CSRF / a callback forged for another browser | 256-bit `state` bound to the browser by a sealed, `HttpOnly` pending-login cookie named after the state's hash; compared in constant time | `flow::pending`, `flow::finish` |
     //! | replaying a callback (back button, leaked URL, stolen cookie) | each login is single-use: its id is claimed before any network call and remembered until it would expire anyway, in a record bounded in size and O(1) per callback; the pending cookie is deleted on use | `flow::replay::UsedLogins` |
-    //! | open redirect through the login route | `return_to` kept only when it is a local path (not `//`, `/\`, a scheme, control characters or whitespace); `state` is random and never the return path | `flow::start::sanitize_return_to` |
+    //! | open redirect through the login route | `return_to` kept only when it is a local path (not `//`, `/\`, a scheme, control characters or whitespace); `state` is random and never the return path | `flow::return_to::sanitize_return_to` |
     //! | authorization code injection | PKCE S256 on every code flow, the verifier sealed in the pending cookie; `c_hash` in hybrid flows | `flow::start`, `validate::id_token` |
     //! | token substitution / replay of an ID token | `nonce` on every flow; `at_hash`/`c_hash` bind tokens to each other; the token-endpoint ID token must name the front-channel `sub` | `validate::id_token` |
     //! | IdP mix-up | RFC 9207 `iss` checked when present and required when advertised (an ID token's verified `iss` stands in for it, RFC 9700 §4.4.2.1); discovery's `issuer` must equal the configured one exactly | `flow::finish`, `provider::discovery` |

@@ -97,7 +97,7 @@ pub(crate) async fn page(
             Some(verify) => Reply::redirect(verify),
             None => {
                 // One click, one more round: back to this page, still marked as tried.
-                let again = crate::flow::start::verify_url(config, &policy, &return_to);
+                let again = crate::flow::return_to::verify_url(config, &policy, &return_to);
                 pages::not_verified(notice, &request.client_id, &policy, &again)
             }
         };
@@ -198,7 +198,7 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
             config.paths.device,
             codes::display_user_code(&code)
         );
-        let again = crate::flow::start::verify_url(config, &policy, &back);
+        let again = crate::flow::return_to::verify_url(config, &policy, &back);
         return pages::not_verified(notice, &request.client_id, &policy, &again)
             .with_cookies(set_cookies);
     }

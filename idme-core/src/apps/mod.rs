@@ -121,13 +121,13 @@ pub(crate) fn verify_once(
         Some(q) => format!("{path}?{q}&{VERIFICATION_TRIED}=1"),
         None => format!("{path}?{VERIFICATION_TRIED}=1"),
     };
-    Some(crate::flow::start::verify_url(config, policy, &back))
+    Some(crate::flow::return_to::verify_url(config, policy, &back))
 }
 
 /// Whether the login can bring the person back to `path_and_query` (its `return_to`
 /// limit), with room for the mark [`verify_once`] may add.
 pub(crate) fn can_come_back_to(path_and_query: &str) -> bool {
-    path_and_query.len() + VERIFICATION_TRIED.len() + 3 <= crate::flow::start::MAX_RETURN_TO
+    path_and_query.len() + VERIFICATION_TRIED.len() + 3 <= crate::flow::return_to::MAX_RETURN_TO
 }
 
 /// The application's origin (that of the redirect URI), e.g. `https://app.example`.

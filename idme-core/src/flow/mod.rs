@@ -24,6 +24,7 @@ pub(crate) mod pending;
 pub(crate) mod prompt;
 pub(crate) mod refresh;
 pub(crate) mod replay;
+pub(crate) mod return_to;
 pub(crate) mod start;
 pub(crate) mod step;
 pub(crate) mod token;
@@ -33,7 +34,7 @@ pub(crate) mod userinfo;
 pub use callback::{CallbackInput, CallbackMethod};
 
 pub use prompt::Prompt;
-pub(crate) use start::sanitize_return_to;
+pub(crate) use return_to::sanitize_return_to;
 pub use start::{LoginOptions, Screen};
 
 /// The response types ID.me offers: the six of OpenID Connect, and the bare OAuth `token`
