@@ -319,3 +319,24 @@ async fn a_request_too_long_to_come_back_to_after_sign_in_is_refused_to_the_app(
         assert!(get(&pairs, "code").is_none());
     }
 }
+
+#[tokio::test]
+async fn a_code_used_twice_revokes_the_tokens_it_gave() {
+    // RFC 6749 §4.1.2, RFC 9700 §4.5.3.1: a second use means someone else holds the
+    // code, so the tokens of the first use are revoked as well.
+    let pair = rig().await;
+    let mut browser = pair.sign_in().await;
+    let code = code_for(&pair, &mut browser, LOOPBACK).await;
+    let tokens = exchange(&pair, NATIVE, &code, LOOPBACK, Some(VERIFIER)).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    let tokens = json(&tokens);
+    let access = tokens["access_token"].as_str().unwrap();
+    assert!(bearer(&pair, access).await.is_ok());
+    assert_eq!(
+        error(&exchange(&pair, NATIVE, &code, LOOPBACK, Some(VERIFIER)).await),
+        (400, "invalid_grant".into())
+    );
+    assert_invalid_token(&bearer(&pair, access).await.unwrap_err());
+    let refreshed = refresh(&pair, NATIVE, tokens["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(error(&refreshed), (400, "invalid_grant".into()));
+}

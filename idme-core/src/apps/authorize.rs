@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use url::Url;
 
 use super::codes::{self, hash, is_pkce_value};
-use super::grant::{self, AuthCode, Person};
+use super::grant::{self, AuthCode, Person, SpentCode};
 use super::oauth::param;
 use super::pages;
 use super::{
@@ -173,12 +173,12 @@ pub(crate) async fn redeem(
     };
     let unavailable = |e: crate::session::store::StoreError| OAuthError::unavailable(&e);
     let id = code_record_id(code);
-    let record = apps
-        .store
-        .load(&id)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(bad)?;
+    let Some(record) = apps.store.load(&id).await.map_err(unavailable)? else {
+        revoke_if_spent(inner, apps, &id)
+            .await
+            .map_err(unavailable)?;
+        return Err(bad());
+    };
     let found: AuthCode = grant::open(&inner.config.cookie_keys, &record).ok_or_else(bad)?;
     // Single-use whatever the outcome: a wrong verifier burns the code too.
     let ttl = std::time::Duration::from_secs(found.expires_at.saturating_sub(now).max(1));
@@ -196,4 +196,50 @@ pub(crate) async fn redeem(
         && is_pkce_value(verifier)
         && codes::same(&codes::s256(verifier), &found.code_challenge);
     if matches { Ok(found) } else { Err(bad()) }
+}
+
+/// How long after its own end a redeemed code is remembered (seconds).
+const SPENT_KEPT: u64 = 600;
+
+fn spent_record_id(code_id: &str) -> String {
+    format!("{code_id}.spent")
+}
+
+/// Remembers that `code` started the grant `grant_id`, so that its second use revokes
+/// the grant. A store failure is logged: the tokens stand, without that safeguard.
+pub(crate) async fn remember_spent(
+    inner: &Inner,
+    apps: &Apps,
+    code: &str,
+    grant_id: &str,
+    code_expires_at: u64,
+    now: u64,
+) {
+    let until = code_expires_at.max(now) + SPENT_KEPT;
+    let value = SpentCode {
+        grant: grant_id.to_owned(),
+    };
+    let id = spent_record_id(&code_record_id(code));
+    let record = grant::seal(&inner.config.cookie_keys, id, "", None, until, &value);
+    if let Err(e) = apps.store.save(&record).await {
+        tracing::warn!(target: "idme::apps", error = %e, "redeemed code not remembered: its reuse cannot revoke its grant");
+    }
+}
+
+/// A code that comes back after it was redeemed: someone else holds it, so the grant it
+/// started is revoked (RFC 6749 §4.1.2, RFC 9700 §4.5.3.1).
+async fn revoke_if_spent(
+    inner: &Inner,
+    apps: &Apps,
+    code_id: &str,
+) -> Result<(), crate::session::store::StoreError> {
+    let Some(record) = apps.store.load(&spent_record_id(code_id)).await? else {
+        return Ok(());
+    };
+    let Some(spent) = grant::open::<SpentCode>(&inner.config.cookie_keys, &record) else {
+        return Ok(());
+    };
+    super::tokens::revoke_family(apps, &spent.grant).await?;
+    tracing::warn!(target: "idme::apps", "authorization code used twice: the grant it started is revoked");
+    Ok(())
 }

@@ -1,8 +1,8 @@
 //! What the app store holds, each value sealed with the cookie keys and bound to its
 //! record id: a grant family (`g.<id>`: the person, the current token hashes, the
 //! rotated-away refresh hashes), a device request (`d.<sha256(device_code)>`), the
-//! pointer of a user code to it (`u.<sha256(user code)>`), and an authorization code
-//! (`c.<sha256(code)>`). The store sees only ids, the `sub`, the provider session id and
+//! pointer of a user code to it (`u.<sha256(user code)>`), an authorization code
+//! (`c.<sha256(code)>`) and, once redeemed, the grant it started (`c.<sha256(code)>.spent`). The store sees only ids, the `sub`, the provider session id and
 //! expiries.
 
 use std::sync::Arc;
@@ -116,6 +116,13 @@ pub(crate) enum Decision {
 pub(crate) struct UserCode {
     /// The device request's record id.
     pub(crate) device: String,
+}
+
+/// A redeemed authorization code: the grant its tokens started, revoked if the code
+/// comes back (RFC 6749 §4.1.2).
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct SpentCode {
+    pub(crate) grant: String,
 }
 
 /// An authorization code of the code + PKCE relay.

@@ -65,9 +65,11 @@ async fn grant(
             let found =
                 authorize::redeem(inner, apps, client_id, code, redirect_uri, verifier, now)
                     .await?;
+            let spent_until = found.expires_at;
             let issued = tokens::issue(apps, keys, client_id, found.scope, found.person, now)
                 .await
                 .map_err(|e| OAuthError::unavailable(&e))?;
+            authorize::remember_spent(inner, apps, code, issued.grant_id(), spent_until, now).await;
             Ok(issued.reply())
         }
         _ => {

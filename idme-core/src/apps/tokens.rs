@@ -37,6 +37,11 @@ impl std::fmt::Debug for Issued {
 }
 
 impl Issued {
+    /// The id of the grant the tokens belong to.
+    pub(crate) fn grant_id(&self) -> &str {
+        family_of(&self.access).unwrap_or_default()
+    }
+
     /// The token response (RFC 6749 §5.1).
     pub(crate) fn reply(&self) -> Reply {
         let mut body = json!({
