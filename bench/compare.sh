@@ -98,7 +98,7 @@ pids+=($!)
 for f in "${frameworks[@]}" oidc; do wait_up "http://127.0.0.1:${port[$f]}/" "$work/$f.log"; done
 if [ -n "$REDIS" ]; then wait_up "http://127.0.0.1:${port[axumredis]}/" "$work/axumredis.log"; fi
 
-# --- sign in once per app: follow the redirects with a cookie jar (one jar per app, as a
+# --- sign in: follow the redirects with a cookie jar (one jar per app, as a
 # jar does not tell ports apart) and turn the jar into a Cookie header --------------------
 jar_header() { # jar -> "a=1; b=2"
     awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"
@@ -106,6 +106,7 @@ jar_header() { # jar -> "a=1; b=2"
 declare -A cookie
 sign_in() { # name start-path expected-final-path
     local f=$1 base="http://127.0.0.1:${port[$1]}" out
+    rm -f "$work/$f.jar"
     out=$(curl -sS -L --max-redirs 10 -c "$work/$f.jar" -b "$work/$f.jar" -o "$work/$f.body" \
         -w '%{http_code} %{url_effective}' "$base$2")
     case "$out" in
@@ -117,9 +118,14 @@ sign_in() { # name start-path expected-final-path
     curl -sf -H "Cookie: ${cookie[$f]}" "$base$3" | grep -q '"sub"' ||
         { echo "compare.sh: $f: the session cookie does not sign in $3" >&2; exit 1; }
 }
-for f in "${frameworks[@]}"; do sign_in "$f" "/auth/login?return_to=/me" "/me"; done
-sign_in oidc /protected /protected
-if [ -n "$REDIS" ]; then sign_in axumredis "/auth/login?return_to=/me" "/me"; fi
+# A fresh session for every app at the start of every round: wrk keeps no cookies, so a
+# session that ages past its refresh point during a long run would be refreshed (and
+# re-sealed) on every request, which a browser, storing the new cookie, never sees.
+sign_in_all() {
+    for f in "${frameworks[@]}"; do sign_in "$f" "/auth/login?return_to=/me" "/me"; done
+    sign_in oidc /protected /protected
+    if [ -n "$REDIS" ]; then sign_in axumredis "/auth/login?return_to=/me" "/me"; fi
+}
 
 # --- the load, interleaved --------------------------------------------------------------
 declare -A rps
@@ -142,6 +148,7 @@ echo "load: $ROUNDS rounds; per round, per framework: anonymous /, signed-in /, 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r" >&2
+    sign_in_all
     for f in "${frameworks[@]}"; do
         base="http://127.0.0.1:${port[$f]}"
         # Odd rounds anonymous first, even rounds last, so a drift in load cancels out.
