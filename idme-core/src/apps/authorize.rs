@@ -194,7 +194,10 @@ pub(crate) async fn redeem(
         && found.client_id == client_id
         && found.redirect_uri == redirect_uri
         && is_pkce_value(verifier)
-        && codes::same(&codes::s256(verifier), &found.code_challenge);
+        && codes::same(
+            &crate::flow::start::pkce_challenge(verifier),
+            &found.code_challenge,
+        );
     if matches { Ok(found) } else { Err(bad()) }
 }
 

@@ -2,9 +2,7 @@
 //! token secrets, grant ids), the user code's normal form, and how stored values are
 //! looked up: by SHA-256, compared in constant time.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::{Rng as _, RngCore as _};
+use rand::Rng as _;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 
@@ -13,12 +11,9 @@ const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// Characters of a user code (8 from 20: about 34.5 bits).
 const USER_CODE_LEN: usize = 8;
 
-/// `bytes` random bytes from the OS-seeded generator, base64url without padding.
-pub(crate) fn random(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
+/// `bytes` random bytes from the OS-seeded generator, base64url without padding: the
+/// engine's own generator of state, nonce and verifiers.
+pub(crate) use crate::secret::random_token as random;
 
 /// A new user code in its normal form (8 letters, no dash).
 pub(crate) fn user_code() -> String {
@@ -57,11 +52,6 @@ pub(crate) fn hash(secret: &str) -> String {
 /// Whether two hashes are equal, in constant time.
 pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-/// The PKCE S256 challenge of `verifier` (RFC 7636 §4.2).
-pub(crate) fn s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// Whether `value` is 43-128 characters of RFC 7636's unreserved set (a code verifier
