@@ -181,13 +181,10 @@ pub(crate) async fn redeem(
     };
     let found: AuthCode = grant::open(&inner.config.cookie_keys, &record).ok_or_else(bad)?;
     // Single-use whatever the outcome: a wrong verifier burns the code too.
-    let ttl = std::time::Duration::from_secs(found.expires_at.saturating_sub(now).max(1));
-    let taken = apps.taken.take(&id, found.expires_at, now)
-        && apps
-            .store
-            .try_lock(&format!("{id}.taken"), &codes::random(12), ttl)
-            .await
-            .map_err(unavailable)?;
+    let taken = apps
+        .take_once(&format!("{id}.taken"), found.expires_at, now)
+        .await
+        .map_err(unavailable)?;
     apps.store.delete(&id).await.map_err(unavailable)?;
     let matches = taken
         && found.expires_at > now

@@ -3,8 +3,6 @@
 //! `device_page`. A request (`d.…`, with the poll state) and the person's decision
 //! (`d.….decision`) are separate records, so a poll never overwrites a decision.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use super::codes::{self, hash, same};
@@ -169,10 +167,7 @@ pub(crate) async fn record_decision(
 ) -> Result<bool, StoreError> {
     let id = decision_record_id(device_id);
     let until = request.expires_at + EXPIRED_GRACE;
-    let ttl = Duration::from_secs(until.saturating_sub(now).max(1));
-    if !apps.taken.take(&id, until, now)
-        || !apps.store.try_lock(&id, &codes::random(12), ttl).await?
-    {
+    if !apps.take_once(&id, until, now).await? {
         return Ok(false);
     }
     let (sub, psid) = match decision {
@@ -252,13 +247,11 @@ pub(crate) async fn poll(
         Decision::Allowed(person) => {
             // Exactly once: in this process, then across instances through the store.
             let until = request.expires_at + EXPIRED_GRACE;
-            let ttl = Duration::from_secs(until.saturating_sub(now).max(1));
-            if !apps.taken.take(&id, until, now)
-                || !apps
-                    .store
-                    .try_lock(&format!("{id}.taken"), &codes::random(12), ttl)
-                    .await
-                    .map_err(unavailable)?
+            let marker = format!("{id}.taken");
+            if !apps
+                .take_once(&marker, until, now)
+                .await
+                .map_err(unavailable)?
             {
                 return Err(unknown());
             }

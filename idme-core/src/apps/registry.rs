@@ -2,10 +2,11 @@
 //! the store their grants live in, the guessing limits, and the per-family rotation locks.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::throttle;
+use super::{codes, throttle};
 use crate::config::{AppClients, IdmeConfig};
-use crate::session::store::{MemoryStore, SessionStore};
+use crate::session::store::{MemoryStore, SessionStore, StoreError};
 
 /// Locks serialising the rotation of a family within this process.
 const ROTATION_STRIPES: usize = 64;
@@ -44,5 +45,22 @@ impl Apps {
             h.wrapping_mul(31).wrapping_add(usize::from(b))
         });
         &self.rotation[stripe % ROTATION_STRIPES]
+    }
+
+    /// Takes `key` once until `until` (Unix seconds): in this process, then across the
+    /// instances sharing the store (its lock as the "taken" marker; the default
+    /// `try_lock` of a single-process store always grants, so the in-process guard comes
+    /// first). `Ok(false)` when it was taken already.
+    pub(crate) async fn take_once(
+        &self,
+        key: &str,
+        until: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        if !self.taken.take(key, until, now) {
+            return Ok(false);
+        }
+        let ttl = Duration::from_secs(until.saturating_sub(now).max(1));
+        self.store.try_lock(key, &codes::random(12), ttl).await
     }
 }
