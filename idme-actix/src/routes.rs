@@ -44,6 +44,7 @@ async fn answer(
         header: &header,
         cookies: cookies(&req),
         body: &body,
+        remote_addr: req.peer_addr().map(|a| a.ip()),
     };
     Ok(into_response(route.answer(registered(&req)?, input).await))
 }

@@ -29,6 +29,8 @@
 //!     .merge(idme_axum::routes(&idme))
 //!     .layer(IdmeLayer::new(idme));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! // With the peer's address, for the app clients' per-address limits and device page.
+//! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
 //! ```

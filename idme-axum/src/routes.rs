@@ -4,7 +4,10 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::{MethodFilter, on};
-use http::{HeaderMap, Method, Uri};
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::{Extensions, HeaderMap, Method, Uri};
 use idme_core::Idme;
 use idme_core::adapter::{Route, RouteRequest};
 
@@ -29,6 +32,7 @@ where
                             method: Method,
                             uri: Uri,
                             headers: HeaderMap,
+                            extensions: Extensions,
                             body: Bytes| async move {
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let req = RouteRequest {
@@ -37,6 +41,11 @@ where
                 header: &header,
                 cookies: cookies(&headers),
                 body: &body,
+                // Present when the app is served with
+                // `into_make_service_with_connect_info::<SocketAddr>()`.
+                remote_addr: extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip()),
             };
             into_response(route.answer(&idme, req).await)
         };

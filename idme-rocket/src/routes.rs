@@ -56,6 +56,9 @@ impl Handler for Endpoint {
             header: &|name| req.headers().get_one(name),
             cookies: cookies(req),
             body: &body,
+            // Rocket's `client_ip`: its configured `ip_header` (X-Real-IP by default), else
+            // the connection's peer.
+            remote_addr: req.client_ip(),
         };
         Outcome::from(req, IdmeResponse(self.step.answer(&self.idme, input).await))
     }

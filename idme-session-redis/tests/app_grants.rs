@@ -50,6 +50,7 @@ async fn call(
         header: &header,
         cookies,
         body: body.as_bytes(),
+        remote_addr: None,
     };
     route.answer(idme, req).await
 }

@@ -50,7 +50,9 @@ async fn main() -> Result<(), idme_example_support::StartError> {
     let started = idme_example_support::bootstrap("idme-example-axum").await?;
     let listener = tokio::net::TcpListener::bind(started.bind).await?;
     let _emulator = started.emulator;
-    axum::serve(listener, app(started.idme))
+    // The peer's address reaches the engine (per-address limits, the device page).
+    let service = app(started.idme).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

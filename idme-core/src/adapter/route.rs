@@ -46,6 +46,11 @@ pub struct RouteRequest<'a> {
     /// The body (a `form_post` callback or a logout token; empty otherwise), bounded by
     /// the adapter.
     pub body: &'a [u8],
+    /// The address of the peer the request came from, as the framework knows it (the
+    /// connection's, or a forwarding header the framework is configured to trust);
+    /// `None` when the framework does not know it. Used for per-address limits and to
+    /// show a person where a device asked from.
+    pub remote_addr: Option<std::net::IpAddr>,
 }
 
 impl std::fmt::Debug for RouteRequest<'_> {
@@ -53,6 +58,7 @@ impl std::fmt::Debug for RouteRequest<'_> {
         f.debug_struct("RouteRequest")
             .field("post", &self.post)
             .field("body_len", &self.body.len())
+            .field("remote_addr", &self.remote_addr)
             .finish_non_exhaustive()
     }
 }

@@ -57,6 +57,8 @@ pub(crate) async fn call(
         header: &header,
         cookies,
         body: body.as_bytes(),
+        // Tests name the peer with a pseudo-header.
+        remote_addr: header("x-remote-addr").and_then(|a| a.parse().ok()),
     };
     let reply = route.answer(&pair.idme, req).await;
     if let Some(browser) = browser {
