@@ -16,7 +16,7 @@ use crate::{IdmeRejection, cookies, into_response, registered};
 pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
     let idme = idme.clone();
     move |cfg| {
-        for &route in Route::all(&idme) {
+        for route in Route::all(&idme) {
             let handler = move |req, body| answer(route, req, body);
             let mut resource = web::resource(route.path(&idme));
             if route.answers_get() {

@@ -22,7 +22,7 @@ where
     S: Clone + Send + Sync + 'static,
 {
     let mut router = Router::new();
-    for &route in Route::all(idme) {
+    for route in Route::all(idme) {
         let filter = match (route.answers_get(), route.answers_post()) {
             (true, true) => MethodFilter::GET.or(MethodFilter::POST),
             (true, false) => MethodFilter::GET,

@@ -7,6 +7,25 @@ use crate::secret::AccessToken;
 use crate::session::Session;
 use crate::verification::{Group, Requirement, Verification};
 
+/// What [`IdmeUser::from_parts`] builds a user from.
+#[derive(Debug, Clone, Default)]
+pub struct UserParts {
+    /// The ID.me subject.
+    pub sub: String,
+    /// The claims shown ([`IdmeUser::claims`]).
+    pub claims: Map<String, Value>,
+    /// The verification shown ([`IdmeUser::verification`]).
+    pub verification: Option<Verification>,
+    /// [`IdmeUser::session_id`]: for a bearer user, its grant's id.
+    pub session_id: String,
+    /// When the user's session or grant started (Unix seconds).
+    pub created_at: u64,
+    /// [`IdmeUser::expires_at`] (Unix seconds).
+    pub expires_at: u64,
+    /// [`IdmeUser::provider_session_id`].
+    pub provider_sid: Option<String>,
+}
+
 /// The authenticated user of a request. Adapters expose it as an extractor / request guard.
 #[derive(Debug, Clone)]
 pub struct IdmeUser {
@@ -19,9 +38,32 @@ impl IdmeUser {
         Self { session }
     }
 
-    /// The session the user was read from.
-    pub(crate) fn session(&self) -> &Session {
-        &self.session
+    /// A user that an [extension](crate::extension::Extension) authenticated (for
+    /// `idme-apps`, the person behind a bearer token): no ID.me token, and exactly the
+    /// claims and verification the extension chose to show.
+    pub fn from_parts(parts: UserParts) -> Self {
+        Self::from_shared(std::sync::Arc::new(Session {
+            sid: parts.session_id,
+            sub: parts.sub,
+            claims: parts.claims,
+            verification: parts.verification,
+            nonce: None,
+            id_token: None,
+            access_token: None,
+            refresh_token: None,
+            access_expires_at: None,
+            created_at: parts.created_at,
+            expires_at: parts.expires_at,
+            last_seen: parts.created_at,
+            provider_sid: parts.provider_sid,
+            user_json: Default::default(),
+        }))
+    }
+
+    /// The provider's session (ID.me's `sid` claim) this user signed in with, when the
+    /// provider named one: what an OIDC back-channel logout names.
+    pub fn provider_session_id(&self) -> Option<&str> {
+        self.session.provider_sid.as_deref()
     }
 
     /// The ID.me subject: a stable id for the account. Key users on it, never on email.

@@ -73,7 +73,18 @@ impl Idme {
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
-                apps: crate::apps::registry::Apps::new(&config),
+                extension_routes: config
+                    .extensions
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(e, extension)| {
+                        extension
+                            .routes()
+                            .into_iter()
+                            .enumerate()
+                            .map(move |(r, route)| (e, r, route))
+                    })
+                    .collect(),
                 config,
             }),
         }
@@ -216,11 +227,41 @@ impl Idme {
     /// `Origin` equal to the application's origin, or, without `Origin`, `Sec-Fetch-Site:
     /// same-origin` (or `none`: typed by the user). `Sec-Fetch-Site: cross-site` or
     /// `same-site` is refused whatever `Origin` says.
+    ///
+    /// What [extensions](crate::extension::Extension) issued through this web session ends
+    /// with it (for `idme-apps`, the grants approved in this browser). If that fails (their
+    /// store is down), the session is kept and the answer is `503`: a logout never reports
+    /// success while something it should have ended lives on.
     pub async fn logout(
         &self,
         cookies: &RequestCookies,
         origin: Option<&str>,
         sec_fetch_site: Option<&str>,
+    ) -> Reply {
+        self.end_sessions(cookies, origin, sec_fetch_site, false)
+            .await
+    }
+
+    /// Like [`logout`](Self::logout), and ends every session of the person, here and on
+    /// every device: all their web sessions (every browser), and everything extensions
+    /// issued to them (for `idme-apps`, every grant). The logout route does this for a
+    /// form with `everywhere=true`.
+    pub async fn logout_everywhere(
+        &self,
+        cookies: &RequestCookies,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+    ) -> Reply {
+        self.end_sessions(cookies, origin, sec_fetch_site, true)
+            .await
+    }
+
+    async fn end_sessions(
+        &self,
+        cookies: &RequestCookies,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+        everywhere: bool,
     ) -> Reply {
         let config = &self.inner.config;
         if !crate::logout::is_same_origin(&config.redirect_uri, origin, sec_fetch_site) {
@@ -231,13 +272,28 @@ impl Idme {
         let mut id_token_hint = None;
         match request::load(&self.inner, cookies, now).await {
             Ok(session) => {
-                request::forget(&self.inner, &session, now).await;
-                if let Err(e) =
-                    crate::apps::revoke_person(&self.inner, Some(&session.sub), None).await
-                {
-                    tracing::warn!(target: "idme::logout", error = %e, "app store unavailable: the person's app grants were not revoked");
+                let ended = crate::extension::SessionsEnded {
+                    reason: if everywhere {
+                        crate::extension::SessionsEndedReason::LogoutEverywhere
+                    } else {
+                        crate::extension::SessionsEndedReason::Logout
+                    },
+                    sub: Some(&session.sub),
+                    provider_sid: session.provider_sid.as_deref(),
+                    session_id: Some(&session.sid),
+                };
+                if let Err(e) = crate::logout::end_in_extensions(self, ended).await {
+                    tracing::error!(target: "idme::logout", error = %e, "logout failed: what extensions issued through the session could not be ended; the session is kept");
+                    return self.failure(&Error::from(e), "sign-out failed");
                 }
-                tracing::info!(target: "idme::logout", sub = %session.sub, "signed out");
+                request::forget(&self.inner, &session, now).await;
+                if everywhere
+                    && let Err(e) = request::forget_person(&self.inner, &session.sub, now).await
+                {
+                    tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
+                    return self.failure(&Error::from(e), "sign-out failed");
+                }
+                tracing::info!(target: "idme::logout", sub = %session.sub, everywhere, "signed out");
                 id_token_hint = session.id_token.clone();
             }
             Err(Error::SessionStoreUnavailable(e)) => {
@@ -384,8 +440,15 @@ impl Idme {
                 0
             }
         };
-        // The person's app grants end with their sessions.
-        crate::apps::revoke_person(inner, sub, sid).await?;
+        // What extensions issued to the person ends with their sessions; a failure is
+        // answered 503, so the provider retries.
+        let of_the_person = crate::extension::SessionsEnded {
+            reason: crate::extension::SessionsEndedReason::BackchannelLogout,
+            sub,
+            provider_sid: sid,
+            session_id: None,
+        };
+        crate::logout::end_in_extensions(self, of_the_person).await?;
         // Only now: a retry after a failed deletion is not a replay.
         inner
             .sessions
@@ -431,22 +494,40 @@ impl Idme {
         crate::flow::return_to::verify_url(&self.inner.config, policy, return_to)
     }
 
-    /// The user of an app access token (the token of an `Authorization: Bearer` header):
-    /// the person who approved the grant, as their web session showed them (same `sub`,
-    /// claims and verification). Fails with
-    /// [`Unauthenticated::InvalidToken`](crate::Unauthenticated::InvalidToken) for an
-    /// unknown, expired or revoked token (and whenever app clients are off), with
-    /// [`Error::SessionStoreUnavailable`] when the app store is down. The user's
-    /// [`session_id`](IdmeUser::session_id) is the grant's id, its
-    /// [`expires_at`](IdmeUser::expires_at) the access token's expiry, and it carries no
-    /// ID.me token.
-    pub async fn authenticate_bearer(&self, token: &str) -> Result<IdmeUser, Error> {
-        crate::apps::bearer::authenticate(&self.inner, token).await
+    /// Whether an extension that accepts bearer tokens recognizes `token` as one of its
+    /// own (from its shape, without I/O).
+    pub fn recognizes_bearer(&self, token: &str) -> bool {
+        self.bearer_extension(token).is_some()
     }
 
-    /// Whether app clients are on (their routes are mounted, bearer tokens accepted).
-    pub fn has_app_clients(&self) -> bool {
-        self.inner.apps.is_some()
+    fn bearer_extension(&self, token: &str) -> Option<&dyn crate::extension::Extension> {
+        let extensions = self.inner.config.extensions.iter();
+        extensions
+            .map(|e| &**e)
+            .find(|e| e.accepts_bearer() && e.recognizes_bearer(token))
+    }
+
+    /// The user of a bearer token (of an `Authorization: Bearer` header), as the
+    /// [extension](crate::extension::Extension) that
+    /// [recognizes](crate::extension::Extension::recognizes_bearer) it says:
+    /// [`Unauthenticated::InvalidToken`](crate::Unauthenticated::InvalidToken) for an
+    /// unknown, expired or revoked token or one no extension recognizes,
+    /// [`Error::SessionStoreUnavailable`] when the extension's store is down.
+    pub async fn authenticate_bearer(&self, token: &str) -> Result<IdmeUser, Error> {
+        match self.bearer_extension(token) {
+            Some(extension) => extension.authenticate_bearer(self, token).await,
+            None => Err(crate::Unauthenticated::InvalidToken.into()),
+        }
+    }
+
+    /// Whether an extension accepts bearer tokens (requests may then authenticate with
+    /// `Authorization: Bearer`).
+    pub fn accepts_bearer(&self) -> bool {
+        self.inner
+            .config
+            .extensions
+            .iter()
+            .any(|e| e.accepts_bearer())
     }
 
     /// Logs a failure with its details (never a secret) and renders the public page.

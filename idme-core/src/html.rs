@@ -1,7 +1,10 @@
-//! Text into HTML: the one escaping function the engine's pages and the button use.
+//! Text into HTML: the one escaping function the engine's pages and the button use, and
+//! the page frame (with the configured notice) that extensions render their pages in.
+
+pub use crate::pages::page;
 
 /// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

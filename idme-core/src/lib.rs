@@ -73,7 +73,8 @@
 //! | [`error`] | [`Error`]: status and public message decided once |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
-//! | `apps` | app clients ([`AppClients`]): device grant, code + PKCE relay, the app's own bearer tokens ([`Idme::authenticate_bearer`]) |
+//! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions |
+//! | [`html`] | escaping and the page frame, for extensions' pages |
 //!
 //! ## Features
 //!
@@ -99,7 +100,6 @@ struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __fuzzing;
 pub mod adapter;
-mod apps;
 pub mod button;
 pub mod claims;
 mod clock;
@@ -108,8 +108,9 @@ pub mod cookies;
 pub mod danger;
 mod engine;
 pub mod error;
+pub mod extension;
 pub mod flow;
-mod html;
+pub mod html;
 pub mod http_client;
 mod logout;
 pub mod manual;
@@ -130,18 +131,16 @@ pub mod verification;
 /// The attribute for implementing [`SessionStore`] and [`HttpClient`](http_client::HttpClient)
 /// with plain `async fn`s (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
-pub use claims::IdmeUser;
+pub use claims::{IdmeUser, UserParts};
 pub use clock::Clock;
-pub use config::{
-    AppClient, AppClients, Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource,
-};
+pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
 pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
 pub use parse_error::ParseError;
 pub use reply::Reply;
-pub use session::store::{MemoryStore, SessionStore};
+pub use session::store::{LockingStore, MemoryStore, SessionStore};
 pub use session::{Authenticated, Denied};
 pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

@@ -27,7 +27,9 @@ fn notice_banner(notice: Option<&str>) -> String {
     })
 }
 
-pub(crate) fn page(notice: Option<&str>, title: &str, body: &str) -> String {
+/// A whole HTML page: `title` (escaped here), the configured `notice` banner (escaped
+/// here), then `body`, which is HTML and must already be escaped.
+pub fn page(notice: Option<&str>, title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

@@ -63,6 +63,16 @@ fn page_headers(content_type: &'static str, csp: String) -> Vec<(&'static str, S
 pub(crate) const STATIC_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 impl Reply {
+    /// An answer with `status`, no body and no headers.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            set_cookies: Vec::new(),
+            body: String::new(),
+        }
+    }
+
     /// A `303 See Other` to `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
         Self {

@@ -77,8 +77,9 @@ secret_type!(
     pub IdToken
 );
 
-/// `n` random bytes, base64url without padding: state, nonce, PKCE verifiers, session ids.
-pub(crate) fn random_token(bytes: usize) -> String {
+/// `n` random bytes from the operating system's generator, base64url without padding:
+/// state, nonce, PKCE verifiers, session ids, and extensions' codes and tokens.
+pub fn random_token(bytes: usize) -> String {
     use base64::Engine as _;
     use rand::RngCore as _;
     let mut buf = vec![0u8; bytes];

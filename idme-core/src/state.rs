@@ -15,8 +15,8 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     /// Session cookies opened recently, so the hot path does not decrypt them again.
     pub(crate) opened: crate::session::cache::OpenedCache<Session>,
-    /// App clients' state, when they are on.
-    pub(crate) apps: Option<crate::apps::registry::Apps>,
+    /// The extensions' routes: (extension index, its route index, the route).
+    pub(crate) extension_routes: Vec<(usize, usize, crate::extension::ExtensionRoute)>,
 }
 
 /// How many opened session cookies are kept (a few MB at most).

@@ -39,7 +39,7 @@ struct ReadmeDoctests;
 use std::time::Duration;
 
 use idme_core::async_trait;
-use idme_core::session::store::{Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionStore, StoreError};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
@@ -216,6 +216,18 @@ impl RedisStore {
             Ok(n)
         })
         .await
+    }
+}
+
+/// Redis's lock is one key set with `NX` and a lifetime, exclusive across every instance
+/// sharing the server.
+#[async_trait]
+impl LockingStore for RedisStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        SessionStore::try_lock(self, key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        SessionStore::unlock(self, key, owner).await
     }
 }
 

@@ -2,8 +2,9 @@
 //! approved on one gets its tokens on the other, once; each instance honours the other's
 //! tokens, rotations and revocations.
 
-use idme_core::adapter::{GuardRequest, RequestAuth, Route, RouteRequest};
-use idme_core::{AppClients, Environment, Idme, IdmeBuilder, Reply, RequestCookies};
+use idme_apps::{AppClients, AppServer};
+use idme_core::adapter::{GuardRequest, RequestAuth, Route as Mounted, RouteRequest};
+use idme_core::{Environment, Idme, IdmeBuilder, Reply, RequestCookies};
 use idme_session_redis::RedisStore;
 use idme_testkit::{Emulator, EmulatorConfig, Persona, RedisServer};
 use serde_json::Value;
@@ -24,8 +25,7 @@ async fn two_instances(emulator: &Emulator, redis: &RedisServer) -> (Idme, Idme)
             .redirect_uri(REDIRECT)
             .cookie_keys(keys.clone())
             .session_store(sessions)
-            .app_clients(AppClients::new(["tv"]))
-            .app_store(grants)
+            .extension(AppServer::new(AppClients::new(["tv"])).with_store(grants))
             .build()
             .unwrap();
         engines.push(Idme::new(config));
@@ -52,7 +52,36 @@ async fn call(
         body: body.as_bytes(),
         remote_addr: None,
     };
-    route.answer(idme, req).await
+    let path = route.path();
+    let mounted = Mounted::all(idme)
+        .into_iter()
+        .find(|r| r.path(idme) == path);
+    match mounted {
+        Some(route) => route.answer(idme, req).await,
+        None => panic!("{path} is not mounted"),
+    }
+}
+
+/// The authorization server's routes the test calls.
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    DeviceCode,
+    DevicePage,
+    DeviceToken,
+    Token,
+    Revoke,
+}
+
+impl Route {
+    fn path(self) -> &'static str {
+        match self {
+            Route::DeviceCode => "/auth/device/code",
+            Route::DevicePage => "/auth/device",
+            Route::DeviceToken => "/auth/device/token",
+            Route::Token => "/auth/token",
+            Route::Revoke => "/auth/revoke",
+        }
+    }
 }
 
 fn form(pairs: &[(&str, &str)]) -> String {

@@ -84,10 +84,15 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         emulator = Some(emu);
     }
     // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own device.
-    if env("IDME_APP_CLIENTS").is_none() {
-        builder = builder.app_clients(idme_core::AppClients::new([EXAMPLE_APP_CLIENT]));
+    let clients = idme_apps::AppClients::from_env()
+        .map_err(|e| format!("IDME_APP_CLIENTS: {e}"))?
+        .unwrap_or_else(|| idme_apps::AppClients::new([EXAMPLE_APP_CLIENT]));
+    let (with_store, app_store) = with_session_store(builder).await?;
+    let mut apps = idme_apps::AppServer::new(clients);
+    if let Some(store) = app_store {
+        apps = apps.with_store(store);
     }
-    builder = with_session_store(builder).await?;
+    builder = with_store.extension(apps);
     let idme = Idme::new(builder.build()?);
     if let Err(e) = idme.discover().await {
         // Not fatal: the provider may come up later; sign-in will retry discovery.
@@ -113,11 +118,14 @@ fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> Strin
 
 /// `IDME_SESSION_STORE`: `cookie` (default: the session sealed in the cookie) or a
 /// `redis://host:port/db` URL (sessions in Redis, shared by every instance using it).
-async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartError> {
+/// With Redis, the app clients' store beside the sessions is returned too.
+async fn with_session_store(
+    builder: IdmeBuilder,
+) -> Result<(IdmeBuilder, Option<idme_session_redis::RedisStore>), StartError> {
     let setting = std::env::var("IDME_SESSION_STORE").unwrap_or_default();
     let setting = setting.trim();
     if setting.is_empty() || setting == "cookie" {
-        return Ok(builder);
+        return Ok((builder, None));
     }
     if !(setting.starts_with("redis://") || setting.starts_with("rediss://")) {
         return Err("IDME_SESSION_STORE must be `cookie` or a redis://host:port/db URL".into());
@@ -129,7 +137,7 @@ async fn with_session_store(builder: IdmeBuilder) -> Result<IdmeBuilder, StartEr
     tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
     // App grants beside them, under their own prefix, shared by every instance too.
     let apps = store.clone().with_prefix("idme:apps:");
-    Ok(builder.session_store(store).app_store(apps))
+    Ok((builder.session_store(store), Some(apps)))
 }
 
 #[cfg(test)]

@@ -31,9 +31,10 @@ use crate::error::Error;
 use crate::reply::Reply;
 use crate::session::{Authenticated, Denied};
 
+mod bearer;
 mod route;
 use crate::verification::Requirement;
-pub use route::{Route, RouteRequest};
+pub use route::{ExtensionRouteId, Route, RouteRequest};
 
 /// One request, as a guard sees it.
 #[derive(Debug, Clone, Copy)]
@@ -47,21 +48,20 @@ pub struct GuardRequest<'a> {
     pub accept: Option<&'a str>,
     /// The request's path and query, where a browser comes back to after signing in.
     pub path_and_query: &'a str,
-    /// The request's `Authorization` header: an app access token as `Bearer <token>`
-    /// authenticates the request instead of the session cookie, when app clients are on
-    /// (ignored otherwise, and for other schemes).
+    /// The request's `Authorization` header: a `Bearer <token>` that a registered
+    /// [extension](crate::extension::Extension) recognizes authenticates the request
+    /// instead of the session cookie. Any other value (another scheme, a token that is not
+    /// this application's, such as an API gateway's) is ignored: the session cookie
+    /// decides.
     pub authorization: Option<&'a str>,
 }
 
 impl GuardRequest<'_> {
-    /// The bearer token the request presents, when app clients are on.
+    /// The bearer token the request presents, when an extension recognizes it.
     fn bearer(&self) -> Option<&str> {
         let idme = self.idme?;
-        let header = self.authorization?;
-        if !idme.has_app_clients() {
-            return None;
-        }
-        crate::apps::bearer::credential(header)
+        let token = bearer::credential(self.authorization?)?;
+        idme.recognizes_bearer(token).then_some(token)
     }
 }
 
@@ -190,7 +190,18 @@ impl RequestAuth {
                 self.state().bearer_refused = true;
                 Err(self.reject(Rejection {
                     status: error.status().as_u16(),
-                    reply: crate::apps::bearer::rejection(error),
+                    reply: bearer::rejection(error),
+                }))
+            }
+            Err(error @ Error::Unauthenticated(_))
+                if idme.accepts_bearer() && !crate::reply::wants_html(req.accept) =>
+            {
+                // An API client without credentials where bearer tokens are accepted: the
+                // bearer challenge (RFC 6750 §3), and the bearer errors' JSON.
+                tracing::trace!(target: "idme::rejection", reason = %error, "no credentials");
+                Err(self.reject(Rejection {
+                    status: 401,
+                    reply: bearer::no_credentials(error),
                 }))
             }
             Err(error) => {
@@ -244,11 +255,13 @@ impl RequestAuth {
                 Err(reply) => Err(self.reject(Rejection { status: 403, reply })),
             },
             // A bearer client is an API client: JSON, and RFC 6750's error.
+            // A bearer user shows only the policies its token was granted, so a policy the
+            // person verified but did not grant fails here too.
             Some(_) => match idme.require(&user, requirement, None, req.path_and_query) {
                 Ok(()) => Ok(user),
                 Err(reply) => Err(self.reject(Rejection {
                     status: 403,
-                    reply: crate::apps::bearer::insufficient_scope(reply),
+                    reply: bearer::insufficient_scope(reply, &requirement.policy()),
                 })),
             },
         }

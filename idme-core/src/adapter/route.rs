@@ -5,8 +5,9 @@ use crate::engine::Idme;
 use crate::flow::{CallbackInput, CallbackMethod};
 use crate::reply::Reply;
 
-/// A sign-in route an adapter mounts, at the path of the engine's
-/// [`RoutePaths`](crate::config::RoutePaths).
+/// A route an adapter mounts: a sign-in route at the path of the engine's
+/// [`RoutePaths`](crate::config::RoutePaths), or one of an
+/// [`Extension`](crate::extension::Extension)'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     /// `GET`: starts a login ([`Idme::login`]).
@@ -17,20 +18,17 @@ pub enum Route {
     Logout,
     /// `POST`: the provider ends sessions ([`Idme::backchannel_logout`]).
     BackchannelLogout,
-    /// App clients, `POST`: a device asks for a device code and a user code (RFC 8628).
-    DeviceCode,
-    /// App clients, `GET` and `POST`: the person types a device's code, then allows or
-    /// denies it.
-    DevicePage,
-    /// App clients, `POST`: a device polls for its tokens (the token endpoint).
-    DeviceToken,
-    /// App clients, `GET`: a native app's sign-in, answered with a code (RFC 8252).
-    Authorize,
-    /// App clients, `POST`: the token endpoint (device code, authorization code,
-    /// refresh token).
-    Token,
-    /// App clients, `POST`: token revocation (RFC 7009).
-    Revoke,
+    /// A route of a registered extension.
+    Extension(ExtensionRouteId),
+}
+
+/// Which extension route a [`Route::Extension`] is (opaque).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtensionRouteId {
+    /// Index into the engine's table of extension routes.
+    index: usize,
+    get: bool,
+    post: bool,
 }
 
 /// One request to a sign-in [`Route`], as an adapter reads it.
@@ -64,49 +62,46 @@ impl std::fmt::Debug for RouteRequest<'_> {
 }
 
 impl Route {
-    /// The sign-in routes of an engine without app clients (see [`all`](Self::all)).
-    pub const ALL: [Route; 4] = [
+    /// The sign-in routes, without any extension's (see [`all`](Self::all)).
+    pub const SIGN_IN: [Route; 4] = [
         Route::Login,
         Route::Callback,
         Route::Logout,
         Route::BackchannelLogout,
     ];
 
-    /// Every route, the app clients' ones included.
-    pub const WITH_APP_CLIENTS: [Route; 10] = [
-        Route::Login,
-        Route::Callback,
-        Route::Logout,
-        Route::BackchannelLogout,
-        Route::DeviceCode,
-        Route::DevicePage,
-        Route::DeviceToken,
-        Route::Authorize,
-        Route::Token,
-        Route::Revoke,
-    ];
-
-    /// The routes `idme` answers: [`ALL`](Self::ALL), plus the app clients' routes when
-    /// they are on. Adapters mount these.
-    pub fn all(idme: &Idme) -> &'static [Route] {
-        if idme.has_app_clients() {
-            &Self::WITH_APP_CLIENTS
-        } else {
-            &Self::ALL
-        }
+    /// Every route `idme` answers: the [sign-in routes](Self::SIGN_IN), then those of its
+    /// extensions. Adapters mount these.
+    pub fn all(idme: &Idme) -> Vec<Route> {
+        let extension_routes = idme.inner.extension_routes.iter().enumerate();
+        Self::SIGN_IN
+            .into_iter()
+            .chain(extension_routes.map(|(index, (_, _, route))| {
+                Route::Extension(ExtensionRouteId {
+                    index,
+                    get: route.get,
+                    post: route.post,
+                })
+            }))
+            .collect()
     }
 
     /// Whether the route answers `GET`.
     pub fn answers_get(self) -> bool {
-        matches!(
-            self,
-            Route::Login | Route::Callback | Route::DevicePage | Route::Authorize
-        )
+        match self {
+            Route::Login | Route::Callback => true,
+            Route::Logout | Route::BackchannelLogout => false,
+            Route::Extension(id) => id.get,
+        }
     }
 
     /// Whether the route answers `POST`.
     pub fn answers_post(self) -> bool {
-        !matches!(self, Route::Login | Route::Authorize)
+        match self {
+            Route::Login => false,
+            Route::Callback | Route::Logout | Route::BackchannelLogout => true,
+            Route::Extension(id) => id.post,
+        }
     }
 
     /// The route's path in `idme`'s configuration.
@@ -117,12 +112,11 @@ impl Route {
             Route::Callback => &paths.callback,
             Route::Logout => &paths.logout,
             Route::BackchannelLogout => &paths.backchannel_logout,
-            Route::DeviceCode => &paths.device_code,
-            Route::DevicePage => &paths.device,
-            Route::DeviceToken => &paths.device_token,
-            Route::Authorize => &paths.authorize,
-            Route::Token => &paths.token,
-            Route::Revoke => &paths.revoke,
+            Route::Extension(id) => idme
+                .inner
+                .extension_routes
+                .get(id.index)
+                .map_or("/", |(_, _, route)| route.path.as_str()),
         }
     }
 
@@ -146,52 +140,24 @@ impl Route {
             }
             Route::Logout => {
                 let (origin, site) = (header("origin"), header("sec-fetch-site"));
-                idme.logout(&req.cookies, origin, site).await
+                let everywhere = url::form_urlencoded::parse(req.body)
+                    .any(|(k, v)| k == "everywhere" && v == "true");
+                match everywhere {
+                    true => idme.logout_everywhere(&req.cookies, origin, site).await,
+                    false => idme.logout(&req.cookies, origin, site).await,
+                }
             }
             Route::BackchannelLogout => {
                 idme.backchannel_logout(header("content-type"), req.body)
                     .await
             }
-            app => app_answer(idme, app, req).await,
+            Route::Extension(id) => match idme.inner.extension_routes.get(id.index) {
+                Some(&(extension, route, _)) => {
+                    let extension = &idme.inner.config.extensions[extension];
+                    extension.answer(idme, route, req).await
+                }
+                None => Reply::html(404, "Not found.".into()),
+            },
         }
-    }
-}
-
-/// The answer of an app client route (404 when app clients are off).
-async fn app_answer(
-    idme: &crate::Idme,
-    route: Route,
-    req: RouteRequest<'_>,
-) -> crate::reply::Reply {
-    use crate::apps;
-    let inner = &*idme.inner;
-    let Some(apps) = &inner.apps else {
-        return crate::reply::Reply::html(404, "Not found.".into());
-    };
-    let header = req.header;
-    match (route, req.post) {
-        (Route::DeviceCode, _) => apps::device::authorization(inner, apps, req.body).await,
-        (Route::DevicePage, false) => {
-            apps::device_page::page(inner, apps, req.query, &req.cookies).await
-        }
-        (Route::DevicePage, true) => {
-            let decide = apps::device_page::Decide {
-                body: req.body,
-                cookies: &req.cookies,
-                origin: header("origin"),
-                sec_fetch_site: header("sec-fetch-site"),
-            };
-            apps::device_page::decide(inner, apps, decide).await
-        }
-        (Route::Authorize, _) => {
-            apps::authorize::authorize(inner, apps, req.query, &req.cookies).await
-        }
-        (Route::Token | Route::DeviceToken, _) => {
-            apps::token_endpoint::token(inner, apps, req.body, header("authorization")).await
-        }
-        (Route::Revoke, _) => {
-            apps::revoke::revoke(inner, apps, req.body, header("authorization")).await
-        }
-        _ => crate::reply::Reply::html(404, "Not found.".into()),
     }
 }

@@ -239,18 +239,12 @@ impl IdmeBuilder {
         self.settings.page_notice = Some(text.into()).filter(|t| !t.trim().is_empty());
         self
     }
-    /// Turns on app clients: devices (RFC 8628 device grant) and native or mobile apps
-    /// (authorization code with PKCE) get this application's own tokens for the person
-    /// signed in with ID.me, and present them as `Authorization: Bearer`. Off by default.
-    pub fn app_clients(mut self, clients: super::AppClients) -> Self {
-        self.settings.app_clients = Some(clients);
-        self
-    }
-    /// Where app grants (and device and authorization codes) live. Default: a memory
-    /// store per instance. Give every instance the same store (for example
-    /// `RedisStore::with_prefix("idme:apps:")`) so tokens and revocations work across them.
-    pub fn app_store(mut self, store: impl SessionStore) -> Self {
-        self.settings.app_store = Some(Arc::new(store));
+    /// Registers an [`Extension`](crate::extension::Extension): a role built on the engine
+    /// (for example `idme-apps`' authorization server for devices and native apps), whose
+    /// routes the adapters mount, whose bearer tokens `IdmeUser` accepts, and which hears
+    /// when a person's sessions end. Extensions are checked when the configuration is built.
+    pub fn extension(mut self, extension: impl crate::extension::Extension) -> Self {
+        self.settings.extensions.push(Arc::new(extension));
         self
     }
     /// Options that weaken security, for tests only.

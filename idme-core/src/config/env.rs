@@ -16,8 +16,7 @@ impl IdmeBuilder {
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_USER_DATA`, `IDME_DECRYPTION_KEY_FILE`,
     /// `IDME_ACR_VALUES`, `IDME_PROMPT`, `IDME_MAX_AGE`, `IDME_RESPONSE_TYPE`,
     /// `IDME_RESPONSE_MODE`, `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`,
-    /// `IDME_APP_CLIENTS` (comma-separated app client ids; `id=uri1 uri2` registers
-    /// redirect URIs), and the
+    /// and the
     /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
     /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
     /// blank variables keep their defaults; a malformed one is an error naming the variable.
@@ -120,9 +119,6 @@ impl IdmeBuilder {
                 )));
             }
             b.settings.session_idle_timeout = Some(Duration::from_secs_f64(secs));
-        }
-        if let Some(list) = lookup("IDME_APP_CLIENTS") {
-            b.settings.app_clients = Some(super::AppClients::parse(&list)?);
         }
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
             b.settings.cookie_keys = Some(

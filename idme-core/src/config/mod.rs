@@ -15,7 +15,6 @@ use crate::cookies::CookieKeys;
 use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
-mod app_clients;
 mod builder;
 mod env;
 pub(crate) mod native;
@@ -24,7 +23,6 @@ mod settings;
 mod tests;
 mod validate;
 
-pub use app_clients::{AppClient, AppClients};
 pub use builder::IdmeBuilder;
 pub(crate) use validate::is_loopback;
 
@@ -174,18 +172,6 @@ pub struct RoutePaths {
     pub logout: String,
     /// Receives OIDC back-channel logout tokens (`POST /auth/backchannel-logout`).
     pub backchannel_logout: String,
-    /// App clients: a device asks for a code (`POST /auth/device/code`).
-    pub device_code: String,
-    /// App clients: the person's page for a device's code (`/auth/device`).
-    pub device: String,
-    /// App clients: a device polls for its tokens (`POST /auth/device/token`).
-    pub device_token: String,
-    /// App clients: a native app starts a sign-in (`GET /auth/authorize`).
-    pub authorize: String,
-    /// App clients: the token endpoint (`POST /auth/token`).
-    pub token: String,
-    /// App clients: token revocation (`POST /auth/revoke`).
-    pub revoke: String,
 }
 
 /// A validated configuration. Build it with [`IdmeBuilder`].
@@ -223,8 +209,7 @@ pub struct IdmeConfig {
     pub(crate) paths: RoutePaths,
     pub(crate) page_notice: Option<String>,
     pub(crate) clock: crate::Clock,
-    pub(crate) app_clients: Option<AppClients>,
-    pub(crate) app_store: Option<std::sync::Arc<dyn crate::session::store::SessionStore>>,
+    pub(crate) extensions: Vec<std::sync::Arc<dyn crate::extension::Extension>>,
 }
 
 impl IdmeConfig {
@@ -310,9 +295,15 @@ impl IdmeConfig {
             "idme_session"
         }
     }
-    /// The app clients, when they are on.
-    pub fn app_clients(&self) -> Option<&AppClients> {
-        self.app_clients.as_ref()
+    /// The extensions registered with [`IdmeBuilder::extension`].
+    pub fn extensions(&self) -> &[std::sync::Arc<dyn crate::extension::Extension>] {
+        &self.extensions
+    }
+
+    /// The keys sealing the engine's cookies, which an extension may seal its own values
+    /// with ([`CookieKeys::seal_compact`](crate::CookieKeys::seal_compact)).
+    pub fn cookie_keys(&self) -> &crate::CookieKeys {
+        &self.cookie_keys
     }
 
     /// The paths of the login, callback and logout routes.

@@ -97,10 +97,8 @@ settings! {
     page_notice: Option<String> = None,
     /// Where the engine reads the time (tests only set another).
     clock: crate::Clock = crate::Clock::system(),
-    /// `IDME_APP_CLIENTS`: public clients that may ask for this app's tokens; unset: off.
-    app_clients: Option<super::AppClients> = None,
-    /// Where app grants live; unset: in this process's memory.
-    app_store: Option<Arc<dyn SessionStore>> = None,
+    /// Roles built on the engine ([`IdmeBuilder::extension`](super::IdmeBuilder::extension)).
+    extensions: Vec<Arc<dyn crate::extension::Extension>> = Vec::new(),
 }
 
 /// The checks that [`dangerous`](super::IdmeBuilder::dangerous) relaxed; `build` reads

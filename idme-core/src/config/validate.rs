@@ -178,22 +178,7 @@ impl IdmeBuilder {
             callback: redirect_uri.path().to_owned(),
             logout: s.logout_path,
             backchannel_logout: s.backchannel_logout_path,
-            device_code: "/auth/device/code".into(),
-            device: "/auth/device".into(),
-            device_token: "/auth/device/token".into(),
-            authorize: "/auth/authorize".into(),
-            token: "/auth/token".into(),
-            revoke: "/auth/revoke".into(),
         };
-        if let Some(clients) = &s.app_clients {
-            clients.check()?;
-            if s.session_store.is_some() && s.app_store.is_none() {
-                tracing::warn!(
-                    target: "idme::config",
-                    "app clients are on with a shared session store but no app store: app tokens live in this instance's memory only; give every instance the same app_store"
-                );
-            }
-        }
 
         let cookie_keys = match s.cookie_keys {
             Some(k) => k,
@@ -209,7 +194,7 @@ impl IdmeBuilder {
         // Every sealed value is bound to this issuer and client.
         let cookie_keys =
             cookie_keys.bound_to(s.environment.issuer().trim_end_matches('/'), &client_id);
-        Ok(IdmeConfig {
+        let config = IdmeConfig {
             environment: s.environment,
             client_id,
             client_secret,
@@ -242,9 +227,12 @@ impl IdmeBuilder {
             paths,
             page_notice: s.page_notice,
             clock: s.clock,
-            app_clients: s.app_clients,
-            app_store: s.app_store,
-        })
+            extensions: s.extensions,
+        };
+        for extension in &config.extensions {
+            extension.check(&config).map_err(Error::config)?;
+        }
+        Ok(config)
     }
 }
 

@@ -35,8 +35,11 @@ const MAX_PLAIN: usize = 64 * 1024;
 const LEVEL: u8 = 9;
 
 impl CookieKeys {
-    /// Seals `value` compactly (see the module docs), bound to `name` and the binding.
-    pub(crate) fn seal_compact<T: Serialize>(&self, name: &str, value: &T) -> String {
+    /// Seals `value` compactly (JSON, deflated, AES-256-GCM with the newest key), bound to
+    /// `name` and to the issuer and client of the configuration these keys belong to
+    /// ([`IdmeConfig::cookie_keys`](crate::IdmeConfig::cookie_keys)): for extensions that
+    /// keep sealed values in a store.
+    pub fn seal_compact<T: Serialize>(&self, name: &str, value: &T) -> String {
         let json = serde_json::to_vec(value).expect("serialising plain data cannot fail");
         let deflated = miniz_oxide::deflate::compress_to_vec(&json, LEVEL);
         let ad = self.associated_data(name);
@@ -64,7 +67,7 @@ impl CookieKeys {
     /// (another name, issuer or client; tampered; retired key), it inflates past the
     /// limit, or the JSON is not a `T`. A value sealed by [`seal`](Self::seal) before
     /// sessions were compact still opens (a deployment does not sign everyone out).
-    pub(crate) fn open_compact<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
+    pub fn open_compact<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
         let Some(bytes) = URL_SAFE_NO_PAD
             .decode(sealed)
             .ok()

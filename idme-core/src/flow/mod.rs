@@ -34,8 +34,9 @@ pub(crate) mod userinfo;
 pub use callback::{CallbackInput, CallbackMethod};
 
 pub use prompt::Prompt;
+pub use return_to::MAX_RETURN_TO;
 pub(crate) use return_to::sanitize_return_to;
-pub use start::{LoginOptions, Screen};
+pub use start::{LoginOptions, Screen, pkce_challenge};
 
 /// The response types ID.me offers: the six of OpenID Connect, and the bare OAuth `token`
 /// (no `openid`: the user is identified by `attributes.json`).

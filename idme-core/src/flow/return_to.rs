@@ -18,7 +18,7 @@ pub(crate) fn verify_url(config: &IdmeConfig, policy: &Policy, return_to: &str) 
 }
 
 /// The longest `return_to` kept (bytes); a longer one becomes `/`.
-pub(crate) const MAX_RETURN_TO: usize = 2048;
+pub const MAX_RETURN_TO: usize = 2048;
 
 /// Keeps `return_to` only if it is a local path: it starts with one `/`, is not
 /// protocol-relative (`//host`, `/\host`), holds no backslash, control character or

@@ -136,7 +136,7 @@ fn is_locale(s: &str) -> bool {
 }
 
 /// The PKCE S256 challenge of a verifier (RFC 7636 §4.2).
-pub(crate) fn pkce_challenge(verifier: &str) -> String {
+pub fn pkce_challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 

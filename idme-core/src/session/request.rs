@@ -137,6 +137,25 @@ pub(crate) async fn load(
 
 /// Ends `session` for good: deleted from the store, or (cookie store) revoked in this
 /// process until it would have expired anyway.
+/// Ends every session of `sub` (signing out everywhere): deleted from the store, or,
+/// with the cookie store, revoked in this instance's bookkeeping until they would have
+/// ended.
+pub(crate) async fn forget_person(
+    inner: &Inner,
+    sub: &str,
+    now: u64,
+) -> Result<(), crate::session::store::StoreError> {
+    inner.sessions.stored.remove_matching(Some(sub), None);
+    match &inner.config.session_store {
+        Some(store) => store.delete_by_sub(sub).await.map(drop),
+        None => {
+            let until = now + inner.config.session_lifetime.as_secs();
+            inner.sessions.revoke(format!("sub:{sub}"), now, until);
+            Ok(())
+        }
+    }
+}
+
 pub(crate) async fn forget(inner: &Inner, session: &Session, now: u64) {
     match &inner.config.session_store {
         Some(store) => {

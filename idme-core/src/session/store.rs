@@ -217,6 +217,42 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
     }
 }
 
+/// A [`SessionStore`] whose lock is exclusive across every process that shares the store:
+/// what single-use codes and token rotation rely on when several instances share it (an
+/// extension such as `idme-apps` takes its store as this type, so a store without a real
+/// lock cannot be used there: a compile-time error, not a lock that is always granted).
+/// There are no defaults.
+#[async_trait]
+pub trait LockingStore: SessionStore {
+    /// Takes the lock `key` for `owner`, for at most `ttl`, if nobody holds it, atomically
+    /// across every process sharing the store; `Ok(true)` when taken.
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Releases the lock `key` if `owner` still holds it (after `ttl` it may be another's).
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+impl<T: LockingStore> LockingStore for std::sync::Arc<T> {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        (**self).lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        (**self).release(key, owner).await
+    }
+}
+
+/// The memory store's lock is exclusive among everything that can reach the store: the
+/// one process it lives in.
+#[async_trait]
+impl LockingStore for MemoryStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        SessionStore::try_lock(self, key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        SessionStore::unlock(self, key, owner).await
+    }
+}
+
 /// Sessions in this process's memory: for tests, examples and single-instance apps
 /// (sessions end when the process stops). Expired records are dropped when met, and
 /// swept every [`SWEEP_EVERY`] saves (so records nobody reads again do not pile up).

@@ -34,4 +34,3 @@ pub(crate) async fn sign_in(rig: &Pair, options: &LoginOptions) -> Reply {
     let answer = rig.answer(&login).await;
     rig.finish(&login, &answer).await
 }
-pub(crate) mod apps;

@@ -2,9 +2,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use idme_core::MemoryStore;
-use idme_core::session::store::{Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionStore, StoreError};
 
 /// A [`MemoryStore`] whose every operation fails while it is [down](Self::set_down), as
 /// a Redis that cannot be reached does. Clones share the store and the switch.
@@ -59,5 +60,17 @@ impl SessionStore for SwitchableStore {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.check()?;
         self.inner.delete_by_provider_sid(sid).await
+    }
+}
+
+#[idme_core::async_trait]
+impl LockingStore for SwitchableStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.release(key, owner).await
     }
 }

@@ -2,9 +2,9 @@
 //! outcome, and a refused native sign-in. Every value is escaped; no script (the strict
 //! CSP of the engine's other pages).
 
-use crate::html::escape;
-use crate::pages::page;
-use crate::reply::Reply;
+use idme_core::Reply;
+use idme_core::html::escape;
+use idme_core::html::page;
 
 /// The form to type a device's code (a `GET` to `action`), with `message` above it.
 pub(crate) fn code_form(
@@ -75,7 +75,7 @@ pub(crate) fn confirm(notice: Option<&str>, c: &Confirm<'_>) -> Reply {
 pub(crate) fn not_verified(
     notice: Option<&str>,
     client_id: &str,
-    policy: &crate::verification::Policy,
+    policy: &idme_core::verification::Policy,
     verify_url: &str,
 ) -> Reply {
     let body = format!(

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, Route, RouteRequest};
-use idme_core::{AppClient, AppClients, IdmeBuilder, IdmeUser, Reply};
+use idme_apps::{AppClient, AppClients, AppServer};
+use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, RouteRequest};
+use idme_core::{IdmeBuilder, IdmeUser, Reply};
 use idme_testkit::Persona;
 use idme_testkit::pair::{Browser, PAIR_REDIRECT_URI, Pair};
 use serde_json::Value;
@@ -33,10 +34,53 @@ pub(crate) async fn rig_as(
     persona: Persona,
     configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
 ) -> Pair {
+    rig_with(persona, AppServer::new(clients()), configure).await
+}
+
+/// A pair signing in `persona` with `server` registered, then `configure`.
+pub(crate) async fn rig_with(
+    persona: Persona,
+    server: AppServer,
+    configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+) -> Pair {
     super::rig_at(PAIR_REDIRECT_URI, Some(persona), |b| {
-        configure(b.app_clients(clients()))
+        configure(b.extension(server))
     })
     .await
+}
+
+/// The authorization server's routes, as the tests name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    DeviceCode,
+    DevicePage,
+    DeviceToken,
+    Authorize,
+    Token,
+    Revoke,
+    Logout,
+}
+
+impl Route {
+    fn path(self) -> &'static str {
+        match self {
+            Route::DeviceCode => "/auth/device/code",
+            Route::DevicePage => "/auth/device",
+            Route::DeviceToken => "/auth/device/token",
+            Route::Authorize => "/auth/authorize",
+            Route::Token => "/auth/token",
+            Route::Revoke => "/auth/revoke",
+            Route::Logout => "/auth/logout",
+        }
+    }
+
+    /// The engine's route at this path, as an adapter mounts it.
+    fn mounted(self, pair: &Pair) -> idme_core::adapter::Route {
+        idme_core::adapter::Route::all(&pair.idme)
+            .into_iter()
+            .find(|r| r.path(&pair.idme) == self.path())
+            .unwrap_or_else(|| panic!("{} is not mounted", self.path()))
+    }
 }
 
 /// One call of `route`, as an adapter makes it; `browser` keeps the cookies set.
@@ -60,7 +104,7 @@ pub(crate) async fn call(
         // Tests name the peer with a pseudo-header.
         remote_addr: header("x-remote-addr").and_then(|a| a.parse().ok()),
     };
-    let reply = route.answer(&pair.idme, req).await;
+    let reply = route.mounted(pair).answer(&pair.idme, req).await;
     if let Some(browser) = browser {
         browser.apply(&reply.set_cookies);
     }

@@ -5,8 +5,8 @@
 use super::codes::{hash, same};
 use super::oauth::{OAuthError, form, no_store, param, public_client_only};
 use super::{Apps, tokens};
-use crate::reply::Reply;
-use crate::state::Inner;
+use crate::server::Inner;
+use idme_core::Reply;
 
 /// The answer to a revocation request: `200` with an empty body whether or not the
 /// token was known.
@@ -17,12 +17,7 @@ pub(crate) async fn revoke(
     authorization: Option<&str>,
 ) -> Reply {
     match run(inner, apps, body, authorization).await {
-        Ok(()) => no_store(Reply {
-            status: 200,
-            headers: Vec::new(),
-            set_cookies: Vec::new(),
-            body: String::new(),
-        }),
+        Ok(()) => no_store(Reply::empty(200)),
         Err(e) => e.reply(),
     }
 }
@@ -45,7 +40,7 @@ async fn run(
         return Ok(());
     };
     let now = inner.config.clock.now();
-    let unavailable = |e: crate::session::store::StoreError| OAuthError::unavailable(&e);
+    let unavailable = |e: idme_core::session::store::StoreError| OAuthError::unavailable(&e);
     let Some(family) = tokens::load(apps, &inner.config.cookie_keys, id, now)
         .await
         .map_err(unavailable)?

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, test, web};
 use idme_actix::{IdmeMiddleware, IdmeUser};
-use idme_core::AppClients;
+use idme_apps::{AppClients, AppServer};
 use idme_testkit::pair::Pair;
 
 fn field(body: &str, name: &str) -> String {
@@ -19,7 +19,7 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[actix_web::test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.app_clients(AppClients::new(["tv"]))).await;
+    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
     let app = test::init_service(
         App::new()
             .wrap(IdmeMiddleware)
@@ -60,7 +60,7 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
         test::TestRequest::post()
             .uri("/auth/device/code")
             .insert_header(FORM)
-            .set_payload("client_id=tv"),
+            .set_payload("client_id=tv&scope=military%20ial2"),
     )
     .await;
     assert_eq!(status, 200, "{body}");

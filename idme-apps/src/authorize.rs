@@ -13,9 +13,9 @@ use super::pages;
 use super::{
     Apps, can_come_back_to, origin, parse_scope, person, unmet_policy, verify_once, with_query,
 };
-use crate::cookies::RequestCookies;
-use crate::reply::Reply;
-use crate::state::Inner;
+use crate::server::Inner;
+use idme_core::Reply;
+use idme_core::RequestCookies;
 
 /// The record id of an authorization code.
 pub(crate) fn code_record_id(code: &str) -> String {
@@ -112,7 +112,7 @@ pub(crate) async fn authorize(
         Err(reply) => return reply,
     };
     if let Some(policy) = unmet_policy(&user, &scope) {
-        return match verify_once(config, &policy, &config.paths.authorize, query) {
+        return match verify_once(inner, &policy, &config.paths.authorize, query) {
             Some(verify) => Reply::redirect(verify),
             // Back from ID.me still without it: the app hears so (RFC 6749 §4.1.2.1).
             None => {
@@ -171,7 +171,7 @@ pub(crate) async fn redeem(
     let bad = || {
         OAuthError::grant("the code is invalid, used, expired, or was issued for another request")
     };
-    let unavailable = |e: crate::session::store::StoreError| OAuthError::unavailable(&e);
+    let unavailable = |e: idme_core::session::store::StoreError| OAuthError::unavailable(&e);
     let id = code_record_id(code);
     let Some(record) = apps.store.load(&id).await.map_err(unavailable)? else {
         revoke_if_spent(inner, apps, &id)
@@ -192,7 +192,7 @@ pub(crate) async fn redeem(
         && found.redirect_uri == redirect_uri
         && is_pkce_value(verifier)
         && codes::same(
-            &crate::flow::start::pkce_challenge(verifier),
+            &idme_core::flow::pkce_challenge(verifier),
             &found.code_challenge,
         );
     if matches { Ok(found) } else { Err(bad()) }
@@ -232,7 +232,7 @@ async fn revoke_if_spent(
     inner: &Inner,
     apps: &Apps,
     code_id: &str,
-) -> Result<(), crate::session::store::StoreError> {
+) -> Result<(), idme_core::session::store::StoreError> {
     let Some(record) = apps.store.load(&spent_record_id(code_id)).await? else {
         return Ok(());
     };

@@ -11,9 +11,9 @@ use super::Apps;
 use super::codes::{hash, random, same};
 use super::grant::{self, Family, Person, ROTATED_KEPT};
 use super::oauth::{OAuthError, no_store};
-use crate::cookies::CookieKeys;
-use crate::reply::Reply;
-use crate::session::store::StoreError;
+use idme_core::CookieKeys;
+use idme_core::Reply;
+use idme_core::session::store::StoreError;
 
 /// Bytes of randomness in a token's secret part.
 const SECRET_BYTES: usize = 32;
@@ -62,6 +62,12 @@ fn record_id(family: &str) -> String {
     format!("g.{family}")
 }
 
+/// Whether `token` is shaped like one of ours (`<family>.<secret>`, base64url): a JWT
+/// (three parts) or an opaque token without a dot is someone else's.
+pub(crate) fn has_token_shape(token: &str) -> bool {
+    family_of(token).is_some()
+}
+
 /// The family id and the whole token, if `token` is shaped like one of ours.
 pub(crate) fn family_of(token: &str) -> Option<&str> {
     let (family, secret) = token.split_once('.')?;
@@ -90,7 +96,7 @@ pub(crate) async fn issue(
     let id = random(16);
     let (access, refresh) = (new_token(&id), new_token(&id));
     let lifetime = apps.clients.access_token_lifetime.as_secs();
-    let expires_at = now + apps.clients.refresh_lifetime.as_secs();
+    let expires_at = now.saturating_add(apps.clients.refresh_lifetime.as_secs());
     let family = Family {
         client_id: client_id.to_owned(),
         scope: scope.clone(),
@@ -104,6 +110,13 @@ pub(crate) async fn issue(
         person,
     };
     apps.store.save(&to_record(keys, &id, &family)).await?;
+    if let Some(session) = &family.person.web_session
+        && let Err(e) = crate::approvals::record(apps, keys, session, &id, &family).await
+    {
+        // A grant its web session's logout could not find must not exist.
+        revoke_family(apps, &id).await?;
+        return Err(e);
+    }
     tracing::info!(target: "idme::apps", sub = %family.person.sub, client_id, "app tokens issued");
     Ok(Issued {
         access,
@@ -113,7 +126,7 @@ pub(crate) async fn issue(
     })
 }
 
-fn to_record(keys: &CookieKeys, id: &str, family: &Family) -> crate::session::store::Record {
+fn to_record(keys: &CookieKeys, id: &str, family: &Family) -> idme_core::session::store::Record {
     grant::seal(
         keys,
         record_id(id),
@@ -158,7 +171,7 @@ pub(crate) async fn refresh(
     let owner = random(12);
     let store = &apps.store;
     if !store
-        .try_lock(&lock_key, &owner, ROTATION_LOCK)
+        .lock(&lock_key, &owner, ROTATION_LOCK)
         .await
         .map_err(|e| OAuthError::unavailable(&e))?
     {
@@ -167,7 +180,7 @@ pub(crate) async fn refresh(
         ));
     }
     let outcome = rotate(apps, keys, client_id, id, token, now).await;
-    if let Err(e) = store.unlock(&lock_key, &owner).await {
+    if let Err(e) = store.release(&lock_key, &owner).await {
         tracing::warn!(target: "idme::apps", error = %e, "rotation lock not released (it expires)");
     }
     outcome

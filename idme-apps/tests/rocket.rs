@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use idme_core::AppClients;
+use idme_apps::{AppClients, AppServer};
 use idme_rocket::{IdmeFairing, IdmeUser};
 use idme_testkit::pair::Pair;
 use rocket::http::{ContentType, Header};
@@ -47,7 +47,7 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 #[rocket::async_test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.app_clients(AppClients::new(["tv"]))).await;
+    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
     let rocket = rocket::build()
         .mount("/", routes![me, maybe])
         .attach(IdmeFairing::new(pair.idme.clone()));
@@ -56,7 +56,7 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
     let response = client
         .post("/auth/device/code")
         .header(ContentType::Form)
-        .body("client_id=tv")
+        .body("client_id=tv&scope=military%20ial2")
         .dispatch()
         .await;
     assert_eq!(response.status().code, 200);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::json;
 
-use crate::reply::Reply;
+use idme_core::Reply;
 
 /// A form body's parameters; `None` when it is not a form or repeats a parameter
 /// (RFC 6749 §3.1: parameters must not be included more than once).
@@ -64,7 +64,7 @@ impl OAuthError {
     }
 
     /// `503 temporarily_unavailable`: the app store is down.
-    pub(crate) fn unavailable(e: &crate::session::store::StoreError) -> Self {
+    pub(crate) fn unavailable(e: &idme_core::session::store::StoreError) -> Self {
         tracing::error!(target: "idme::apps", error = %e, "app store unavailable");
         Self::new(
             503,

@@ -1,12 +1,13 @@
-//! The engine's app-client state, held beside its other state: the registered clients,
-//! the store their grants live in, the guessing limits, and the per-family rotation locks.
+//! The authorization server's state: the registered clients, the store their grants live
+//! in, the guessing limits, and the per-family rotation locks.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::{codes, throttle};
-use crate::config::{AppClients, IdmeConfig};
-use crate::session::store::{MemoryStore, SessionStore, StoreError};
+use crate::config::AppClients;
+use idme_core::LockingStore;
+use idme_core::session::store::StoreError;
 
 /// Locks serialising the rotation of a family within this process.
 const ROTATION_STRIPES: usize = 64;
@@ -14,21 +15,16 @@ const ROTATION_STRIPES: usize = 64;
 /// The engine's app-client state: the clients, where grants live, the guessing limits.
 pub(crate) struct Apps {
     pub(crate) clients: AppClients,
-    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) store: Arc<dyn LockingStore>,
     pub(crate) throttle: throttle::Throttle,
     pub(crate) taken: throttle::Taken,
     rotation: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl Apps {
-    /// The state of `config`'s app clients, if they are on.
-    pub(crate) fn new(config: &IdmeConfig) -> Option<Self> {
-        let clients = config.app_clients.clone()?;
-        let store = config
-            .app_store
-            .clone()
-            .unwrap_or_else(|| Arc::new(MemoryStore::with_clock(config.clock.clone())));
-        Some(Self {
+    /// The state of `clients`, their grants in `store`.
+    pub(crate) fn new(clients: AppClients, store: Arc<dyn LockingStore>) -> Self {
+        Self {
             clients,
             store,
             throttle: Default::default(),
@@ -36,7 +32,7 @@ impl Apps {
             rotation: (0..ROTATION_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
-        })
+        }
     }
 
     /// The in-process lock of the family `id`.
@@ -48,9 +44,8 @@ impl Apps {
     }
 
     /// Takes `key` once until `until` (Unix seconds): in this process, then across the
-    /// instances sharing the store (its lock as the "taken" marker; the default
-    /// `try_lock` of a single-process store always grants, so the in-process guard comes
-    /// first). `Ok(false)` when it was taken already.
+    /// instances sharing the store (its lock as the "taken" marker). `Ok(false)` when it
+    /// was taken already.
     pub(crate) async fn take_once(
         &self,
         key: &str,
@@ -61,6 +56,6 @@ impl Apps {
             return Ok(false);
         }
         let ttl = Duration::from_secs(until.saturating_sub(now).max(1));
-        self.store.try_lock(key, &codes::random(12), ttl).await
+        self.store.lock(key, &codes::random(12), ttl).await
     }
 }

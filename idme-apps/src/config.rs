@@ -5,7 +5,26 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::error::Error;
+/// A setting of the app clients that cannot work, named in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    pub(crate) fn config(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// What this module's checks return.
+type Error = ConfigError;
 
 /// One registered public client: its id, and the redirect URIs it may use beside the
 /// loopback ones every client may use (RFC 8252 §7.3).
@@ -43,7 +62,7 @@ impl AppClient {
     }
 }
 
-/// The app clients of an engine ([`IdmeBuilder::app_clients`](crate::IdmeBuilder::app_clients))
+/// The app clients of an [`AppServer`](crate::AppServer)
 /// and the lifetimes of their codes and tokens. App clients are off unless configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppClients {
@@ -58,7 +77,8 @@ pub struct AppClients {
 impl AppClients {
     /// These client ids, without registered redirect URIs, with the default lifetimes:
     /// device code 600 s, poll interval 5 s, authorization code 60 s, access token 600 s,
-    /// refresh family 30 days.
+    /// refresh family 7 days (ID.me's own refresh-token lifetime: a grant never outlives what
+    /// ID.me allows the web sign-in that made it, unless the operator raises it).
     pub fn new<I, S>(ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -70,7 +90,7 @@ impl AppClients {
             poll_interval: Duration::from_secs(5),
             authorization_code_lifetime: Duration::from_secs(60),
             access_token_lifetime: Duration::from_secs(600),
-            refresh_lifetime: Duration::from_secs(30 * 24 * 3600),
+            refresh_lifetime: Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -106,7 +126,8 @@ impl AppClients {
     }
 
     /// How long a grant lives from its first tokens, however often it is refreshed
-    /// (default 30 days).
+    /// (default 7 days, ID.me's refresh-token lifetime: raise it only knowingly, since the
+    /// grant then outlives what ID.me allows the web sign-in that made it).
     pub fn refresh_lifetime(mut self, lifetime: Duration) -> Self {
         self.refresh_lifetime = lifetime;
         self
@@ -137,8 +158,16 @@ impl AppClients {
         Ok(clients)
     }
 
-    /// Checks ids, redirect URIs and lifetimes (in [`build`](crate::IdmeBuilder::build)).
-    pub(crate) fn check(&self) -> Result<(), Error> {
+    /// `IDME_APP_CLIENTS`, if set: see [`parse`](Self::parse).
+    pub fn from_env() -> Result<Option<Self>, ConfigError> {
+        match std::env::var("IDME_APP_CLIENTS") {
+            Ok(list) if !list.trim().is_empty() => Self::parse(&list).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Checks ids, redirect URIs and lifetimes (when the engine's configuration is built).
+    pub fn check(&self) -> Result<(), Error> {
         let bad = |m: String| Err(Error::config(format!("app clients: {m}")));
         if self.clients.is_empty() {
             return bad("no client id".into());
@@ -184,36 +213,18 @@ impl AppClients {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::IdmeBuilder;
-
-    fn builder(apps: Option<&str>) -> IdmeBuilder {
-        IdmeBuilder::from_lookup(|name| match name {
-            "IDME_CLIENT_ID" => Some("web".into()),
-            "IDME_CLIENT_SECRET" => Some("secret".into()),
-            "IDME_REDIRECT_URI" => Some("https://app.example/auth/callback".into()),
-            "IDME_APP_CLIENTS" => apps.map(str::to_owned),
-            _ => None,
-        })
-        .unwrap()
-    }
 
     #[test]
     fn idme_app_clients_names_clients_and_their_redirect_uris() {
-        let config = builder(Some(
-            " tv , phone=com.example.app:/cb https://app.example/native ,",
-        ))
-        .build()
-        .unwrap();
-        let clients = config.app_clients().expect("on");
+        let clients =
+            AppClients::parse(" tv , phone=com.example.app:/cb https://app.example/native ,")
+                .unwrap();
+        clients.check().unwrap();
         assert_eq!(clients.clients().len(), 2);
         assert!(clients.get("tv").unwrap().redirect_uris().is_empty());
         assert_eq!(
             clients.get("phone").unwrap().redirect_uris(),
             ["com.example.app:/cb", "https://app.example/native"]
-        );
-        assert!(
-            builder(None).build().unwrap().app_clients().is_none(),
-            "off by default"
         );
     }
 
@@ -226,10 +237,18 @@ mod tests {
             "tv=not a uri",
             "a\"b",
         ] {
-            let e = builder(Some(bad)).build().unwrap_err();
+            let e = AppClients::parse(bad).and_then(|c| c.check()).unwrap_err();
             assert!(e.to_string().contains("app client"), "{bad}: {e}");
         }
         let zero = AppClients::new(["tv"]).access_token_lifetime(Duration::ZERO);
-        assert!(builder(None).app_clients(zero).build().is_err());
+        assert!(zero.check().is_err());
+    }
+
+    #[test]
+    fn a_grant_lives_seven_days_by_default() {
+        assert_eq!(
+            AppClients::new(["tv"]).refresh_lifetime,
+            Duration::from_secs(7 * 24 * 3600)
+        );
     }
 }

@@ -8,8 +8,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use http::{Method, Request};
+use idme_apps::{AppClients, AppServer};
 use idme_axum::{IdmeLayer, IdmeUser};
-use idme_core::AppClients;
 use idme_testkit::pair::Pair;
 use tower::ServiceExt as _;
 
@@ -66,14 +66,14 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[tokio::test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.app_clients(AppClients::new(["tv"]))).await;
+    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
     let app = app(&pair);
     let (status, headers, body) = send(
         &app,
         Method::POST,
         "/auth/device/code",
         &[FORM],
-        "client_id=tv",
+        "client_id=tv&scope=military%20ial2",
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::apps::*;
-use idme_core::adapter::Route;
 use idme_testkit::Persona;
 
 #[tokio::test]

@@ -12,10 +12,10 @@ use super::grant::{Decision, Person};
 use super::oauth::{form, param};
 use super::pages::{self, Confirm};
 use super::{Apps, origin, person, unmet_policy, verify_once, with_query};
-use crate::cookies::RequestCookies;
-use crate::reply::Reply;
-use crate::session::store::StoreError;
-use crate::state::Inner;
+use crate::server::Inner;
+use idme_core::Reply;
+use idme_core::RequestCookies;
+use idme_core::session::store::StoreError;
 
 /// The seal name of the confirmation form's CSRF token.
 const CSRF_NAME: &str = "idme_device_csrf";
@@ -93,11 +93,11 @@ pub(crate) async fn page(
         .with_cookies(set_cookies);
     };
     if let Some(policy) = unmet_policy(&user, &request.scope) {
-        let reply = match verify_once(config, &policy, action, query) {
+        let reply = match verify_once(inner, &policy, action, query) {
             Some(verify) => Reply::redirect(verify),
             None => {
                 // One click, one more round: back to this page, still marked as tried.
-                let again = crate::flow::return_to::verify_url(config, &policy, &return_to);
+                let again = inner.idme.verify_url_for(&policy, &return_to);
                 pages::not_verified(notice, &request.client_id, &policy, &again)
             }
         };
@@ -108,7 +108,7 @@ pub(crate) async fn page(
         code: hash(&code),
         exp: now + CSRF_LIFETIME,
     };
-    let csrf = config.cookie_keys.seal(CSRF_NAME, &csrf);
+    let csrf = config.cookie_keys.seal_compact(CSRF_NAME, &csrf);
     let shown = codes::display_user_code(&code);
     pages::confirm(
         notice,
@@ -162,7 +162,8 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
     let params = form(req.body).unwrap_or_default();
     let now = config.clock.now();
     let code = param(&params, "user_code").and_then(codes::normalise_user_code);
-    let csrf = param(&params, "csrf").and_then(|c| config.cookie_keys.open::<Csrf>(CSRF_NAME, c));
+    let csrf =
+        param(&params, "csrf").and_then(|c| config.cookie_keys.open_compact::<Csrf>(CSRF_NAME, c));
     let (Some(code), Some(csrf)) = (code, csrf) else {
         return refused("no user code or CSRF token").with_cookies(set_cookies);
     };
@@ -198,7 +199,7 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
             config.paths.device,
             codes::display_user_code(&code)
         );
-        let again = crate::flow::return_to::verify_url(config, &policy, &back);
+        let again = inner.idme.verify_url_for(&policy, &back);
         return pages::not_verified(notice, &request.client_id, &policy, &again)
             .with_cookies(set_cookies);
     }

@@ -13,7 +13,7 @@ const USER_CODE_LEN: usize = 8;
 
 /// `bytes` random bytes from the OS-seeded generator, base64url without padding: the
 /// engine's own generator of state, nonce and verifiers.
-pub(crate) use crate::secret::random_token as random;
+pub(crate) use idme_core::secret::random_token as random;
 
 /// A new user code in its normal form (8 letters, no dash).
 pub(crate) fn user_code() -> String {

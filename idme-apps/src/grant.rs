@@ -5,16 +5,14 @@
 //! (`c.<sha256(code)>`) and, once redeemed, the grant it started (`c.<sha256(code)>.spent`). The store sees only ids, the `sub`, the provider session id and
 //! expiries.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::claims::IdmeUser;
-use crate::cookies::CookieKeys;
-use crate::session::Session;
-use crate::session::store::Record;
-use crate::verification::Verification;
+use idme_core::CookieKeys;
+use idme_core::session::store::Record;
+use idme_core::verification::Verification;
+use idme_core::verification::{Group, Policy};
+use idme_core::{IdmeUser, UserParts};
 
 /// How many rotated-away refresh token hashes a family remembers for reuse detection.
 pub(crate) const ROTATED_KEPT: usize = 32;
@@ -29,41 +27,72 @@ pub(crate) struct Person {
     /// The provider session of the web session that approved (back-channel logout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) provider_sid: Option<String>,
+    /// The web session that approved (its grants end when it logs out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) web_session: Option<String>,
 }
 
 impl Person {
     /// The signed-in user of a web session.
     pub(crate) fn of(user: &IdmeUser) -> Self {
-        let session = user.session();
         Self {
-            sub: session.sub.clone(),
-            claims: session.claims.clone(),
-            verification: session.verification.clone(),
-            provider_sid: session.provider_sid.clone(),
+            sub: user.sub().to_owned(),
+            claims: user.claims().clone(),
+            verification: user.verification().cloned(),
+            provider_sid: user.provider_session_id().map(str::to_owned),
+            web_session: Some(user.session_id().to_owned()),
         }
     }
 
-    /// The user a bearer request is: same `sub`, claims and verification as the web
-    /// session (no ID.me token), `id` as its session id, ending at `expires_at`.
-    pub(crate) fn user(&self, id: &str, created_at: u64, expires_at: u64) -> IdmeUser {
-        IdmeUser::from_shared(Arc::new(Session {
-            sid: id.to_owned(),
+    /// The user a bearer request is: the person's `sub` and identity claims, and of what
+    /// ID.me verified only the policies of `scope` (what the person granted); no ID.me
+    /// token; `id` as its session id, ending at `expires_at`.
+    pub(crate) fn user(
+        &self,
+        id: &str,
+        created_at: u64,
+        expires_at: u64,
+        scope: &[String],
+    ) -> IdmeUser {
+        let granted: Vec<Policy> = scope.iter().map(|h| Policy::parse(h)).collect();
+        let ial2 = granted
+            .iter()
+            .any(|p| matches!(p, Policy::Ial2 | Policy::Loa3));
+        let mut claims = self.claims.clone();
+        if !ial2 {
+            // The assurance level is a verification of its own, shown only when granted.
+            for name in ASSURANCE_CLAIMS {
+                claims.remove(*name);
+            }
+        }
+        let verification = self.verification.as_ref().map(|v| Verification {
+            groups: v
+                .groups
+                .iter()
+                .filter(|g| {
+                    granted
+                        .iter()
+                        .any(|p| p.group().is_some() && p.group() == Group::parse(&g.group))
+                })
+                .cloned()
+                .collect(),
+            attributes: v.attributes.clone(),
+        });
+        IdmeUser::from_parts(UserParts {
             sub: self.sub.clone(),
-            claims: self.claims.clone(),
-            verification: self.verification.clone(),
-            nonce: None,
-            id_token: None,
-            access_token: None,
-            refresh_token: None,
-            access_expires_at: None,
+            claims,
+            verification,
+            session_id: id.to_owned(),
             created_at,
             expires_at,
-            last_seen: created_at,
             provider_sid: self.provider_sid.clone(),
-            user_json: Default::default(),
-        }))
+        })
     }
 }
+
+/// Claims that state an assurance level (ID.me's and OIDC's): a bearer user shows them only
+/// when its grant includes IAL2.
+const ASSURANCE_CLAIMS: &[&str] = &["credential_ial", "level_of_assurance", "acr"];
 
 /// One grant: every token issued from one approval, rotated together, revoked together.
 #[derive(Clone, Serialize, Deserialize)]

@@ -9,9 +9,9 @@ use super::codes::{self, hash, same};
 use super::grant::{self, Decision, DeviceRequest, Person, UserCode};
 use super::oauth::{OAuthError, form, no_store, param};
 use super::{Apps, origin, parse_scope, tokens};
-use crate::reply::Reply;
-use crate::session::store::StoreError;
-use crate::state::Inner;
+use crate::server::Inner;
+use idme_core::Reply;
+use idme_core::session::store::StoreError;
 
 /// How long after its end a device request still answers `expired_token` (seconds).
 const EXPIRED_GRACE: u64 = 600;

@@ -1,17 +1,34 @@
-//! App clients: the application vouches for the person signed in with ID.me to its own
-//! devices (RFC 8628 device grant) and native or mobile apps (authorization code with
-//! PKCE, RFC 8252), with tokens it issues itself (opaque, rotating, revocable) that
-//! `IdmeUser` accepts as `Authorization: Bearer` (RFC 6750).
+//! # idme-apps
 //!
-//! It sits on top of the sessions: the person's side is the normal web sign-in, and a
-//! grant copies what the web session knows of the person (`sub`, claims, verification).
-//! Everything lives in a [`SessionStore`] (the app store), sealed with the cookie keys.
+//! An OAuth authorization server for an [idme-rs](https://docs.rs/idme-core) application's
+//! own devices and native apps: the application vouches for the person signed in with
+//! ID.me to its devices (RFC 8628 device grant) and native or mobile apps (authorization
+//! code with PKCE, RFC 8252), with tokens it issues itself (opaque, rotating, revocable)
+//! that the adapters' `IdmeUser` accepts as `Authorization: Bearer` (RFC 6750).
+//!
+//! It sits on top of the engine as an [`Extension`](idme_core::extension::Extension): the
+//! person's side is the normal web sign-in; the person approves every grant on a page of
+//! the application; a grant carries what the person approved (the policies of its `scope`)
+//! and ends with the web session that approved it.
+//!
+//! ```no_run
+//! # fn demo(builder: idme_core::IdmeBuilder) -> Result<(), Box<dyn std::error::Error>> {
+//! use idme_apps::{AppClient, AppClients, AppServer};
+//!
+//! let clients = AppClients::new(["living-room-tv"])
+//!     .client(AppClient::new("desktop").redirect_uri("com.example.desktop:/callback"));
+//! let config = builder.extension(AppServer::new(clients)).build()?;
+//! # Ok(()) }
+//! ```
 //!
 //! | module | what lives there |
 //! |---|---|
-//! | `clients` | registered clients and the redirect URI rules |
+//! | `config` | [`AppClients`], [`AppClient`]: registered clients, lifetimes, `IDME_APP_CLIENTS` |
+//! | `server` | [`AppServer`]: the extension, its routes and state |
+//! | `clients` | the redirect URI rules |
 //! | `codes` | random codes, the user code's normal form, hashes |
 //! | `grant` | what the store holds, sealed |
+//! | `approvals` | which grants each web session approved (ended by its logout) |
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
 //! | `device` | the device's endpoints: codes and polls |
 //! | `device_page` | the person's side: typing the code, allowing or denying |
@@ -20,27 +37,34 @@
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
 //! | `pages` | the person's HTML pages |
-//! | `registry` | the engine's app-client state: clients, store, limits, rotation locks |
+//! | `registry` | the server's state: clients, store, limits, rotation locks |
 //! | `throttle` | user-code guessing limits, single-use guard |
 //! | `oauth` | form parameters and OAuth JSON answers |
+#![forbid(unsafe_code)]
 
-pub(crate) mod authorize;
-pub(crate) mod bearer;
-pub(crate) mod clients;
-pub(crate) mod codes;
-pub(crate) mod device;
-pub(crate) mod device_page;
-pub(crate) mod grant;
-pub(crate) mod oauth;
-pub(crate) mod pages;
-pub(crate) mod registry;
-pub(crate) mod revoke;
-pub(crate) mod throttle;
-pub(crate) mod token_endpoint;
-pub(crate) mod tokens;
+mod approvals;
+mod authorize;
+mod bearer;
+mod clients;
+mod codes;
+mod config;
+mod device;
+mod device_page;
+mod grant;
+mod oauth;
+mod pages;
+mod registry;
+mod revoke;
+mod server;
+mod throttle;
+mod token_endpoint;
+mod tokens;
 
-use crate::config::IdmeConfig;
-use crate::verification::{Policy, Requirement};
+pub use config::{AppClient, AppClients, ConfigError};
+pub use server::AppServer;
+
+use idme_core::verification::{Policy, Requirement};
+use server::{Ctx, Inner};
 
 pub(crate) use registry::Apps;
 
@@ -62,7 +86,7 @@ pub(crate) fn parse_scope(scope: Option<&str>) -> Result<Vec<String>, ()> {
 }
 
 /// The first of `scope`'s policies that `user` has not verified.
-pub(crate) fn unmet_policy(user: &crate::IdmeUser, scope: &[String]) -> Option<Policy> {
+pub(crate) fn unmet_policy(user: &idme_core::IdmeUser, scope: &[String]) -> Option<Policy> {
     scope.iter().map(|h| Policy::parse(h)).find(|p| {
         let requirement = match p {
             Policy::Ial2 | Policy::Loa3 => Requirement::Ial2,
@@ -79,21 +103,17 @@ pub(crate) fn unmet_policy(user: &crate::IdmeUser, scope: &[String]) -> Option<P
 /// answer for a browser that is not: a `303` to sign in coming back to `return_to`, the
 /// error page when the session store is down.
 pub(crate) async fn person(
-    inner: &crate::state::Inner,
-    cookies: &crate::cookies::RequestCookies,
+    inner: &Inner,
+    cookies: &idme_core::RequestCookies,
     return_to: &str,
-) -> Result<(crate::IdmeUser, Vec<crate::cookies::SetCookie>), crate::reply::Reply> {
-    let config = &inner.config;
-    match crate::session::request::authenticate(inner, cookies, config.clock.now()).await {
-        Ok(crate::session::Authenticated { user, set_cookies }) => Ok((user, set_cookies)),
-        Err(crate::session::Denied { error, set_cookies }) => Err(crate::reply::unauthenticated(
-            &error,
-            Some("text/html"),
-            return_to,
-            &config.paths.login,
-            || crate::pages::failure(config, &error, "no session"),
-        )
-        .with_cookies(set_cookies)),
+) -> Result<(idme_core::IdmeUser, Vec<idme_core::SetCookie>), idme_core::Reply> {
+    match inner.idme.authenticate(cookies).await {
+        Ok(idme_core::Authenticated {
+            user, set_cookies, ..
+        }) => Ok((user, set_cookies)),
+        Err(denied) => Err(inner
+            .idme
+            .unauthenticated(denied, Some("text/html"), return_to)),
     }
 }
 
@@ -106,7 +126,7 @@ const VERIFICATION_TRIED: &str = "verification_tried";
 /// their verification is under review), and sending them round again would be a redirect
 /// loop: the page says so instead.
 pub(crate) fn verify_once(
-    config: &IdmeConfig,
+    inner: &Inner,
     policy: &Policy,
     path: &str,
     query: Option<&str>,
@@ -121,17 +141,17 @@ pub(crate) fn verify_once(
         Some(q) => format!("{path}?{q}&{VERIFICATION_TRIED}=1"),
         None => format!("{path}?{VERIFICATION_TRIED}=1"),
     };
-    Some(crate::flow::return_to::verify_url(config, policy, &back))
+    Some(inner.idme.verify_url_for(policy, &back))
 }
 
 /// Whether the login can bring the person back to `path_and_query` (its `return_to`
 /// limit), with room for the mark [`verify_once`] may add.
 pub(crate) fn can_come_back_to(path_and_query: &str) -> bool {
-    path_and_query.len() + VERIFICATION_TRIED.len() + 3 <= crate::flow::return_to::MAX_RETURN_TO
+    path_and_query.len() + VERIFICATION_TRIED.len() + 3 <= idme_core::flow::MAX_RETURN_TO
 }
 
 /// The application's origin (that of the redirect URI), e.g. `https://app.example`.
-pub(crate) fn origin(config: &IdmeConfig) -> String {
+pub(crate) fn origin(config: &Ctx) -> String {
     config.redirect_uri.origin().ascii_serialization()
 }
 
@@ -141,28 +161,4 @@ pub(crate) fn with_query(path: &str, query: Option<&str>) -> String {
         Some(q) => format!("{path}?{q}"),
         None => path.to_owned(),
     }
-}
-
-/// Revokes the app grants (and pending codes) of a person who signed out: those of the
-/// provider session `sid`, or, when it has none (or none is named), of `sub`.
-pub(crate) async fn revoke_person(
-    inner: &crate::state::Inner,
-    sub: Option<&str>,
-    sid: Option<&str>,
-) -> Result<u64, crate::session::store::StoreError> {
-    let Some(apps) = &inner.apps else {
-        return Ok(0);
-    };
-    let by_sid = match sid {
-        Some(sid) => apps.store.delete_by_provider_sid(sid).await?,
-        None => 0,
-    };
-    let revoked = match (by_sid, sub) {
-        (0, Some(sub)) => apps.store.delete_by_sub(sub).await?,
-        (n, _) => n,
-    };
-    if revoked > 0 {
-        tracing::info!(target: "idme::apps", revoked, "app grants revoked at sign-out");
-    }
-    Ok(revoked)
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use common::apps::*;
 use idme_core::Reply;
-use idme_core::adapter::Route;
 use idme_testkit::pair::{Browser, Pair};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -4,8 +4,8 @@
 
 use super::oauth::{OAuthError, form, param, public_client_only};
 use super::{Apps, authorize, device, tokens};
-use crate::reply::Reply;
-use crate::state::Inner;
+use crate::server::Inner;
+use idme_core::Reply;
 
 /// RFC 8628's grant type.
 pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

@@ -1,13 +1,18 @@
-//! A bearer request's user (RFC 6750 §2.1: the `Authorization` header only, never the
-//! query string), and the `401`/`403` a bearer client gets.
+//! Bearer requests (RFC 6750): the token of an `Authorization: Bearer` header (never the
+//! query string), and the `401`/`403` answers a bearer client gets, with their
+//! `WWW-Authenticate` challenges.
+//!
+//! Which bearer tokens count is the extensions' call
+//! ([`Extension::recognizes_bearer`](crate::extension::Extension::recognizes_bearer)): a
+//! token none of them recognizes (an API gateway's, say) is not this application's, and the
+//! request is authenticated by its session cookie as if the header were absent. A token one
+//! of them recognizes decides alone: when it fails, the request fails, cookie or not.
 
 use serde_json::json;
 
-use super::tokens;
-use crate::claims::IdmeUser;
-use crate::error::{Error, Unauthenticated};
+use crate::error::Error;
 use crate::reply::Reply;
-use crate::state::Inner;
+use crate::verification::Policy;
 
 /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive);
 /// `None` for any other scheme. An empty token is still a (bad) bearer credential.
@@ -22,22 +27,6 @@ pub(crate) fn credential(authorization: &str) -> Option<&str> {
         None => Some(""),
         Some(c) if c == ' ' || c == '\t' => Some(rest.trim()),
         Some(_) => None,
-    }
-}
-
-/// The user of an app access token, at the engine's time.
-pub(crate) async fn authenticate(inner: &Inner, token: &str) -> Result<IdmeUser, Error> {
-    let Some(apps) = &inner.apps else {
-        return Err(Unauthenticated::InvalidToken.into());
-    };
-    let now = inner.config.clock.now();
-    match tokens::check_access(apps, &inner.config.cookie_keys, token, now).await? {
-        Some((id, family)) => {
-            Ok(family
-                .person
-                .user(&id, family.created_at, family.access_expires_at))
-        }
-        None => Err(Unauthenticated::InvalidToken.into()),
     }
 }
 
@@ -61,11 +50,36 @@ pub(crate) fn rejection(error: &Error) -> Reply {
     reply
 }
 
-/// Marks a bearer client's `403` (missing verification) as RFC 6750's `insufficient_scope`.
-pub(crate) fn insufficient_scope(mut reply: Reply) -> Reply {
+/// The `401` of an API client that presented no credentials where bearer tokens are
+/// accepted: the challenge without an error code (RFC 6750 §3.1), and the JSON of the
+/// other bearer errors (`error`, `error_description`; `message` too, as cookie clients
+/// get it).
+pub(crate) fn no_credentials(error: &Error) -> Reply {
+    let mut reply = Reply::json(
+        401,
+        &json!({
+            "error": error.code(),
+            "error_description": error.public_message(),
+            "message": error.public_message(),
+        }),
+    );
+    reply.headers.push(("www-authenticate", "Bearer".into()));
+    reply
+}
+
+/// Marks a bearer client's `403` as RFC 6750's `insufficient_scope`, naming the policy
+/// the resource needs as a client asks for it in `scope` (`military`, `ial2`).
+pub(crate) fn insufficient_scope(mut reply: Reply, policy: &Policy) -> Reply {
+    let scope = match policy {
+        Policy::Ial2 => "ial2",
+        Policy::Loa3 => "loa3",
+        other => other.handle(),
+    };
     reply.headers.push((
         "www-authenticate",
-        "Bearer error=\"insufficient_scope\", error_description=\"The person has not verified what this resource requires\"".into(),
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scope}\", error_description=\"The token was not granted, or the person has not verified, what this resource requires\""
+        ),
     ));
     reply
 }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::apps::*;
+use idme_apps::AppServer;
 use idme_core::MemoryStore;
-use idme_core::adapter::Route;
 use idme_testkit::Persona;
 use idme_testkit::pair::Pair;
 use serde_json::Value;
@@ -89,7 +89,7 @@ async fn refresh_refuses_unknown_foreign_and_malformed_requests() {
 }
 
 #[tokio::test]
-async fn access_tokens_last_600_seconds_and_the_family_30_days() {
+async fn access_tokens_last_600_seconds_and_the_family_7_days() {
     let pair = rig().await;
     let (_, tokens) = approved(&pair, DEVICE, None).await;
     assert_eq!(tokens["expires_in"], 600);
@@ -98,7 +98,7 @@ async fn access_tokens_last_600_seconds_and_the_family_30_days() {
     pair.advance(Duration::from_secs(1));
     assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
     let mut rt = s(&tokens, "refresh_token").to_owned();
-    for _ in 0..29 {
+    for _ in 0..6 {
         pair.advance(Duration::from_secs(24 * 3600));
         let next = json(&refresh(&pair, DEVICE, &rt).await);
         rt = s(&next, "refresh_token").to_owned();
@@ -145,14 +145,25 @@ async fn revoking_a_refresh_or_an_access_token_revokes_the_grant() {
 }
 
 #[tokio::test]
-async fn the_persons_logout_revokes_their_app_grants() {
+async fn a_logout_ends_the_grants_that_browser_approved_and_everywhere_ends_all() {
     let pair = rig().await;
     let (mut browser, tokens) = approved(&pair, DEVICE, None).await;
-    let (_, other) = approved(&pair, DEVICE, None).await;
+    let (mut other_browser, other) = approved(&pair, DEVICE, None).await;
     assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
     let reply = pair.logout(&mut browser).await;
     assert_eq!(reply.status, 303);
-    for t in [&tokens, &other] {
+    assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+    // Approved in another browser: that one's logout, not this one's.
+    assert!(bearer(&pair, s(&other, "access_token")).await.is_ok());
+    let (_, third) = approved(&pair, DEVICE, None).await;
+    let origin = pair.origin();
+    let reply = pair
+        .idme
+        .logout_everywhere(&other_browser.cookies(), Some(&origin), Some("same-origin"))
+        .await;
+    other_browser.apply(&reply.set_cookies);
+    assert_eq!(reply.status, 303);
+    for t in [&tokens, &other, &third] {
         assert_invalid_token(&bearer(&pair, s(t, "access_token")).await.unwrap_err());
         assert_eq!(
             error(&refresh(&pair, DEVICE, s(t, "refresh_token")).await),
@@ -188,15 +199,22 @@ async fn a_back_channel_logout_revokes_the_persons_app_grants() {
 async fn two_engines_on_one_app_store_honour_each_others_tokens_and_revocations() {
     let store = Arc::new(MemoryStore::new());
     let keys = idme_core::CookieKeys::random();
-    let a = rig_as(Persona::Veteran, {
-        let (store, keys) = (Arc::clone(&store), keys.clone());
-        move |b| b.app_store(store).cookie_keys(keys)
-    })
+    let a = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients()).with_store(Arc::clone(&store)),
+        {
+            let keys = keys.clone();
+            move |b| b.cookie_keys(keys)
+        },
+    )
     .await;
     let b = a
         .second({
             let (store, keys) = (Arc::clone(&store), keys.clone());
-            move |b| b.app_clients(clients()).app_store(store).cookie_keys(keys)
+            move |b| {
+                b.extension(AppServer::new(clients()).with_store(store))
+                    .cookie_keys(keys)
+            }
         })
         .unwrap();
     let (_, tokens) = approved(&a, DEVICE, None).await;
@@ -235,10 +253,11 @@ async fn two_engines_on_one_app_store_honour_each_others_tokens_and_revocations(
 #[tokio::test]
 async fn an_app_store_that_is_down_is_503_never_anonymous_nor_a_token() {
     let store = idme_testkit::pair::SwitchableStore::new();
-    let pair = rig_as(Persona::Veteran, {
-        let store = store.clone();
-        move |b| b.app_store(store)
-    })
+    let pair = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients()).with_store(store.clone()),
+        |b| b,
+    )
     .await;
     let (_, tokens) = approved(&pair, DEVICE, None).await;
     store.set_down(true);
@@ -257,4 +276,24 @@ async fn an_app_store_that_is_down_is_503_never_anonymous_nor_a_token() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn a_logout_while_the_app_store_is_down_keeps_the_session_and_says_so() {
+    let store = idme_testkit::pair::SwitchableStore::new();
+    let pair = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients()).with_store(store.clone()),
+        |b| b,
+    )
+    .await;
+    let (mut browser, tokens) = approved(&pair, DEVICE, None).await;
+    store.set_down(true);
+    let reply = pair.logout(&mut browser).await;
+    assert_eq!(reply.status, 503, "never a success: {}", reply.body);
+    store.set_down(false);
+    // Nothing was ended: the grant lives, and the person can sign out again.
+    assert!(bearer(&pair, s(&tokens, "access_token")).await.is_ok());
+    assert_eq!(pair.logout(&mut browser).await.status, 303);
+    assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
 }

@@ -48,7 +48,8 @@ async fn verified(
 #[tokio::test]
 async fn the_bearer_user_is_the_cookie_user() {
     let pair = rig().await;
-    let (browser, tokens) = approved(&pair, DEVICE, Some("military")).await;
+    // Granted everything the person has verified: the same user as their web session.
+    let (browser, tokens) = approved(&pair, DEVICE, Some("military ial2")).await;
     let cookie_user = guard(&pair, None, Some(&browser)).await.unwrap();
     let at = tokens["access_token"].as_str().unwrap();
     for scheme in ["Bearer", "bearer", "BEARER"] {
@@ -84,12 +85,8 @@ async fn bad_expired_and_revoked_tokens_get_401_with_a_challenge_also_when_optio
     let (browser, tokens) = approved(&pair, DEVICE, None).await;
     let at = tokens["access_token"].as_str().unwrap();
     let forged = format!("{}x", at);
-    for bad in [
-        "Bearer garbage",
-        "Bearer",
-        "Bearer a.b",
-        &format!("Bearer {forged}"),
-    ] {
+    // Shaped like ours: the token alone decides.
+    for bad in ["Bearer a.b", &format!("Bearer {forged}")] {
         assert_invalid_token(&guard(&pair, Some(bad), None).await.unwrap_err());
         // A presented bad credential is never "anonymous".
         let rejection = optional(&pair, Some(bad), None).await.unwrap_err();
@@ -97,7 +94,25 @@ async fn bad_expired_and_revoked_tokens_get_401_with_a_challenge_also_when_optio
         // A bearer header wins over a good session cookie.
         assert_invalid_token(&guard(&pair, Some(bad), Some(&browser)).await.unwrap_err());
     }
-    // Other schemes are not ours: the cookie decides.
+    // Other schemes, and bearer tokens not shaped like ours (an API gateway's JWT, an
+    // opaque token, nothing), are not this application's: the cookie decides, as if the
+    // header were absent.
+    let jwt = "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJnYXRld2F5In0.c2lnbmF0dXJl";
+    for foreign in ["Bearer garbage", "Bearer", jwt] {
+        assert!(
+            guard(&pair, Some(foreign), Some(&browser)).await.is_ok(),
+            "{foreign}"
+        );
+        let rejection = guard(&pair, Some(foreign), None).await.unwrap_err();
+        assert_eq!(rejection.status, 401);
+        assert_eq!(rejection.reply.header("www-authenticate"), Some("Bearer"));
+        assert!(
+            optional(&pair, Some(foreign), None)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
     assert!(
         guard(&pair, Some("Basic dXNlcjpwYXNz"), Some(&browser))
             .await
@@ -186,4 +201,52 @@ async fn with_app_clients_off_the_authorization_header_is_ignored() {
     assert_eq!(json(&rejection.reply)["error"], "unauthenticated");
     assert!(rejection.reply.header("www-authenticate").is_none());
     assert!(pair.idme.authenticate_bearer("garbage").await.is_err());
+}
+
+#[tokio::test]
+async fn a_grant_shows_only_the_policies_it_was_granted() {
+    let pair = rig().await;
+    // The veteran has verified military status and IAL2; the device asked for nothing.
+    let (_, tokens) = approved(&pair, DEVICE, None).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    let user = bearer(&pair, at).await.unwrap();
+    assert!(!user.is_verified(Group::Military), "not granted");
+    assert!(!user.is_ial2(), "not granted");
+    let groups = &user.to_json()["verification"]["groups"];
+    assert_eq!(groups, &serde_json::json!([]), "{groups}");
+    assert!(user.to_json()["claims"].get("credential_ial").is_none());
+    // Its identity stays.
+    assert_eq!(user.to_json()["claims"]["fname"], "Vera");
+    // A guard on what was not granted: 403, RFC 6750's insufficient_scope naming it.
+    let rejection = verified(&pair, at, Requirement::Group(Group::Military))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.status, 403);
+    let challenge = rejection.reply.header("www-authenticate").unwrap();
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\", scope=\"military\""),
+        "{challenge}"
+    );
+    // Granted military only: military passes, IAL2 does not.
+    let (_, tokens) = approved(&pair, DEVICE, Some("military")).await;
+    let at = tokens["access_token"].as_str().unwrap();
+    assert!(
+        verified(&pair, at, Requirement::Group(Group::Military))
+            .await
+            .is_ok()
+    );
+    let rejection = verified(&pair, at, Requirement::Ial2).await.unwrap_err();
+    let challenge = rejection.reply.header("www-authenticate").unwrap();
+    assert!(challenge.contains("scope=\"ial2\""), "{challenge}");
+}
+
+#[tokio::test]
+async fn an_api_client_without_credentials_gets_the_bearer_challenge() {
+    let pair = rig().await;
+    let rejection = guard(&pair, None, None).await.unwrap_err();
+    assert_eq!(rejection.status, 401);
+    assert_eq!(rejection.reply.header("www-authenticate"), Some("Bearer"));
+    let body = json(&rejection.reply);
+    assert_eq!(body["error"], "unauthenticated");
+    assert!(body["error_description"].is_string(), "{body}");
 }

@@ -7,8 +7,9 @@ mod common;
 use std::time::Duration;
 
 use common::apps::*;
-use idme_core::SessionStore;
+use idme_apps::AppServer;
 use idme_core::session::store::{Record, StoreError};
+use idme_core::{LockingStore, SessionStore};
 use idme_testkit::Persona;
 
 /// A memory store that yields before every call, so concurrent polls interleave at
@@ -46,9 +47,25 @@ impl SessionStore for YieldingStore {
     }
 }
 
+#[idme_core::async_trait]
+impl LockingStore for YieldingStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        tokio::task::yield_now().await;
+        self.0.lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.0.release(key, owner).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_approved_device_code_yields_tokens_exactly_once_under_fifty_concurrent_polls() {
-    let pair = rig_as(Persona::Veteran, |b| b.app_store(YieldingStore::default())).await;
+    let pair = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients()).with_store(YieldingStore::default()),
+        |b| b,
+    )
+    .await;
     let codes = device_code(&pair, DEVICE, None).await;
     let dc = codes["device_code"].as_str().unwrap().to_owned();
     let mut browser = pair.sign_in().await;
@@ -86,7 +103,12 @@ async fn futures_join<T: Send + 'static>(
 
 #[tokio::test]
 async fn a_poll_landing_with_the_decision_never_loses_it() {
-    let pair = rig_as(Persona::Veteran, |b| b.app_store(YieldingStore::default())).await;
+    let pair = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients()).with_store(YieldingStore::default()),
+        |b| b,
+    )
+    .await;
     let mut browser = pair.sign_in().await;
     // The poll starts a few store round trips after the decision, so that some round
     // lands its read before the decision's write and its own write after it.

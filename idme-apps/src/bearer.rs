@@ -1,0 +1,25 @@
+//! A bearer request's user: the person behind an app access token, showing only what the
+//! grant was given.
+
+use super::tokens;
+use crate::Apps;
+use crate::server::Inner;
+use idme_core::{Error, IdmeUser, Unauthenticated};
+
+/// The user of an app access token, at the engine's time.
+pub(crate) async fn authenticate(
+    inner: &Inner,
+    apps: &Apps,
+    token: &str,
+) -> Result<IdmeUser, Error> {
+    let now = inner.config.clock.now();
+    match tokens::check_access(apps, &inner.config.cookie_keys, token, now).await? {
+        Some((id, family)) => Ok(family.person.user(
+            &id,
+            family.created_at,
+            family.access_expires_at,
+            &family.scope,
+        )),
+        None => Err(Unauthenticated::InvalidToken.into()),
+    }
+}
