@@ -26,12 +26,20 @@ pub async fn bearer_requests(package: &str) {
     let target = start(package).await;
     let base = target.app.base.clone();
     let me = target.url("/me");
+    // Shaped like the app's tokens (`<grant>.<secret>`): the token alone decides.
     for (what, header) in [
-        ("garbage", "Bearer garbage"),
-        ("a made-up family", "Bearer g.abc.def"),
-        ("empty", "Bearer "),
+        ("a made-up grant", FORGED),
+        ("a short one", "Bearer abc.def"),
     ] {
         assert_invalid_token(&get_with(&me, header).await, what);
+    }
+    // Not shaped like the app's (an API gateway's JWT, an opaque token, nothing): not this
+    // app's credential, so the request is as if it carried none: the bearer challenge.
+    for (what, header) in FOREIGN {
+        let answer = get_with(&me, header).await;
+        assert_eq!(answer.status, 401, "{what}: {}", answer.body);
+        assert_eq!(answer.header("www-authenticate"), "Bearer", "{what}");
+        assert_eq!(answer.error(), "unauthenticated", "{what}");
     }
     let person = Browser::new();
     let tokens = device_tokens(&base, &person, &[]).await;
@@ -39,6 +47,17 @@ pub async fn bearer_requests(package: &str) {
         tokens.response.get("scope").is_none(),
         "no policy, no scope: {}",
         tokens.response
+    );
+    // The person is a verified veteran, but the device asked for nothing: its token shows
+    // no verification, and a route that needs one refuses it as RFC 6750 says.
+    let mine = get_bearer(&me, &tokens.access).await;
+    assert_eq!(mine.json()["verification"]["groups"], serde_json::json!([]));
+    let military = get_bearer(&target.url("/verified/military"), &tokens.access).await;
+    assert_eq!(military.status, 403, "{}", military.body);
+    let challenge = military.header("www-authenticate");
+    assert!(
+        challenge.contains("error=\"insufficient_scope\", scope=\"military\""),
+        "{challenge}"
     );
     let lower = get_with(&me, &format!("bearer {}", tokens.access)).await;
     assert_eq!(
@@ -53,25 +72,45 @@ pub async fn bearer_requests(package: &str) {
     .await;
     assert_eq!(query.status, 401, "never from the query: {}", query.body);
     assert_ne!(query.json()["sub"], Persona::Veteran.sub());
-    // A bad bearer beside a good session cookie: the bearer decides.
+    // Beside a good session cookie, a bad token of the app's shape decides (401); another
+    // party's token (an API gateway's) leaves the cookie to decide (200).
     let cookie = person.cookie(SESSION).expect("the person's session");
-    let both = reqwest::Client::new()
-        .get(&me)
-        .header("authorization", "Bearer garbage")
-        .header("cookie", format!("{SESSION}={cookie}"))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .expect("the app answers");
-    assert_eq!(both.status().as_u16(), 401);
+    for (authorization, status) in [(FORGED, 401), (FOREIGN[0].1, 200), (FOREIGN[1].1, 200)] {
+        let both = reqwest::Client::new()
+            .get(&me)
+            .header("authorization", authorization)
+            .header("cookie", format!("{SESSION}={cookie}"))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("the app answers");
+        assert_eq!(both.status().as_u16(), status, "{authorization}");
+    }
 }
 
+/// A token of the app's shape that it never issued.
+const FORGED: &str = "Bearer AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+/// Bearer credentials that are not the app's.
+const FOREIGN: [(&str, &str); 4] = [
+    (
+        "a gateway's JWT",
+        "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJnYXRld2F5In0.c2lnbmF0dXJl",
+    ),
+    ("opaque", "Bearer garbage"),
+    ("three parts", "Bearer g.abc.def"),
+    ("empty", "Bearer "),
+];
+
 /// Where the user is optional (`Option<IdmeUser>`, the home page): a presented bad bearer
-/// token is refused, never taken for "anonymous"; a good one is the user.
+/// token of the app's is refused, never taken for "anonymous"; someone else's is no
+/// credential of this app (anonymous); a good one is the user.
 pub async fn optional_user_refuses_a_bad_bearer(package: &str) {
     let target = start(package).await;
-    let home = get_with(&target.url("/"), "Bearer garbage").await;
+    let home = get_with(&target.url("/"), FORGED).await;
     assert_invalid_token(&home, "a bad bearer on /");
+    let home = get_with(&target.url("/"), FOREIGN[0].1).await;
+    assert_eq!(home.status, 200, "a gateway's token on /: {}", home.body);
     let tokens = device_tokens(&target.app.base, &Browser::new(), &[]).await;
     let home = get_bearer(&target.url("/"), &tokens.access).await;
     assert_eq!(home.status, 200, "{}", home.body);
