@@ -10,7 +10,7 @@ use url::{Host, Url};
 
 use crate::browser::BrowserOpener;
 use crate::error::NativeError;
-use crate::listener::{self, Callback};
+use crate::listener::{self, Redirect};
 use crate::store::{FileStore, MemoryStore, TokenStore};
 
 /// How long [`login`](NativeClient::login) waits for the browser by default.
@@ -101,9 +101,15 @@ impl NativeClient {
     }
 
     /// Signs in: listens on the loopback redirect URI, shows the authorization URL, waits
-    /// for one redirect, answers the browser, redeems the code with the PKCE verifier and
+    /// for the redirect, answers the browser, redeems the code with the PKCE verifier and
     /// runs the engine's checks, then stores and returns the session. The listener is
     /// closed whatever happens.
+    ///
+    /// Only a `GET` of the redirect path with the redirect URI's `Host` and this login's
+    /// `state` is the redirect: other requests (another path, a foreign `Host`, a missing
+    /// or wrong `state`) are answered with an error page and the wait goes on until the
+    /// redirect or the [`timeout`](Self::timeout). The first redirect wins: a later one is
+    /// told the sign-in was already answered and never replaces its outcome.
     pub async fn login(&self) -> Result<NativeSession, NativeError> {
         let registered = self.idme.config().redirect_uri().clone();
         let ip = loopback_ip(&registered)?;
@@ -121,25 +127,35 @@ impl NativeClient {
             .idme
             .start_native_login(redirect.as_str(), &self.options, clock.now())
             .await?;
-        self.browser.open(&login.authorize_url)?;
+        let mut server = listener.serve(&redirect, login.pending);
+        if let Err(e) = self.browser.open(&login.authorize_url) {
+            server.close().await;
+            return Err(e);
+        }
 
-        let path = registered.path().to_owned();
-        let Callback { mut stream, query } =
-            match tokio::time::timeout(self.timeout, listener.next_callback(&path)).await {
-                Ok(callback) => callback?,
-                Err(_) => return Err(NativeError::Timeout(self.timeout)),
-            };
-        let refuser = listener.refuse_others(path);
+        let waited = tokio::time::timeout(self.timeout, server.redirect()).await;
+        let Redirect {
+            mut stream,
+            query,
+            pending,
+        } = match waited {
+            Ok(Ok(redirect)) => redirect,
+            Ok(Err(e)) => {
+                server.close().await;
+                return Err(e);
+            }
+            Err(_) => {
+                server.close().await;
+                return Err(NativeError::Timeout(self.timeout));
+            }
+        };
+        // The listener keeps answering other requests while the code is redeemed.
         let result = self
             .idme
-            .finish_native_login(login.pending, &query, clock.now())
+            .finish_native_login(pending, &query, clock.now())
             .await
             .map_err(NativeError::from);
-        let second = refuser.close().await;
-        let result = match result {
-            Ok(_) if second => Err(NativeError::SecondRequest),
-            other => other,
-        };
+        server.close().await;
         let page = match &result {
             Ok(_) => (
                 200,

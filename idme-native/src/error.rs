@@ -17,14 +17,25 @@ pub enum NativeError {
     #[error("cannot listen on 127.0.0.1:{0}: the port is already in use")]
     PortInUse(u16),
     /// The redirect carried a `state` this sign-in did not send: it was forged or belongs
-    /// to another sign-in.
+    /// to another sign-in (from [`idme_core::Idme::finish_native_login`]).
+    /// [`NativeClient::login`](crate::NativeClient::login) does not end on it: its
+    /// listener answers such a request with an error page and keeps waiting.
     #[error("sign-in refused: the redirect's state does not match this sign-in")]
     StateMismatch,
-    /// The redirect carried the `state` of a sign-in that already finished.
+    /// The redirect carried the `state` of a sign-in that already finished (from
+    /// [`idme_core::Idme::finish_native_login`]); [`NativeClient::login`]'s listener
+    /// answers it with an error page and keeps waiting.
+    ///
+    /// [`NativeClient::login`]: crate::NativeClient::login
     #[error("sign-in refused: the redirect replays an earlier sign-in")]
     Replayed,
     /// A second authorization response reached the loopback listener while the first was
-    /// being redeemed: the response may have leaked, so the sign-in is abandoned.
+    /// being redeemed.
+    ///
+    /// No longer returned: the first redirect's sign-in stands (the code is bound to this
+    /// login's PKCE verifier, so a copy of the redirect is of no use to whoever sent it),
+    /// and the second request is told the sign-in was already answered. Kept so that code
+    /// matching on it still compiles.
     #[error("sign-in abandoned: a second request reached the sign-in listener")]
     SecondRequest,
     /// The system browser could not be started.
