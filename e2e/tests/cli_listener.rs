@@ -1,6 +1,7 @@
 //! The command-line example's loopback listener seen from outside the process: a forged
-//! callback (wrong `state`) ends `login` with exit 1, a clear message and no tokens, and
-//! the listener is closed once `login` has ended, whether it succeeded or not. Nothing is
+//! callback (wrong `state`) is refused without ending `login` (whoever reached the port
+//! cannot end the sign-in), which then ends at its timeout with exit 1 and no tokens; the
+//! listener is closed once `login` has ended, whether it succeeded or not. Nothing is
 //! configured (the built-in emulator), and `--no-browser` gives the test the URL.
 
 use std::time::Duration;
@@ -35,8 +36,9 @@ async fn still_listening(url: &Url) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_callback_with_a_wrong_state_exits_1_and_stores_nothing() {
-    let cli = CliHome::new("forged-state");
+async fn forged_callback_with_a_wrong_state_is_refused_and_the_wait_goes_on() {
+    let mut cli = CliHome::new("forged-state");
+    cli.set("IDME_LOGIN_TIMEOUT", "3");
     let mut login = cli.spawn(&["login", "--no-browser"]).await;
     let redirect = redirect_uri(&mut login).await;
 
@@ -52,14 +54,20 @@ async fn forged_callback_with_a_wrong_state_exits_1_and_stores_nothing() {
     let body = answer.text().await.unwrap_or_default();
     assert!(
         status.is_client_error(),
-        "the browser is told the sign-in failed: {status} {body}"
+        "the browser is told the request is not this sign-in's: {status} {body}"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", redirect.port().unwrap_or(0)))
+            .await
+            .is_ok(),
+        "the listener still waits for the real redirect"
     );
 
     let run = login.finish().await;
     assert_eq!(run.code(), 1, "{run}");
     assert!(
-        run.stderr.to_lowercase().contains("state"),
-        "the message says what was wrong: {run}"
+        run.stderr.contains("timed out"),
+        "ended by its timeout, not by the forged request: {run}"
     );
     assert!(!run.stdout.contains("Signed in"), "{run}");
     assert!(!run.stderr.contains("forged-code"), "{run}");
