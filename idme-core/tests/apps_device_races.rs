@@ -44,6 +44,9 @@ impl SessionStore for YieldingStore {
         tokio::task::yield_now().await;
         self.0.try_lock(key, owner, ttl).await
     }
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.0.unlock(key, owner).await
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -170,7 +170,9 @@ async fn app_answer(
     };
     let header = req.header;
     match (route, req.post) {
-        (Route::DeviceCode, _) => apps::device::authorization(inner, apps, req.body).await,
+        (Route::DeviceCode, _) => {
+            apps::device::authorization(inner, apps, req.body, req.remote_addr).await
+        }
         (Route::DevicePage, false) => {
             apps::device_page::page(inner, apps, req.query, &req.cookies).await
         }

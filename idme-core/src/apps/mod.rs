@@ -12,6 +12,7 @@
 //! | `clients` | registered clients and the redirect URI rules |
 //! | `codes` | random codes, the user code's normal form, hashes |
 //! | `grant` | what the store holds, sealed |
+//! | `grant_index` | a person's grants per client, capped |
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
 //! | `device` | the device's endpoints: codes and polls |
 //! | `device_page` | the person's side: typing the code, allowing or denying |
@@ -21,7 +22,8 @@
 //! | `bearer` | a bearer request's user |
 //! | `pages` | the person's HTML pages |
 //! | `registry` | the engine's app-client state: clients, store, limits, rotation locks |
-//! | `throttle` | user-code guessing limits, single-use guard |
+//! | `throttle` | guessing and rate limits, single-use guard |
+//! | `limits` | the bounded counters behind them |
 //! | `oauth` | form parameters and OAuth JSON answers |
 
 pub(crate) mod authorize;
@@ -31,6 +33,8 @@ pub(crate) mod codes;
 pub(crate) mod device;
 pub(crate) mod device_page;
 pub(crate) mod grant;
+pub(crate) mod grant_index;
+pub(crate) mod limits;
 pub(crate) mod oauth;
 pub(crate) mod pages;
 pub(crate) mod registry;
