@@ -7,8 +7,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::Apps;
-use crate::codes::{hash, random};
+use crate::codes::hash;
 use crate::grant::{self, Family};
+use crate::registry::Contended;
 use idme_core::CookieKeys;
 use idme_core::session::store::StoreError;
 
@@ -18,9 +19,6 @@ use idme_core::session::store::StoreError;
 const MAX_PER_SESSION: usize = 64;
 /// How long the index update may hold its lock.
 const LOCK_TTL: Duration = Duration::from_secs(5);
-/// Tries to take a lock held by a concurrent approval, 10 ms apart.
-const LOCK_TRIES: u32 = 100;
-
 #[derive(Default, Serialize, Deserialize)]
 struct Approved {
     /// Grant ids, oldest first.
@@ -29,18 +27,6 @@ struct Approved {
 
 fn index_id(session: &str) -> String {
     format!("w.{}", hash(session))
-}
-
-/// Takes the index's lock, waiting out a concurrent approval; an error once it waited
-/// [`LOCK_TRIES`] times.
-async fn locked(apps: &Apps, key: &str, owner: &str) -> Result<(), StoreError> {
-    for _ in 0..LOCK_TRIES {
-        if apps.store.lock(key, owner, LOCK_TTL).await? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(StoreError::new("the web session's approvals are locked"))
 }
 
 /// Records that `session` approved the grant `grant_id`.
@@ -52,8 +38,13 @@ pub(crate) async fn record(
     family: &Family,
 ) -> Result<(), StoreError> {
     let id = index_id(session);
-    let (lock, owner) = (format!("{id}.lock"), random(12));
-    locked(apps, &lock, &owner).await?;
+    let lock = apps
+        .exclusive(&format!("{id}.lock"), LOCK_TTL)
+        .await
+        .map_err(|e| match e {
+            Contended::Busy => StoreError::new("the web session's approvals are locked"),
+            Contended::Down(e) => e,
+        })?;
     let outcome = async {
         let mut approved = match apps.store.load(&id).await? {
             Some(record) => grant::open::<Approved>(keys, &record).unwrap_or_default(),
@@ -78,9 +69,7 @@ pub(crate) async fn record(
         apps.store.save(&record).await
     }
     .await;
-    if let Err(e) = apps.store.release(&lock, &owner).await {
-        tracing::warn!(target: "idme::apps", error = %e, "approvals lock not released (it expires)");
-    }
+    lock.release().await;
     outcome
 }
 

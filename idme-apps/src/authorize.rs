@@ -123,6 +123,10 @@ pub(crate) async fn authorize(
         .with_cookies(set_cookies);
     }
     let now = config.clock.now();
+    if let Err(wait) = apps.throttle.authorize(user.sub(), &client.id, now) {
+        tracing::warn!(target: "idme::apps", sub = user.sub(), client_id = %client.id, wait, "too many authorization requests: refused for now");
+        return error("temporarily_unavailable").with_cookies(set_cookies);
+    }
     let code = codes::random(32);
     let expires_at = now + apps.clients.authorization_code_lifetime.as_secs();
     let person = Person::of(&user);

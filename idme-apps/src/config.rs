@@ -72,13 +72,16 @@ pub struct AppClients {
     pub(crate) authorization_code_lifetime: Duration,
     pub(crate) access_token_lifetime: Duration,
     pub(crate) refresh_lifetime: Duration,
+    pub(crate) refresh_reuse_interval: Duration,
+    pub(crate) max_grants_per_client: usize,
 }
 
 impl AppClients {
     /// These client ids, without registered redirect URIs, with the default lifetimes:
     /// device code 600 s, poll interval 5 s, authorization code 60 s, access token 600 s,
     /// refresh family 7 days (ID.me's own refresh-token lifetime: a grant never outlives what
-    /// ID.me allows the web sign-in that made it, unless the operator raises it).
+    /// ID.me allows the web sign-in that made it, unless the operator raises it), refresh
+    /// reuse interval 10 s, 10 grants per person and client.
     pub fn new<I, S>(ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -91,6 +94,8 @@ impl AppClients {
             authorization_code_lifetime: Duration::from_secs(60),
             access_token_lifetime: Duration::from_secs(600),
             refresh_lifetime: Duration::from_secs(7 * 24 * 3600),
+            refresh_reuse_interval: Duration::from_secs(10),
+            max_grants_per_client: 10,
         }
     }
 
@@ -130,6 +135,23 @@ impl AppClients {
     /// grant then outlives what ID.me allows the web sign-in that made it).
     pub fn refresh_lifetime(mut self, lifetime: Duration) -> Self {
         self.refresh_lifetime = lifetime;
+        self
+    }
+
+    /// How long after a rotation the refresh token it replaced may come back from the
+    /// same client and get the same new tokens again, instead of counting as reuse and
+    /// revoking the grant (default 10 s, at most 60 s; zero: never). A client whose
+    /// response was lost retries with the token it still has; past this, or once the new
+    /// refresh token was used, the old one is reuse (RFC 9700 §4.14.2).
+    pub fn refresh_reuse_interval(mut self, interval: Duration) -> Self {
+        self.refresh_reuse_interval = interval;
+        self
+    }
+
+    /// How many live grants a person may hold per client (default 10, at least 1): a
+    /// new one past it revokes the person's oldest grant of that client.
+    pub fn max_grants_per_client(mut self, max: usize) -> Self {
+        self.max_grants_per_client = max;
         self
     }
 
@@ -206,6 +228,12 @@ impl AppClients {
         if self.authorization_code_lifetime > Duration::from_secs(600) {
             return bad("an authorization code may live 10 minutes at most".into());
         }
+        if self.refresh_reuse_interval > Duration::from_secs(60) {
+            return bad("the refresh reuse interval may be 60 seconds at most".into());
+        }
+        if !(1..=1000).contains(&self.max_grants_per_client) {
+            return bad("a person may hold 1 to 1000 grants per client".into());
+        }
         Ok(())
     }
 }
@@ -242,6 +270,10 @@ mod tests {
         }
         let zero = AppClients::new(["tv"]).access_token_lifetime(Duration::ZERO);
         assert!(zero.check().is_err());
+        let long = AppClients::new(["tv"]).refresh_reuse_interval(Duration::from_secs(61));
+        assert!(long.check().is_err());
+        let none = AppClients::new(["tv"]).max_grants_per_client(0);
+        assert!(none.check().is_err());
     }
 
     #[test]

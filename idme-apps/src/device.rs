@@ -3,11 +3,14 @@
 //! `device_page`. A request (`d.…`, with the poll state) and the person's decision
 //! (`d.….decision`) are separate records, so a poll never overwrites a decision.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::codes::{self, hash, same};
 use super::grant::{self, Decision, DeviceRequest, Person, UserCode};
 use super::oauth::{OAuthError, form, no_store, param};
+use super::throttle::DeviceRefusal;
 use super::{Apps, origin, parse_scope, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -33,15 +36,25 @@ pub(crate) fn user_code_record_id(user_code: &str) -> String {
     format!("u.{}", hash(user_code))
 }
 
-/// `POST /auth/device/code`.
-pub(crate) async fn authorization(inner: &Inner, apps: &Apps, body: &[u8]) -> Reply {
-    match start(inner, apps, body).await {
+/// `POST /auth/device/code`, from the peer `remote_addr` when the adapter knows it.
+pub(crate) async fn authorization(
+    inner: &Inner,
+    apps: &Apps,
+    body: &[u8],
+    remote_addr: Option<IpAddr>,
+) -> Reply {
+    match start(inner, apps, body, remote_addr).await {
         Ok(reply) => reply,
         Err(e) => e.reply(),
     }
 }
 
-async fn start(inner: &Inner, apps: &Apps, body: &[u8]) -> Result<Reply, OAuthError> {
+async fn start(
+    inner: &Inner,
+    apps: &Apps,
+    body: &[u8],
+    remote_addr: Option<IpAddr>,
+) -> Result<Reply, OAuthError> {
     let config = &inner.config;
     let params = form(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
     super::oauth::public_client_only(&params, None)?;
@@ -52,13 +65,25 @@ async fn start(inner: &Inner, apps: &Apps, body: &[u8]) -> Result<Reply, OAuthEr
     let scope = parse_scope(param(&params, "scope"))
         .map_err(|()| OAuthError::new(400, "invalid_scope", "unknown policy in scope"))?;
     let now = config.clock.now();
-    if !apps.throttle.device_code(now) {
-        tracing::warn!(target: "idme::apps", "too many device codes requested: refused for now");
-        return Err(OAuthError::new(
-            503,
-            "temporarily_unavailable",
-            "Too many devices are signing in right now; try again in a minute.",
-        ));
+    // Per address, per client, then for the instance: a flood from one network is
+    // held back without holding back every other device.
+    match apps.throttle.device_code(&client.id, remote_addr, now) {
+        Ok(()) => {}
+        Err(DeviceRefusal::Party(wait)) => {
+            tracing::warn!(target: "idme::apps", client_id, remote_addr = ?remote_addr, "too many device codes from this address or client: refused for now");
+            return Err(OAuthError::too_many(wait));
+        }
+        Err(DeviceRefusal::Instance(wait)) => {
+            tracing::warn!(target: "idme::apps", "too many device codes requested: refused for now");
+            return Err(OAuthError {
+                retry_after: Some(wait),
+                ..OAuthError::new(
+                    503,
+                    "temporarily_unavailable",
+                    "Too many devices are signing in right now; try again in a minute.",
+                )
+            });
+        }
     }
     let keys = &config.cookie_keys;
     let lifetime = apps.clients.device_code_lifetime.as_secs();
@@ -258,9 +283,7 @@ pub(crate) async fn poll(
             apps.store.delete(&id).await.map_err(unavailable)?;
             // The decision stays until it expires: a poll that wrote the request back
             // just before this deletion still finds it, and the taken marker answers it.
-            let issued = tokens::issue(apps, keys, client_id, request.scope, person, now)
-                .await
-                .map_err(unavailable)?;
+            let issued = tokens::issue(apps, keys, client_id, request.scope, person, now).await?;
             Ok(issued.reply())
         }
     }

@@ -64,7 +64,8 @@ pub(crate) async fn page(
     };
     let now = config.clock.now();
     let who = user.sub();
-    if !apps.throttle.allows(who, now) {
+    // The guess is counted before the lookup, so that concurrent ones cannot all pass.
+    if !apps.throttle.reserve_guess(who, now) {
         tracing::warn!(target: "idme::apps", sub = who, "too many wrong device codes");
         return pages::outcome(
             notice,
@@ -82,7 +83,6 @@ pub(crate) async fn page(
         None => None,
     };
     let Some((code, (_, request))) = found else {
-        apps.throttle.failed(who, now);
         return pages::code_form(
             notice,
             400,
@@ -92,6 +92,7 @@ pub(crate) async fn page(
         )
         .with_cookies(set_cookies);
     };
+    apps.throttle.guess_found(who, now);
     if let Some(policy) = unmet_policy(&user, &request.scope) {
         let reply = match verify_once(inner, &policy, action, query) {
             Some(verify) => Reply::redirect(verify),

@@ -3,7 +3,7 @@
 //! rotated-away refresh hashes), a device request (`d.<sha256(device_code)>`), the
 //! pointer of a user code to it (`u.<sha256(user code)>`), an authorization code
 //! (`c.<sha256(code)>`) and, once redeemed, the grant it started (`c.<sha256(code)>.spent`). The store sees only ids, the `sub`, the provider session id and
-//! expiries.
+//! expiries. A person's grants of a client are indexed apart (`grant_index`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -115,6 +115,14 @@ pub(crate) struct Family {
     pub(crate) created_at: u64,
     /// Unix seconds: the family's absolute end.
     pub(crate) expires_at: u64,
+    /// Unix seconds of the last rotation (0: none yet).
+    #[serde(default)]
+    pub(crate) rotated_at: u64,
+    /// The key the current tokens were derived with from the refresh token they replaced
+    /// (random at each rotation; empty before the first), so that a retry with that token
+    /// within the reuse interval gets the same tokens back without the store holding them.
+    #[serde(default)]
+    pub(crate) rotation_key: String,
 }
 
 /// A device's pending request.

@@ -29,6 +29,7 @@
 //! | `codes` | random codes, the user code's normal form, hashes |
 //! | `grant` | what the store holds, sealed |
 //! | `approvals` | which grants each web session approved (ended by its logout) |
+//! | `grant_index` | a person's grants per client, capped |
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
 //! | `device` | the device's endpoints: codes and polls |
 //! | `device_page` | the person's side: typing the code, allowing or denying |
@@ -37,8 +38,9 @@
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
 //! | `pages` | the person's HTML pages |
-//! | `registry` | the server's state: clients, store, limits, rotation locks |
-//! | `throttle` | user-code guessing limits, single-use guard |
+//! | `registry` | the server's state: clients, store, limits, locks |
+//! | `throttle` | guessing and rate limits, single-use guard |
+//! | `limits` | the bounded counters behind them |
 //! | `oauth` | form parameters and OAuth JSON answers |
 #![forbid(unsafe_code)]
 
@@ -51,6 +53,8 @@ mod config;
 mod device;
 mod device_page;
 mod grant;
+mod grant_index;
+mod limits;
 mod oauth;
 mod pages;
 mod registry;

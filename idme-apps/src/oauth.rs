@@ -36,6 +36,8 @@ pub(crate) struct OAuthError {
     /// The client tried `Authorization: Basic`: the `401` carries a `Basic` challenge
     /// (RFC 6749 §5.2).
     pub(crate) basic_challenge: bool,
+    /// Seconds the client should wait (`Retry-After`, RFC 9110 §10.2.3).
+    pub(crate) retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -45,6 +47,7 @@ impl OAuthError {
             code,
             description,
             basic_challenge: false,
+            retry_after: None,
         }
     }
 
@@ -73,6 +76,32 @@ impl OAuthError {
         )
     }
 
+    /// `429 temporarily_unavailable` with `Retry-After`: this person, client or address
+    /// asked too often (OAuth has no error code of its own for a rate limit).
+    pub(crate) const fn too_many(retry_after: u64) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                429,
+                "temporarily_unavailable",
+                "Too many requests; try again later.",
+            )
+        }
+    }
+
+    /// `503 temporarily_unavailable` with `Retry-After: 1`: a lock this request needs is
+    /// held (another instance or request is changing the same grant).
+    pub(crate) const fn busy() -> Self {
+        Self {
+            retry_after: Some(1),
+            ..Self::new(
+                503,
+                "temporarily_unavailable",
+                "The grant is being changed by another request; try again in a moment.",
+            )
+        }
+    }
+
     /// The JSON answer.
     pub(crate) fn reply(&self) -> Reply {
         let mut reply = no_store(Reply::json(
@@ -83,6 +112,9 @@ impl OAuthError {
             reply
                 .headers
                 .push(("www-authenticate", "Basic realm=\"app clients\"".into()));
+        }
+        if let Some(seconds) = self.retry_after {
+            reply.headers.push(("retry-after", seconds.to_string()));
         }
         reply
     }

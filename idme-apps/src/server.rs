@@ -202,7 +202,7 @@ impl Extension for AppServer {
         let header = req.header;
         match (ROUTES.get(route), req.post) {
             (Some(AppRoute::DeviceCode), true) => {
-                crate::device::authorization(&inner, apps, req.body).await
+                crate::device::authorization(&inner, apps, req.body, req.remote_addr).await
             }
             (Some(AppRoute::DevicePage), false) => {
                 crate::device_page::page(&inner, apps, req.query, &req.cookies).await

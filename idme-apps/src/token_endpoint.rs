@@ -66,9 +66,8 @@ async fn grant(
                 authorize::redeem(inner, apps, client_id, code, redirect_uri, verifier, now)
                     .await?;
             let spent_until = found.expires_at;
-            let issued = tokens::issue(apps, keys, client_id, found.scope, found.person, now)
-                .await
-                .map_err(|e| OAuthError::unavailable(&e))?;
+            let issued =
+                tokens::issue(apps, keys, client_id, found.scope, found.person, now).await?;
             authorize::remember_spent(inner, apps, code, issued.grant_id(), spent_until, now).await;
             Ok(issued.reply())
         }

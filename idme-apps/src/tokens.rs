@@ -1,7 +1,10 @@
 //! The app's own tokens: `<family id>.<secret>`, opaque to clients; the store keeps only
 //! their SHA-256. Issuing starts a family; a refresh rotates it (new access and refresh
 //! token, the old ones dead); presenting a rotated-away refresh token is reuse and
-//! revokes the whole family (RFC 9700 §4.14.2).
+//! revokes the whole family (RFC 9700 §4.14.2), unless the same client presents the
+//! token it just rotated within the reuse interval (a lost response): it gets the same
+//! new tokens again. Rotated tokens are derived from the token they replace with a key
+//! drawn at each rotation (kept sealed in the family), so the store never holds a token.
 
 use std::time::Duration;
 
@@ -11,6 +14,7 @@ use super::Apps;
 use super::codes::{hash, random, same};
 use super::grant::{self, Family, Person, ROTATED_KEPT};
 use super::oauth::{OAuthError, no_store};
+use super::registry::Contended;
 use idme_core::CookieKeys;
 use idme_core::Reply;
 use idme_core::session::store::StoreError;
@@ -84,7 +88,25 @@ fn new_token(family: &str) -> String {
     format!("{family}.{}", random(SECRET_BYTES))
 }
 
-/// Starts a family for `person`, granted `scope` by `client_id`, at `now`.
+/// The tokens that replace `replaced` in family `id`: keyed by `key`, so only a holder
+/// of both (the family's record, opened, and the replaced token) can make them again.
+fn derive(key: &str, id: &str, replaced: &str) -> (String, String) {
+    use base64::Engine as _;
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.as_bytes());
+    let token = |kind: &[u8]| {
+        let mut mac = ring::hmac::Context::with_key(&key);
+        mac.update(kind);
+        mac.update(b"\0");
+        mac.update(replaced.as_bytes());
+        let tag = mac.sign();
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref());
+        format!("{id}.{secret}")
+    };
+    (token(b"access"), token(b"refresh"))
+}
+
+/// Starts a family for `person`, granted `scope` by `client_id`, at `now`; past the
+/// person's cap of grants of this client, their oldest is revoked.
 pub(crate) async fn issue(
     apps: &Apps,
     keys: &CookieKeys,
@@ -92,11 +114,12 @@ pub(crate) async fn issue(
     scope: Vec<String>,
     person: Person,
     now: u64,
-) -> Result<Issued, StoreError> {
+) -> Result<Issued, OAuthError> {
     let id = random(16);
     let (access, refresh) = (new_token(&id), new_token(&id));
     let lifetime = apps.clients.access_token_lifetime.as_secs();
     let expires_at = now.saturating_add(apps.clients.refresh_lifetime.as_secs());
+    super::grant_index::admit(apps, keys, &person.sub, client_id, &id, now, expires_at).await?;
     let family = Family {
         client_id: client_id.to_owned(),
         scope: scope.clone(),
@@ -107,15 +130,21 @@ pub(crate) async fn issue(
         generation: 0,
         created_at: now,
         expires_at,
+        rotated_at: 0,
+        rotation_key: String::new(),
         person,
     };
-    apps.store.save(&to_record(keys, &id, &family)).await?;
+    let unavailable = |e: StoreError| OAuthError::unavailable(&e);
+    apps.store
+        .save(&to_record(keys, &id, &family))
+        .await
+        .map_err(unavailable)?;
     if let Some(session) = &family.person.web_session
         && let Err(e) = crate::approvals::record(apps, keys, session, &id, &family).await
     {
         // A grant its web session's logout could not find must not exist.
-        revoke_family(apps, &id).await?;
-        return Err(e);
+        revoke_family(apps, &id).await.map_err(unavailable)?;
+        return Err(unavailable(e));
     }
     tracing::info!(target: "idme::apps", sub = %family.person.sub, client_id, "app tokens issued");
     Ok(Issued {
@@ -155,8 +184,21 @@ pub(crate) async fn revoke_family(apps: &Apps, id: &str) -> Result<(), StoreErro
     apps.store.delete(&record_id(id)).await
 }
 
+/// What a lock that could not be had answers.
+fn contended(e: Contended) -> OAuthError {
+    match e {
+        Contended::Busy => {
+            tracing::info!(target: "idme::apps", "grant busy elsewhere: answered 503");
+            OAuthError::busy()
+        }
+        Contended::Down(e) => OAuthError::unavailable(&e),
+    }
+}
+
 /// `grant_type=refresh_token`: rotates the family of `token`, serialised per family
-/// (in-process lock, then the store's lock for other instances).
+/// (in-process lock, then the store's lock for other instances). Nothing is locked for
+/// a token that is neither the family's current refresh token nor one it rotated away:
+/// made-up ids and secrets cost one lookup and hold up no one.
 pub(crate) async fn refresh(
     apps: &Apps,
     keys: &CookieKeys,
@@ -166,24 +208,63 @@ pub(crate) async fn refresh(
 ) -> Result<Issued, OAuthError> {
     let unknown = || OAuthError::grant("the refresh token is invalid, expired or revoked");
     let id = family_of(token).ok_or_else(unknown)?;
-    let _local = apps.rotation_lock(id).lock().await;
-    let lock_key = format!("{}.rotate", record_id(id));
-    let owner = random(12);
-    let store = &apps.store;
-    if !store
-        .lock(&lock_key, &owner, ROTATION_LOCK)
+    let family = load(apps, keys, id, now)
         .await
         .map_err(|e| OAuthError::unavailable(&e))?
-    {
-        return Err(OAuthError::grant(
-            "the refresh token is being used concurrently",
-        ));
+        .ok_or_else(unknown)?;
+    let presented = hash(token);
+    let current = same(&family.refresh_hash, &presented);
+    if !current && !family.rotated.iter().any(|h| same(h, &presented)) {
+        return Err(unknown());
     }
+    // Rotations count against the person's rate for the client; a reuse is never held
+    // back from revoking.
+    if current && family.client_id == client_id {
+        let sub = &family.person.sub;
+        if let Err(wait) = apps.throttle.tokens(sub, client_id, now) {
+            tracing::warn!(target: "idme::apps", sub = %sub, client_id, "too many refreshes: refused for now");
+            return Err(OAuthError::too_many(wait));
+        }
+    }
+    let lock_key = format!("{}.rotate", record_id(id));
+    let lock = apps
+        .exclusive(&lock_key, ROTATION_LOCK)
+        .await
+        .map_err(contended)?;
     let outcome = rotate(apps, keys, client_id, id, token, now).await;
-    if let Err(e) = store.release(&lock_key, &owner).await {
-        tracing::warn!(target: "idme::apps", error = %e, "rotation lock not released (it expires)");
-    }
+    lock.release().await;
     outcome
+}
+
+/// The tokens a rotation of `family` gave for `token`, if the same client presents it
+/// again within the reuse interval and nothing rotated since.
+fn given_again(
+    apps: &Apps,
+    family: &Family,
+    client_id: &str,
+    id: &str,
+    token: &str,
+    now: u64,
+) -> Option<Issued> {
+    let interval = apps.clients.refresh_reuse_interval.as_secs();
+    let last = family.rotated.last()?;
+    let recent = !family.rotation_key.is_empty() && now < family.rotated_at + interval;
+    if !recent
+        || family.client_id != client_id
+        || family.access_expires_at <= now
+        || !same(last, &hash(token))
+    {
+        return None;
+    }
+    let (access, refresh) = derive(&family.rotation_key, id, token);
+    let unchanged =
+        same(&family.refresh_hash, &hash(&refresh)) && same(&family.access_hash, &hash(&access));
+    unchanged.then(|| Issued {
+        access,
+        refresh,
+        expires_in: family.access_expires_at - now,
+        scope: family.scope.clone(),
+    })
 }
 
 async fn rotate(
@@ -200,6 +281,10 @@ async fn rotate(
         .await
         .map_err(unavailable)?
         .ok_or_else(unknown)?;
+    if let Some(again) = given_again(apps, &family, client_id, id, token, now) {
+        tracing::info!(target: "idme::apps", sub = %family.person.sub, client_id, "refresh retried within the reuse interval: same tokens");
+        return Ok(again);
+    }
     let presented = hash(token);
     if family.rotated.iter().any(|h| same(h, &presented)) {
         // A rotated-away token came back: one of its holders is not the client.
@@ -215,7 +300,8 @@ async fn rotate(
             "the refresh token was issued to another client",
         ));
     }
-    let (access, refresh) = (new_token(id), new_token(id));
+    let rotation_key = random(32);
+    let (access, refresh) = derive(&rotation_key, id, token);
     let lifetime = apps.clients.access_token_lifetime.as_secs();
     let old = std::mem::replace(&mut family.refresh_hash, hash(&refresh));
     family.rotated.push(old);
@@ -225,6 +311,8 @@ async fn rotate(
     family.access_hash = hash(&access);
     family.access_expires_at = (now + lifetime).min(family.expires_at);
     family.generation += 1;
+    family.rotated_at = now;
+    family.rotation_key = rotation_key;
     // Only a family still there: a revocation meanwhile stays.
     if !apps
         .store

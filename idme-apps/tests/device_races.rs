@@ -45,6 +45,9 @@ impl SessionStore for YieldingStore {
         tokio::task::yield_now().await;
         self.0.try_lock(key, owner, ttl).await
     }
+    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.0.unlock(key, owner).await
+    }
 }
 
 #[idme_core::async_trait]

@@ -43,6 +43,10 @@ async fn no_token_or_code_appears_in_a_log_line_or_debug() {
     let at = tokens["access_token"].as_str().unwrap();
     let rt = tokens["refresh_token"].as_str().unwrap();
     let rotated = refresh(&pair, DEVICE, rt).await;
+    // Within the reuse interval the same tokens come back; past it, reuse revokes.
+    let retried = refresh(&pair, DEVICE, rt).await;
+    assert_eq!(retried.body, rotated.body);
+    pair.advance(std::time::Duration::from_secs(10));
     let reused = refresh(&pair, DEVICE, rt).await;
     let ok = bearer(&pair, json(&rotated)["access_token"].as_str().unwrap()).await;
     let bad = bearer(&pair, at).await.unwrap_err();

@@ -1,6 +1,6 @@
 //! App grants in Redis, under their own prefix, shared by two instances: a device
 //! approved on one gets its tokens on the other, once; each instance honours the other's
-//! tokens, rotations and revocations.
+//! tokens, rotations and revocations, and the cap on a person's grants of a client.
 
 use idme_apps::{AppClients, AppServer};
 use idme_core::adapter::{GuardRequest, RequestAuth, Route as Mounted, RouteRequest};
@@ -13,6 +13,14 @@ mod common;
 use common::{REDIRECT, sign_in};
 
 async fn two_instances(emulator: &Emulator, redis: &RedisServer) -> (Idme, Idme) {
+    two_instances_with(emulator, redis, AppClients::new(["tv"])).await
+}
+
+async fn two_instances_with(
+    emulator: &Emulator,
+    redis: &RedisServer,
+    clients: AppClients,
+) -> (Idme, Idme) {
     let keys = idme_core::CookieKeys::random();
     let mut engines = Vec::new();
     for _ in 0..2 {
@@ -25,7 +33,7 @@ async fn two_instances(emulator: &Emulator, redis: &RedisServer) -> (Idme, Idme)
             .redirect_uri(REDIRECT)
             .cookie_keys(keys.clone())
             .session_store(sessions)
-            .extension(AppServer::new(AppClients::new(["tv"])).with_store(grants))
+            .extension(AppServer::new(clients.clone()).with_store(grants))
             .build()
             .unwrap();
         engines.push(Idme::new(config));
@@ -194,7 +202,7 @@ async fn two_instances_share_app_grants_through_redis() {
     let user_a = bearer(&a, at).await.expect("A honours the token");
     assert_eq!(bearer(&b, at).await.as_deref(), Some(user_a.as_str()));
 
-    // Rotated on A; the rotated-away token presented to B is reuse: the family ends.
+    // Rotated on A; the client's retry on B (its response lost) gets the same tokens.
     let body = form(&[
         ("grant_type", "refresh_token"),
         ("refresh_token", rt),
@@ -202,8 +210,21 @@ async fn two_instances_share_app_grants_through_redis() {
     ]);
     let rotated = call(&a, Route::Token, true, None, &body, none()).await;
     assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let retried = call(&b, Route::Token, true, None, &body, none()).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    assert_eq!(json(&retried), json(&rotated));
     let new_at = json(&rotated)["access_token"].as_str().unwrap().to_owned();
     assert!(bearer(&b, &new_at).await.is_some());
+    // Rotated again on A: the first token presented to B is reuse, and the family ends.
+    let next_rt = json(&rotated)["refresh_token"].as_str().unwrap().to_owned();
+    let next = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", &next_rt),
+        ("client_id", "tv"),
+    ]);
+    let again = call(&a, Route::Token, true, None, &next, none()).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    let new_at = json(&again)["access_token"].as_str().unwrap().to_owned();
     let reused = call(&b, Route::Token, true, None, &body, none()).await;
     assert_eq!(json(&reused)["error"], "invalid_grant");
     assert!(
@@ -252,4 +273,68 @@ async fn two_instances_share_app_grants_through_redis() {
         200
     );
     assert!(bearer(&a, at).await.is_none());
+}
+
+/// A device flow for `tv`: codes from `asked`, the person (of `cookies`) allows on
+/// `approver`, the device polls `asked`; the access token.
+async fn grant(asked: &Idme, approver: &Idme, cookies: &RequestCookies) -> String {
+    let none = RequestCookies::default;
+    let codes = json(&call(asked, Route::DeviceCode, true, None, "client_id=tv", none()).await);
+    let query = form(&[("user_code", codes["user_code"].as_str().unwrap())]);
+    let page = call(
+        approver,
+        Route::DevicePage,
+        false,
+        Some(&query),
+        "",
+        cookies.clone(),
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let decision = form(&[
+        ("user_code", &field(&page.body, "user_code")),
+        ("csrf", &field(&page.body, "csrf")),
+        ("decision", "allow"),
+    ]);
+    let done = call(
+        approver,
+        Route::DevicePage,
+        true,
+        None,
+        &decision,
+        cookies.clone(),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let tokens = poll(asked, codes["device_code"].as_str().unwrap()).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.body);
+    json(&tokens)["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cap_on_a_persons_grants_holds_across_instances() {
+    let redis = RedisServer::start();
+    let emulator = Emulator::start(EmulatorConfig {
+        redirect_uris: vec![REDIRECT.into()],
+        auto_user: Some(Persona::Veteran),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let clients = AppClients::new(["tv"]).max_grants_per_client(2);
+    let (a, b) = two_instances_with(&emulator, &redis, clients).await;
+    let cookies = sign_in(&a).await;
+    let first = grant(&a, &b, &cookies).await;
+    let second = grant(&b, &a, &cookies).await;
+    assert!(bearer(&a, &first).await.is_some());
+    // Two more at once, one on each instance: the index is updated under the store's
+    // lock, so neither is lost and the two oldest go.
+    let (third, fourth) = tokio::join!(grant(&a, &a, &cookies), grant(&b, &b, &cookies));
+    let live = [&first, &second, &third, &fourth];
+    let mut alive = Vec::new();
+    for token in live {
+        alive.push(bearer(&a, token).await.is_some());
+    }
+    assert_eq!(alive, [false, false, true, true], "the newest two live");
+    assert!(bearer(&b, &third).await.is_some() && bearer(&b, &fourth).await.is_some());
 }
