@@ -16,8 +16,9 @@ impl IdmeBuilder {
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_USER_DATA`, `IDME_DECRYPTION_KEY_FILE`,
     /// `IDME_ACR_VALUES`, `IDME_PROMPT`, `IDME_MAX_AGE`, `IDME_RESPONSE_TYPE`,
     /// `IDME_RESPONSE_MODE`, `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`,
-    /// `IDME_APP_CLIENTS` (comma-separated app client ids; `id=uri1 uri2` registers
-    /// redirect URIs), and the
+    /// `IDME_APP_CLIENTS` (comma-separated app clients, each
+    /// `id [(Display name)] [[skip-consent]] [= uri1 uri2 …]`: see
+    /// [`AppClients::parse`](super::AppClients::parse)), and the
     /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
     /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
     /// blank variables keep their defaults; a malformed one is an error naming the variable.
