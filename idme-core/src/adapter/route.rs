@@ -24,7 +24,8 @@ pub enum Route {
     DevicePage,
     /// App clients, `POST`: a device polls for its tokens (the token endpoint).
     DeviceToken,
-    /// App clients, `GET`: a native app's sign-in, answered with a code (RFC 8252).
+    /// App clients, `GET` and `POST`: a native app's sign-in (RFC 8252): the consent page,
+    /// then the person's decision, answered with a code.
     Authorize,
     /// App clients, `POST`: the token endpoint (device code, authorization code,
     /// refresh token).
@@ -106,7 +107,7 @@ impl Route {
 
     /// Whether the route answers `POST`.
     pub fn answers_post(self) -> bool {
-        !matches!(self, Route::Login | Route::Authorize)
+        !matches!(self, Route::Login)
     }
 
     /// The route's path in `idme`'s configuration.
@@ -170,7 +171,9 @@ async fn app_answer(
     };
     let header = req.header;
     match (route, req.post) {
-        (Route::DeviceCode, _) => apps::device::authorization(inner, apps, req.body).await,
+        (Route::DeviceCode, _) => {
+            apps::device::authorization(inner, apps, req.body, req.remote_addr).await
+        }
         (Route::DevicePage, false) => {
             apps::device_page::page(inner, apps, req.query, &req.cookies).await
         }
@@ -183,8 +186,17 @@ async fn app_answer(
             };
             apps::device_page::decide(inner, apps, decide).await
         }
-        (Route::Authorize, _) => {
+        (Route::Authorize, false) => {
             apps::authorize::authorize(inner, apps, req.query, &req.cookies).await
+        }
+        (Route::Authorize, true) => {
+            let decide = apps::authorize::Decide {
+                body: req.body,
+                cookies: &req.cookies,
+                origin: header("origin"),
+                sec_fetch_site: header("sec-fetch-site"),
+            };
+            apps::authorize::decide(inner, apps, decide).await
         }
         (Route::Token | Route::DeviceToken, _) => {
             apps::token_endpoint::token(inner, apps, req.body, header("authorization")).await

@@ -15,7 +15,8 @@
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
 //! | `device` | the device's endpoints: codes and polls |
 //! | `device_page` | the person's side: typing the code, allowing or denying |
-//! | `authorize` | the code + PKCE relay's start |
+//! | `authorize` | the code + PKCE relay's start and the person's decision |
+//! | `consent` | the relay's consent page, its CSRF token and same-origin check |
 //! | `token_endpoint` | `/auth/token` and `/auth/device/token` |
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
@@ -28,6 +29,7 @@ pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod clients;
 pub(crate) mod codes;
+pub(crate) mod consent;
 pub(crate) mod device;
 pub(crate) mod device_page;
 pub(crate) mod grant;
