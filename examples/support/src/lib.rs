@@ -83,9 +83,14 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
             .page_notice(EMULATOR_NOTICE);
         emulator = Some(emu);
     }
-    // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own device.
+    // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own client,
+    // which may also sign in through a loopback redirect (`/callback`, any port).
     if env("IDME_APP_CLIENTS").is_none() {
-        builder = builder.app_clients(idme_core::AppClients::new([EXAMPLE_APP_CLIENT]));
+        let client = idme_core::AppClient::new(EXAMPLE_APP_CLIENT)
+            .display_name(EXAMPLE_APP_CLIENT_NAME)
+            .redirect_uri(EXAMPLE_APP_CLIENT_REDIRECT);
+        builder =
+            builder.app_clients(idme_core::AppClients::new(Vec::<String>::new()).client(client));
     }
     builder = with_session_store(builder).await?;
     let idme = Idme::new(builder.build()?);
@@ -103,6 +108,10 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
 
 /// The app client every example registers when `IDME_APP_CLIENTS` is not set.
 pub const EXAMPLE_APP_CLIENT: &str = "idme-example-device";
+/// The display name of [`EXAMPLE_APP_CLIENT`], shown on the consent and device pages.
+pub const EXAMPLE_APP_CLIENT_NAME: &str = "idme example device";
+/// The loopback redirect URI [`EXAMPLE_APP_CLIENT`] registers: any port, this path.
+pub const EXAMPLE_APP_CLIENT_REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// `IDME_REDIRECT_URI`, or this app's own callback at `host`.
 fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> String {
