@@ -14,8 +14,8 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use url::Url;
 
 use crate::apps::{
-    DEVICE_CLIENT, OAuthHttp, Tokens, assert_invalid_token, assert_not_logged, device_tokens,
-    get_bearer, get_with, post, refresh, revoke,
+    DEVICE_CLIENT, OAuthHttp, Tokens, assert_invalid_token, assert_not_logged, consent_form,
+    device_tokens, get_bearer, get_with, person_consents, post, refresh, revoke,
 };
 use crate::device_scenarios::start;
 use crate::scenarios::SESSION;
@@ -259,8 +259,9 @@ pub async fn backchannel_logout_revokes_device_tokens(package: &str) {
     );
 }
 
-/// Accepts one request on `listener`, answers a small page, and returns the request's URL.
-async fn one_redirect(listener: tokio::net::TcpListener) -> Url {
+/// Accepts one request on `listener` (an app's loopback redirect), answers a small page
+/// (`signed in`), and returns the request's URL.
+pub async fn one_redirect(listener: tokio::net::TcpListener) -> Url {
     let (mut socket, _) = listener.accept().await.expect("the browser comes back");
     let mut raw = Vec::new();
     let mut buf = [0u8; 4096];
@@ -290,8 +291,9 @@ fn query(url: &Url, key: &str) -> Option<String> {
 }
 
 /// The code + PKCE relay for native apps with the `oauth2` crate on a loopback redirect:
-/// the person signs in with ID.me, the app comes back to the loopback listener with a
-/// one-time code and `iss`, the code is exchanged once with its verifier; errors.
+/// the person signs in with ID.me and lands on the consent page, the loopback listener
+/// hears nothing until they allow; then the app comes back to it with a one-time code and
+/// `iss`, the code is exchanged once with its verifier; errors.
 pub async fn authorize_relay_with_pkce(package: &str) {
     let target = start(package).await;
     let base = target.app.base.clone();
@@ -313,7 +315,12 @@ pub async fn authorize_relay_with_pkce(package: &str) {
     let person = Browser::new();
     let first = person.get(url.as_str()).await;
     assert_eq!(first.status, 303, "to the login first: {}", first.body);
-    let end = person.navigate(first, None).await;
+    let page = person.navigate(first, None).await;
+    assert_eq!(page.status, 200, "the consent page: {}", page.body);
+    assert!(page.body.contains("value=\"allow\""), "{}", page.body);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!came_back.is_finished(), "no code before the person allows");
+    let end = person_consents(&person, &base, &page, "allow").await;
     assert_eq!(
         end.body, "signed in",
         "ends on the loopback listener: {}",
@@ -359,7 +366,8 @@ pub async fn authorize_relay_with_pkce(package: &str) {
         .await
         .assert_error(400, "invalid_grant", "a code used twice");
 
-    // Signed in now: straight back with a code; a wrong verifier or redirect URI fails.
+    // Signed in now: the consent page again (never remembered), then the code; a wrong
+    // verifier or redirect URI fails.
     for (verifier, redirect_uri, what) in [
         (any_verifier.clone(), redirect.clone(), "a wrong verifier"),
         (
@@ -374,9 +382,16 @@ pub async fn authorize_relay_with_pkce(package: &str) {
             .set_pkce_challenge(challenge)
             .url();
         let page = person.get(url.as_str()).await;
-        let to = page
+        assert_eq!(page.status, 200, "{what}: the consent page: {}", page.body);
+        let allowed = person
+            .post_form(
+                &format!("{base}/auth/authorize"),
+                &consent_form(&page, "allow"),
+            )
+            .await;
+        let to = allowed
             .location()
-            .unwrap_or_else(|| panic!("{what}: {}", page.body));
+            .unwrap_or_else(|| panic!("{what}: {}", allowed.body));
         assert!(to.as_str().starts_with(&redirect), "{what}: {to}");
         let code = query(&to, "code").expect("a code");
         exchange(code, verifier, redirect_uri)
@@ -393,9 +408,11 @@ pub async fn authorize_relay_with_pkce(package: &str) {
     };
     let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     let localhost = format!("http://localhost:{port}/callback");
+    let other_path = format!("http://127.0.0.1:{port}/other");
     for (client_id, redirect_uri) in [
         ("nope", redirect.as_str()),
         (DEVICE_CLIENT, localhost.as_str()),
+        (DEVICE_CLIENT, other_path.as_str()),
         (DEVICE_CLIENT, "https://evil.example/cb"),
     ] {
         let page = person

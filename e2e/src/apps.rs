@@ -17,6 +17,8 @@ use serde_json::Value;
 
 /// The device client the examples register by default.
 pub const DEVICE_CLIENT: &str = "idme-example-device";
+/// Its display name, which the person's pages show.
+pub const DEVICE_CLIENT_NAME: &str = "idme example device";
 /// The device grant's `grant_type`.
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -249,6 +251,28 @@ pub async fn person_decides(
     person
         .post_form(&format!("{base}/auth/device"), &form)
         .await
+}
+
+/// The consent form's fields of `/auth/authorize` (`request`, `csrf`) plus `decision`.
+pub fn consent_form(page: &Page, decision: &str) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = form_fields(&page.body)
+        .into_iter()
+        .filter(|(k, _)| k == "request" || k == "csrf")
+        .collect();
+    fields.push(("decision".into(), decision.into()));
+    fields
+}
+
+/// The person answers the consent page `page` with `decision` (`allow` or `deny`) from
+/// the app's own page, then their browser follows the answer (to the app's redirect).
+pub async fn person_consents(person: &Browser, base: &str, page: &Page, decision: &str) -> Page {
+    let answer = person
+        .post_form(
+            &format!("{base}/auth/authorize"),
+            &consent_form(page, decision),
+        )
+        .await;
+    person.navigate(answer, None).await
 }
 
 /// The tokens of one grant.

@@ -10,8 +10,9 @@ use idme_testkit::browser::Browser;
 use oauth2::TokenResponse as _;
 
 use crate::apps::{
-    DEVICE_CLIENT, DEVICE_GRANT, OAuthHttp, assert_not_logged, confirmation_page, decision_form,
-    device_client, device_code, get_bearer, person_decides, poll, post,
+    DEVICE_CLIENT, DEVICE_CLIENT_NAME, DEVICE_GRANT, OAuthHttp, assert_not_logged,
+    confirmation_page, decision_form, device_client, device_code, get_bearer, person_decides, poll,
+    post,
 };
 use crate::process::Target;
 use crate::scenarios::sign_in;
@@ -272,8 +273,13 @@ pub async fn the_persons_page(package: &str) {
     )
     .await;
     assert!(
-        page.body.contains(DEVICE_CLIENT),
-        "names the client: {}",
+        page.body.contains(DEVICE_CLIENT_NAME),
+        "names the client as the operator named it: {}",
+        page.body
+    );
+    assert!(
+        page.body.contains("127.0.0.1") || page.body.contains("unknown"),
+        "says where the device asked from: {}",
         page.body
     );
     assert!(

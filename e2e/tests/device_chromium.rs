@@ -74,8 +74,15 @@ async fn device_flow_in_chromium(package: &str) {
     let page = browser.body_text().await;
     browser
         .ensure(
-            page.contains(&code) && page.contains(DEVICE_CLIENT),
-            format!("the confirmation names the client and the code: {page}"),
+            page.contains(&code) && page.contains(DEVICE_CLIENT) && page.contains("matches"),
+            format!("the confirmation names the client and the code to compare: {page}"),
+        )
+        .await;
+    // RFC 8628 §5.4: when and from where the device (the CLI, on loopback) asked.
+    browser
+        .ensure(
+            page.contains("UTC") && (page.contains("127.0.0.1") || page.contains("unknown")),
+            format!("the confirmation says when and from where the device asked: {page}"),
         )
         .await;
     browser

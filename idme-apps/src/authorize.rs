@@ -1,21 +1,24 @@
-//! `GET /auth/authorize`: a native or mobile app's sign-in (RFC 6749 §4.1 with PKCE,
-//! RFC 8252), relayed through the person's web sign-in. No consent page: app clients are
-//! registered by the operator (first-party).
+//! `/auth/authorize`: a native or mobile app's sign-in (RFC 6749 §4.1 with PKCE,
+//! RFC 8252), relayed through the person's web sign-in. `GET` checks the request and shows
+//! the consent page (`consent`); the person's `POST` allows (the code goes back to the
+//! app) or denies (`access_denied`). Only a client the operator marked, whose redirect
+//! URIs are all `https`, skips the page.
 
 use std::collections::HashMap;
 
 use url::Url;
 
 use super::codes::{self, hash, is_pkce_value};
+use super::consent::{self, Consent};
 use super::grant::{self, AuthCode, Person, SpentCode};
-use super::oauth::param;
+use super::oauth::{form, param};
 use super::pages;
 use super::{
     Apps, can_come_back_to, origin, parse_scope, person, unmet_policy, verify_once, with_query,
 };
+use crate::config::AppClient;
 use crate::server::Inner;
-use idme_core::Reply;
-use idme_core::RequestCookies;
+use idme_core::{IdmeUser, Reply, RequestCookies, SetCookie};
 
 /// The record id of an authorization code.
 pub(crate) fn code_record_id(code: &str) -> String {
@@ -37,7 +40,103 @@ fn redirect_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> Reply {
     Reply::redirect(String::from(url))
 }
 
-/// `GET /auth/authorize`.
+/// A request whose client and redirect URI are known good.
+struct Request<'a> {
+    client: &'a AppClient,
+    redirect_uri: String,
+    state: String,
+    iss: String,
+}
+
+impl Request<'_> {
+    /// The app hears `pairs`, `state` and `iss` (RFC 9207) at its redirect URI.
+    fn back(&self, pairs: &[(&str, &str)]) -> Reply {
+        let mut all = pairs.to_vec();
+        if !self.state.is_empty() {
+            all.push(("state", &self.state));
+        }
+        all.push(("iss", &self.iss));
+        redirect_to(&self.redirect_uri, &all)
+    }
+
+    /// The OAuth error `code`, at the app.
+    fn error(&self, code: &str) -> Reply {
+        self.back(&[("error", code)])
+    }
+}
+
+/// A valid request: the client, the challenge, the policies, and the request as the
+/// consent form carries it (its parameters, in a fixed order).
+struct Valid<'a> {
+    request: Request<'a>,
+    challenge: String,
+    scope: Vec<String>,
+    form: String,
+}
+
+/// Checks the request `query`. Until the client and its redirect URI are known good,
+/// nothing is redirected (a page); after that, errors go back to the app.
+fn check<'a>(inner: &Inner, apps: &'a Apps, query: Option<&str>) -> Result<Valid<'a>, Reply> {
+    let notice = inner.config.page_notice();
+    let refused = |text: &str| pages::outcome(notice, 400, "Sign-in refused", text);
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if params.insert(k.into_owned(), v.into_owned()).is_some() {
+            return Err(refused("The request repeats a parameter."));
+        }
+    }
+    let client = param(&params, "client_id").and_then(|id| super::clients::find(&apps.clients, id));
+    let Some(client) = client else {
+        tracing::warn!(target: "idme::apps", "authorize refused: unknown client");
+        return Err(refused("This app is not registered with this site."));
+    };
+    let redirect_uri = match param(&params, "redirect_uri") {
+        Some(uri) if super::clients::redirect_allowed(client, uri) => uri,
+        _ => {
+            tracing::warn!(target: "idme::apps", client_id = %client.id, "authorize refused: redirect URI not allowed");
+            return Err(refused(
+                "The app asked to return to an address it is not allowed to use.",
+            ));
+        }
+    };
+    let request = Request {
+        client,
+        redirect_uri: redirect_uri.to_owned(),
+        state: param(&params, "state").unwrap_or_default().to_owned(),
+        iss: origin(&inner.config),
+    };
+    if param(&params, "response_type") != Some("code") {
+        return Err(request.error("unsupported_response_type"));
+    }
+    let challenge = param(&params, "code_challenge").filter(|c| is_pkce_value(c));
+    let (Some(challenge), Some("S256")) = (challenge, param(&params, "code_challenge_method"))
+    else {
+        return Err(request.error("invalid_request"));
+    };
+    let Ok(scope) = parse_scope(param(&params, "scope")) else {
+        return Err(request.error("invalid_scope"));
+    };
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("response_type", "code")
+        .append_pair("client_id", &client.id)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256");
+    if !request.state.is_empty() {
+        form.append_pair("state", &request.state);
+    }
+    if let Some(scope) = param(&params, "scope") {
+        form.append_pair("scope", scope);
+    }
+    Ok(Valid {
+        challenge: challenge.to_owned(),
+        scope,
+        form: form.finish(),
+        request,
+    })
+}
+
+/// `GET /auth/authorize`: the consent page for a signed-in person (the sign-in first).
 pub(crate) async fn authorize(
     inner: &Inner,
     apps: &Apps,
@@ -45,97 +144,145 @@ pub(crate) async fn authorize(
     cookies: &RequestCookies,
 ) -> Reply {
     let config = &inner.config;
-    let notice = config.page_notice();
-    let mut params: HashMap<String, String> = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if params.insert(k.into_owned(), v.into_owned()).is_some() {
-            return pages::outcome(
-                notice,
-                400,
-                "Sign-in refused",
-                "The request repeats a parameter.",
-            );
-        }
-    }
-    // Until the client and its redirect URI are known good, nothing is redirected.
-    let client = param(&params, "client_id").and_then(|id| super::clients::find(&apps.clients, id));
-    let Some(client) = client else {
-        tracing::warn!(target: "idme::apps", "authorize refused: unknown client");
-        return pages::outcome(
-            notice,
-            400,
-            "Sign-in refused",
-            "This app is not registered with this site.",
-        );
-    };
-    let redirect_uri = match param(&params, "redirect_uri") {
-        Some(uri) if super::clients::redirect_allowed(client, uri) => uri,
-        _ => {
-            tracing::warn!(target: "idme::apps", client_id = %client.id, "authorize refused: redirect URI not allowed");
-            return pages::outcome(
-                notice,
-                400,
-                "Sign-in refused",
-                "The app asked to return to an address it is not allowed to use.",
-            );
-        }
-    };
-    let state = param(&params, "state").unwrap_or_default();
-    let iss = origin(config);
-    let error = |code: &str| {
-        let mut pairs = vec![("error", code)];
-        if !state.is_empty() {
-            pairs.push(("state", state));
-        }
-        pairs.push(("iss", &iss));
-        redirect_to(redirect_uri, &pairs)
-    };
-    if param(&params, "response_type") != Some("code") {
-        return error("unsupported_response_type");
-    }
-    let challenge = param(&params, "code_challenge").filter(|c| is_pkce_value(c));
-    let (Some(challenge), Some("S256")) = (challenge, param(&params, "code_challenge_method"))
-    else {
-        return error("invalid_request");
-    };
-    let Ok(scope) = parse_scope(param(&params, "scope")) else {
-        return error("invalid_scope");
+    let valid = match check(inner, apps, query) {
+        Ok(valid) => valid,
+        Err(reply) => return reply,
     };
     let return_to = with_query(&config.paths.authorize, query);
     if !can_come_back_to(&return_to) {
         // Past the login's `return_to` limit the person would land on `/` after signing
         // in, and the app would wait for nothing.
-        return error("invalid_request");
+        return valid.request.error("invalid_request");
     }
     let (user, set_cookies) = match person(inner, cookies, &return_to).await {
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    if let Some(policy) = unmet_policy(&user, &scope) {
+    let client = valid.request.client;
+    if let Some(policy) = unmet_policy(&user, &valid.scope) {
         return match verify_once(inner, &policy, &config.paths.authorize, query) {
             Some(verify) => Reply::redirect(verify),
             // Back from ID.me still without it: the app hears so (RFC 6749 §4.1.2.1).
             None => {
                 tracing::info!(target: "idme::apps", client_id = %client.id, policy = policy.handle(), "authorize: the person has not verified what the app asks for");
-                error("access_denied")
+                valid.request.error("access_denied")
             }
         }
         .with_cookies(set_cookies);
     }
+    if client.consent_skipped() {
+        return issue(inner, apps, &valid, &user, set_cookies).await;
+    }
     let now = config.clock.now();
-    if let Err(wait) = apps.throttle.authorize(user.sub(), &client.id, now) {
-        tracing::warn!(target: "idme::apps", sub = user.sub(), client_id = %client.id, wait, "too many authorization requests: refused for now");
-        return error("temporarily_unavailable").with_cookies(set_cookies);
+    let csrf = consent::csrf(config, user.session_id(), &valid.form, now);
+    let site = origin(config);
+    let page = Consent {
+        action: &config.paths.authorize,
+        client,
+        scope: &valid.scope,
+        redirect_uri: &valid.request.redirect_uri,
+        site: &site,
+        lifetime: apps.clients.refresh_lifetime.as_secs(),
+        request: &valid.form,
+        csrf: &csrf,
+    };
+    tracing::info!(target: "idme::apps", client_id = %client.id, "authorize: consent asked");
+    consent::page_reply(config.page_notice(), &page).with_cookies(set_cookies)
+}
+
+/// What a `POST /auth/authorize` carries besides its body.
+pub(crate) struct Decide<'a> {
+    pub(crate) body: &'a [u8],
+    pub(crate) cookies: &'a RequestCookies,
+    pub(crate) origin: Option<&'a str>,
+    pub(crate) sec_fetch_site: Option<&'a str>,
+}
+
+/// `POST /auth/authorize`: the person allows (the code goes back to the app) or denies
+/// (`access_denied`), from this site, with this session's token for this request.
+pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply {
+    let config = &inner.config;
+    let notice = config.page_notice();
+    let refused = |why: &str| {
+        tracing::warn!(target: "idme::apps", "authorize decision refused: {why}");
+        pages::outcome(
+            notice,
+            403,
+            "Refused",
+            "This form has expired or is not yours. Please start again from the app.",
+        )
+    };
+    if !consent::same_origin(&origin(config), req.origin, req.sec_fetch_site) {
+        return refused("not from this site");
+    }
+    let params = form(req.body).unwrap_or_default();
+    let request = param(&params, "request").unwrap_or_default();
+    let return_to = with_query(&config.paths.authorize, Some(request));
+    let (user, set_cookies) = match person(inner, req.cookies, &return_to).await {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let now = config.clock.now();
+    let token = param(&params, "csrf").unwrap_or_default();
+    if !consent::csrf_ok(config, token, user.session_id(), request, now) {
+        return refused("no CSRF token, or one of another session, request or time")
+            .with_cookies(set_cookies);
+    }
+    let allow = match param(&params, "decision") {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return refused("no decision").with_cookies(set_cookies),
+    };
+    let valid = match check(inner, apps, Some(request)) {
+        Ok(valid) => valid,
+        Err(reply) => return reply.with_cookies(set_cookies),
+    };
+    let client_id = &valid.request.client.id;
+    if !allow {
+        tracing::info!(target: "idme::apps", sub = user.sub(), client_id = %client_id, "authorize: the person denied");
+        return valid
+            .request
+            .error("access_denied")
+            .with_cookies(set_cookies);
+    }
+    if let Some(policy) = unmet_policy(&user, &valid.scope) {
+        // A form from before the person's verification lapsed.
+        tracing::info!(target: "idme::apps", client_id = %client_id, policy = policy.handle(), "authorize: the person has not verified what the app asks for");
+        return valid
+            .request
+            .error("access_denied")
+            .with_cookies(set_cookies);
+    }
+    issue(inner, apps, &valid, &user, set_cookies).await
+}
+
+/// The code for `valid`'s request, approved by `user`, at the app.
+async fn issue(
+    inner: &Inner,
+    apps: &Apps,
+    valid: &Valid<'_>,
+    user: &IdmeUser,
+    set_cookies: Vec<SetCookie>,
+) -> Reply {
+    let config = &inner.config;
+    let request = &valid.request;
+    let now = config.clock.now();
+    if let Err(wait) = apps.throttle.authorize(user.sub(), &request.client.id, now) {
+        tracing::warn!(target: "idme::apps", sub = user.sub(), client_id = %request.client.id, wait, "too many authorization requests: refused for now");
+        return request
+            .error("temporarily_unavailable")
+            .with_cookies(set_cookies);
     }
     let code = codes::random(32);
-    let expires_at = now + apps.clients.authorization_code_lifetime.as_secs();
-    let person = Person::of(&user);
+    let lifetime = apps.clients.authorization_code_lifetime.as_secs();
+    let expires_at = now.saturating_add(lifetime);
+    let person = Person::of(user);
     let (sub, psid) = (person.sub.clone(), person.provider_sid.clone());
     let value = AuthCode {
-        client_id: client.id.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        code_challenge: challenge.to_owned(),
-        scope,
+        client_id: request.client.id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: valid.challenge.clone(),
+        scope: valid.scope.clone(),
         person,
         expires_at,
     };
@@ -149,15 +296,14 @@ pub(crate) async fn authorize(
     );
     if let Err(e) = apps.store.save(&record).await {
         tracing::error!(target: "idme::apps", error = %e, "app store unavailable");
-        return error("temporarily_unavailable").with_cookies(set_cookies);
+        return request
+            .error("temporarily_unavailable")
+            .with_cookies(set_cookies);
     }
-    tracing::info!(target: "idme::apps", sub = %sub, client_id = %client.id, "authorization code issued");
-    let mut pairs = vec![("code", code.as_str())];
-    if !state.is_empty() {
-        pairs.push(("state", state));
-    }
-    pairs.push(("iss", &iss));
-    redirect_to(redirect_uri, &pairs).with_cookies(set_cookies)
+    tracing::info!(target: "idme::apps", sub = %sub, client_id = %request.client.id, "authorization code issued");
+    request
+        .back(&[("code", code.as_str())])
+        .with_cookies(set_cookies)
 }
 
 /// `grant_type=authorization_code`: the code's person, if `code` is live, unused, and
@@ -219,7 +365,7 @@ pub(crate) async fn remember_spent(
     code_expires_at: u64,
     now: u64,
 ) {
-    let until = code_expires_at.max(now) + SPENT_KEPT;
+    let until = code_expires_at.max(now).saturating_add(SPENT_KEPT);
     let value = SpentCode {
         grant: grant_id.to_owned(),
     };

@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::codes::{self, hash, same};
@@ -36,7 +37,30 @@ pub(crate) fn user_code_record_id(user_code: &str) -> String {
     format!("u.{}", hash(user_code))
 }
 
-/// `POST /auth/device/code`, from the peer `remote_addr` when the adapter knows it.
+/// A user code's record: the pointer to its device request, with when and from where the
+/// device asked, shown to the person (RFC 8628 §5.4). Older records have neither.
+#[derive(Serialize, Deserialize)]
+struct Pointer {
+    #[serde(flatten)]
+    to: UserCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from: Option<IpAddr>,
+}
+
+/// A device request waiting for the person.
+pub(crate) struct Pending {
+    /// The request's record id.
+    pub(crate) device: String,
+    pub(crate) request: DeviceRequest,
+    /// Unix seconds when the device asked, if known.
+    pub(crate) asked_at: Option<u64>,
+    /// The address the device asked from, if known.
+    pub(crate) asked_from: Option<IpAddr>,
+}
+
+/// `POST /auth/device/code` from `remote_addr` (the peer, when the adapter knows it).
 pub(crate) async fn authorization(
     inner: &Inner,
     apps: &Apps,
@@ -87,7 +111,7 @@ async fn start(
     }
     let keys = &config.cookie_keys;
     let lifetime = apps.clients.device_code_lifetime.as_secs();
-    let expires_at = now + lifetime;
+    let expires_at = now.saturating_add(lifetime);
     let unavailable = |e: StoreError| OAuthError::unavailable(&e);
     let mut user_code = codes::user_code();
     for _ in 1..USER_CODE_TRIES {
@@ -116,11 +140,15 @@ async fn start(
         device_id.clone(),
         "",
         None,
-        expires_at + EXPIRED_GRACE,
+        expires_at.saturating_add(EXPIRED_GRACE),
         &request,
     );
     apps.store.save(&record).await.map_err(unavailable)?;
-    let pointer = UserCode { device: device_id };
+    let pointer = Pointer {
+        to: UserCode { device: device_id },
+        at: Some(now),
+        from: remote_addr,
+    };
     let record = grant::seal(
         keys,
         user_code_record_id(&user_code),
@@ -147,20 +175,21 @@ async fn start(
     )))
 }
 
-/// The pending request of a (normal-form) user code, with its record id.
+/// The pending request of a (normal-form) user code.
 pub(crate) async fn pending(
     inner: &Inner,
     apps: &Apps,
     user_code: &str,
     now: u64,
-) -> Result<Option<(String, DeviceRequest)>, StoreError> {
+) -> Result<Option<Pending>, StoreError> {
     let keys = &inner.config.cookie_keys;
     let Some(pointer) = apps.store.load(&user_code_record_id(user_code)).await? else {
         return Ok(None);
     };
-    let Some(UserCode { device }) = grant::open(keys, &pointer) else {
+    let Some(Pointer { to, at, from }) = grant::open(keys, &pointer) else {
         return Ok(None);
     };
+    let device = to.device;
     let Some(record) = apps.store.load(&device).await? else {
         return Ok(None);
     };
@@ -177,7 +206,12 @@ pub(crate) async fn pending(
     {
         return Ok(None);
     }
-    Ok(Some((device, request)))
+    Ok(Some(Pending {
+        device,
+        request,
+        asked_at: at,
+        asked_from: from,
+    }))
 }
 
 /// Records the person's decision on the request `device_id`, once across instances;
@@ -191,7 +225,7 @@ pub(crate) async fn record_decision(
     now: u64,
 ) -> Result<bool, StoreError> {
     let id = decision_record_id(device_id);
-    let until = request.expires_at + EXPIRED_GRACE;
+    let until = request.expires_at.saturating_add(EXPIRED_GRACE);
     if !apps.take_once(&id, until, now).await? {
         return Ok(false);
     }
@@ -237,9 +271,9 @@ pub(crate) async fn poll(
     }
     let too_soon = request
         .last_poll
-        .is_some_and(|t| now < t + request.interval);
+        .is_some_and(|t| now < t.saturating_add(request.interval));
     if too_soon {
-        request.interval += SLOW_DOWN_STEP;
+        request.interval = request.interval.saturating_add(SLOW_DOWN_STEP);
     }
     request.last_poll = Some(now);
     let polled = grant::seal(keys, id.clone(), "", None, record.expires_at, &request);
@@ -271,7 +305,7 @@ pub(crate) async fn poll(
         )),
         Decision::Allowed(person) => {
             // Exactly once: in this process, then across instances through the store.
-            let until = request.expires_at + EXPIRED_GRACE;
+            let until = request.expires_at.saturating_add(EXPIRED_GRACE);
             let marker = format!("{id}.taken");
             if !apps
                 .take_once(&marker, until, now)

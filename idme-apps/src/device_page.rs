@@ -82,7 +82,11 @@ pub(crate) async fn page(
         },
         None => None,
     };
-    let Some((code, (_, request))) = found else {
+    let found = found.and_then(|(code, p)| {
+        let client = super::clients::find(&apps.clients, &p.request.client_id)?;
+        Some((code, p, client))
+    });
+    let Some((code, pending, client)) = found else {
         return pages::code_form(
             notice,
             400,
@@ -93,13 +97,14 @@ pub(crate) async fn page(
         .with_cookies(set_cookies);
     };
     apps.throttle.guess_found(who, now);
+    let request = &pending.request;
     if let Some(policy) = unmet_policy(&user, &request.scope) {
         let reply = match verify_once(inner, &policy, action, query) {
             Some(verify) => Reply::redirect(verify),
             None => {
                 // One click, one more round: back to this page, still marked as tried.
                 let again = inner.idme.verify_url_for(&policy, &return_to);
-                pages::not_verified(notice, &request.client_id, &policy, &again)
+                pages::not_verified(notice, client.display_name_or_id(), &policy, &again)
             }
         };
         return reply.with_cookies(set_cookies);
@@ -107,22 +112,47 @@ pub(crate) async fn page(
     let csrf = Csrf {
         sid: user.session_id().to_owned(),
         code: hash(&code),
-        exp: now + CSRF_LIFETIME,
+        exp: now.saturating_add(CSRF_LIFETIME),
     };
     let csrf = config.cookie_keys.seal_compact(CSRF_NAME, &csrf);
     let shown = codes::display_user_code(&code);
+    let asked_from = pending
+        .asked_from
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
     pages::confirm(
         notice,
         &Confirm {
             action,
-            client_id: &request.client_id,
+            client,
             scope: &request.scope,
             shown_code: &shown,
             user_code: &code,
             csrf: &csrf,
+            asked_at: &asked_at(pending.asked_at, now),
+            asked_from: &asked_from,
         },
     )
     .with_cookies(set_cookies)
+}
+
+/// When a device asked, for people: `2024-05-01 14:03 UTC (2 minutes ago)`, or
+/// `an unknown time`.
+fn asked_at(at: Option<u64>, now: u64) -> String {
+    let when = at
+        .and_then(|t| i64::try_from(t).ok())
+        .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+    let (Some(at), Some(when)) = (at, when) else {
+        return "an unknown time".to_owned();
+    };
+    let ago = now.saturating_sub(at);
+    let ago = match ago {
+        0..60 => "just now".to_owned(),
+        60..120 => "1 minute ago".to_owned(),
+        120..3_600 => format!("{} minutes ago", ago / 60),
+        3_600..7_200 => "1 hour ago".to_owned(),
+        _ => format!("{} hours ago", ago / 3_600),
+    };
+    format!("{} ({ago})", when.format("%Y-%m-%d %H:%M UTC"))
 }
 
 /// What a `POST /auth/device` carries besides its body.
@@ -189,9 +219,16 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
             "",
         )
     };
-    let Some((device_id, request)) = found else {
+    let Some(super::device::Pending {
+        device: device_id,
+        request,
+        ..
+    }) = found
+    else {
         return gone().with_cookies(set_cookies);
     };
+    let name = super::clients::find(&apps.clients, &request.client_id)
+        .map_or(request.client_id.as_str(), |c| c.display_name_or_id());
     if allow && let Some(policy) = unmet_policy(&user, &request.scope) {
         // A form from before the person's verification lapsed: the page says what is
         // missing (it offers to verify, once per click).
@@ -201,8 +238,7 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply
             codes::display_user_code(&code)
         );
         let again = inner.idme.verify_url_for(&policy, &back);
-        return pages::not_verified(notice, &request.client_id, &policy, &again)
-            .with_cookies(set_cookies);
+        return pages::not_verified(notice, name, &policy, &again).with_cookies(set_cookies);
     }
     let decision = if allow {
         Decision::Allowed(Person::of(&user))

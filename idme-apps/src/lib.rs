@@ -33,7 +33,8 @@
 //! | `tokens` | issuing, rotation, reuse detection, revocation |
 //! | `device` | the device's endpoints: codes and polls |
 //! | `device_page` | the person's side: typing the code, allowing or denying |
-//! | `authorize` | the code + PKCE relay's start |
+//! | `authorize` | the code + PKCE relay's start and the person's decision |
+//! | `consent` | the relay's consent page, its CSRF token and same-origin check |
 //! | `token_endpoint` | `/auth/token` and `/auth/device/token` |
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
@@ -50,6 +51,7 @@ mod bearer;
 mod clients;
 mod codes;
 mod config;
+mod consent;
 mod device;
 mod device_page;
 mod grant;

@@ -30,17 +30,23 @@ pub(crate) fn code_form(
     Reply::html(status, page(notice, "Connect a device", &body))
 }
 
-/// What the person confirms: which client, which policies, which code.
+/// What the person confirms: which client, which policies, which code, and when and
+/// from where the device asked.
 pub(crate) struct Confirm<'a> {
     pub(crate) action: &'a str,
-    pub(crate) client_id: &'a str,
+    pub(crate) client: &'a crate::config::AppClient,
     pub(crate) scope: &'a [String],
     pub(crate) shown_code: &'a str,
     pub(crate) user_code: &'a str,
     pub(crate) csrf: &'a str,
+    /// When the device asked, for people (`2024-05-01 14:03 UTC (2 minutes ago)`).
+    pub(crate) asked_at: &'a str,
+    /// The address the device asked from, or `unknown`.
+    pub(crate) asked_from: &'a str,
 }
 
-/// The confirmation page: one form posting `user_code`, `csrf` and `decision`.
+/// The confirmation page: one form posting `user_code`, `csrf` and `decision`. The person
+/// compares the code with the one on the device they hold (RFC 8628 §5.4).
 pub(crate) fn confirm(notice: Option<&str>, c: &Confirm<'_>) -> Reply {
     let policies = if c.scope.is_empty() {
         "<p>It asks for your identity only.</p>".to_owned()
@@ -48,21 +54,34 @@ pub(crate) fn confirm(notice: Option<&str>, c: &Confirm<'_>) -> Reply {
         let items: String = c
             .scope
             .iter()
-            .map(|p| format!("<li>{}</li>", escape(p)))
+            .map(|p| format!("<li>{}</li>", escape(&policy_label(p))))
             .collect();
         format!("<p>It asks for what ID.me verified about you:</p><ul id=\"policies\">{items}</ul>")
     };
+    let unnamed = if c.client.has_display_name() {
+        ""
+    } else {
+        "<p id=\"unnamed\">This site has not named this device's app: it is shown by the id \
+         it was registered with.</p>"
+    };
     let body = format!(
         "<h1>Connect a device</h1>\
-         <p><strong id=\"client\">{client}</strong> wants to act as you.</p>{policies}\
-         <p>Check that your device shows this code: <strong id=\"code\">{shown}</strong></p>\
+         <p><strong id=\"client\">{client}</strong> wants to act as you.</p>{unnamed}{policies}\
+         <p>Check that this code matches the one shown on a device you have with you: \
+         <strong id=\"code\">{shown}</strong></p>\
+         <p id=\"asked\">The device asked at <span id=\"asked-at\">{asked_at}</span> from the \
+         network address <span id=\"asked-from\">{asked_from}</span>.</p>\
+         <p>If the codes differ, or you did not start this on a device of yours just now, \
+         deny.</p>\
          <form method=\"post\" action=\"{action}\">\
          <input type=\"hidden\" name=\"user_code\" value=\"{code}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        client = escape(c.client_id),
+        client = escape(c.client.display_name_or_id()),
         shown = escape(c.shown_code),
+        asked_at = escape(c.asked_at),
+        asked_from = escape(c.asked_from),
         action = escape(c.action),
         code = escape(c.user_code),
         csrf = escape(c.csrf),
@@ -70,11 +89,31 @@ pub(crate) fn confirm(notice: Option<&str>, c: &Confirm<'_>) -> Reply {
     Reply::html(200, page(notice, "Connect a device", &body))
 }
 
-/// The `403` for a person whose ID.me account lacks what the device `client_id` asks for
-/// (`policy`), with a link to verify it (`verify_url`, the login route asking for it).
+/// A policy handle for people: `verified military status`, `identity verified (IAL2)`.
+pub(crate) fn policy_label(handle: &str) -> String {
+    use idme_core::verification::Policy;
+    let policy = Policy::parse(handle);
+    if let Some(group) = policy.group() {
+        return format!("verified {} status", group.label());
+    }
+    match policy {
+        Policy::Ial2 => "identity verified (IAL2)".into(),
+        Policy::Loa3 => "identity verified (LOA3)".into(),
+        Policy::Age => "age verified".into(),
+        Policy::Login => "sign-in only".into(),
+        Policy::Mfa => "multi-factor sign-in".into(),
+        Policy::KbaReplacement => "identity proofed (KBA replacement)".into(),
+        Policy::FortifiedIdentity => "fortified identity".into(),
+        other => other.handle().to_owned(),
+    }
+}
+
+/// The `403` for a person whose ID.me account lacks what the device `client` (its name
+/// for people) asks for (`policy`), with a link to verify it (`verify_url`, the login
+/// route asking for it).
 pub(crate) fn not_verified(
     notice: Option<&str>,
-    client_id: &str,
+    client: &str,
     policy: &idme_core::verification::Policy,
     verify_url: &str,
 ) -> Reply {
@@ -83,7 +122,7 @@ pub(crate) fn not_verified(
          <p id=\"message\"><strong id=\"client\">{client}</strong> asks for what ID.me has not \
          verified for your account: <strong id=\"policy\">{policy}</strong>.</p>\
          <p><a href=\"{verify}\">Verify with ID.me</a>, then come back to this page.</p>",
-        client = escape(client_id),
+        client = escape(client),
         policy = escape(policy.handle()),
         verify = escape(verify_url),
     );

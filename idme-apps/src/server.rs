@@ -219,6 +219,15 @@ impl Extension for AppServer {
             (Some(AppRoute::Authorize), false) => {
                 crate::authorize::authorize(&inner, apps, req.query, &req.cookies).await
             }
+            (Some(AppRoute::Authorize), true) => {
+                let decide = crate::authorize::Decide {
+                    body: req.body,
+                    cookies: &req.cookies,
+                    origin: header("origin"),
+                    sec_fetch_site: header("sec-fetch-site"),
+                };
+                crate::authorize::decide(&inner, apps, decide).await
+            }
             (Some(AppRoute::Token | AppRoute::DeviceToken), true) => {
                 let authorization = header("authorization");
                 crate::token_endpoint::token(&inner, apps, req.body, authorization).await

@@ -153,3 +153,60 @@ fn url_escape(value: &str) -> String {
         })
         .collect()
 }
+
+/// A native app's sign-in (RFC 8252) with the consent page: the signed-in person's `GET
+/// /auth/authorize` shows the page and no code; their same-origin `POST` allows it and
+/// the code goes back to the app's loopback redirect.
+#[actix_web::test]
+async fn a_native_app_gets_its_code_only_after_the_person_allows() {
+    let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
+    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(IdmeMiddleware)
+            .configure(idme_actix::configure(&pair.idme)),
+    )
+    .await;
+    let cookie = pair.sign_in().await.cookie_header();
+    let uri = format!(
+        "/auth/authorize?response_type=code&client_id=phone&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256&state=s1",
+        url_escape("http://127.0.0.1:5555/callback")
+    );
+    let page = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("cookie", cookie.as_str()))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.headers().get("location").is_none());
+    let page = String::from_utf8_lossy(&test::read_body(page).await).into_owned();
+    assert!(page.contains("Example Phone"), "{page}");
+    let decision = format!(
+        "request={}&csrf={}&decision=allow",
+        url_escape(&field(&page, "request")),
+        url_escape(&field(&page, "csrf"))
+    );
+    let done = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/auth/authorize")
+            .insert_header(FORM)
+            .insert_header(("cookie", cookie.as_str()))
+            .insert_header(("sec-fetch-site", "same-origin"))
+            .set_payload(decision)
+            .to_request(),
+    )
+    .await;
+    assert_eq!(done.status().as_u16(), 303);
+    let to = done.headers().get("location").unwrap().to_str().unwrap();
+    assert!(
+        to.starts_with("http://127.0.0.1:5555/callback?code="),
+        "{to}"
+    );
+}
+
+/// `BASE64URL(SHA256(verifier))` of some verifier: the code is not exchanged here.
+const CHALLENGE: &str = "ngF5GsXcbwljx6u133FFr3Xht9xooA_DuaX_3QwODtc";

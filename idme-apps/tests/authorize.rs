@@ -1,5 +1,6 @@
 //! The code + PKCE relay for native and mobile apps (RFC 6749 §4.1, RFC 7636, RFC 8252,
-//! RFC 9207) in memory: redirect URI rules, PKCE, single use and expiry of the code.
+//! RFC 9207) in memory: redirect URI rules, PKCE, single use and expiry of the code. The
+//! consent page itself is `apps_consent.rs`'s; here the person allows it.
 
 mod common;
 
@@ -45,6 +46,12 @@ async fn authorize(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
     .await
 }
 
+/// The request `query`, allowed by the person on its consent page.
+async fn allowed(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
+    let page = authorize(pair, browser, query).await;
+    consent(pair, browser, &page, "allow").await
+}
+
 fn redirect_params(reply: &Reply) -> (String, Vec<(String, String)>) {
     assert_eq!(reply.status, 303, "{}", reply.body);
     let to = url::Url::parse(reply.header("location").unwrap()).unwrap();
@@ -79,7 +86,7 @@ async fn exchange(
 }
 
 async fn code_for(pair: &Pair, browser: &mut Browser, redirect: &str) -> String {
-    let reply = authorize(pair, browser, &query(&[("redirect_uri", Some(redirect))])).await;
+    let reply = allowed(pair, browser, &query(&[("redirect_uri", Some(redirect))])).await;
     let (base, pairs) = redirect_params(&reply);
     assert_eq!(base, redirect);
     get(&pairs, "code").expect("a code").to_owned()
@@ -102,6 +109,11 @@ async fn a_bad_client_or_redirect_uri_gets_a_page_never_a_redirect() {
             ("client_id", Some(DEVICE)),
             ("redirect_uri", Some(NATIVE_REDIRECT)),
         ]),
+        // Loopback only where registered: a device client has no redirect at all, and a
+        // registered loopback URI fixes the address and the path.
+        query(&[("client_id", Some(DEVICE))]),
+        query(&[("redirect_uri", Some("http://127.0.0.1:51234/other"))]),
+        query(&[("redirect_uri", Some("http://127.0.0.1:51234/callback?x=1"))]),
     ] {
         let reply = authorize(&pair, &mut browser, &q).await;
         assert_eq!(reply.status, 400, "{q}");
@@ -161,11 +173,11 @@ async fn signed_out_goes_through_login_then_the_code_comes_back_with_state_and_i
     let mut browser = pair.sign_in().await;
     for redirect in [
         LOOPBACK,
-        "http://127.0.0.1:8/x",
-        "http://[::1]:60000/cb",
+        "http://127.0.0.1:8/callback",
+        "http://[::1]:60000/callback",
         NATIVE_REDIRECT,
     ] {
-        let reply = authorize(
+        let reply = allowed(
             &pair,
             &mut browser,
             &query(&[("redirect_uri", Some(redirect))]),

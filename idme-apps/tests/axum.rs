@@ -124,3 +124,44 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
         assert_eq!(json(&body)["error"], "invalid_token");
     }
 }
+
+/// A native app's sign-in (RFC 8252) with the consent page: the signed-in person's `GET
+/// /auth/authorize` shows the page and no code; their same-origin `POST` allows it and
+/// the code goes back to the app's loopback redirect.
+#[tokio::test]
+async fn a_native_app_gets_its_code_only_after_the_person_allows() {
+    let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
+    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let app = app(&pair);
+    let cookie = pair.sign_in().await.cookie_header();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", "phone")
+        .append_pair("redirect_uri", "http://127.0.0.1:5555/callback")
+        .append_pair("code_challenge", CHALLENGE)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "s1")
+        .finish();
+    let uri = format!("/auth/authorize?{query}");
+    let (status, headers, page) = send(&app, Method::GET, &uri, &[("cookie", &cookie)], "").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(headers.get("location").is_none());
+    assert!(page.contains("Example Phone"), "{page}");
+    let decision = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("request", &field(&page, "request"))
+        .append_pair("csrf", &field(&page, "csrf"))
+        .append_pair("decision", "allow")
+        .finish();
+    let headers = [FORM, ("cookie", &cookie), ("sec-fetch-site", "same-origin")];
+    let (status, headers, body) =
+        send(&app, Method::POST, "/auth/authorize", &headers, &decision).await;
+    assert_eq!(status, 303, "{body}");
+    let to = headers["location"].to_str().unwrap();
+    assert!(
+        to.starts_with("http://127.0.0.1:5555/callback?code="),
+        "{to}"
+    );
+}
+
+/// `BASE64URL(SHA256(verifier))` of some verifier: the code is not exchanged here.
+const CHALLENGE: &str = "ngF5GsXcbwljx6u133FFr3Xht9xooA_DuaX_3QwODtc";

@@ -388,7 +388,7 @@ async fn a_device_asking_military_sends_an_unverified_person_to_verify() {
     let confirm = page_for(&pair, &mut browser, codes["user_code"].as_str().unwrap()).await;
     assert_eq!(confirm.status, 200, "{}", confirm.body);
     assert!(
-        confirm.body.contains("<li>military</li>"),
+        confirm.body.contains("<li>verified military status</li>"),
         "{}",
         confirm.body
     );

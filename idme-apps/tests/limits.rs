@@ -189,7 +189,8 @@ async fn the_grant_cap_is_a_setting_and_a_revoked_grant_frees_its_place() {
 const CHALLENGE: &str = "ngF5GsXcbwljx6u133FFr3Xht9xooA_DuaX_3QwODtc";
 const LOOPBACK: &str = "http://127.0.0.1:51234/callback";
 
-/// The `error` the app hears back from `/auth/authorize` for `client`, if any.
+/// The `error` the app hears back from `/auth/authorize` for `client` once the person
+/// allows it on the consent page, if any.
 async fn authorize_error(pair: &Pair, browser: &mut Browser, client: &str) -> Option<String> {
     let query = form(&[
         ("response_type", "code"),
@@ -208,6 +209,7 @@ async fn authorize_error(pair: &Pair, browser: &mut Browser, client: &str) -> Op
         Some(browser),
     )
     .await;
+    let reply = consent(pair, browser, &reply, "allow").await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     let to = url::Url::parse(&location(&reply)).unwrap();
     let error = to.query_pairs().find(|(k, _)| k == "error");
@@ -216,7 +218,13 @@ async fn authorize_error(pair: &Pair, browser: &mut Browser, client: &str) -> Op
 
 #[tokio::test]
 async fn authorize_is_limited_per_person_and_client() {
-    let pair = rig().await;
+    let other = idme_apps::AppClient::new("other-app").redirect_uri("http://127.0.0.1/callback");
+    let pair = rig_with(
+        Persona::Veteran,
+        AppServer::new(clients().client(other)),
+        |b| b,
+    )
+    .await;
     let mut browser = pair.sign_in().await;
     for i in 0..30 {
         assert_eq!(
@@ -231,7 +239,10 @@ async fn authorize_is_limited_per_person_and_client() {
             .as_deref(),
         Some("temporarily_unavailable")
     );
-    assert_eq!(authorize_error(&pair, &mut browser, DEVICE).await, None);
+    assert_eq!(
+        authorize_error(&pair, &mut browser, "other-app").await,
+        None
+    );
     pair.emulator.set_auto_user(Some(Persona::Student));
     let mut student = pair.sign_in().await;
     assert_eq!(authorize_error(&pair, &mut student, NATIVE).await, None);

@@ -141,3 +141,57 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
         );
     }
 }
+
+/// A native app's sign-in (RFC 8252) with the consent page: the signed-in person's `GET
+/// /auth/authorize` shows the page and no code; their same-origin `POST` allows it and
+/// the code goes back to the app's loopback redirect.
+#[rocket::async_test]
+async fn a_native_app_gets_its_code_only_after_the_person_allows() {
+    let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
+    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let rocket = rocket::build().attach(IdmeFairing::new(pair.idme.clone()));
+    let client = Client::untracked(rocket).await.unwrap();
+    let cookie = pair.sign_in().await.cookie_header();
+    let uri = format!(
+        "/auth/authorize?{}",
+        form(&[
+            ("response_type", "code"),
+            ("client_id", "phone"),
+            ("redirect_uri", "http://127.0.0.1:5555/callback"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("state", "s1"),
+        ])
+    );
+    let page = client
+        .get(uri)
+        .header(Header::new("cookie", cookie.clone()))
+        .dispatch()
+        .await;
+    assert_eq!(page.status().code, 200);
+    assert!(page.headers().get_one("location").is_none());
+    let page = page.into_string().await.unwrap();
+    assert!(page.contains("Example Phone"), "{page}");
+    let body = form(&[
+        ("request", &field(&page, "request")),
+        ("csrf", &field(&page, "csrf")),
+        ("decision", "allow"),
+    ]);
+    let done = client
+        .post("/auth/authorize")
+        .header(ContentType::Form)
+        .header(Header::new("cookie", cookie.clone()))
+        .header(Header::new("sec-fetch-site", "same-origin"))
+        .body(body)
+        .dispatch()
+        .await;
+    assert_eq!(done.status().code, 303);
+    let to = done.headers().get_one("location").unwrap();
+    assert!(
+        to.starts_with("http://127.0.0.1:5555/callback?code="),
+        "{to}"
+    );
+}
+
+/// `BASE64URL(SHA256(verifier))` of some verifier: the code is not exchanged here.
+const CHALLENGE: &str = "ngF5GsXcbwljx6u133FFr3Xht9xooA_DuaX_3QwODtc";

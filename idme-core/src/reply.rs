@@ -91,7 +91,9 @@ impl Reply {
         Self::html_with_csp(status, body, STATIC_PAGE_CSP.into())
     }
 
-    pub(crate) fn html_with_csp(status: u16, body: String, csp: String) -> Self {
+    /// An HTML page under the content security policy `csp` (for a page that needs more
+    /// than [`html`](Self::html)'s, e.g. a form posting to another origin).
+    pub fn html_with_csp(status: u16, body: String, csp: String) -> Self {
         Self {
             status,
             headers: page_headers("text/html; charset=utf-8", csp),

@@ -83,10 +83,16 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
             .page_notice(EMULATOR_NOTICE);
         emulator = Some(emu);
     }
-    // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own device.
+    // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own client,
+    // which may also sign in through a loopback redirect (`/callback`, any port).
     let clients = idme_apps::AppClients::from_env()
         .map_err(|e| format!("IDME_APP_CLIENTS: {e}"))?
-        .unwrap_or_else(|| idme_apps::AppClients::new([EXAMPLE_APP_CLIENT]));
+        .unwrap_or_else(|| {
+            let client = idme_apps::AppClient::new(EXAMPLE_APP_CLIENT)
+                .display_name(EXAMPLE_APP_CLIENT_NAME)
+                .redirect_uri(EXAMPLE_APP_CLIENT_REDIRECT);
+            idme_apps::AppClients::new(Vec::<String>::new()).client(client)
+        });
     let (with_store, app_store) = with_session_store(builder).await?;
     let mut apps = idme_apps::AppServer::new(clients);
     if let Some(store) = app_store {
@@ -108,6 +114,10 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
 
 /// The app client every example registers when `IDME_APP_CLIENTS` is not set.
 pub const EXAMPLE_APP_CLIENT: &str = "idme-example-device";
+/// The display name of [`EXAMPLE_APP_CLIENT`], shown on the consent and device pages.
+pub const EXAMPLE_APP_CLIENT_NAME: &str = "idme example device";
+/// The loopback redirect URI [`EXAMPLE_APP_CLIENT`] registers: any port, this path.
+pub const EXAMPLE_APP_CLIENT_REDIRECT: &str = "http://127.0.0.1/callback";
 
 /// `IDME_REDIRECT_URI`, or this app's own callback at `host`.
 fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> String {

@@ -12,16 +12,23 @@ use serde_json::Value;
 
 /// A device client.
 pub(crate) const DEVICE: &str = "tv-app";
-/// A native app with a registered private-use redirect URI.
+/// A native app with a registered private-use redirect URI and loopback ones.
 pub(crate) const NATIVE: &str = "native-app";
-/// [`NATIVE`]'s registered redirect URI.
+/// [`NATIVE`]'s registered private-use redirect URI.
 pub(crate) const NATIVE_REDIRECT: &str = "com.example.app:/callback";
+/// [`NATIVE`]'s registered loopback redirect URIs (any port).
+pub(crate) const NATIVE_LOOPBACK: [&str; 2] =
+    ["http://127.0.0.1/callback", "http://[::1]/callback"];
 /// The device grant's type.
 pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The app clients of the tests.
 pub(crate) fn clients() -> AppClients {
-    AppClients::new([DEVICE]).client(AppClient::new(NATIVE).redirect_uri(NATIVE_REDIRECT))
+    let native = NATIVE_LOOPBACK.iter().fold(
+        AppClient::new(NATIVE).redirect_uri(NATIVE_REDIRECT),
+        |c, uri| c.redirect_uri(*uri),
+    );
+    AppClients::new([DEVICE]).client(native)
 }
 
 /// A pair signing in [`Persona::Veteran`] with app clients on.
@@ -223,6 +230,34 @@ pub(crate) async fn decide(
         ("decision", decision),
     ];
     decide_with(pair, browser, &fields, &headers).await
+}
+
+/// The person answers the consent page `page` of `/auth/authorize` with `decision`
+/// (`allow` or `deny`), from the app's own site.
+pub(crate) async fn consent(
+    pair: &Pair,
+    browser: &mut Browser,
+    page: &Reply,
+    decision: &str,
+) -> Reply {
+    assert_eq!(page.status, 200, "a consent page: {}", page.body);
+    let request = field(&page.body, "request").expect("the page holds the request");
+    let csrf = field(&page.body, "csrf").expect("the page holds a CSRF token");
+    let fields = [
+        ("request", request.as_str()),
+        ("csrf", csrf.as_str()),
+        ("decision", decision),
+    ];
+    call(
+        pair,
+        Route::Authorize,
+        true,
+        None,
+        &form(&fields),
+        &[("sec-fetch-site", "same-origin")],
+        Some(browser),
+    )
+    .await
 }
 
 /// A whole device flow for `client` asking `scope`: the person (signed in on the web)

@@ -1,0 +1,137 @@
+//! Consent for the code + PKCE relay (RFC 8252 §8.6) in real headless Chromium: a local
+//! program opens the browser at `/auth/authorize` with its own loopback redirect and PKCE
+//! challenge, as any program on the person's machine can. The person signs in with ID.me;
+//! the program gets no code until the person clicks "Allow" on the consent page, which
+//! names the client and where they go back to; then the code comes back to its loopback
+//! listener and works once. Against each example app (their default client registers
+//! `http://127.0.0.1/callback`).
+
+use std::time::Duration;
+
+use idme_e2e::Target;
+use idme_e2e::app_token_scenarios::one_redirect;
+use idme_e2e::apps::{DEVICE_CLIENT, DEVICE_CLIENT_NAME, OAuthHttp, get_bearer};
+use idme_e2e::webdriver::{ChromeSession, DEFAULT_TIMEOUT};
+use idme_testkit::{EmulatorConfig, Persona};
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
+    TokenResponse as _, TokenUrl,
+};
+
+async fn consent_in_chromium(package: &str) {
+    let config = EmulatorConfig {
+        auto_user: None,
+        ..EmulatorConfig::default()
+    };
+    let target = Target::start_with(package, config, &[]).await;
+    let base = target.app.base.clone();
+
+    // The local program: a loopback listener, its own PKCE pair, the browser opened.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    let port = listener.local_addr().expect("bound").port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let client = BasicClient::new(ClientId::new(DEVICE_CLIENT.to_owned()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/auth/authorize")).expect("a URL"))
+        .set_token_uri(TokenUrl::new(format!("{base}/auth/token")).expect("a URL"))
+        .set_redirect_uri(RedirectUrl::new(redirect.clone()).expect("a URL"));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let came_back = tokio::spawn(one_redirect(listener));
+
+    let browser = ChromeSession::start(&format!("{package}-consent")).await;
+    browser.attach(&target.app.log);
+    browser.goto(url.as_str()).await;
+    browser
+        .wait_for_url_prefix(
+            &format!("{}/oauth/authorize", target.emulator.base_url()),
+            DEFAULT_TIMEOUT,
+        )
+        .await;
+    browser.click_id("persona-veteran").await;
+    browser
+        .wait_for_css("button[name=decision][value=allow]", DEFAULT_TIMEOUT)
+        .await;
+    let page = browser.body_text().await;
+    browser
+        .ensure(
+            page.contains(DEVICE_CLIENT_NAME) && page.contains(&format!("127.0.0.1:{port}")),
+            format!("the consent page names the client and where it goes back: {page}"),
+        )
+        .await;
+    // Signed in, on the consent page: the program has heard nothing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser
+        .ensure(
+            !came_back.is_finished(),
+            "no code reached the program before the person allowed",
+        )
+        .await;
+
+    browser
+        .click_css("button[name=decision][value=allow]")
+        .await;
+    let back = tokio::time::timeout(DEFAULT_TIMEOUT, came_back).await;
+    let Ok(Ok(back)) = back else {
+        let text = browser.body_text().await;
+        browser
+            .fail(format!(
+                "the browser did not come back to the program: {text}"
+            ))
+            .await;
+    };
+    let violations: Vec<String> = browser
+        .csp_violations()
+        .await
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    browser
+        .ensure(
+            violations.is_empty(),
+            format!(
+                "no CSP violation (form-action allows the app):\n{}",
+                violations.join("\n")
+            ),
+        )
+        .await;
+    browser.close().await;
+    assert_eq!(back.path(), "/callback");
+    let param = |k: &str| {
+        back.query_pairs()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.into_owned())
+    };
+    assert_eq!(param("state").as_deref(), Some(state.secret().as_str()));
+    assert_eq!(param("iss").as_deref(), Some(base.as_str()));
+    let code = param("code").expect("a code");
+    let token = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&OAuthHttp::default())
+        .await
+        .unwrap_or_else(|e| panic!("the code is exchanged: {e:?}"));
+    let me = get_bearer(&target.url("/me"), token.access_token().secret()).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(me.json()["sub"], Persona::Veteran.sub());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_in_chromium_axum() {
+    consent_in_chromium("idme-example-axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_in_chromium_actix() {
+    consent_in_chromium("idme-example-actix").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_in_chromium_rocket() {
+    consent_in_chromium("idme-example-rocket").await;
+}
