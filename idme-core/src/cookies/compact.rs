@@ -65,7 +65,7 @@ impl CookieKeys {
 
     /// Opens a compact seal with any key; `None` if it is not one, no key opens it
     /// (another name, issuer or client; tampered; retired key), it inflates past the
-    /// limit, or the JSON is not a `T`. A value sealed by [`seal`](Self::seal) before
+    /// limit, or the JSON is not a `T`. A value sealed by the older `seal` before
     /// sessions were compact still opens (a deployment does not sign everyone out).
     pub fn open_compact<T: DeserializeOwned>(&self, name: &str, sealed: &str) -> Option<T> {
         let Some(bytes) = URL_SAFE_NO_PAD
