@@ -167,13 +167,10 @@ pub(crate) struct Decide<'a> {
 pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply {
     let config = &inner.config;
     let notice = config.page_notice();
-    let site = req.sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
-    // The engine's pages are served with `Referrer-Policy: no-referrer`, so browsers post
-    // their own forms with `Origin: null`: no signal, `Sec-Fetch-Site` and the CSRF token decide.
-    let sent_origin = req.origin.map(str::trim).filter(|o| *o != "null");
-    let cross_site = matches!(site.as_deref(), Some("cross-site" | "same-site"))
-        || sent_origin.is_some_and(|o| o != origin(config));
-    if cross_site {
+    // The same rule as the consent page's: a same-origin signal is required (browsers post
+    // the page's own form with `Sec-Fetch-Site: same-origin`, and `Origin: null` under the
+    // pages' `Referrer-Policy: no-referrer`); no signal at all is refused too.
+    if !super::consent::same_origin(&origin(config), req.origin, req.sec_fetch_site) {
         tracing::warn!(target: "idme::apps", origin = req.origin, sec_fetch_site = req.sec_fetch_site, "device decision refused: cross-site");
         return pages::outcome(notice, 403, "Refused", "Cross-site request refused.");
     }

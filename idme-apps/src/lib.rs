@@ -16,7 +16,7 @@
 //! use idme_apps::{AppClient, AppClients, AppServer};
 //!
 //! let clients = AppClients::new(["living-room-tv"])
-//!     .client(AppClient::new("desktop").redirect_uri("com.example.desktop:/callback"));
+//!     .client(AppClient::new("desktop").display_name("Example Desktop").redirect_uri("http://127.0.0.1/callback"));
 //! let config = builder.extension(AppServer::new(clients)).build()?;
 //! # Ok(()) }
 //! ```
@@ -44,6 +44,11 @@
 //! | `limits` | the bounded counters behind them |
 //! | `oauth` | form parameters and OAuth JSON answers |
 #![forbid(unsafe_code)]
+
+/// The README's example, compiled as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 mod approvals;
 mod authorize;

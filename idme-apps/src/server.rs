@@ -128,7 +128,56 @@ impl AppServer {
 
     /// Keeps grants, codes and the single-use marks in `store`, shared by every instance
     /// given the same one (for example `RedisStore::with_prefix("idme:apps:")`). The store
-    /// must provide a lock exclusive across instances ([`LockingStore`]).
+    /// must provide a lock exclusive across instances ([`LockingStore`]): a store without
+    /// one does not compile here.
+    ///
+    /// ```compile_fail
+    /// # use idme_core::session::store::{Record, SessionStore, StoreError};
+    /// /// A store whose lock is the trait's default (always granted).
+    /// #[derive(Debug, Default)]
+    /// struct NoLock(idme_core::MemoryStore);
+    /// #[idme_core::async_trait]
+    /// impl SessionStore for NoLock {
+    ///     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> { self.0.load(id).await }
+    ///     async fn save(&self, r: &Record) -> Result<(), StoreError> { self.0.save(r).await }
+    ///     async fn update(&self, r: &Record) -> Result<bool, StoreError> { self.0.update(r).await }
+    ///     async fn delete(&self, id: &str) -> Result<(), StoreError> { self.0.delete(id).await }
+    ///     async fn delete_by_sub(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_sub(s).await }
+    ///     async fn delete_by_provider_sid(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_provider_sid(s).await }
+    /// }
+    /// let clients = idme_apps::AppClients::new(["tv"]);
+    /// let _ = idme_apps::AppServer::new(clients).with_store(NoLock::default());
+    /// ```
+    ///
+    /// The same store with a real lock does:
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use idme_core::LockingStore;
+    /// # use idme_core::session::store::{Record, SessionStore, StoreError};
+    /// # #[derive(Debug, Default)]
+    /// # struct Locked(idme_core::MemoryStore);
+    /// # #[idme_core::async_trait]
+    /// # impl SessionStore for Locked {
+    /// #     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> { self.0.load(id).await }
+    /// #     async fn save(&self, r: &Record) -> Result<(), StoreError> { self.0.save(r).await }
+    /// #     async fn update(&self, r: &Record) -> Result<bool, StoreError> { self.0.update(r).await }
+    /// #     async fn delete(&self, id: &str) -> Result<(), StoreError> { self.0.delete(id).await }
+    /// #     async fn delete_by_sub(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_sub(s).await }
+    /// #     async fn delete_by_provider_sid(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_provider_sid(s).await }
+    /// # }
+    /// #[idme_core::async_trait]
+    /// impl LockingStore for Locked {
+    ///     async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+    ///         self.0.lock(key, owner, ttl).await
+    ///     }
+    ///     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+    ///         self.0.release(key, owner).await
+    ///     }
+    /// }
+    /// let clients = idme_apps::AppClients::new(["tv"]);
+    /// let _ = idme_apps::AppServer::new(clients).with_store(Locked::default());
+    /// ```
     pub fn with_store(mut self, store: impl LockingStore) -> Self {
         self.store = Some(Arc::new(store));
         self

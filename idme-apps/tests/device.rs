@@ -359,8 +359,13 @@ async fn the_decision_needs_the_csrf_token_of_this_session_and_code_from_this_si
         error(&poll(&pair, DEVICE, dc).await),
         (400, "authorization_pending".into())
     );
-    // Without Origin or Sec-Fetch-Site the token alone decides.
+    // Without Origin or Sec-Fetch-Site there is no same-origin signal: refused, as on the
+    // consent page (every browser that runs the page sends one).
     let r = decide_with(&pair, &mut browser, &fields, &[]).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // The page's own form, as a browser posts it (`Origin: null` under no-referrer).
+    let own = [("sec-fetch-site", "same-origin"), ("origin", "null")];
+    let r = decide_with(&pair, &mut browser, &fields, &own).await;
     assert_eq!(r.status, 200, "{}", r.body);
     pair.advance(Duration::from_secs(5));
     assert_eq!(poll(&pair, DEVICE, dc).await.status, 200);
