@@ -190,17 +190,9 @@ pub(crate) async fn authorize(
     consent::page_reply(config.page_notice(), &page).with_cookies(set_cookies)
 }
 
-/// What a `POST /auth/authorize` carries besides its body.
-pub(crate) struct Decide<'a> {
-    pub(crate) body: &'a [u8],
-    pub(crate) cookies: &'a RequestCookies,
-    pub(crate) origin: Option<&'a str>,
-    pub(crate) sec_fetch_site: Option<&'a str>,
-}
-
 /// `POST /auth/authorize`: the person allows (the code goes back to the app) or denies
 /// (`access_denied`), from this site, with this session's token for this request.
-pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply {
+pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -> Reply {
     let config = &inner.config;
     let notice = config.page_notice();
     let refused = |why: &str| {

@@ -155,16 +155,8 @@ fn asked_at(at: Option<u64>, now: u64) -> String {
     format!("{} ({ago})", when.format("%Y-%m-%d %H:%M UTC"))
 }
 
-/// What a `POST /auth/device` carries besides its body.
-pub(crate) struct Decide<'a> {
-    pub(crate) body: &'a [u8],
-    pub(crate) cookies: &'a RequestCookies,
-    pub(crate) origin: Option<&'a str>,
-    pub(crate) sec_fetch_site: Option<&'a str>,
-}
-
 /// `POST /auth/device`: the person allows or denies.
-pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: Decide<'_>) -> Reply {
+pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -> Reply {
     let config = &inner.config;
     let notice = config.page_notice();
     // The same rule as the consent page's: a same-origin signal is required (browsers post

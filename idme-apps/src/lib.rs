@@ -110,6 +110,15 @@ pub(crate) fn unmet_policy(user: &idme_core::IdmeUser, scope: &[String]) -> Opti
     })
 }
 
+/// The person's decision as their browser posts it (`POST /auth/authorize`, `POST
+/// /auth/device`): the form, their cookies, and the same-origin signals.
+pub(crate) struct Decide<'a> {
+    pub(crate) body: &'a [u8],
+    pub(crate) cookies: &'a idme_core::RequestCookies,
+    pub(crate) origin: Option<&'a str>,
+    pub(crate) sec_fetch_site: Option<&'a str>,
+}
+
 /// The person signed in on the web (and the cookies authentication produced), or the
 /// answer for a browser that is not: a `303` to sign in coming back to `return_to`, the
 /// error page when the session store is down.

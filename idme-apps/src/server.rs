@@ -257,7 +257,7 @@ impl Extension for AppServer {
                 crate::device_page::page(&inner, apps, req.query, &req.cookies).await
             }
             (Some(AppRoute::DevicePage), true) => {
-                let decide = crate::device_page::Decide {
+                let decide = crate::Decide {
                     body: req.body,
                     cookies: &req.cookies,
                     origin: header("origin"),
@@ -269,7 +269,7 @@ impl Extension for AppServer {
                 crate::authorize::authorize(&inner, apps, req.query, &req.cookies).await
             }
             (Some(AppRoute::Authorize), true) => {
-                let decide = crate::authorize::Decide {
+                let decide = crate::Decide {
                     body: req.body,
                     cookies: &req.cookies,
                     origin: header("origin"),
