@@ -12,34 +12,9 @@ use serde_json::json;
 
 use crate::config::IdmeConfig;
 use crate::error::{CallbackRejected, Error};
-use crate::html::escape;
+use crate::html::{escape, page};
 use crate::reply::Reply;
 use crate::verification::{Group, Requirement};
-
-/// The banner of [`IdmeBuilder::page_notice`](crate::IdmeBuilder::page_notice), escaped.
-fn notice_banner(notice: Option<&str>) -> String {
-    notice.map_or_else(String::new, |text| {
-        format!(
-            "<p id=\"page-notice\" role=\"status\" style=\"background:#fff3cd;border:1px solid #c9a227;\
-             padding:.5rem 1rem;font-weight:bold\">{}</p>",
-            escape(text)
-        )
-    })
-}
-
-/// A whole HTML page: `title` (escaped here), the configured `notice` banner (escaped
-/// here), then `body`, which is HTML and must already be escaped.
-pub fn page(notice: Option<&str>, title: &str, body: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;\
-         margin:4rem auto;padding:0 1rem;line-height:1.5}}a{{color:#08833d}}</style></head>\
-         <body>{banner}{body}</body></html>",
-        title = escape(title),
-        banner = notice_banner(notice),
-    )
-}
 
 /// The relay script: moves the fragment's parameters into a form and POSTs it to the
 /// callback. It reads the fragment only as data (never as HTML or code) and removes it
