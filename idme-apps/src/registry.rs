@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{codes, throttle};
 use crate::config::AppClients;
-use idme_core::LockingStore;
+use idme_core::SharedStore;
 use idme_core::session::store::StoreError;
 
 /// In-process locks, shared by keys of the same stripe.
@@ -22,7 +22,7 @@ const STORE_RETRY: Duration = Duration::from_millis(25);
 /// The server's state: the clients, where grants live, the limits and locks.
 pub(crate) struct Apps {
     pub(crate) clients: AppClients,
-    pub(crate) store: Arc<dyn LockingStore>,
+    pub(crate) store: Arc<dyn SharedStore>,
     pub(crate) throttle: throttle::Throttle,
     pub(crate) taken: throttle::Taken,
     stripes: Vec<tokio::sync::Mutex<()>>,
@@ -41,7 +41,7 @@ pub(crate) enum Contended {
 /// (or, if a release is missed, the store lock's time-to-live).
 pub(crate) struct Exclusive<'a> {
     _local: tokio::sync::MutexGuard<'a, ()>,
-    store: &'a dyn LockingStore,
+    store: &'a dyn SharedStore,
     key: String,
     owner: String,
 }
@@ -57,7 +57,7 @@ impl Exclusive<'_> {
 
 impl Apps {
     /// The state of `clients`, their grants in `store`.
-    pub(crate) fn new(clients: AppClients, store: Arc<dyn LockingStore>) -> Self {
+    pub(crate) fn new(clients: AppClients, store: Arc<dyn SharedStore>) -> Self {
         Self {
             clients,
             store,

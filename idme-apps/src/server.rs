@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use idme_core::adapter::RouteRequest;
 use idme_core::extension::{Extension, ExtensionRoute, SessionsEnded, SessionsEndedReason};
 use idme_core::session::store::StoreError;
-use idme_core::{Clock, CookieKeys, Error, Idme, IdmeConfig, IdmeUser, LockingStore, Reply};
+use idme_core::{Clock, CookieKeys, Error, Idme, IdmeConfig, IdmeUser, Reply, SharedStore};
 use url::Url;
 
 use crate::Apps;
@@ -101,7 +101,7 @@ const ROUTES: [AppRoute; 6] = [
 /// the person (signing out everywhere, a back-channel logout), or at its lifetime's end.
 pub struct AppServer {
     clients: AppClients,
-    store: Option<Arc<dyn LockingStore>>,
+    store: Option<Arc<dyn SharedStore>>,
     state: OnceLock<(Arc<Ctx>, Apps)>,
 }
 
@@ -128,12 +128,14 @@ impl AppServer {
 
     /// Keeps grants, codes and the single-use marks in `store`, shared by every instance
     /// given the same one (for example `RedisStore::with_prefix("idme:apps:")`). The store
-    /// must provide a lock exclusive across instances ([`LockingStore`]): a store without
-    /// one does not compile here.
+    /// must end records by user and provider session and provide a lock exclusive across
+    /// instances ([`SharedStore`]: [`SessionIndex`](idme_core::SessionIndex) and
+    /// [`LockingStore`](idme_core::LockingStore)): a store without the lock does not compile
+    /// here.
     ///
     /// ```compile_fail
-    /// # use idme_core::session::store::{Record, SessionStore, StoreError};
-    /// /// A store whose lock is the trait's default (always granted).
+    /// # use idme_core::session::store::{Record, SessionIndex, SessionStore, StoreError};
+    /// /// A store without a lock.
     /// #[derive(Debug, Default)]
     /// struct NoLock(idme_core::MemoryStore);
     /// #[idme_core::async_trait]
@@ -142,6 +144,9 @@ impl AppServer {
     ///     async fn save(&self, r: &Record) -> Result<(), StoreError> { self.0.save(r).await }
     ///     async fn update(&self, r: &Record) -> Result<bool, StoreError> { self.0.update(r).await }
     ///     async fn delete(&self, id: &str) -> Result<(), StoreError> { self.0.delete(id).await }
+    /// }
+    /// #[idme_core::async_trait]
+    /// impl SessionIndex for NoLock {
     ///     async fn delete_by_sub(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_sub(s).await }
     ///     async fn delete_by_provider_sid(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_provider_sid(s).await }
     /// }
@@ -154,7 +159,7 @@ impl AppServer {
     /// ```
     /// # use std::time::Duration;
     /// # use idme_core::LockingStore;
-    /// # use idme_core::session::store::{Record, SessionStore, StoreError};
+    /// # use idme_core::session::store::{Record, SessionIndex, SessionStore, StoreError};
     /// # #[derive(Debug, Default)]
     /// # struct Locked(idme_core::MemoryStore);
     /// # #[idme_core::async_trait]
@@ -163,6 +168,9 @@ impl AppServer {
     /// #     async fn save(&self, r: &Record) -> Result<(), StoreError> { self.0.save(r).await }
     /// #     async fn update(&self, r: &Record) -> Result<bool, StoreError> { self.0.update(r).await }
     /// #     async fn delete(&self, id: &str) -> Result<(), StoreError> { self.0.delete(id).await }
+    /// # }
+    /// # #[idme_core::async_trait]
+    /// # impl SessionIndex for Locked {
     /// #     async fn delete_by_sub(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_sub(s).await }
     /// #     async fn delete_by_provider_sid(&self, s: &str) -> Result<u64, StoreError> { self.0.delete_by_provider_sid(s).await }
     /// # }
@@ -178,7 +186,7 @@ impl AppServer {
     /// let clients = idme_apps::AppClients::new(["tv"]);
     /// let _ = idme_apps::AppServer::new(clients).with_store(Locked::default());
     /// ```
-    pub fn with_store(mut self, store: impl LockingStore) -> Self {
+    pub fn with_store(mut self, store: impl SharedStore) -> Self {
         self.store = Some(Arc::new(store));
         self
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::apps::*;
 use idme_apps::AppServer;
-use idme_core::session::store::{Record, StoreError};
+use idme_core::session::store::{Record, SessionIndex, StoreError};
 use idme_core::{LockingStore, SessionStore};
 use idme_testkit::Persona;
 
@@ -35,18 +35,15 @@ impl SessionStore for YieldingStore {
         tokio::task::yield_now().await;
         self.0.delete(id).await
     }
+}
+
+#[idme_core::async_trait]
+impl SessionIndex for YieldingStore {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.0.delete_by_sub(sub).await
     }
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.0.delete_by_provider_sid(sid).await
-    }
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        tokio::task::yield_now().await;
-        self.0.try_lock(key, owner, ttl).await
-    }
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        self.0.unlock(key, owner).await
     }
 }
 

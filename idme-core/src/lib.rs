@@ -140,7 +140,7 @@ pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
 pub use parse_error::ParseError;
 pub use reply::Reply;
-pub use session::store::{LockingStore, MemoryStore, SessionStore};
+pub use session::store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
 pub use session::{Authenticated, Denied};
 pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

@@ -4,7 +4,8 @@
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::session::Session;
-use crate::session::store::{Record, SessionStore, StoreError};
+use crate::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
+use std::time::Duration;
 
 impl Idme {
     /// For tests of cookie chunking only: the request's (cookie-store) session re-sealed
@@ -53,10 +54,24 @@ impl SessionStore for UnavailableStore {
     async fn delete(&self, _id: &str) -> Result<(), StoreError> {
         Err(down())
     }
+}
+
+#[async_trait::async_trait]
+impl SessionIndex for UnavailableStore {
     async fn delete_by_sub(&self, _sub: &str) -> Result<u64, StoreError> {
         Err(down())
     }
     async fn delete_by_provider_sid(&self, _sid: &str) -> Result<u64, StoreError> {
+        Err(down())
+    }
+}
+
+#[async_trait::async_trait]
+impl LockingStore for UnavailableStore {
+    async fn lock(&self, _key: &str, _owner: &str, _ttl: Duration) -> Result<bool, StoreError> {
+        Err(down())
+    }
+    async fn release(&self, _key: &str, _owner: &str) -> Result<(), StoreError> {
         Err(down())
     }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use idme_core::async_trait;
-use idme_core::session::store::{Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use idme_core::{CookieKeys, Environment, MemoryStore};
 use idme_testkit::pair::Pair;
 use idme_testkit::{Fault, Persona};
@@ -117,6 +117,10 @@ impl SessionStore for FailsOnce {
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.inner.delete(id).await
     }
+}
+
+#[async_trait]
+impl SessionIndex for FailsOnce {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         if self.first() {
             return fail();
@@ -128,6 +132,16 @@ impl SessionStore for FailsOnce {
             return fail();
         }
         self.inner.delete_by_provider_sid(sid).await
+    }
+}
+
+#[async_trait]
+impl LockingStore for FailsOnce {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.inner.lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.inner.release(key, owner).await
     }
 }
 

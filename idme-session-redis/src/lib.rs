@@ -39,7 +39,7 @@ struct ReadmeDoctests;
 use std::time::Duration;
 
 use idme_core::async_trait;
-use idme_core::session::store::{LockingStore, Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
@@ -219,18 +219,6 @@ impl RedisStore {
     }
 }
 
-/// Redis's lock is one key set with `NX` and a lifetime, exclusive across every instance
-/// sharing the server.
-#[async_trait]
-impl LockingStore for RedisStore {
-    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        SessionStore::try_lock(self, key, owner, ttl).await
-    }
-    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        SessionStore::unlock(self, key, owner).await
-    }
-}
-
 #[async_trait]
 impl SessionStore for RedisStore {
     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
@@ -255,7 +243,6 @@ impl SessionStore for RedisStore {
             stored.data,
         )))
     }
-
     async fn save(&self, record: &Record) -> Result<(), StoreError> {
         if record.expires_at <= now() {
             return self.delete(&record.id).await;
@@ -284,7 +271,6 @@ impl SessionStore for RedisStore {
         })
         .await
     }
-
     async fn update(&self, record: &Record) -> Result<bool, StoreError> {
         if record.expires_at <= now() {
             // Ending now: whatever is stored goes, nothing is written.
@@ -309,7 +295,6 @@ impl SessionStore for RedisStore {
             .await?;
         Ok(updated == 1)
     }
-
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         let key = &self.key("s", id);
         // The id stays in its index sets until they expire; deleting a missing
@@ -317,16 +302,23 @@ impl SessionStore for RedisStore {
         self.run(|mut c| async move { c.del::<_, ()>(key).await })
             .await
     }
+}
 
+#[async_trait]
+impl SessionIndex for RedisStore {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.delete_set(self.key("u", sub)).await
     }
-
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.delete_set(self.key("p", sid)).await
     }
+}
 
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+/// Redis's lock is one key set with `NX` and a lifetime, exclusive across every instance
+/// sharing the server.
+#[async_trait]
+impl LockingStore for RedisStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         let key = &self.key("lock", key);
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let taken: i64 = self
@@ -343,8 +335,7 @@ impl SessionStore for RedisStore {
             .await?;
         Ok(taken == 1)
     }
-
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         let key = &self.key("lock", key);
         self.run(|mut c| async move {
             redis::cmd("EVAL")

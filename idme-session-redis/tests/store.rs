@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use idme_core::async_trait;
-use idme_core::session::store::{Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use idme_session_redis::RedisStore;
 use idme_testkit::RedisServer;
 
@@ -28,17 +28,25 @@ impl SessionStore for Served {
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.store.delete(id).await
     }
+}
+
+#[async_trait]
+impl SessionIndex for Served {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.store.delete_by_sub(sub).await
     }
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.store.delete_by_provider_sid(sid).await
     }
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        self.store.try_lock(key, owner, ttl).await
+}
+
+#[async_trait]
+impl LockingStore for Served {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.store.lock(key, owner, ttl).await
     }
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        self.store.unlock(key, owner).await
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.store.release(key, owner).await
     }
 }
 

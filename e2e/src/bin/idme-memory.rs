@@ -18,7 +18,9 @@ use std::sync::{Arc, Mutex};
 
 use idme_core::MemoryStore;
 use idme_core::async_trait;
-use idme_core::session::store::{Record, SessionStore, StoreError};
+use std::time::Duration;
+
+use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use idme_testkit::pair::Pair;
 
 /// The engine's store: a shared [`MemoryStore`] that also keeps a copy of every record
@@ -47,11 +49,25 @@ impl SessionStore for Recorded {
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.store.delete(id).await
     }
+}
+
+#[async_trait]
+impl SessionIndex for Recorded {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.store.delete_by_sub(sub).await
     }
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.store.delete_by_provider_sid(sid).await
+    }
+}
+
+#[async_trait]
+impl LockingStore for Recorded {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.store.lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.store.release(key, owner).await
     }
 }
 

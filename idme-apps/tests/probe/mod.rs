@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use idme_core::session::store::{Record, StoreError};
+use idme_core::session::store::{Record, SessionIndex, StoreError};
 use idme_core::{LockingStore, MemoryStore, SessionStore};
 
 /// What the test sees and sets.
@@ -58,6 +58,10 @@ impl SessionStore for Probe {
         tokio::task::yield_now().await;
         self.inner.delete(id).await
     }
+}
+
+#[idme_core::async_trait]
+impl SessionIndex for Probe {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.inner.delete_by_sub(sub).await
     }

@@ -8,7 +8,7 @@ use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SessionStore;
+use crate::session::store::SharedStore;
 
 /// Builds an [`IdmeConfig`](super::IdmeConfig). Required: client id, redirect URI, and a
 /// client secret for code flows. Set in code, or read from the environment with
@@ -129,7 +129,7 @@ impl IdmeBuilder {
     /// Keeps sessions server-side in `store`; the cookie then holds only a sealed random
     /// id. Default: the whole session sealed in the cookie. Share the store (and
     /// `IDME_COOKIE_KEYS`) between instances so a session works, and ends, on all of them.
-    pub fn session_store(mut self, store: impl SessionStore) -> Self {
+    pub fn session_store(mut self, store: impl SharedStore) -> Self {
         self.settings.session_store = Some(Arc::new(store));
         self
     }

@@ -10,7 +10,7 @@ use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::flow::{Prompt, ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SessionStore;
+use crate::session::store::SharedStore;
 
 /// Declares [`Settings`] and its `Default` from one list of `name: type = default`.
 macro_rules! settings {
@@ -62,7 +62,7 @@ settings! {
     /// `IDME_REFRESH_MARGIN`: refresh this long before the access token expires.
     refresh_margin: Duration = Duration::from_secs(60),
     /// Server-side sessions; unset: the session sealed in the cookie.
-    session_store: Option<Arc<dyn SessionStore>> = None,
+    session_store: Option<Arc<dyn SharedStore>> = None,
     /// How long a stored session read from the store is used again without reading it
     /// (at most a second, so a logout on another instance takes effect within one).
     session_store_cache: Duration = Duration::from_millis(500),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Session;
-use super::store::{MemoryStore, Record, SessionStore, StoreError};
+use super::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
 use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};
 use crate::{CookieKeys, Environment, Idme, IdmeBuilder};
@@ -31,11 +31,25 @@ impl SessionStore for LoggedOutAfterLoad {
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         self.0.delete(id).await
     }
+}
+
+#[async_trait]
+impl SessionIndex for LoggedOutAfterLoad {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.0.delete_by_sub(sub).await
     }
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         self.0.delete_by_provider_sid(sid).await
+    }
+}
+
+#[async_trait]
+impl LockingStore for LoggedOutAfterLoad {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        self.0.lock(key, owner, ttl).await
+    }
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.0.release(key, owner).await
     }
 }
 

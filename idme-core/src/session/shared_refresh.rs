@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::Session;
-use super::store::{SessionStore, StoreError};
+use super::store::{SharedStore, StoreError};
 use crate::config::IdmeConfig;
 use crate::secret::random_token;
 
@@ -33,7 +33,7 @@ pub(crate) enum Turn {
 
 /// The store's lock on one session's refresh.
 pub(crate) struct Lock {
-    store: Arc<dyn SessionStore>,
+    store: Arc<dyn SharedStore>,
     key: String,
     owner: String,
 }
@@ -41,7 +41,7 @@ pub(crate) struct Lock {
 impl Lock {
     /// Releases the lock (if it expired meanwhile, another owner's is left alone).
     pub(crate) async fn release(self) {
-        if let Err(e) = self.store.unlock(&self.key, &self.owner).await {
+        if let Err(e) = self.store.release(&self.key, &self.owner).await {
             tracing::warn!(target: "idme::session", error = %e, "refresh lock not released (it expires on its own)");
         }
     }
@@ -57,7 +57,7 @@ enum Stored {
 
 async fn look(
     config: &IdmeConfig,
-    store: &dyn SessionStore,
+    store: &dyn SharedStore,
     session: &Session,
     from: &[u8; 32],
 ) -> Result<Stored, StoreError> {
@@ -82,7 +82,7 @@ async fn look(
 /// `from`), or waits for the instance whose turn it is.
 pub(crate) async fn take_turn(
     config: &IdmeConfig,
-    store: &Arc<dyn SessionStore>,
+    store: &Arc<dyn SharedStore>,
     session: &Session,
     from: &[u8; 32],
 ) -> Turn {
@@ -93,7 +93,7 @@ pub(crate) async fn take_turn(
     // Waiting is measured on the runtime's clock, like the HTTP timeouts it outlasts.
     let deadline = tokio::time::Instant::now() + ttl + Duration::from_secs(1);
     loop {
-        let taken = match store.try_lock(&key, &owner, ttl).await {
+        let taken = match store.lock(&key, &owner, ttl).await {
             Ok(taken) => taken,
             Err(e) => return Turn::Down(e),
         };
@@ -102,7 +102,7 @@ pub(crate) async fn take_turn(
             Ok(stored) => stored,
             Err(e) => {
                 if taken {
-                    let _ = store.unlock(&key, &owner).await;
+                    let _ = store.release(&key, &owner).await;
                 }
                 return Turn::Down(e);
             }

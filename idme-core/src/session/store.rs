@@ -1,4 +1,5 @@
-//! Server-side session storage: the [`SessionStore`] trait, its [`Record`], and
+//! Server-side session storage: the [`SessionStore`], [`SessionIndex`] and [`LockingStore`]
+//! traits, their [`Record`], and
 //! [`MemoryStore`], an in-process store for tests and single-instance deployments.
 //!
 //! By default idme-rs keeps the whole session in a sealed (encrypted and authenticated)
@@ -6,7 +7,8 @@
 //! only a sealed random session id and the session lives in the store, so that:
 //! - a logout on one instance ends the session on every instance sharing the store;
 //! - OIDC back-channel logout can end every session of a user (`delete_by_sub`) or of a
-//!   provider session (`delete_by_provider_sid`).
+//!   provider session (`delete_by_provider_sid`);
+//! - a refresh is spent once across the instances (the store's lock).
 //!
 //! A session changed after sign-in (refreshed tokens, last-seen time) is written back with
 //! [`SessionStore::update`], which only replaces a record that still exists: a logout
@@ -15,21 +17,34 @@
 //! A store never sees a token in clear: [`Record::data`] is the session sealed with the
 //! cookie keys and bound to the record's id. The store only indexes and expires records.
 //!
-//! A store is simple to write: plain `async fn`s under [`#[async_trait]`](crate::async_trait)
-//! (re-exported, so no extra dependency is needed). This is an in-memory one, in full:
+//! A store is three small traits: [`SessionStore`] (load, save, update, delete),
+//! [`SessionIndex`] (end every session of a user or of a provider session) and
+//! [`LockingStore`] (a lock exclusive across the processes sharing the store), written as
+//! plain `async fn`s under [`#[async_trait]`](crate::async_trait) (re-exported, so no
+//! extra dependency is needed). This is an in-memory one, in full:
 //!
 //! ```
 //! use std::collections::HashMap;
 //! use std::sync::Mutex;
+//! use std::time::Duration;
 //! use idme_core::async_trait;
-//! use idme_core::session::store::{Record, SessionStore, StoreError};
+//! use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 //!
 //! #[derive(Debug, Default)]
-//! struct MyStore(Mutex<HashMap<String, Record>>);
+//! struct MyStore {
+//!     records: Mutex<HashMap<String, Record>>,
+//!     locks: Mutex<HashMap<String, String>>,
+//! }
 //!
 //! impl MyStore {
 //!     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
-//!         self.0.lock().unwrap_or_else(|p| p.into_inner())
+//!         self.records.lock().unwrap_or_else(|p| p.into_inner())
+//!     }
+//!     fn delete_where(&self, gone: impl Fn(&Record) -> bool) -> u64 {
+//!         let mut map = self.map();
+//!         let before = map.len();
+//!         map.retain(|_, r| !gone(r));
+//!         (before - map.len()) as u64
 //!     }
 //! }
 //!
@@ -51,17 +66,36 @@
 //!         self.map().remove(id);
 //!         Ok(())
 //!     }
+//! }
+//!
+//! #[async_trait]
+//! impl SessionIndex for MyStore {
 //!     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
-//!         let mut map = self.map();
-//!         let before = map.len();
-//!         map.retain(|_, r| r.sub != sub);
-//!         Ok((before - map.len()) as u64)
+//!         Ok(self.delete_where(|r| r.sub == sub))
 //!     }
 //!     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
-//!         let mut map = self.map();
-//!         let before = map.len();
-//!         map.retain(|_, r| r.provider_sid.as_deref() != Some(sid));
-//!         Ok((before - map.len()) as u64)
+//!         Ok(self.delete_where(|r| r.provider_sid.as_deref() == Some(sid)))
+//!     }
+//! }
+//!
+//! // One process only: a process-wide map is the lock (a shared store uses its own, e.g.
+//! // Redis's `SET NX PX`). This one ignores `ttl`; a real one must honour it.
+//! #[async_trait]
+//! impl LockingStore for MyStore {
+//!     async fn lock(&self, key: &str, owner: &str, _ttl: Duration) -> Result<bool, StoreError> {
+//!         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+//!         if locks.contains_key(key) {
+//!             return Ok(false);
+//!         }
+//!         locks.insert(key.to_owned(), owner.to_owned());
+//!         Ok(true)
+//!     }
+//!     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+//!         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+//!         if locks.get(key).is_some_and(|o| o == owner) {
+//!             locks.remove(key);
+//!         }
+//!         Ok(())
 //!     }
 //! }
 //! # let _ = idme_core::IdmeBuilder::new().session_store(MyStore::default());
@@ -85,7 +119,7 @@ use async_trait::async_trait;
 pub struct Record {
     /// The session id (random, 24+ characters, new at every sign-in).
     pub id: String,
-    /// The user's subject identifier, for [`SessionStore::delete_by_sub`].
+    /// The user's subject identifier, for [`SessionIndex::delete_by_sub`].
     pub sub: String,
     /// The provider's session id (`sid` claim of the ID token), when it sent one.
     pub provider_sid: Option<String>,
@@ -145,11 +179,14 @@ impl StoreError {
     }
 }
 
-/// Where server-side sessions live. Implementations must be safe to share between
-/// requests and, for several instances, between processes (Redis: `idme-session-redis`).
+/// Where server-side sessions live: the core of a store. Implementations must be safe to
+/// share between requests and, for several instances, between processes (Redis:
+/// `idme-session-redis`).
 ///
-/// Every method is one round trip at most; none is called on a request without a
-/// session cookie. Implement it with plain `async fn`s under
+/// The engine takes a store that also ends sessions by user or provider session
+/// ([`SessionIndex`]) and locks across the processes sharing it ([`LockingStore`]): a
+/// [`SharedStore`]. Every method is one round trip at most; none is called on a request
+/// without a session cookie. Implement it with plain `async fn`s under
 /// [`#[async_trait]`](crate::async_trait) (see the [module docs](self) for a whole store).
 #[async_trait]
 pub trait SessionStore: std::fmt::Debug + Send + Sync + 'static {
@@ -165,28 +202,39 @@ pub trait SessionStore: std::fmt::Debug + Send + Sync + 'static {
     async fn update(&self, record: &Record) -> Result<bool, StoreError>;
     /// Deletes the record with this id (no error if there is none).
     async fn delete(&self, id: &str) -> Result<(), StoreError>;
-    /// Deletes every record of the user `sub`; returns how many there were.
-    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError>;
-    /// Deletes every record of the provider session `sid`; returns how many there were.
-    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError>;
-
-    /// Takes the lock `key` for `owner`, for at most `ttl`, if nobody holds it; `Ok(true)`
-    /// when taken. The engine takes one per session while it refreshes the session's
-    /// tokens, so that one instance refreshes and the others wait for its result (a
-    /// refresh token is single-use). The default suits a store used by one process only:
-    /// always granted (the engine already refreshes once per session within a process).
-    /// A store that wraps another must forward this and [`unlock`](Self::unlock).
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        let _ = (key, owner, ttl);
-        Ok(true)
-    }
-
-    /// Releases the lock `key` if `owner` still holds it (after `ttl` it may be another's).
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        let _ = (key, owner);
-        Ok(())
-    }
 }
+
+/// A store that ends sessions by whom they belong to: what OIDC back-channel logout and
+/// signing out everywhere need.
+#[async_trait]
+pub trait SessionIndex: SessionStore {
+    /// Deletes every record of the user `sub` ([`Record::sub`]); returns how many there were.
+    async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError>;
+    /// Deletes every record of the provider session `sid` ([`Record::provider_sid`]);
+    /// returns how many there were.
+    async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError>;
+}
+
+/// A [`SessionStore`] whose lock is exclusive across every process that shares the store:
+/// what a refresh relies on when several instances share sessions (one instance spends the
+/// single-use refresh token, the others wait for its result), and an extension's
+/// single-use codes and token rotation (`idme-apps`). There are no defaults: a store
+/// without a real lock cannot be given to the engine or to `idme-apps` (a compile-time
+/// error, not a lock that is always granted).
+#[async_trait]
+pub trait LockingStore: SessionStore {
+    /// Takes the lock `key` for `owner`, for at most `ttl`, if nobody holds it, atomically
+    /// across every process sharing the store; `Ok(true)` when taken.
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
+    /// Releases the lock `key` if `owner` still holds it (after `ttl` it may be another's).
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
+}
+
+/// What the engine (and `idme-apps`) keep records in: a [`SessionStore`] with its
+/// [`SessionIndex`] and [`LockingStore`]. Implemented for every type that has the three.
+pub trait SharedStore: SessionIndex + LockingStore {}
+
+impl<T: SessionIndex + LockingStore> SharedStore for T {}
 
 /// A shared store (for example one [`MemoryStore`] behind several engines in a test).
 #[async_trait]
@@ -203,32 +251,16 @@ impl<T: SessionStore> SessionStore for std::sync::Arc<T> {
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
         (**self).delete(id).await
     }
+}
+
+#[async_trait]
+impl<T: SessionIndex> SessionIndex for std::sync::Arc<T> {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         (**self).delete_by_sub(sub).await
     }
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         (**self).delete_by_provider_sid(sid).await
     }
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        (**self).try_lock(key, owner, ttl).await
-    }
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        (**self).unlock(key, owner).await
-    }
-}
-
-/// A [`SessionStore`] whose lock is exclusive across every process that shares the store:
-/// what single-use codes and token rotation rely on when several instances share it (an
-/// extension such as `idme-apps` takes its store as this type, so a store without a real
-/// lock cannot be used there: a compile-time error, not a lock that is always granted).
-/// There are no defaults.
-#[async_trait]
-pub trait LockingStore: SessionStore {
-    /// Takes the lock `key` for `owner`, for at most `ttl`, if nobody holds it, atomically
-    /// across every process sharing the store; `Ok(true)` when taken.
-    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
-    /// Releases the lock `key` if `owner` still holds it (after `ttl` it may be another's).
-    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -238,18 +270,6 @@ impl<T: LockingStore> LockingStore for std::sync::Arc<T> {
     }
     async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         (**self).release(key, owner).await
-    }
-}
-
-/// The memory store's lock is exclusive among everything that can reach the store: the
-/// one process it lives in.
-#[async_trait]
-impl LockingStore for MemoryStore {
-    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
-        SessionStore::try_lock(self, key, owner, ttl).await
-    }
-    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
-        SessionStore::unlock(self, key, owner).await
     }
 }
 
@@ -285,7 +305,7 @@ impl MemoryStore {
 
     /// How many records it holds (expired ones included until met).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.records().len()
     }
 
     /// Whether it holds no record.
@@ -293,12 +313,12 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+    fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
         self.records.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn delete_where(&self, pred: impl Fn(&Record) -> bool) -> u64 {
-        let mut map = self.lock();
+        let mut map = self.records();
         let before = map.len();
         map.retain(|_, r| !pred(r));
         (before - map.len()) as u64
@@ -309,7 +329,7 @@ impl MemoryStore {
 impl SessionStore for MemoryStore {
     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let now = self.clock.now();
-        let mut map = self.lock();
+        let mut map = self.records();
         let found = match map.get(id) {
             Some(r) if r.expires_at <= now => {
                 map.remove(id);
@@ -327,7 +347,7 @@ impl SessionStore for MemoryStore {
             % SWEEP_EVERY
             == SWEEP_EVERY - 1;
         let now = if sweep { self.clock.now() } else { 0 };
-        let mut map = self.lock();
+        let mut map = self.records();
         if sweep {
             map.retain(|_, r| r.expires_at > now);
         }
@@ -337,7 +357,7 @@ impl SessionStore for MemoryStore {
 
     async fn update(&self, record: &Record) -> Result<bool, StoreError> {
         let now = self.clock.now();
-        let mut map = self.lock();
+        let mut map = self.records();
         let updated = match map.get_mut(&record.id) {
             Some(r) if r.expires_at <= now => {
                 map.remove(&record.id);
@@ -353,10 +373,13 @@ impl SessionStore for MemoryStore {
     }
 
     async fn delete(&self, id: &str) -> Result<(), StoreError> {
-        self.lock().remove(id);
+        self.records().remove(id);
         Ok(())
     }
+}
 
+#[async_trait]
+impl SessionIndex for MemoryStore {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         Ok(self.delete_where(|r| r.sub == sub))
     }
@@ -364,8 +387,13 @@ impl SessionStore for MemoryStore {
     async fn delete_by_provider_sid(&self, sid: &str) -> Result<u64, StoreError> {
         Ok(self.delete_where(|r| r.provider_sid.as_deref() == Some(sid)))
     }
+}
 
-    async fn try_lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+/// The memory store's lock is exclusive among everything that can reach the store: the
+/// one process it lives in.
+#[async_trait]
+impl LockingStore for MemoryStore {
+    async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         let now = self.clock.now();
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.retain(|_, (_, until)| *until > now);
@@ -378,7 +406,7 @@ impl SessionStore for MemoryStore {
         Ok(true)
     }
 
-    async fn unlock(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         if locks.get(key).is_some_and(|(o, _)| o == owner) {
             locks.remove(key);

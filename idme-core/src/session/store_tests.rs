@@ -6,8 +6,8 @@
 /// implementing [`SessionStore`](crate::SessionStore)). The caller needs `tokio` with `macros` and `rt`, and
 /// `idme-core`'s `test-util` feature (a dev-dependency feature: it is test code).
 ///
-/// A store that implements [`try_lock`](crate::SessionStore::try_lock) (one several
-/// processes share) adds `, locks` to run the lock tests too.
+/// A store given to the engine is a [`SharedStore`](crate::SharedStore): `, locks` runs
+/// the tests of its [`LockingStore`](crate::LockingStore) too (every store should).
 ///
 /// ```
 /// // In a test module of the crate defining the store:
@@ -24,25 +24,48 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_locks_are_exclusive_and_owned() {
-            use $crate::session::store::SessionStore as _;
             let store = $make;
             let ttl = ::std::time::Duration::from_secs(30);
-            assert!(store.try_lock("lock-a", "owner-1", ttl).await.unwrap());
             assert!(
-                !store.try_lock("lock-a", "owner-2", ttl).await.unwrap(),
+                $crate::session::store::LockingStore::lock(&store, "lock-a", "owner-1", ttl)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !$crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                    .await
+                    .unwrap(),
                 "held"
             );
             assert!(
-                store.try_lock("lock-b", "owner-2", ttl).await.unwrap(),
+                $crate::session::store::LockingStore::lock(&store, "lock-b", "owner-2", ttl)
+                    .await
+                    .unwrap(),
                 "per key"
             );
             // Only the owner releases it.
-            store.unlock("lock-a", "owner-2").await.unwrap();
-            assert!(!store.try_lock("lock-a", "owner-2", ttl).await.unwrap());
-            store.unlock("lock-a", "owner-1").await.unwrap();
-            assert!(store.try_lock("lock-a", "owner-2", ttl).await.unwrap());
-            store.unlock("lock-a", "owner-2").await.unwrap();
-            store.unlock("lock-b", "owner-2").await.unwrap();
+            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-2")
+                .await
+                .unwrap();
+            assert!(
+                !$crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                    .await
+                    .unwrap()
+            );
+            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-1")
+                .await
+                .unwrap();
+            assert!(
+                $crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                    .await
+                    .unwrap()
+            );
+            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-2")
+                .await
+                .unwrap();
+            $crate::session::store::LockingStore::release(&store, "lock-b", "owner-2")
+                .await
+                .unwrap();
         }
     };
     ($make:expr) => {
@@ -87,7 +110,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_updates_only_a_live_record() {
-            use $crate::session::store::SessionStore as _;
+            use $crate::session::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let r = __record("id-update", "sub-update", Some("psid-update"), 600);
             // Never creates a record: a session that ended stays ended.
@@ -121,7 +144,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_deletes_every_session_of_a_user() {
-            use $crate::session::store::SessionStore as _;
+            use $crate::session::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let a1 = __record("id-sub-a1", "sub-all-a", None, 600);
             let a2 = __record("id-sub-a2", "sub-all-a", Some("p1"), 600);
@@ -138,7 +161,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_deletes_by_provider_session() {
-            use $crate::session::store::SessionStore as _;
+            use $crate::session::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let a = __record("id-psid-a", "sub-psid", Some("psid-1"), 600);
             let b = __record("id-psid-b", "sub-psid", Some("psid-2"), 600);

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use idme_core::MemoryStore;
-use idme_core::session::store::{LockingStore, Record, SessionStore, StoreError};
+use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 
 /// A [`MemoryStore`] whose every operation fails while it is [down](Self::set_down), as
 /// a Redis that cannot be reached does. Clones share the store and the switch.
@@ -53,6 +53,10 @@ impl SessionStore for SwitchableStore {
         self.check()?;
         self.inner.delete(id).await
     }
+}
+
+#[idme_core::async_trait]
+impl SessionIndex for SwitchableStore {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.check()?;
         self.inner.delete_by_sub(sub).await
