@@ -4,6 +4,8 @@
 #
 #   ./test.sh               set up, then `cargo test --workspace` (extra arguments go to cargo test)
 #   ./test.sh --setup-only  set up and stop (CI runs its lint checks in between)
+#   ./test.sh --quick       a contributor's inner loop: the in-memory and loopback suites of the
+#                           library crates (no Chromium, Node or Redis; nothing installed)
 #
 # As root it installs with apt-get. Without root it stops before compiling anything and prints
 # the exact command to run. With the tools already installed it is `cargo test --workspace`.
@@ -14,6 +16,14 @@ setup_only=false
 if [ "${1:-}" = "--setup-only" ]; then
     setup_only=true
     shift
+fi
+
+# The library crates whose suites need nothing but cargo (the emulator runs in-process).
+if [ "${1:-}" = "--quick" ]; then
+    shift
+    echo "== cargo test (quick: no Chromium, Node or Redis)"
+    exec cargo test -p idme-core -p idme-apps -p idme-axum -p idme-actix -p idme-rocket \
+        -p idme-native -p idme-testkit "$@"
 fi
 
 # What the suite runs, and the Debian package that brings it.

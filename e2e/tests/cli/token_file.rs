@@ -1,7 +1,6 @@
 //! The command-line example's token file (`IDME_TOKEN_FILE`) when it is not what the app
 //! wrote: `whoami` exits 1 with a clear message, never echoing what the file holds, and
 //! refuses a file other users can read.
-#![cfg(unix)]
 
 use std::os::unix::fs::PermissionsExt;
 

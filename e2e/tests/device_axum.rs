@@ -1,3 +1,0 @@
-//! The app-client suite (device grant, code + PKCE relay, bearer tokens) against
-//! `examples/axum`, as a real process.
-idme_e2e::device_tests!("idme-example-axum");

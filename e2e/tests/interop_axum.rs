@@ -1,2 +1,0 @@
-//! Interop: `examples/axum`, as a real process, against Node's `oidc-provider`.
-idme_e2e::interop_tests!("idme-example-axum");
