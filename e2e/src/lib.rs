@@ -1,6 +1,6 @@
 //! The black-box contract suite: each example app (axum, actix-web, Rocket) is started as a
-//! real process with the environment contract of DESIGN.md and driven over loopback by a
-//! scripted browser, against an emulator the test controls. The same scenarios run against
+//! real process with the environment contract of `examples/README.md` and driven over
+//! loopback by a scripted browser, against an emulator the test controls. The same scenarios run against
 //! every example ([`contract_tests!`]); a difference between frameworks is a bug.
 #![forbid(unsafe_code)]
 

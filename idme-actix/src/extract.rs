@@ -22,8 +22,10 @@ idme_core::adapter_types! {
     /// down, the engine not registered) is answered by [`IdmeMiddleware`](crate::IdmeMiddleware)
     /// instead of the handler's response: `503` or `500`, never a silent anonymous user.
     ///
-    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
-    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// With an extension that issues bearer tokens registered (`idme-apps`' `AppServer`),
+    /// an `Authorization: Bearer` token it recognizes authenticates the request instead of
+    /// the cookie (any other `Authorization` value is ignored and the cookie decides); a
+    /// bad, expired or revoked one is `401` with
     /// `WWW-Authenticate: Bearer error="invalid_token"`, also behind `Option<IdmeUser>`
     /// (the middleware answers it).
     pub struct IdmeUser;

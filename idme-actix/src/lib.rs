@@ -6,16 +6,19 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths |
+//! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths, and the routes of the engine's [extensions](idme_core::extension) |
 //! | [`IdmeMiddleware`] | **required** around the app: sets the cookies the extractors produce (refreshed sessions, deletions) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //! | [`RequireUser`] | middleware protecting every route of a scope |
+//! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};
 //! use idme_actix::{IdmeMiddleware, IdmeUser, RequireUser};
+//! // The engine, re-exported: `idme-actix` is the only idme dependency an app needs.
+//! use idme_actix::idme_core;
 //! use idme_core::{Idme, IdmeBuilder};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,6 +50,12 @@
 mod extract;
 mod middleware;
 mod routes;
+
+/// The engine this adapter drives, re-exported so that an application needs only
+/// `idme-actix` as a dependency. `use idme_actix::idme_core;` brings it into scope, and
+/// every `idme_core::…` path (in these docs, the engine's docs and the workspace examples)
+/// then works unchanged.
+pub use idme_core;
 
 pub use extract::{IdmeRejection, IdmeUser, Verified};
 pub use middleware::{IdmeMiddleware, IdmeMiddlewareService, RequireUser, RequireUserMiddleware};

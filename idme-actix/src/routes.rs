@@ -9,8 +9,9 @@ use crate::{IdmeRejection, cookies, into_response, registered};
 
 /// Registers `idme` as app data (a `web::Data<Idme>`, so handlers can take it) and mounts
 /// the sign-in routes at the paths of its configuration (`/auth/login`, the redirect URI's
-/// path, `/auth/logout`, `/auth/backchannel-logout` by default; with app clients on, their
-/// routes too: [`Route::all`](idme_core::adapter::Route::all)). Use it on the `App`
+/// path, `/auth/logout`, `/auth/backchannel-logout` by default) and the routes of its
+/// [extensions](idme_core::extension), as [`Route::all`](idme_core::adapter::Route::all)
+/// lists them. Use it on the `App`
 /// itself, wrapped in [`IdmeMiddleware`](crate::IdmeMiddleware):
 /// `App::new().wrap(idme_actix::IdmeMiddleware).configure(idme_actix::configure(&idme))`.
 pub fn configure(idme: &Idme) -> impl FnOnce(&mut web::ServiceConfig) + use<> {

@@ -17,8 +17,10 @@ idme_core::adapter_types! {
     /// session store that is down gives `503`. Use `Option<IdmeUser>` where signing in is
     /// optional: `None` when nobody is signed in, still `503` when the store is down.
     ///
-    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
-    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// With an extension that issues bearer tokens registered (`idme-apps`' `AppServer`),
+    /// an `Authorization: Bearer` token it recognizes authenticates the request instead of
+    /// the cookie (any other `Authorization` value is ignored and the cookie decides); a
+    /// bad, expired or revoked one is `401` with
     /// `WWW-Authenticate: Bearer error="invalid_token"`, also for `Option<IdmeUser>`.
     pub struct IdmeUser;
     pub struct Verified;

@@ -6,16 +6,19 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths; with app clients on, also their device, authorize, token and revoke routes |
+//! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths, and the routes of the [extensions](idme_core::extension) registered on the engine (`idme-apps`' device, authorize, token and revoke routes) |
 //! | [`IdmeLayer`] | makes the engine available to the extractors and sets the cookies they produce (add it outermost; required) |
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
 //! | [`RequireUserLayer`] | protects every route of a router |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
+//! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
 //! ```no_run
 //! use axum::{Json, Router, routing::get};
 //! use idme_axum::{IdmeLayer, IdmeUser, RequireUserLayer};
+//! // The engine, re-exported: `idme-axum` is the only idme dependency an app needs.
+//! use idme_axum::idme_core;
 //! use idme_core::{Idme, IdmeBuilder};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -45,6 +48,12 @@ struct ReadmeDoctests;
 mod extract;
 mod layer;
 mod routes;
+
+/// The engine this adapter drives, re-exported so that an application needs only
+/// `idme-axum` as a dependency. `use idme_axum::idme_core;` brings it into scope, and
+/// every `idme_core::…` path (in these docs, the engine's docs and the workspace examples)
+/// then works unchanged.
+pub use idme_core;
 
 pub use extract::{IdmeRejection, IdmeUser, Verified};
 pub use layer::{IdmeLayer, RequireUser, RequireUserLayer, SetCookies, WithIdme};

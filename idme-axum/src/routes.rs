@@ -14,9 +14,10 @@ use idme_core::adapter::{Route, RouteRequest};
 use crate::{cookies, into_response};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
-/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default; with app clients on, their routes too:
-/// [`Route::all`](idme_core::adapter::Route::all)). Merge them
-/// into the app's router.
+/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default), and the
+/// routes of the engine's [extensions](idme_core::extension), as
+/// [`Route::all`](idme_core::adapter::Route::all) lists them. Merge them into the app's
+/// router.
 pub fn routes<S>(idme: &Idme) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,

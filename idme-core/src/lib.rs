@@ -1,18 +1,52 @@
 //! # idme-core
 //!
 //! The framework-agnostic engine behind idme-rs: sign people in with
-//! [ID.me](https://id.me) (OpenID Connect) from any Rust web service. Adapters
-//! (`idme-axum`, `idme-actix`, `idme-rocket`) feed it plain request values and send back
-//! the [`Reply`] it returns; most applications use one of them rather than this crate
-//! directly.
+//! [ID.me](https://id.me) (OpenID Connect) from any Rust web service, and know on every
+//! request who is signed in and what ID.me verified about them (military, student, IAL2, …).
 //!
 //! ## Getting started
 //!
-//! Build an [`IdmeConfig`] with [`IdmeBuilder`] (in code, or from the `IDME_*` environment
-//! contract with [`IdmeBuilder::from_env`]), then one [`Idme`] engine per application
-//! (cheap to clone). The engine answers the sign-in routes ([`Idme::login`],
-//! [`Idme::callback`], [`Idme::logout`], [`Idme::backchannel_logout`]) with a [`Reply`],
-//! and tells who is signed in on every other request ([`Idme::authenticate`]).
+//! 1. **Pick your framework's adapter**: `idme-axum`, `idme-actix` or `idme-rocket`. Each
+//!    re-exports this crate (`idme_axum::idme_core`, …), so the adapter is the only
+//!    dependency to add.
+//! 2. **Build the configuration** with [`IdmeBuilder`]: in code, or from the `IDME_*`
+//!    environment with [`IdmeBuilder::from_env`]. [`build`](IdmeBuilder::build) refuses an
+//!    impossible combination with a message naming what to change. Then make one [`Idme`]
+//!    engine per application (cheap to clone).
+//! 3. **Mount the routes**: the adapter mounts the sign-in routes (`GET /auth/login`,
+//!    `GET`/`POST` on the redirect URI's path, `POST /auth/logout`,
+//!    `POST /auth/backchannel-logout`) and those of any [extension] registered
+//!    with [`IdmeBuilder::extension`] (such as `idme-apps`' device and native-app
+//!    endpoints), and installs its response hook (a layer, middleware or fairing).
+//! 4. **Use [`IdmeUser`]** in handlers: the signed-in user (`sub`, claims, [`Verification`]).
+//!    Browsers without a session are sent to sign in and API clients get `401`;
+//!    `Option<IdmeUser>` is `None` for anonymous visitors; `Verified<require::Veteran>`
+//!    admits only users ID.me verified (others get `403` with an offer to verify).
+//!
+//! With axum (complete programs are in each adapter's documentation):
+//!
+//! ```ignore
+//! use axum::{Json, Router, routing::get};
+//! use idme_axum::idme_core::{Idme, IdmeBuilder, require::Veteran};
+//! use idme_axum::{IdmeLayer, IdmeUser, Verified};
+//!
+//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+//! let app = Router::new()
+//!     .route("/me", get(|user: IdmeUser| async move { Json(user.to_json()) }))
+//!     .route("/veterans", get(|user: Verified<Veteran>| async move { user.sub().to_owned() }))
+//!     .merge(idme_axum::routes(&idme))
+//!     .layer(IdmeLayer::new(idme));
+//! ```
+//!
+//! ## What an adapter does
+//!
+//! An adapter feeds the engine plain request values and sends back the [`Reply`] it
+//! returns; this is also how to use the engine without one. The engine answers the
+//! sign-in routes ([`Idme::login`], [`Idme::callback`], [`Idme::logout`],
+//! [`Idme::backchannel_logout`], or [`adapter::Route::all`] for every route) with a
+//! [`Reply`], and tells who is signed in on every other request ([`Idme::authenticate`],
+//! most easily through [`adapter::RequestAuth`], which also answers a request without a
+//! user):
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -86,7 +120,9 @@
 //!
 //! The environment variables, the flows, sessions, running several instances and the
 //! security notes are described in the
-//! [workspace README](https://github.com/idme-rs/idme-rs#readme).
+//! [workspace README](https://github.com/idme-rs/idme-rs#readme); how the engine is built
+//! and the rules it keeps, in
+//! [ARCHITECTURE.md](https://github.com/idme-rs/idme-rs/blob/main/ARCHITECTURE.md).
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

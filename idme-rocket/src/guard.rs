@@ -19,8 +19,10 @@ idme_core::adapter_types! {
     /// fairing nothing of idme-rs runs on the response: Rocket's own `500` answers, and
     /// `Option<IdmeUser>` is `None` (logged at ERROR under `idme::rejection`).
     ///
-    /// With app clients on, `Authorization: Bearer <app access token>` authenticates the
-    /// request instead of the cookie; a bad, expired or revoked token is `401` with
+    /// With an extension that issues bearer tokens registered (`idme-apps`' `AppServer`),
+    /// an `Authorization: Bearer` token it recognizes authenticates the request instead of
+    /// the cookie (any other `Authorization` value is ignored and the cookie decides); a
+    /// bad, expired or revoked one is `401` with
     /// `WWW-Authenticate: Bearer error="invalid_token"`, also behind `Option<IdmeUser>`
     /// (the fairing answers it).
     pub struct IdmeUser;

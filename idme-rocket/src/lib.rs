@@ -6,11 +6,12 @@
 //!
 //! | item | what it does |
 //! |---|---|
-//! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths, answers failed [`IdmeUser`] guards, and sets the cookies they produce (refreshed sessions, deletions) |
+//! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths and the routes of the engine's [extensions](idme_core::extension), answers failed [`IdmeUser`] guards, and sets the cookies they produce (refreshed sessions, deletions) |
 //! | [`IdmeFairing::from_figment`] | builds the engine from the `[default.idme]` table of `Rocket.toml`, falling back to `IDME_*` variables |
 //! | [`IdmeUser`] | request guard: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`IdmeResponse`] | a [`Reply`] as a Rocket `Responder` |
+//! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
 //! A complete program is in the crate's README (compiled as a doctest).
 //!
@@ -29,6 +30,12 @@ struct ReadmeDoctests;
 mod fairing;
 mod guard;
 mod routes;
+
+/// The engine this adapter drives, re-exported so that an application needs only
+/// `idme-rocket` as a dependency. `use idme_rocket::idme_core;` brings it into scope, and
+/// every `idme_core::…` path (in these docs, the engine's docs and the workspace examples)
+/// then works unchanged.
+pub use idme_core;
 
 pub use fairing::IdmeFairing;
 pub use guard::{IdmeUser, Verified};

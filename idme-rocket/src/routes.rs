@@ -10,9 +10,9 @@ use rocket::route::{Handler, Outcome, Route};
 use crate::{IdmeResponse, cookies};
 
 /// The sign-in routes at the paths of the engine's configuration (`/auth/login`, the
-/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default; with app clients on, their routes too:
-/// [`Route::all`](idme_core::adapter::Route::all)), to mount
-/// at `/`. [`IdmeFairing`](crate::IdmeFairing) mounts them for you.
+/// redirect URI's path, `/auth/logout`, `/auth/backchannel-logout` by default) and the
+/// routes of its [extensions](idme_core::extension), as
+/// [`Route::all`](idme_core::adapter::Route::all) lists them, to mount at `/`. [`IdmeFairing`](crate::IdmeFairing) mounts them for you.
 ///
 /// # Panics
 /// When a configured path is not a valid Rocket route URI.

@@ -1,4 +1,5 @@
-//! The idme-rs example app on actix-web: the example-app contract of DESIGN.md.
+//! The idme-rs example app on actix-web: the example-app contract of
+//! `examples/README.md`.
 //!
 //! `cargo run -p idme-example-actix`, then open <http://127.0.0.1:3000>. With no
 //! `IDME_CLIENT_ID` it signs in against the built-in emulator.
@@ -6,6 +7,8 @@
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use idme_actix::{IdmeUser, Verified};
+// The engine, through the adapter's re-export: the adapter is the only idme dependency.
+use idme_actix::idme_core;
 use idme_core::Idme;
 use idme_core::require::{self, Verify};
 

@@ -1,4 +1,5 @@
-//! The idme-rs example app on axum: the example-app contract of DESIGN.md.
+//! The idme-rs example app on axum: the example-app contract of
+//! `examples/README.md`.
 //!
 //! `cargo run -p idme-example-axum`, then open <http://127.0.0.1:3000>. With no
 //! `IDME_CLIENT_ID` it signs in against the built-in emulator.
@@ -8,6 +9,8 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use idme_axum::{IdmeLayer, IdmeUser, Verified};
+// The engine, through the adapter's re-export: the adapter is the only idme dependency.
+use idme_axum::idme_core;
 use idme_core::Idme;
 use idme_core::require::{self, Verify};
 

@@ -1,4 +1,5 @@
-//! The idme-rs example app on Rocket: the example-app contract of DESIGN.md.
+//! The idme-rs example app on Rocket: the example-app contract of
+//! `examples/README.md`.
 //!
 //! `cargo run -p idme-example-rocket`, then open <http://127.0.0.1:3000>. With no
 //! `IDME_CLIENT_ID` it signs in against the built-in emulator.
@@ -6,6 +7,8 @@
 
 use idme_core::Idme;
 use idme_core::require::{self, Verify};
+// The engine, through the adapter's re-export: the adapter is the only idme dependency.
+use idme_rocket::idme_core;
 use idme_rocket::{IdmeFairing, IdmeUser, Verified};
 use rocket::http::ContentType;
 use rocket::response::content::RawHtml;

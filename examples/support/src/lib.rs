@@ -1,4 +1,5 @@
-//! What the three example apps share, so they stay identical: the environment contract
+//! What the three example apps share, so they stay identical (the contract is
+//! `examples/README.md`): the environment contract
 //! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`), the offline mode that starts the idme-testkit emulator when no
 //! `IDME_CLIENT_ID` is set (refused beside any production setting, see [`emulator_mode`]),
 //! and the pages they render. Framework code stays in each example.

@@ -1,8 +1,9 @@
 //! The provider's signing keys as plain values: lenient parsing of a JWKS and the fetched
 //! set with its generation and age. Fetching and caching are the provider's (`provider::jwks`).
 //!
-//! Lenient as ID.me needs (see IDME.md): `algorithm` accepted for `alg`, keys without `alg`
-//! accepted, broken optional members (`x5t`, `x5c`) ignored, unusable entries skipped.
+//! Lenient as ID.me needs (ARCHITECTURE.md, "ID.me facts", JWKS quirks): `algorithm`
+//! accepted for `alg`, keys without `alg` accepted, broken optional members (`x5t`, `x5c`)
+//! ignored, unusable entries skipped.
 //! Parsed here, not with `openidconnect`'s `JsonWebKeySet`, whose serde refuses those quirks;
 //! each usable entry becomes a [`VerifyingKey`], prepared here once per fetched set.
 
