@@ -121,8 +121,9 @@ pub async fn optional_user_refuses_a_bad_bearer(package: &str) {
     );
 }
 
-/// A refresh rotates both tokens; the rotated-away refresh token presented again revokes
-/// the whole family; unknown refresh tokens are `invalid_grant`.
+/// A refresh rotates both tokens; the client's own retry with the token it just rotated
+/// (within the reuse interval) gets the same new pair; a refresh token rotated away earlier
+/// presented again revokes the whole family; unknown refresh tokens are `invalid_grant`.
 pub async fn refresh_rotation_and_reuse(package: &str) {
     let target = start(package).await;
     let base = target.app.base.clone();
@@ -139,16 +140,25 @@ pub async fn refresh_rotation_and_reuse(package: &str) {
         &get_bearer(&target.url("/me"), &first.access).await,
         "the old access token",
     );
+    // A lost response: the retry with the token just rotated gets the same pair again.
+    let retried = Tokens::of(&refresh(&base, &first.refresh).await);
+    assert_eq!(
+        (&retried.access, &retried.refresh),
+        (&second.access, &second.refresh),
+        "a retry within the reuse interval"
+    );
+    let third = Tokens::of(&refresh(&base, &second.refresh).await);
+    // `first` was rotated away two rotations ago: a reuse, which ends the family.
     refresh(&base, &first.refresh).await.assert_error(
         400,
         "invalid_grant",
-        "a rotated-away refresh token",
+        "a refresh token rotated away earlier",
     );
     assert_invalid_token(
-        &get_bearer(&target.url("/me"), &second.access).await,
+        &get_bearer(&target.url("/me"), &third.access).await,
         "the family after a reuse",
     );
-    refresh(&base, &second.refresh).await.assert_error(
+    refresh(&base, &third.refresh).await.assert_error(
         400,
         "invalid_grant",
         "the family's refresh token after a reuse",
@@ -158,6 +168,8 @@ pub async fn refresh_rotation_and_reuse(package: &str) {
         &first.refresh,
         &second.access,
         &second.refresh,
+        &third.access,
+        &third.refresh,
     ];
     assert_not_logged(&target.app, &secrets.map(String::as_str));
     refresh(&base, "g.unknown.token").await.assert_error(
