@@ -30,34 +30,46 @@ pub struct UserParts {
 #[derive(Debug, Clone)]
 pub struct IdmeUser {
     session: std::sync::Arc<Session>,
+    /// The engine's time when this request was authenticated (Unix seconds): what
+    /// [`access_token`](Self::access_token) checks the token's expiry against. `None` for
+    /// a user that no request authenticated ([`from_parts`](Self::from_parts), a native
+    /// session's [`user`](crate::native::NativeSession::user)).
+    checked_at: Option<u64>,
 }
 
 impl IdmeUser {
-    /// A user sharing an opened session (no copy on the hot path).
-    pub(crate) fn from_shared(session: std::sync::Arc<Session>) -> Self {
-        Self { session }
+    /// A user sharing an opened session (no copy on the hot path), authenticated at `now`
+    /// by the engine's clock.
+    pub(crate) fn from_shared(session: std::sync::Arc<Session>, now: Option<u64>) -> Self {
+        Self {
+            session,
+            checked_at: now,
+        }
     }
 
     /// A user that an [extension](crate::extension::Extension) authenticated (for
     /// `idme-apps`, the person behind a bearer token): no ID.me token, and exactly the
     /// claims and verification the extension chose to show.
     pub fn from_parts(parts: UserParts) -> Self {
-        Self::from_shared(std::sync::Arc::new(Session {
-            sid: parts.session_id,
-            sub: parts.sub,
-            claims: parts.claims,
-            verification: parts.verification,
-            nonce: None,
-            id_token: None,
-            access_token: None,
-            refresh_token: None,
-            access_expires_at: None,
-            created_at: parts.created_at,
-            expires_at: parts.expires_at,
-            last_seen: parts.created_at,
-            provider_sid: parts.provider_sid,
-            user_json: Default::default(),
-        }))
+        Self::from_shared(
+            std::sync::Arc::new(Session {
+                sid: parts.session_id,
+                sub: parts.sub,
+                claims: parts.claims,
+                verification: parts.verification,
+                nonce: None,
+                id_token: None,
+                access_token: None,
+                refresh_token: None,
+                access_expires_at: None,
+                created_at: parts.created_at,
+                expires_at: parts.expires_at,
+                last_seen: parts.created_at,
+                provider_sid: parts.provider_sid,
+                user_json: Default::default(),
+            }),
+            None,
+        )
     }
 
     /// The provider's session (ID.me's `sid` claim) this user signed in with, when the
@@ -107,9 +119,34 @@ impl IdmeUser {
         self.first_str(&["birth_date", "birthdate"])
     }
 
-    /// The access token, if the flow returned one and it has not expired.
+    /// ID.me's access token, if sign-in (or the engine's last refresh) returned one and it
+    /// had not expired when the engine authenticated this request.
+    ///
+    /// The engine refreshes a token about to expire before the handler runs, so a handler
+    /// normally gets a live one. It gets `None` when the token expired and could not be
+    /// renewed (no refresh token, or the provider unreachable: the session itself stays
+    /// valid). A token without an announced lifetime (no `expires_in`) is returned as is.
+    /// The check uses the time of authentication, not of the call: a handler that runs
+    /// longer than the token's remaining life may still be handed an expired one.
+    ///
+    /// A user built with [`from_parts`](Self::from_parts) has no access token; one from a
+    /// native session's [`user`](crate::native::NativeSession::user) is not checked (see
+    /// [`NativeSession::access_expires_at`](crate::native::NativeSession::access_expires_at)).
     pub fn access_token(&self) -> Option<&AccessToken> {
+        let expired = match (self.checked_at, self.session.access_expires_at) {
+            (Some(now), Some(expires_at)) => now >= expires_at,
+            _ => false,
+        };
+        if expired {
+            return None;
+        }
         self.session.access_token.as_ref()
+    }
+
+    /// When [`access_token`](Self::access_token)'s token expires (Unix seconds), when the
+    /// provider said.
+    pub fn access_expires_at(&self) -> Option<u64> {
+        self.session.access_expires_at
     }
 
     /// The id of this session, new at every sign-in.
@@ -209,5 +246,38 @@ impl IdmeUser {
         self.credential_ial()
             .and_then(|ial| ial.trim_start_matches("IAL").parse::<u8>().ok())
             .is_some_and(|level| level >= 2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::IdmeUser;
+    use crate::secret::AccessToken;
+    use crate::session::Session;
+
+    fn with_token(expires_at: Option<u64>) -> Arc<Session> {
+        let mut session = Session::for_tests("sid", "sub", 1_000);
+        session.access_token = Some(AccessToken::new("at"));
+        session.access_expires_at = expires_at;
+        Arc::new(session)
+    }
+
+    #[test]
+    fn access_token_is_hidden_once_expired_at_authentication() {
+        let live = IdmeUser::from_shared(with_token(Some(2_000)), Some(1_999));
+        assert_eq!(live.access_token().map(AccessToken::secret), Some("at"));
+        let expired = IdmeUser::from_shared(with_token(Some(2_000)), Some(2_000));
+        assert!(expired.access_token().is_none());
+        assert_eq!(expired.access_expires_at(), Some(2_000));
+    }
+
+    #[test]
+    fn access_token_without_lifetime_or_request_time_is_returned() {
+        let unknown = IdmeUser::from_shared(with_token(None), Some(u64::MAX));
+        assert!(unknown.access_token().is_some());
+        let unchecked = IdmeUser::from_shared(with_token(Some(2_000)), None);
+        assert!(unchecked.access_token().is_some());
     }
 }

@@ -88,7 +88,7 @@ impl std::fmt::Debug for NativeSession {
 impl NativeSession {
     /// The user: `sub`, claims and what ID.me verified, as the web engine sees them.
     pub fn user(&self) -> IdmeUser {
-        IdmeUser::from_shared(std::sync::Arc::new(self.session.clone()))
+        IdmeUser::from_shared(std::sync::Arc::new(self.session.clone()), None)
     }
 
     /// The ID.me subject.

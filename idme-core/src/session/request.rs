@@ -86,7 +86,7 @@ pub(crate) async fn authenticate(
         Vec::new()
     };
     Ok(Authenticated {
-        user: IdmeUser::from_shared(session),
+        user: IdmeUser::from_shared(session, Some(now)),
         set_cookies,
     })
 }
