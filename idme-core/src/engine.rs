@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::claims::IdmeUser;
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
 use crate::error::Error;
@@ -21,6 +20,7 @@ use crate::session::bookkeeping::Sessions;
 use crate::session::request;
 use crate::session::{Authenticated, Denied, Session};
 use crate::state::{Inner, OPENED_CACHE_CAPACITY};
+use crate::user::IdmeUser;
 use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::verification::{Group, Policy, Requirement};
 

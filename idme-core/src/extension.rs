@@ -15,12 +15,12 @@
 //! person through [`Idme::authenticate`] like any handler does.
 
 use crate::adapter::RouteRequest;
-use crate::claims::IdmeUser;
 use crate::config::IdmeConfig;
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
 use crate::session::store::StoreError;
+use crate::user::IdmeUser;
 
 /// A route an [`Extension`] answers, at `path`.
 #[derive(Debug, Clone, PartialEq, Eq)]

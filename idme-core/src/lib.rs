@@ -97,7 +97,7 @@
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
 //! | [`http_client`] | the [`HttpClient`](http_client::HttpClient) trait every call to the provider goes through |
 //! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
-//! | [`claims`] | [`IdmeUser`]: the signed-in user and their claims |
+//! | [`user`] | [`IdmeUser`]: the signed-in user and their claims |
 //! | [`require`] | verification requirements as types, for typed guards (`Verified<Veteran>`) |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
@@ -137,7 +137,11 @@ struct ReadmeDoctests;
 pub mod __fuzzing;
 pub mod adapter;
 pub mod button;
-pub mod claims;
+/// Renamed [`user`]: this module only re-exports it, for one release.
+#[deprecated(note = "renamed `idme_core::user` (or use `idme_core::IdmeUser`)")]
+pub mod claims {
+    pub use crate::user::{IdmeUser, UserParts};
+}
 mod clock;
 pub mod config;
 pub mod cookies;
@@ -161,13 +165,13 @@ pub mod session;
 mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+pub mod user;
 mod validate;
 pub mod verification;
 
 /// The attribute for implementing [`SessionStore`] and [`HttpClient`](http_client::HttpClient)
 /// with plain `async fn`s (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
-pub use claims::{IdmeUser, UserParts};
 pub use clock::Clock;
 pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
@@ -178,5 +182,6 @@ pub use parse_error::ParseError;
 pub use reply::Reply;
 pub use session::store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
 pub use session::{Authenticated, Denied};
+pub use user::{IdmeUser, UserParts};
 pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

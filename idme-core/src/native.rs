@@ -11,7 +11,6 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::claims::IdmeUser;
 use crate::config::native::redirect_uri_matches;
 use crate::engine::Idme;
 use crate::error::{CallbackRejected, Error};
@@ -22,6 +21,7 @@ use crate::flow::pending::PendingLogin;
 use crate::flow::start::{self, LoginOptions};
 use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
+use crate::user::IdmeUser;
 
 /// A started native login: where to send the browser, and what its redirect must match.
 /// `Debug` shows the authorization URL without its query (it carries `state` and `nonce`).

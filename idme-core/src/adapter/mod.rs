@@ -24,12 +24,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::OnceCell;
 
-use crate::claims::IdmeUser;
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
 use crate::session::{Authenticated, Denied};
+use crate::user::IdmeUser;
 
 mod bearer;
 mod route;

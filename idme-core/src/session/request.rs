@@ -8,10 +8,10 @@ use std::time::Instant;
 use super::bookkeeping::RefreshOutcome;
 use super::manager;
 use super::{Authenticated, Denied, Session};
-use crate::claims::IdmeUser;
 use crate::cookies::RequestCookies;
 use crate::error::{Error, Unauthenticated};
 use crate::state::Inner;
+use crate::user::IdmeUser;
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;
