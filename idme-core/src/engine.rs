@@ -9,7 +9,7 @@ use crate::cookies::RequestCookies;
 use crate::error::Error;
 use crate::error::ProviderMisbehaved;
 use crate::flow::callback::CallbackInput;
-use crate::flow::finish::{self, CallbackOutcome};
+use crate::flow::complete::{self, CallbackOutcome};
 use crate::flow::replay::UsedLogins;
 use crate::flow::start::{self, LoginOptions};
 use crate::http_client::HttpClient;
@@ -180,13 +180,13 @@ impl Idme {
         }
     }
 
-    /// `GET` or `POST` on the callback route: finishes a login. Success is a 303 to the
+    /// `GET` or `POST` on the callback route: completes a login. Success is a 303 to the
     /// login's `return_to` with a fresh session cookie; failure is an error page, with no
     /// session; `error=access_denied` is a "sign-in cancelled" page.
     pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
         let config = &self.inner.config;
         let now = self.inner.config.clock.now();
-        match finish::run(self.inner.env(), &input, cookies, now).await {
+        match complete::callback(self.inner.env(), &input, cookies, now).await {
             CallbackOutcome::RelayPage => {
                 pages::relay(config.page_notice(), &config.paths.callback)
             }

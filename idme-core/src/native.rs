@@ -15,8 +15,8 @@ use crate::config::native::redirect_uri_matches;
 use crate::engine::Idme;
 use crate::error::{CallbackRejected, Error};
 use crate::flow::callback;
+use crate::flow::complete;
 use crate::flow::driver;
-use crate::flow::finish;
 use crate::flow::pending::PendingLogin;
 use crate::flow::start::{self, LoginOptions};
 use crate::secret::{AccessToken, IdToken};
@@ -167,7 +167,7 @@ impl Idme {
         let inner = &self.inner;
         let params = callback::parse_form(callback_query.as_bytes())?;
         if let Some(code) = params.get("error") {
-            return Err(finish::redirect_error(code).into());
+            return Err(complete::redirect_error(code).into());
         }
         let Some(state) = params.get("state") else {
             return Err(if params.has_response() {
@@ -195,7 +195,7 @@ impl Idme {
         if !inner.used_logins.claim(state, expires_at, now) {
             return Err(CallbackRejected::Replayed.into());
         }
-        let (session, _) = finish::complete(inner.env(), &params, login, now).await?;
+        let (session, _) = complete::accepted_login(inner.env(), &params, login, now).await?;
         Ok(NativeSession { session })
     }
 

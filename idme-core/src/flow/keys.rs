@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::login::{self, Login};
+use super::callback_steps::{self, Login};
 use super::refresh::{self, Refreshing};
 use super::step::{Ctx, Step, Waiting};
 use super::token::{self, TokenResponse};
@@ -105,7 +105,7 @@ impl<'a> ExpectKeys<'a> {
         // keys are fetched once per verification.
         let refetched = matches!(wanted, KeysWanted::Newer(_));
         match resume {
-            Resume::FrontIdToken(l) => login::verify_front(ctx, l, token, refetched, now),
+            Resume::FrontIdToken(l) => callback_steps::verify_front(ctx, l, token, refetched, now),
             Resume::TokenIdToken(l, r) => token::verify_exchanged(ctx, l, r, token, refetched, now),
             Resume::SignedUserinfo(r) => userinfo::verify_signed(ctx, r, token, refetched, now),
             Resume::RefreshIdToken(r, t) => {

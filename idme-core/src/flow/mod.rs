@@ -1,8 +1,8 @@
 //! The sign-in flow as a sequence of steps, one module each: `start` builds the
 //! authorization request and the pending-login cookie (`pending`); `callback` reads the
-//! authorization response from whichever channel the response mode uses; `finish` opens
-//! the pending login and refuses replays; `login` checks the response and makes the
-//! session; `token` exchanges a code (and `refresh` refreshes); `userinfo` and
+//! authorization response from whichever channel the response mode uses; `complete` opens
+//! the pending login and refuses replays; `callback_steps` checks the response, exchanges
+//! the code and makes the session; `token` exchanges a code (and `refresh` refreshes); `userinfo` and
 //! `user_data` read who the user is; `keys` waits for the provider's key set.
 //!
 //! Those steps are sans-IO: each is a struct named for the answer it waits for
@@ -16,10 +16,10 @@
 
 pub(crate) mod assurance;
 pub(crate) mod callback;
+pub(crate) mod callback_steps;
+pub(crate) mod complete;
 pub(crate) mod driver;
-pub(crate) mod finish;
 pub(crate) mod keys;
-pub(crate) mod login;
 pub(crate) mod pending;
 pub(crate) mod prompt;
 pub(crate) mod refresh;

@@ -11,7 +11,7 @@ use super::callback::parse_form;
 use super::pending::PendingLogin;
 use super::refresh::{self, AfterRefresh};
 use super::step::{Ctx, Outcome, Step, Waiting};
-use super::{ResponseMode, ResponseType, login};
+use super::{ResponseMode, ResponseType, callback_steps};
 use crate::config::{IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable};
@@ -162,7 +162,7 @@ fn bearer(request: &Outbound) -> Option<String> {
 /// Starts a `code` login's callback (`code=c-1`).
 fn begin<'a>(ctx: Ctx<'a>) -> Result<Step<'a>, Error> {
     let params = parse_form(b"code=c-1&state=st").unwrap();
-    login::begin(ctx, &params, pending(), NOW)
+    callback_steps::begin(ctx, &params, pending(), NOW)
 }
 
 #[test]

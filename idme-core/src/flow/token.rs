@@ -6,8 +6,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 
 use super::assurance;
+use super::callback_steps::{self, Login};
 use super::keys::{self, Resume};
-use super::login::{self, Login};
 use super::refresh::Tokens;
 use super::step::{Ctx, Step, unwrap_token};
 use crate::config::{IdmeConfig, TokenAuthMethod};
@@ -218,7 +218,7 @@ fn exchanged<'a>(
         access_token: response.access_token,
         refresh_token: response.refresh_token,
     });
-    login::read_user_data(ctx, login, now)
+    callback_steps::read_user_data(ctx, login, now)
 }
 
 #[cfg(test)]

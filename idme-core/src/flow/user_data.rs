@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::login::{self, Login};
+use super::callback_steps::{self, Login};
 use super::refresh::{self, AfterRefresh, Tokens};
 use super::step::{Ctx, Step, Waiting};
 use super::userinfo::ExpectUserinfo;
@@ -43,7 +43,7 @@ pub(crate) fn attributes_endpoint(config: &IdmeConfig, meta: &ProviderMetadata) 
 /// Where the data goes once read: the login it is for.
 #[derive(Debug)]
 pub(crate) enum Then {
-    /// Finish this login with it.
+    /// Make this login's session with it.
     Login(Box<Login>),
 }
 
@@ -180,6 +180,6 @@ fn done<'a>(ctx: Ctx<'a>, reading: Box<Reading>, now: u64) -> Result<Step<'a>, E
         tokens, data, then, ..
     } = *reading;
     match then {
-        Then::Login(login) => login::finish(&ctx, login, Some(tokens), data, now),
+        Then::Login(login) => callback_steps::make_session(&ctx, login, Some(tokens), data, now),
     }
 }

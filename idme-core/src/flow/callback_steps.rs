@@ -1,7 +1,8 @@
-//! The login after its pending cookie was accepted, as steps: check the RFC 9207 `iss`
-//! and the response parameters, verify the front-channel ID token, exchange the code
-//! (`token`), read the user's data (`user_data`), and make the session. Each function
-//! takes plain values and `now`, and gives the next request or the outcome.
+//! The callback's second half, once `complete` accepted its pending login, as steps:
+//! check the RFC 9207 `iss` and the response parameters, verify the front-channel ID
+//! token, exchange the code (`token`), read the user's data (`user_data`), and make the
+//! session. Each function takes plain values and `now`, and gives the next request or the
+//! outcome.
 
 use serde_json::{Map, Value};
 
@@ -205,12 +206,12 @@ pub(crate) fn read_user_data<'a>(
             let nonce = Some(login.pending.nonce.clone());
             user_data::begin(ctx, tokens, sub, nonce, Then::Login(login), now)
         }
-        None => finish(&ctx, login, None, UserData::default(), now),
+        None => make_session(&ctx, login, None, UserData::default(), now),
     }
 }
 
 /// Makes the session from everything gathered.
-pub(crate) fn finish<'a>(
+pub(crate) fn make_session<'a>(
     ctx: &Ctx<'a>,
     login: Box<Login>,
     tokens: Option<Tokens>,

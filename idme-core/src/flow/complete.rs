@@ -8,7 +8,7 @@ use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
 use super::driver::Env;
 use super::pending::{self, PendingLogin};
 use super::step::Outcome;
-use super::{driver, login};
+use super::{callback_steps, driver};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::error::{CallbackRejected, Error};
 use crate::session::Session;
@@ -32,7 +32,7 @@ pub(crate) enum CallbackOutcome {
 }
 
 /// Runs the whole callback.
-pub(crate) async fn run(
+pub(crate) async fn callback(
     env: Env<'_>,
     input: &CallbackInput<'_>,
     cookies: &RequestCookies,
@@ -115,7 +115,7 @@ pub(crate) async fn run(
         return fail(CallbackRejected::Replayed.into(), Some(clear));
     }
 
-    match complete(env, &params, pending, now).await {
+    match accepted_login(env, &params, pending, now).await {
         Ok((session, return_to)) => CallbackOutcome::Done {
             session: Box::new(session),
             return_to,
@@ -173,8 +173,8 @@ fn open_pending(
 }
 
 /// Everything after the pending login was accepted: the protocol checks and provider
-/// calls of `login`, run by the driver.
-pub(crate) async fn complete(
+/// calls of `callback_steps`, run by the driver.
+pub(crate) async fn accepted_login(
     env: Env<'_>,
     params: &CallbackParams,
     pending: PendingLogin,
@@ -182,7 +182,7 @@ pub(crate) async fn complete(
 ) -> Result<(Session, String), Error> {
     let meta = env.provider.metadata().await?;
     let ctx = driver::context(env, &meta, now);
-    let step = login::begin(ctx, params, pending, now)?;
+    let step = callback_steps::begin(ctx, params, pending, now)?;
     match driver::drive(env, step, now).await? {
         Outcome::SignedIn(session, return_to) => Ok((*session, return_to)),
         other => Err(driver::unexpected(&other)),
