@@ -186,7 +186,7 @@ impl Idme {
     pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
         let config = &self.inner.config;
         let now = self.inner.config.clock.now();
-        match complete::callback(self.inner.env(), &input, cookies, now).await {
+        match complete::callback(self.inner.deps(), &input, cookies, now).await {
             CallbackOutcome::RelayPage => {
                 pages::relay(config.page_notice(), &config.paths.callback)
             }

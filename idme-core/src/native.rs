@@ -195,7 +195,7 @@ impl Idme {
         if !inner.used_logins.claim(state, expires_at, now) {
             return Err(CallbackRejected::Replayed.into());
         }
-        let (session, _) = complete::accepted_login(inner.env(), &params, login, now).await?;
+        let (session, _) = complete::accepted_login(inner.deps(), &params, login, now).await?;
         Ok(NativeSession { session })
     }
 
@@ -233,7 +233,7 @@ impl Idme {
             .as_ref()
             .ok_or(crate::error::Unauthenticated::Expired)?;
         let (tokens, _claims) = driver::refresh(
-            self.inner.env(),
+            self.inner.deps(),
             refresh_token,
             &s.sub,
             s.nonce.as_deref(),

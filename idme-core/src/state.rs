@@ -24,8 +24,8 @@ pub(crate) const OPENED_CACHE_CAPACITY: usize = 8192;
 
 impl Inner {
     /// What the flows need of the engine.
-    pub(crate) fn env(&self) -> crate::flow::driver::Env<'_> {
-        crate::flow::driver::Env {
+    pub(crate) fn deps(&self) -> crate::flow::driver::Deps<'_> {
+        crate::flow::driver::Deps {
             config: &self.config,
             provider: &self.provider,
             used_logins: &self.used_logins,

@@ -5,7 +5,7 @@
 
 use super::ResponseMode;
 use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
-use super::driver::Env;
+use super::driver::Deps;
 use super::pending::{self, PendingLogin};
 use super::step::Outcome;
 use super::{callback_steps, driver};
@@ -33,12 +33,12 @@ pub(crate) enum CallbackOutcome {
 
 /// Runs the whole callback.
 pub(crate) async fn callback(
-    env: Env<'_>,
+    deps: Deps<'_>,
     input: &CallbackInput<'_>,
     cookies: &RequestCookies,
     now: u64,
 ) -> CallbackOutcome {
-    let config = env.config;
+    let config = deps.config;
     let params = match callback::read(input) {
         Ok(p) => p,
         Err(e) => {
@@ -89,7 +89,7 @@ pub(crate) async fn callback(
         };
         return fail(e.into(), None);
     };
-    let pending = match open_pending(env, cookies, state, &name, now) {
+    let pending = match open_pending(deps, cookies, state, &name, now) {
         Ok(p) => p,
         Err(e) => return fail(e, clear),
     };
@@ -111,11 +111,11 @@ pub(crate) async fn callback(
 
     // Single use: claimed before any network call, so a concurrent replay loses too.
     let expires_at = pending.expires_at(config.login_timeout);
-    if !env.used_logins.claim(state, expires_at, now) {
+    if !deps.used_logins.claim(state, expires_at, now) {
         return fail(CallbackRejected::Replayed.into(), Some(clear));
     }
 
-    match accepted_login(env, &params, pending, now).await {
+    match accepted_login(deps, &params, pending, now).await {
         Ok((session, return_to)) => CallbackOutcome::Done {
             session: Box::new(session),
             return_to,
@@ -141,13 +141,13 @@ pub(crate) fn redirect_error(code: &str) -> CallbackRejected {
 
 /// Finds, opens and checks the pending-login cookie for `state`.
 fn open_pending(
-    env: Env<'_>,
+    deps: Deps<'_>,
     cookies: &RequestCookies,
     state: &str,
     name: &str,
     now: u64,
 ) -> Result<PendingLogin, Error> {
-    let config = env.config;
+    let config = deps.config;
     let Some(sealed) = cookies.get(name) else {
         // Another login's cookie is here, but not this one: the state was altered.
         return Err(
@@ -175,15 +175,15 @@ fn open_pending(
 /// Everything after the pending login was accepted: the protocol checks and provider
 /// calls of `callback_steps`, run by the driver.
 pub(crate) async fn accepted_login(
-    env: Env<'_>,
+    deps: Deps<'_>,
     params: &CallbackParams,
     pending: PendingLogin,
     now: u64,
 ) -> Result<(Session, String), Error> {
-    let meta = env.provider.metadata().await?;
-    let ctx = driver::context(env, &meta, now);
+    let meta = deps.provider.metadata().await?;
+    let ctx = driver::context(deps, &meta, now);
     let step = callback_steps::begin(ctx, params, pending, now)?;
-    match driver::drive(env, step, now).await? {
+    match driver::drive(deps, step, now).await? {
         Outcome::SignedIn(session, return_to) => Ok((*session, return_to)),
         other => Err(driver::unexpected(&other)),
     }

@@ -16,7 +16,7 @@ use crate::secret::{Nonce, RefreshToken};
 /// What running a flow needs of the engine: its configuration, its provider (discovery,
 /// keys, the HTTP client) and the record of logins already used.
 #[derive(Clone, Copy)]
-pub(crate) struct Env<'a> {
+pub(crate) struct Deps<'a> {
     pub(crate) config: &'a crate::config::IdmeConfig,
     pub(crate) provider: &'a crate::provider::Provider,
     pub(crate) used_logins: &'a replay::UsedLogins,
@@ -24,18 +24,18 @@ pub(crate) struct Env<'a> {
 
 /// The plain values a flow starts from: the configuration, the discovery document and the
 /// key set the provider has cached (if fresh at `now`).
-pub(crate) fn context<'a>(env: Env<'a>, meta: &'a ProviderMetadata, now: u64) -> Ctx<'a> {
+pub(crate) fn context<'a>(deps: Deps<'a>, meta: &'a ProviderMetadata, now: u64) -> Ctx<'a> {
     Ctx {
-        config: env.config,
-        issuer: env.provider.issuer(),
+        config: deps.config,
+        issuer: deps.provider.issuer(),
         meta,
-        keys: env.provider.cached_keys(now),
+        keys: deps.provider.cached_keys(now),
     }
 }
 
 /// Runs `step` to its outcome.
-pub(crate) async fn drive(env: Env<'_>, mut step: Step<'_>, now: u64) -> Result<Outcome, Error> {
-    let provider = env.provider;
+pub(crate) async fn drive(deps: Deps<'_>, mut step: Step<'_>, now: u64) -> Result<Outcome, Error> {
+    let provider = deps.provider;
     loop {
         step = match step {
             Step::Done(outcome) => return Ok(outcome),
@@ -64,14 +64,14 @@ pub(crate) fn unexpected(outcome: &Outcome) -> Error {
 /// Refreshes with `refresh_token` for the user `sub`. The old refresh token is kept when
 /// the provider does not rotate it.
 pub(crate) async fn refresh(
-    env: Env<'_>,
+    deps: Deps<'_>,
     refresh_token: &RefreshToken,
     sub: &str,
     original_nonce: Option<&str>,
     now: u64,
 ) -> Result<(Tokens, Option<Map<String, Value>>), Error> {
-    let meta = env.provider.metadata().await?;
-    let ctx = context(env, &meta, now);
+    let meta = deps.provider.metadata().await?;
+    let ctx = context(deps, &meta, now);
     let step = refresh::begin(
         ctx,
         refresh_token.clone(),
@@ -79,7 +79,7 @@ pub(crate) async fn refresh(
         original_nonce.map(Nonce::new),
         AfterRefresh::Return,
     )?;
-    match drive(env, step, now).await? {
+    match drive(deps, step, now).await? {
         Outcome::Refreshed(tokens, claims) => Ok((tokens, claims)),
         other => Err(unexpected(&other)),
     }

@@ -119,7 +119,15 @@ async fn fresh(
     rt: &crate::secret::RefreshToken,
     now: u64,
 ) -> RefreshOutcome {
-    match driver::refresh(inner.env(), rt, &session.sub, session.nonce.as_deref(), now).await {
+    match driver::refresh(
+        inner.deps(),
+        rt,
+        &session.sub,
+        session.nonce.as_deref(),
+        now,
+    )
+    .await
+    {
         Ok((tokens, claims)) => {
             let mut s = session.clone();
             s.access_token = Some(tokens.access_token);
