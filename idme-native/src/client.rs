@@ -11,7 +11,7 @@ use url::{Host, Url};
 use crate::browser::BrowserOpener;
 use crate::error::NativeError;
 use crate::listener::{self, Redirect};
-use crate::store::{FileStore, MemoryStore, TokenStore};
+use crate::store::{FileStore, MemoryTokenStore, TokenStore};
 
 /// How long [`login`](NativeClient::login) waits for the browser by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
@@ -43,7 +43,7 @@ impl NativeClient {
             browser: BrowserOpener::System,
             timeout: DEFAULT_TIMEOUT,
             port: None,
-            store: Arc::new(MemoryStore::default()),
+            store: Arc::new(MemoryTokenStore::default()),
             options: LoginOptions::default(),
         }
     }

@@ -6,7 +6,7 @@
 //! - [`BrowserOpener`]: the system browser (`BROWSER`, `xdg-open`, `open`, `start`), a
 //!   printed URL for SSH sessions, or a function of yours;
 //! - [`TokenStore`]: where the tokens live between runs; `KeyringStore` (the OS keyring,
-//!   feature `keyring`, on by default), [`FileStore`] (a `0600` file) and [`MemoryStore`]
+//!   feature `keyring`, on by default), [`FileStore`] (a `0600` file) and [`MemoryTokenStore`]
 //!   come with the crate, and [`StoreChoice`] picks the keyring where one works, else
 //!   the file; their `load_value`/`save_value` keep other values beside the session (the
 //!   tokens an app's own server issued, for example);
@@ -43,4 +43,5 @@ pub use idme_core::native::NativeSession;
 pub use keyring_core;
 #[cfg(feature = "keyring")]
 pub use keyring_store::KeyringStore;
-pub use store::{FileStore, MemoryStore, TokenStore};
+#[allow(deprecated)]
+pub use store::{FileStore, MemoryStore, MemoryTokenStore, TokenStore};

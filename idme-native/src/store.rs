@@ -1,5 +1,5 @@
 //! Where a native app keeps its tokens between runs: a file only the user can read
-//! ([`FileStore`]), memory ([`MemoryStore`]), or the app's own [`TokenStore`] (an OS
+//! ([`FileStore`]), memory ([`MemoryTokenStore`]), or the app's own [`TokenStore`] (an OS
 //! keyring, for example).
 
 use std::fmt;
@@ -28,11 +28,11 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
 /// A session kept in memory only: gone when the process ends.
 #[derive(Debug, Default)]
-pub struct MemoryStore {
+pub struct MemoryTokenStore {
     session: Mutex<Option<NativeSession>>,
 }
 
-impl TokenStore for MemoryStore {
+impl TokenStore for MemoryTokenStore {
     fn load(&self) -> Result<Option<NativeSession>, NativeError> {
         Ok(self.lock().clone())
     }
@@ -46,7 +46,12 @@ impl TokenStore for MemoryStore {
     }
 }
 
-impl MemoryStore {
+/// Renamed [`MemoryTokenStore`] (not to be confused with `idme_core::MemoryStore`, a
+/// store of web sessions); this alias remains for one release.
+#[deprecated(note = "renamed `MemoryTokenStore`")]
+pub type MemoryStore = MemoryTokenStore;
+
+impl MemoryTokenStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<NativeSession>> {
         self.session
             .lock()
