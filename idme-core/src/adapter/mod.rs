@@ -110,9 +110,14 @@ pub struct Rejection {
     pub status: u16,
     /// The answer to send (the engine's default).
     pub reply: Reply,
+    /// The reason, and whether the application read it (shared by the clones; boxed so
+    /// that a `Result<_, Rejection>` stays small).
+    reason: Arc<Reason>,
+}
+
+struct Reason {
     reason: RejectionReason,
-    /// Set once the application read the reason (shared by the clones).
-    read: Arc<AtomicBool>,
+    read: AtomicBool,
 }
 
 /// Why a guard failed, for an application that answers on its own
@@ -241,16 +246,18 @@ impl Rejection {
         Self {
             status: reason.status(),
             reply,
-            reason,
-            read: Arc::default(),
+            reason: Arc::new(Reason {
+                reason,
+                read: AtomicBool::new(false),
+            }),
         }
     }
 
     /// Why the guard failed. Reading it hands the answer to the application (see the
     /// [type's docs](Self)).
     pub fn reason(&self) -> &RejectionReason {
-        self.read.store(true, Ordering::Relaxed);
-        &self.reason
+        self.reason.read.store(true, Ordering::Relaxed);
+        &self.reason.reason
     }
 
     /// The engine's error, when there is one ([`RejectionReason::error`]). Reading it
@@ -271,7 +278,7 @@ impl Rejection {
 
     /// Whether the application read the reason.
     fn was_read(&self) -> bool {
-        self.read.load(Ordering::Relaxed)
+        self.reason.read.load(Ordering::Relaxed)
     }
 }
 
@@ -280,7 +287,7 @@ impl std::fmt::Debug for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Rejection")
             .field("status", &self.status)
-            .field("reason", &self.reason)
+            .field("reason", &self.reason.reason)
             .field("reply", &self.reply)
             .finish()
     }
@@ -289,7 +296,7 @@ impl std::fmt::Debug for Rejection {
 /// The reason, for logs (reading it so does not hand the answer to the application).
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} (answered {})", self.reason, self.reply.status)
+        write!(f, "{} (answered {})", self.reason.reason, self.reply.status)
     }
 }
 
