@@ -33,19 +33,14 @@ idme_core::adapter_types! {
     pub struct IdmeRejection;
 }
 
-impl std::fmt::Display for IdmeRejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "no signed-in user (answered {})", self.0.status)
-    }
-}
-
+/// The engine's default answer ([`IdmeRejection::reply`]).
 impl ResponseError for IdmeRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.reply().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        into_response(self.0.clone())
+        into_response(self.reply().clone())
     }
 }
 

@@ -11,6 +11,7 @@
 //! | [`IdmeUser`] | extractor: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
+//! | [`IdmeRejection`] | the extractors' rejection (the same in every adapter): its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …) and the engine's answer; take `Result<IdmeUser, IdmeRejection>` to answer on your own |
 //! | [`RequireUser`] | middleware protecting every route of a scope |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
@@ -40,6 +41,28 @@
 //! .run()
 //! .await?;
 //! # Ok(()) }
+//! ```
+//!
+//! A handler that renders its own page for a failed extractor matches on the rejection's
+//! reason:
+//!
+//! ```
+//! use actix_web::{HttpResponse, ResponseError};
+//! use idme_actix::idme_core::adapter::RejectionReason;
+//! use idme_actix::idme_core::require::Student;
+//! use idme_actix::{IdmeRejection, Verified};
+//!
+//! async fn student(user: Result<Verified<Student>, IdmeRejection>) -> HttpResponse {
+//!     match user {
+//!         Ok(user) => HttpResponse::Ok().body(format!("hello {}", user.sub())),
+//!         Err(rejection) => match rejection.reason() {
+//!             RejectionReason::StoreUnavailable(_) => HttpResponse::ServiceUnavailable()
+//!                 .body("We are having trouble: try again in a minute."),
+//!             // Otherwise the engine's answer (a sign-in redirect, `401` JSON, `403`, …).
+//!             _ => rejection.error_response(),
+//!         },
+//!     }
+//! }
 //! ```
 //!
 //! The engine is looked up in the app data, as a `web::Data<Idme>` (what [`configure`]

@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use idme_actix::{IdmeMiddleware, IdmeUser, Verified};
+use idme_actix::{IdmeMiddleware, IdmeRejection, IdmeUser, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -23,6 +23,17 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/student",
         web::get().to(|user: Verified<Student>| async move { user.sub().to_owned() }),
+    )
+    .route(
+        "/why",
+        web::get().to(
+            |user: Result<Verified<Student>, IdmeRejection>| async move {
+                match user {
+                    Ok(user) => user.sub().to_owned(),
+                    Err(rejection) => adapter_contract::why(rejection.reason()),
+                }
+            },
+        ),
     );
 }
 

@@ -158,6 +158,16 @@ async fn a_missing_verification_is_403_insufficient_scope_with_the_verify_url() 
             .contains("policy=student"),
         "{body}"
     );
+    // The reason an application matches on: the requirement, and where to verify.
+    let idme_core::adapter::RejectionReason::InsufficientScope {
+        requirement,
+        verify_url,
+    } = rejection.reason()
+    else {
+        panic!("{rejection:?}");
+    };
+    assert_eq!(requirement, &Requirement::Group(Group::Student));
+    assert_eq!(Some(verify_url.as_str()), body["verify_url"].as_str());
 }
 
 #[tokio::test]

@@ -27,9 +27,10 @@ idme_core::adapter_types! {
     pub struct IdmeRejection;
 }
 
+/// The engine's default answer ([`IdmeRejection::into_reply`]).
 impl IntoResponse for IdmeRejection {
     fn into_response(self) -> Response {
-        into_response(self.0)
+        into_response(self.into_reply())
     }
 }
 

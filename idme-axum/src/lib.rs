@@ -12,6 +12,7 @@
 //! | `Option<IdmeUser>` | `None` when nobody is signed in; a session store that is down is still `503` |
 //! | [`RequireUserLayer`] | protects every route of a router |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
+//! | [`IdmeRejection`] | the extractors' rejection (the same in every adapter): its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …) and the engine's answer; take `Result<IdmeUser, IdmeRejection>` to answer on your own |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
 //! ```no_run
@@ -36,6 +37,30 @@
 //! let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
+//! ```
+//!
+//! A handler that renders its own page for a failed extractor matches on the rejection's
+//! reason:
+//!
+//! ```
+//! use axum::response::{Html, IntoResponse, Response};
+//! use idme_axum::idme_core::adapter::RejectionReason;
+//! use idme_axum::idme_core::require::Student;
+//! use idme_axum::{IdmeRejection, Verified};
+//!
+//! async fn student(user: Result<Verified<Student>, IdmeRejection>) -> Response {
+//!     match user {
+//!         Ok(user) => format!("hello {}", user.sub()).into_response(),
+//!         Err(rejection) => match rejection.reason() {
+//!             RejectionReason::NotVerified { verify_url, .. } => {
+//!                 Html(format!("<a href=\"{verify_url}\">Verify your student status</a>"))
+//!                     .into_response()
+//!             }
+//!             // Otherwise the engine's answer (a sign-in redirect, `401` JSON, `503`, …).
+//!             _ => rejection.into_response(),
+//!         },
+//!     }
+//! }
 //! ```
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use idme_axum::{IdmeLayer, IdmeUser, Verified};
+use idme_axum::{IdmeLayer, IdmeRejection, IdmeUser, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -28,6 +28,17 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         .route(
             "/student",
             get(|user: Verified<Student>| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/why",
+            get(
+                |user: Result<Verified<Student>, IdmeRejection>| async move {
+                    match user {
+                        Ok(user) => user.sub().to_owned(),
+                        Err(rejection) => adapter_contract::why(rejection.reason()),
+                    }
+                },
+            ),
         );
     if let Some(idme) = idme {
         app = app

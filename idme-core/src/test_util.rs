@@ -75,3 +75,19 @@ impl LockingStore for UnavailableStore {
         Err(down())
     }
 }
+
+/// An [extension](crate::extension::Extension) that accepts bearer tokens, recognizes
+/// those starting with `refused.` and refuses them all: for tests of what a bad bearer
+/// token gets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RefusingBearer;
+
+impl crate::extension::Extension for RefusingBearer {
+    fn recognizes_bearer(&self, token: &str) -> bool {
+        token.starts_with("refused.")
+    }
+
+    fn accepts_bearer(&self) -> bool {
+        true
+    }
+}

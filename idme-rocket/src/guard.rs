@@ -5,6 +5,7 @@ use idme_core::adapter::{GuardRequest, Rejection, RequestAuth};
 use idme_core::require::Verify;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
+use rocket::response::{self, Responder};
 
 use crate::{IdmeResponse, cookies};
 
@@ -29,6 +30,29 @@ idme_core::adapter_types! {
     ///
     /// A failure goes to the catcher [`IdmeFairing`](crate::IdmeFairing) registers.
     pub struct Verified;
+    ///
+    /// The error of the [`IdmeUser`] and [`Verified`] guards. Rocket sends a failed guard
+    /// to the catcher of its [`status`](Self::status) (the fairing's answers with
+    /// [`into_reply`](Self::into_reply)); a handler taking
+    /// `Result<IdmeUser, IdmeRejection>` gets it directly, and an app's own catcher finds
+    /// it with [`IdmeRejection::for_failed_guard`].
+    pub struct IdmeRejection;
+}
+
+impl IdmeRejection {
+    /// The rejection of `req`'s [`IdmeUser`] or [`Verified`] guard, if one failed: for an
+    /// app's own `401`, `403` or `503` catcher, to match on its
+    /// [`reason`](Self::reason) or answer as the engine decided (it is a `Responder`).
+    pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
+        auth(req).rejection().map(Self::from)
+    }
+}
+
+/// The engine's default answer ([`IdmeRejection::into_reply`]).
+impl<'r> Responder<'r, 'static> for IdmeRejection {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        IdmeResponse(self.into_reply()).respond_to(req)
+    }
 }
 
 /// The setup call named by the `500` a request without the engine gets.
@@ -51,16 +75,16 @@ fn guarded<'a>(req: &'a Request<'_>, path: &'a str) -> GuardRequest<'a> {
 }
 
 /// A guard's result as a Rocket outcome: a failure goes to the catcher of its status.
-fn outcome<T>(result: Result<T, Rejection>) -> Outcome<T, IdmeResponse> {
+fn outcome<T>(result: Result<T, Rejection>) -> Outcome<T, IdmeRejection> {
     result.map_or_else(
-        |r| Outcome::Error((Status::new(r.status), IdmeResponse(r.reply))),
+        |r| Outcome::Error((Status::new(r.status), IdmeRejection::from(r))),
         Outcome::Success,
     )
 }
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for IdmeUser {
-    type Error = IdmeResponse;
+    type Error = IdmeRejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let path = req.uri().to_string();
@@ -72,7 +96,7 @@ impl<'r> FromRequest<'r> for IdmeUser {
 
 #[rocket::async_trait]
 impl<'r, R: Verify> FromRequest<'r> for Verified<R> {
-    type Error = IdmeResponse;
+    type Error = IdmeRejection;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
         let (path, requirement) = (req.uri().to_string(), R::requirement());

@@ -10,15 +10,42 @@
 //! | [`IdmeFairing::from_figment`] | builds the engine from the `[default.idme]` table of `Rocket.toml`, falling back to `IDME_*` variables |
 //! | [`IdmeUser`] | request guard: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
-//! | [`IdmeResponse`] | a [`Reply`] as a Rocket `Responder` |
+//! | [`IdmeRejection`] | the guards' error: its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …), and the engine's answer (a `Responder`); [`IdmeRejection::for_failed_guard`] in an app's own catcher |
+//! | [`IdmeResponse`] | any engine [`Reply`] as a Rocket `Responder` |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
 //! A complete program is in the crate's README (compiled as a doctest).
 //!
 //! Without a session the [`IdmeUser`] guard fails with `401`, and the `401` catcher the
 //! fairing registers sends the engine's answer (a `303` to the login route for browsers,
-//! `401` JSON for API clients). An app that registers its own `401` catcher at `/` keeps
-//! it: call [`IdmeResponse::for_failed_guard`] there to answer as the engine decided.
+//! `401` JSON for API clients). An app that registers its own `401` (`403`, `503`) catcher
+//! at `/` keeps it: call [`IdmeRejection::for_failed_guard`] there to match on the reason
+//! or answer as the engine decided. A handler can also take
+//! `Result<IdmeUser, IdmeRejection>` (or `Result<Verified<R>, IdmeRejection>`) and answer
+//! on its own:
+//!
+//! ```
+//! use idme_rocket::idme_core::adapter::RejectionReason;
+//! use idme_rocket::idme_core::require::Student;
+//! use idme_rocket::{IdmeRejection, Verified};
+//! use rocket::Either;
+//!
+//! #[rocket::get("/student")]
+//! fn student(
+//!     user: Result<Verified<Student>, IdmeRejection>,
+//! ) -> Either<String, IdmeRejection> {
+//!     match user {
+//!         Ok(user) => Either::Left(format!("hello {}", user.sub())),
+//!         Err(rejection) => match rejection.reason() {
+//!             RejectionReason::NotVerified { verify_url, .. } => {
+//!                 Either::Left(format!("verify your student status first: {verify_url}"))
+//!             }
+//!             // Otherwise the engine's answer (a sign-in redirect, `401` JSON, …).
+//!             _ => Either::Right(rejection),
+//!         },
+//!     }
+//! }
+//! ```
 #![forbid(unsafe_code)]
 #![forbid(unused_must_use)]
 
@@ -38,7 +65,7 @@ mod routes;
 pub use idme_core;
 
 pub use fairing::IdmeFairing;
-pub use guard::{IdmeUser, Verified};
+pub use guard::{IdmeRejection, IdmeUser, Verified};
 pub use routes::routes;
 
 use std::io::Cursor;
@@ -48,8 +75,9 @@ use rocket::http::Status;
 use rocket::response::{self, Responder, Response};
 use rocket::{Request, catcher};
 
-/// The engine's [`Reply`] as a Rocket response: status, headers, every `Set-Cookie`, body.
-/// Also the error of a failed [`IdmeUser`] guard (for `Result<IdmeUser, IdmeResponse>`).
+/// Any [`Reply`] of the engine as a Rocket response: status, headers, every `Set-Cookie`,
+/// body. Not a guard's error: a failed [`IdmeUser`] or [`Verified`] guard fails with an
+/// [`IdmeRejection`], which also responds.
 #[derive(Clone)]
 pub struct IdmeResponse(pub Reply);
 
@@ -57,14 +85,6 @@ pub struct IdmeResponse(pub Reply);
 impl std::fmt::Debug for IdmeResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("IdmeResponse").field(&self.0.status).finish()
-    }
-}
-
-impl IdmeResponse {
-    /// The engine's answer to `req` if its [`IdmeUser`] guard failed: for an app's own
-    /// `401` catcher.
-    pub fn for_failed_guard(req: &Request<'_>) -> Option<Self> {
-        guard::auth(req).rejection().map(|r| Self(r.reply))
     }
 }
 
@@ -86,7 +106,7 @@ pub(crate) fn cookies(req: &Request<'_>) -> RequestCookies {
     RequestCookies::from_header_values(req.headers().get("Cookie"))
 }
 
-/// The `401` and `403` catcher registered by [`IdmeFairing`]: the engine's answer to a
+/// The `401`, `403` and `503` catcher registered by [`IdmeFairing`]: the engine's answer to a
 /// failed [`IdmeUser`] or [`Verified`] guard, else a plain status page.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Unauthorized;
@@ -94,8 +114,8 @@ pub(crate) struct Unauthorized;
 #[rocket::async_trait]
 impl catcher::Handler for Unauthorized {
     async fn handle<'r>(&self, status: Status, req: &'r Request<'_>) -> catcher::Result<'r> {
-        match IdmeResponse::for_failed_guard(req) {
-            Some(reply) => reply.respond_to(req),
+        match IdmeRejection::for_failed_guard(req) {
+            Some(rejection) => rejection.respond_to(req),
             None => (status, status.to_string()).respond_to(req),
         }
     }

@@ -2,7 +2,7 @@
 //! figment configuration. The cases every adapter shares are in `contract.rs`.
 
 use idme_core::{Environment, Idme, IdmeBuilder};
-use idme_rocket::{IdmeFairing, IdmeResponse, IdmeUser};
+use idme_rocket::{IdmeFairing, IdmeRejection, IdmeUser};
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
@@ -109,8 +109,8 @@ async fn a_missing_engine_is_a_500_and_optional_users_are_none() {
 }
 
 #[catch(401)]
-fn own_401(req: &Request<'_>) -> Result<IdmeResponse, &'static str> {
-    IdmeResponse::for_failed_guard(req).ok_or("not for idme")
+fn own_401(req: &Request<'_>) -> Result<IdmeRejection, &'static str> {
+    IdmeRejection::for_failed_guard(req).ok_or("not for idme")
 }
 
 #[rocket::async_test]

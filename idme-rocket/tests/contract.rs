@@ -2,7 +2,7 @@
 
 use idme_core::Idme;
 use idme_core::require::Student;
-use idme_rocket::{IdmeFairing, IdmeUser, Verified};
+use idme_rocket::{IdmeFairing, IdmeRejection, IdmeUser, Verified};
 use idme_testkit::contract::{Answer, Call};
 use rocket::http::{Header, Method};
 use rocket::local::asynchronous::Client;
@@ -25,10 +25,18 @@ fn student(user: Verified<Student>) -> String {
     user.sub().to_owned()
 }
 
+#[get("/why")]
+fn why(user: Result<Verified<Student>, IdmeRejection>) -> String {
+    match user {
+        Ok(user) => user.sub().to_owned(),
+        Err(rejection) => adapter_contract::why(rejection.reason()),
+    }
+}
+
 /// One request to a fresh app: the contract's routes, and `IdmeFairing` (left out without
 /// an engine).
 async fn call(idme: Option<Idme>, call: Call) -> Answer {
-    let mut rocket = rocket::build().mount("/", routes![home, me, student]);
+    let mut rocket = rocket::build().mount("/", routes![home, me, student, why]);
     if let Some(idme) = idme {
         rocket = rocket.attach(IdmeFairing::new(idme));
     }

@@ -161,7 +161,10 @@ pub async fn authorize_form_post(url: &str) -> String {
 ///
 /// - `GET /`: `Option<IdmeUser>`, answers `hello SUB` or `hello stranger`;
 /// - `GET /me`: `IdmeUser`, answers its `sub`;
-/// - `GET /student`: `Verified<idme_core::require::Student>`, answers its `sub`.
+/// - `GET /student`: `Verified<idme_core::require::Student>`, answers its `sub`;
+/// - `GET /why`: `Result<Verified<idme_core::require::Student>, IdmeRejection>`, answers
+///   `200` with its `sub`, or `200` with `adapter_contract::why(rejection.reason())` (the
+///   handler matching on the rejection's reason and answering on its own).
 ///
 /// `setup` is the setup call the `500` of a missing engine must name; `test` the async
 /// test attribute of the framework. `without_engine_nothing_runs = true` is for a framework
@@ -203,6 +206,20 @@ macro_rules! adapter_contract {
                     .client_secret(emu.client_secret())
                     .redirect_uri($crate::contract::REDIRECT)
                     .cookie_keys(keys.expect("a cookie key"))
+            }
+
+            /// What `GET /why` answers for a rejection: the handler's own page.
+            pub(super) fn why(reason: &idme_core::adapter::RejectionReason) -> String {
+                use idme_core::adapter::RejectionReason as R;
+                match reason {
+                    R::NotSignedIn(e) => format!("not signed in: {}", e.code()),
+                    R::NotVerified { requirement, verify_url } => {
+                        format!("not verified: {requirement:?} at {verify_url}")
+                    }
+                    R::StoreUnavailable(e) => format!("store unavailable: {}", e.code()),
+                    R::InvalidBearer(e) => format!("invalid bearer: {}", e.code()),
+                    other => format!("other: {other}"),
+                }
             }
 
             fn engine(builder: idme_core::IdmeBuilder) -> idme_core::Idme {
@@ -343,6 +360,41 @@ macro_rules! adapter_contract {
                 assert_eq!(res.status, 403, "{}", res.body);
                 assert!(res.body.contains("Verification required"), "{}", res.body);
                 assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+            }
+
+            #[$test]
+            async fn contract_a_handler_matches_on_the_rejection_reason() {
+                let emu = emulator().await;
+                let bearer = idme_core::test_util::RefusingBearer;
+                let idme = engine(builder(&emu).extension(bearer));
+                let why = |res: Answer| {
+                    assert_eq!(res.status, 200, "the handler answers: {}", res.body);
+                    res.body
+                };
+                // Not signed in.
+                let res = send(&idme, Call::get("/why").browser()).await;
+                assert_eq!(why(res), "not signed in: unauthenticated");
+                // Not verified, with the requirement and where to verify.
+                let cookie = sign_in(&idme).await;
+                let res = send(&idme, Call::get("/why").api().header("cookie", cookie.clone())).await;
+                let body = why(res);
+                assert!(body.starts_with("not verified: Group(Student) at /auth/login?policy="), "{body}");
+                assert!(body.ends_with("&return_to=%2Fwhy"), "{body}");
+                // A bad bearer token: the handler's answer stands.
+                let call = Call::get("/why").api().header("authorization", "Bearer refused.abc");
+                let res = send(&idme, call).await;
+                assert_eq!(why(res), "invalid bearer: invalid_token");
+                // The session store down: the handler's answer stands.
+                let down = builder(&emu).session_store(idme_core::test_util::UnavailableStore);
+                let down = engine(down);
+                let up = engine(builder(&emu).session_store(idme_core::MemoryStore::new()));
+                let cookie = sign_in(&up).await;
+                let res = send(&down, Call::get("/why").browser().header("cookie", cookie)).await;
+                assert_eq!(why(res), "store unavailable: session_store_unavailable");
+                // Where the handler lets the rejection pass unread, the outage is answered.
+                let call = Call::get("/").api().header("authorization", "Bearer refused.abc");
+                let res = send(&idme, call).await;
+                assert_eq!(res.status, 401, "{}", res.body);
             }
 
             #[$test]

@@ -323,6 +323,15 @@ pub(crate) fn assert_invalid_token(rejection: &Rejection) {
         "{challenge}"
     );
     assert_eq!(json(&rejection.reply)["error"], "invalid_token");
+    assert!(
+        matches!(
+            rejection.reason(),
+            idme_core::adapter::RejectionReason::InvalidBearer(idme_core::Error::Unauthenticated(
+                idme_core::Unauthenticated::InvalidToken
+            ))
+        ),
+        "{rejection:?}"
+    );
 }
 
 /// Where `reply` sends the browser, as a path and query.
