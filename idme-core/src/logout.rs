@@ -58,25 +58,6 @@ pub(crate) fn is_same_origin(
     }
 }
 
-/// Tells every extension that sessions ended, trying each once more after a failure (a
-/// store's brief hiccup); the first lasting failure is returned, after the others were told.
-pub(crate) async fn end_in_extensions(
-    idme: &crate::Idme,
-    ended: crate::extension::SessionsEnded<'_>,
-) -> Result<(), crate::session::store::StoreError> {
-    let mut failure = None;
-    for extension in idme.config().extensions() {
-        let first = extension.sessions_ended(idme, ended).await;
-        if let Err(e) = first {
-            tracing::warn!(target: "idme::logout", error = %e, "ending an extension's grants failed; trying once more");
-            if let Err(e) = extension.sessions_ended(idme, ended).await {
-                failure.get_or_insert(e);
-            }
-        }
-    }
-    failure.map_or(Ok(()), Err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

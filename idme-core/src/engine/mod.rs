@@ -1,13 +1,12 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
-use std::sync::Arc;
+mod logout;
 
-use serde_json::json;
+use std::sync::Arc;
 
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
 use crate::error::Error;
-use crate::error::ProviderMisbehaved;
 use crate::flow::callback::CallbackInput;
 use crate::flow::complete::{self, CallbackOutcome};
 use crate::flow::replay::UsedLogins;
@@ -18,10 +17,9 @@ use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::bookkeeping::Sessions;
 use crate::session::request;
-use crate::session::{Authenticated, Denied, Session};
+use crate::session::{Authenticated, Denied};
 use crate::state::{Inner, OPENED_CACHE_CAPACITY};
 use crate::user::IdmeUser;
-use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::verification::{Group, Policy, Requirement};
 
 /// The ID.me sign-in engine.
@@ -218,104 +216,6 @@ impl Idme {
         }
     }
 
-    /// `POST` on the logout route: ends the local session and sends the browser to the
-    /// provider's logout (ID.me's `/oauth/logout`, or the discovered `end_session_endpoint`),
-    /// or to `/` when the provider has none.
-    ///
-    /// `origin` and `sec_fetch_site` are the request's `Origin` and `Sec-Fetch-Site`
-    /// headers. The logout is refused (`403`) unless they show a same-origin request:
-    /// `Origin` equal to the application's origin, or, without `Origin`, `Sec-Fetch-Site:
-    /// same-origin` (or `none`: typed by the user). `Sec-Fetch-Site: cross-site` or
-    /// `same-site` is refused whatever `Origin` says.
-    ///
-    /// What [extensions](crate::extension::Extension) issued through this web session ends
-    /// with it (for `idme-apps`, the grants approved in this browser). If that fails (their
-    /// store is down), the session is kept and the answer is `503`: a logout never reports
-    /// success while something it should have ended lives on.
-    pub async fn logout(
-        &self,
-        cookies: &RequestCookies,
-        origin: Option<&str>,
-        sec_fetch_site: Option<&str>,
-    ) -> Reply {
-        self.end_sessions(cookies, origin, sec_fetch_site, false)
-            .await
-    }
-
-    /// Like [`logout`](Self::logout), and ends every session of the person, here and on
-    /// every device: all their web sessions (every browser), and everything extensions
-    /// issued to them (for `idme-apps`, every grant). The logout route does this for a
-    /// form with `everywhere=true`.
-    pub async fn logout_everywhere(
-        &self,
-        cookies: &RequestCookies,
-        origin: Option<&str>,
-        sec_fetch_site: Option<&str>,
-    ) -> Reply {
-        self.end_sessions(cookies, origin, sec_fetch_site, true)
-            .await
-    }
-
-    async fn end_sessions(
-        &self,
-        cookies: &RequestCookies,
-        origin: Option<&str>,
-        sec_fetch_site: Option<&str>,
-        everywhere: bool,
-    ) -> Reply {
-        let config = &self.inner.config;
-        if !crate::logout::is_same_origin(&config.redirect_uri, origin, sec_fetch_site) {
-            tracing::warn!(target: "idme::logout", origin, sec_fetch_site, "logout refused: not a same-origin request");
-            return Reply::html(403, "Cross-site logout refused.".into());
-        }
-        let now = self.inner.config.clock.now();
-        let mut id_token_hint = None;
-        match request::load(&self.inner, cookies, now).await {
-            Ok(session) => {
-                let ended = crate::extension::SessionsEnded {
-                    reason: if everywhere {
-                        crate::extension::SessionsEndedReason::LogoutEverywhere
-                    } else {
-                        crate::extension::SessionsEndedReason::Logout
-                    },
-                    sub: Some(&session.sub),
-                    provider_sid: session.provider_sid.as_deref(),
-                    session_id: Some(&session.sid),
-                };
-                if let Err(e) = crate::logout::end_in_extensions(self, ended).await {
-                    tracing::error!(target: "idme::logout", error = %e, "logout failed: what extensions issued through the session could not be ended; the session is kept");
-                    return self.failure(&Error::from(e), "sign-out failed");
-                }
-                request::forget(&self.inner, &session, now).await;
-                if everywhere
-                    && let Err(e) = request::forget_person(&self.inner, &session.sub, now).await
-                {
-                    tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
-                    return self.failure(&Error::from(e), "sign-out failed");
-                }
-                tracing::info!(target: "idme::logout", sub = %session.sub, everywhere, "signed out");
-                id_token_hint = session.id_token.clone();
-            }
-            Err(Error::SessionStoreUnavailable(e)) => {
-                tracing::warn!(target: "idme::logout", error = %e, "session store unavailable: the stored session could not be deleted (it expires on its own)");
-            }
-            Err(_) => {}
-        }
-        let target = match self.inner.provider.metadata().await {
-            Ok(meta) => crate::logout::provider_logout_url(
-                config,
-                &meta,
-                id_token_hint.as_ref().map(|t| t.secret()),
-            ),
-            Err(e) => {
-                tracing::warn!(target: "idme::logout", error = %e, "no discovery: local logout only");
-                None
-            }
-        };
-        Reply::redirect(target.unwrap_or_else(|| "/".into()))
-            .with_cookies(Session::clear_cookies(config, cookies))
-    }
-
     /// The signed-in user of a request.
     ///
     /// Opens the session cookie (reassembling its chunks); with a session store, loads the
@@ -348,112 +248,6 @@ impl Idme {
             self.failure(&error, "no session")
         })
         .with_cookies(set_cookies)
-    }
-
-    /// `POST` on the back-channel logout route: the provider says a user (`sub`) or one of
-    /// their provider sessions (`sid`) signed out (OIDC Back-Channel Logout 1.0).
-    ///
-    /// The `logout_token` is checked as §2.6 requires: signature (JWKS), `iss`, `aud`,
-    /// `iat`, the back-channel logout event, `sub` and/or `sid`, no `nonce`, and its `jti`
-    /// not used before (replay; recorded only once its sessions have ended, so a retry
-    /// after a `503` is honoured). A `sid` no stored session has, with a `sub` beside it,
-    /// ends the user's sessions. The matching sessions end: deleted from the session store
-    /// (on every instance sharing it), or — with the cookie store — refused by this
-    /// process until they would have expired (the revocation list is per instance).
-    /// Answers `200`, `400` for an invalid token, `503` when the store is down.
-    pub async fn backchannel_logout(&self, content_type: Option<&str>, body: &[u8]) -> Reply {
-        let no_store = |mut r: Reply| {
-            r.headers.retain(|(k, _)| *k != "cache-control");
-            r.headers.push(("cache-control", "no-store".into()));
-            r
-        };
-        match self.end_sessions_for_logout_token(content_type, body).await {
-            Ok(ended) => {
-                tracing::info!(target: "idme::logout", ended, "back-channel logout");
-                no_store(Reply {
-                    status: 200,
-                    headers: Vec::new(),
-                    set_cookies: Vec::new(),
-                    body: String::new(),
-                })
-            }
-            Err(e) => {
-                tracing::warn!(target: "idme::logout", error = %e, "back-channel logout refused");
-                let (status, code) = match &e {
-                    Error::SessionStoreUnavailable(_) => (503, "temporarily_unavailable"),
-                    _ => (400, "invalid_request"),
-                };
-                no_store(Reply::json(status, &json!({ "error": code })))
-            }
-        }
-    }
-
-    /// Validates a logout token and ends its sessions; returns how many stored sessions
-    /// were deleted (0 with the cookie store).
-    async fn end_sessions_for_logout_token(
-        &self,
-        content_type: Option<&str>,
-        body: &[u8],
-    ) -> Result<u64, Error> {
-        let inner = &self.inner;
-        let config = &inner.config;
-        let bad = |why| Error::from(ProviderMisbehaved::InvalidLogoutToken(why));
-        let now = self.inner.config.clock.now();
-        let skew = config.clock_skew.as_secs();
-        let LogoutToken { sub, sid, jti, iat } =
-            logout_token::verify(&inner.config, &inner.provider, content_type, body, now).await?;
-        let (sub, sid, jti) = (sub.as_deref(), sid.as_deref(), jti.as_str());
-        if inner.sessions.jti_used(jti, now) {
-            return Err(bad("jti replayed"));
-        }
-        // This instance's copies of the matching stored sessions go at once (other
-        // instances' age out within `stored_copies::FRESH_FOR`).
-        inner.sessions.stored.remove_matching(sub, sid);
-        let ended = match &config.session_store {
-            // A sid this app does not know, with the user's sub beside it: the user's
-            // sessions end.
-            Some(store) => match (sid, sub) {
-                (Some(sid), sub) => match store.delete_by_provider_sid(sid).await? {
-                    0 => match sub {
-                        Some(sub) => store.delete_by_sub(sub).await?,
-                        None => 0,
-                    },
-                    n => n,
-                },
-                (None, Some(sub)) => store.delete_by_sub(sub).await?,
-                (None, None) => 0,
-            },
-            None => {
-                // No index of sessions here: the provider session ends, and with a sub
-                // beside it, the user's sessions that carry no provider session id.
-                let until = now + config.session_lifetime.as_secs();
-                match (sid, sub) {
-                    (Some(sid), sub) => {
-                        inner.sessions.revoke(format!("psid:{sid}"), now, until);
-                        if let Some(sub) = sub {
-                            inner.sessions.revoke(format!("nopsid:{sub}"), now, until);
-                        }
-                    }
-                    (None, Some(sub)) => inner.sessions.revoke(format!("sub:{sub}"), now, until),
-                    (None, None) => {}
-                }
-                0
-            }
-        };
-        // What extensions issued to the person ends with their sessions; a failure is
-        // answered 503, so the provider retries.
-        let of_the_person = crate::extension::SessionsEnded {
-            reason: crate::extension::SessionsEndedReason::BackchannelLogout,
-            sub,
-            provider_sid: sid,
-            session_id: None,
-        };
-        crate::logout::end_in_extensions(self, of_the_person).await?;
-        // Only now: a retry after a failed deletion is not a replay.
-        inner
-            .sessions
-            .record_jti(jti, iat + LOGOUT_TOKEN_MAX_AGE + 2 * skew + 1, now);
-        Ok(ended)
     }
 
     /// Checks a signed-in user against a verification requirement. A user who does not
