@@ -81,12 +81,20 @@ macro_rules! adapter_types {
             /// `Result<Verified<R>, IdmeRejection>`) to match on its
             /// [`reason`](Self::reason) and answer on your own:
             ///
-            /// ```ignore
-            /// match rejection.reason() {
-            ///     RejectionReason::NotSignedIn(_) => { /* your sign-in page */ }
-            ///     RejectionReason::NotVerified { requirement, verify_url } => { /* … */ }
-            ///     RejectionReason::StoreUnavailable(_) => { /* your outage page */ }
-            ///     _ => { /* rejection.into_reply(): the engine's answer */ }
+            /// ```
+            /// use idme_core::adapter::{Rejection, RejectionReason};
+            ///
+            /// // `rejection.reason()` of an `IdmeRejection` is the same.
+            /// fn answer(rejection: &Rejection) -> String {
+            ///     match rejection.reason() {
+            ///         RejectionReason::NotSignedIn(_) => "your sign-in page".into(),
+            ///         RejectionReason::NotVerified { verify_url, .. } => {
+            ///             format!("your page offering {verify_url}")
+            ///         }
+            ///         RejectionReason::StoreUnavailable(_) => "your outage page".into(),
+            ///         // Anything else: the engine's answer.
+            ///         _ => rejection.reply.body.clone(),
+            ///     }
             /// }
             /// ```
             ///
