@@ -5,12 +5,7 @@
 
 use idme_testkit::Persona;
 use idme_testkit::browser::Browser;
-use oauth2::basic::BasicClient;
-use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
-    TokenResponse as _, TokenUrl,
-};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use oauth2::{AuthorizationCode, CsrfToken, PkceCodeChallenge, TokenResponse as _};
 use url::Url;
 
 use crate::apps::{
@@ -18,6 +13,7 @@ use crate::apps::{
     device_tokens, get_bearer, get_with, person_consents, post, refresh, revoke,
 };
 use crate::device_scenarios::start;
+use crate::loopback_app::LoopbackApp;
 use crate::scenarios::SESSION;
 
 /// Bad bearer tokens are refused with the RFC 6750 challenge; a good one works whatever
@@ -271,31 +267,6 @@ pub async fn backchannel_logout_revokes_device_tokens(package: &str) {
     );
 }
 
-/// Accepts one request on `listener` (an app's loopback redirect), answers a small page
-/// (`signed in`), and returns the request's URL.
-pub async fn one_redirect(listener: tokio::net::TcpListener) -> Url {
-    let (mut socket, _) = listener.accept().await.expect("the browser comes back");
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = socket.read(&mut buf).await.expect("the request");
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let target = text.split(' ').nth(1).unwrap_or_default().to_owned();
-    let body = "signed in";
-    let reply = format!(
-        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = socket.write_all(reply.as_bytes()).await;
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-    Url::parse(&format!("http://127.0.0.1:{port}{target}")).expect("a request target")
-}
-
 fn query(url: &Url, key: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == key)
@@ -309,21 +280,15 @@ fn query(url: &Url, key: &str) -> Option<String> {
 pub async fn authorize_relay_with_pkce(package: &str) {
     let target = start(package).await;
     let base = target.app.base.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let port = listener.local_addr().expect("bound").port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let client = BasicClient::new(ClientId::new(DEVICE_CLIENT.to_owned()))
-        .set_auth_uri(AuthUrl::new(format!("{base}/auth/authorize")).expect("a URL"))
-        .set_token_uri(TokenUrl::new(format!("{base}/auth/token")).expect("a URL"))
-        .set_redirect_uri(RedirectUrl::new(redirect.clone()).expect("a URL"));
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge)
-        .url();
-    let came_back = tokio::spawn(one_redirect(listener));
+    let LoopbackApp {
+        client,
+        port,
+        redirect,
+        url,
+        state,
+        verifier,
+        came_back,
+    } = LoopbackApp::start(&base).await;
     let person = Browser::new();
     let first = person.get(url.as_str()).await;
     assert_eq!(first.status, 303, "to the login first: {}", first.body);

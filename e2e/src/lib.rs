@@ -10,6 +10,7 @@ pub mod browser_suite;
 pub mod cli;
 pub mod device_scenarios;
 pub mod interop;
+pub mod loopback_app;
 pub mod oidc_provider;
 pub mod process;
 pub mod scenarios;

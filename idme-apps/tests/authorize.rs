@@ -33,19 +33,6 @@ fn query(overrides: &[(&str, Option<&str>)]) -> String {
     form(&pairs)
 }
 
-async fn authorize(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
-    call(
-        pair,
-        Route::Authorize,
-        false,
-        Some(query),
-        "",
-        &[],
-        Some(browser),
-    )
-    .await
-}
-
 /// The request `query`, allowed by the person on its consent page.
 async fn allowed(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
     let page = authorize(pair, browser, query).await;

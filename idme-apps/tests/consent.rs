@@ -40,19 +40,6 @@ fn request(client: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
     form(&pairs)
 }
 
-async fn authorize(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
-    call(
-        pair,
-        Route::Authorize,
-        false,
-        Some(query),
-        "",
-        &[],
-        Some(browser),
-    )
-    .await
-}
-
 /// The person's `POST /auth/authorize` of `fields` with `headers`.
 async fn post_decision(
     pair: &Pair,

@@ -9,15 +9,11 @@
 use std::time::Duration;
 
 use idme_e2e::Target;
-use idme_e2e::app_token_scenarios::one_redirect;
-use idme_e2e::apps::{DEVICE_CLIENT, DEVICE_CLIENT_NAME, OAuthHttp, get_bearer};
+use idme_e2e::apps::{DEVICE_CLIENT_NAME, OAuthHttp, get_bearer};
+use idme_e2e::loopback_app::LoopbackApp;
 use idme_e2e::webdriver::{ChromeSession, DEFAULT_TIMEOUT};
 use idme_testkit::{EmulatorConfig, Persona};
-use oauth2::basic::BasicClient;
-use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl,
-    TokenResponse as _, TokenUrl,
-};
+use oauth2::{AuthorizationCode, TokenResponse as _};
 
 async fn consent_in_chromium(package: &str) {
     let config = EmulatorConfig {
@@ -28,21 +24,15 @@ async fn consent_in_chromium(package: &str) {
     let base = target.app.base.clone();
 
     // The local program: a loopback listener, its own PKCE pair, the browser opened.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a port");
-    let port = listener.local_addr().expect("bound").port();
-    let redirect = format!("http://127.0.0.1:{port}/callback");
-    let client = BasicClient::new(ClientId::new(DEVICE_CLIENT.to_owned()))
-        .set_auth_uri(AuthUrl::new(format!("{base}/auth/authorize")).expect("a URL"))
-        .set_token_uri(TokenUrl::new(format!("{base}/auth/token")).expect("a URL"))
-        .set_redirect_uri(RedirectUrl::new(redirect.clone()).expect("a URL"));
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let (url, state) = client
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge)
-        .url();
-    let came_back = tokio::spawn(one_redirect(listener));
+    let LoopbackApp {
+        client,
+        port,
+        redirect: _,
+        url,
+        state,
+        verifier,
+        came_back,
+    } = LoopbackApp::start(&base).await;
 
     let browser = ChromeSession::start(&format!("{package}-consent")).await;
     browser.attach(&target.app.log);

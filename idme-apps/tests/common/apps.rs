@@ -118,6 +118,20 @@ pub(crate) async fn call(
     reply
 }
 
+/// A `GET /auth/authorize?query` from `browser` (which keeps the cookies set).
+pub(crate) async fn authorize(pair: &Pair, browser: &mut Browser, query: &str) -> Reply {
+    call(
+        pair,
+        Route::Authorize,
+        false,
+        Some(query),
+        "",
+        &[],
+        Some(browser),
+    )
+    .await
+}
+
 /// A form `POST` of `body` to `route`, without cookies.
 pub(crate) async fn post(pair: &Pair, route: Route, body: &str) -> Reply {
     call(pair, route, true, None, body, &[], None).await
