@@ -74,6 +74,9 @@
 //!     accept: Some("text/html"),
 //!     path_and_query: "/account",
 //!     authorization: None,
+//!     method: "GET",
+//!     provenance: Default::default(),
+//!     sec_fetch_mode: None,
 //! };
 //! let cookies = || RequestCookies::from_header_values(["idme_session=…"]);
 //! match auth.user(&request, cookies).await {
@@ -145,6 +148,7 @@ pub mod claims {
 mod clock;
 pub mod config;
 pub mod cookies;
+pub mod cross_site;
 pub mod danger;
 mod engine;
 pub mod error;
