@@ -1,6 +1,7 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
 mod logout;
+mod session_info;
 
 use std::sync::Arc;
 

@@ -1,7 +1,10 @@
 //! The contract every framework adapter of idme-core answers identically, as one macro:
 //! [`adapter_contract!`](crate::adapter_contract) drives an adapter in-process (no TCP to
 //! the app; the engine talks to an [`Emulator`](crate::Emulator) on loopback) through the
-//! same cases. This module holds its framework-neutral request and answer types.
+//! same cases. This module holds its framework-neutral request and answer types; the
+//! single-page-app cases are in `cross_site`.
+
+mod cross_site;
 
 /// The redirect URI the contract's engines are registered with (never listened on: the app
 /// is called in-process).
@@ -426,6 +429,8 @@ macro_rules! adapter_contract {
                 let same = Call::post("/auth/logout").header("origin", ORIGIN);
                 assert_eq!(send(&idme, same).await.status, 303, "Origin alone is enough");
             }
+
+            $crate::__cross_site_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
