@@ -23,6 +23,7 @@ pub mod process;
 pub mod scenarios;
 pub mod sessions;
 pub mod shared_app_tokens;
+pub mod spa_scenarios;
 pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
@@ -50,6 +51,9 @@ macro_rules! contract_tests {
             client_secret_post_works,
             verification_guards,
             offline_veteran_passes_both_guards,
+        );
+        $crate::__scenario_tests!(spa_scenarios, $package;
+            spa_backend_routes,
         );
         $crate::__scenario_tests!(sessions, $package;
             refresh_renews_the_session_cookie,

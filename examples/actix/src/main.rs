@@ -24,6 +24,34 @@ async fn me(user: IdmeUser) -> HttpResponse {
         .body(idme_example_support::me_body(&user))
 }
 
+/// A static file of the single-page app, with its headers.
+fn spa_file(content_type: &'static str, body: &'static str) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response.content_type(content_type);
+    for header in idme_example_support::spa::SPA_HEADERS {
+        response.insert_header(header);
+    }
+    response.body(body)
+}
+
+async fn spa_page() -> HttpResponse {
+    use idme_example_support::spa::{SPA_PAGE, SPA_PAGE_TYPE};
+    spa_file(SPA_PAGE_TYPE, SPA_PAGE)
+}
+
+async fn spa_script() -> HttpResponse {
+    use idme_example_support::spa::{SPA_SCRIPT, SPA_SCRIPT_TYPE};
+    spa_file(SPA_SCRIPT_TYPE, SPA_SCRIPT)
+}
+
+/// `POST /api/action`: `IdmeUser` refuses a cross-site request (403) and takes a bearer
+/// token too.
+async fn action(user: IdmeUser) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(idme_example_support::spa::action_body(&user))
+}
+
 /// `GET /verified/…`: 200 for a user who meets `R`, else 403 (with an offer to verify).
 async fn verified<R: Verify>(user: Verified<R>) -> HttpResponse {
     HttpResponse::Ok().json(idme_example_support::verified_json(
@@ -42,6 +70,9 @@ async fn main() -> Result<(), idme_example_support::StartError> {
             .wrap(idme_actix::IdmeMiddleware)
             .route("/", web::get().to(home))
             .route("/me", web::get().to(me))
+            .route("/spa", web::get().to(spa_page))
+            .route("/spa/app.js", web::get().to(spa_script))
+            .route("/api/action", web::post().to(action))
             .route(
                 "/verified/military",
                 web::get().to(verified::<require::Military>),

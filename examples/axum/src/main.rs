@@ -5,8 +5,8 @@
 //! `IDME_CLIENT_ID` it signs in against the built-in emulator.
 #![forbid(unsafe_code)]
 
-use axum::response::Html;
-use axum::routing::get;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use idme_axum::{IdmeLayer, IdmeUser, Verified};
 // The engine, through the adapter's re-export: the adapter is the only idme dependency.
@@ -20,6 +20,19 @@ async fn verified<R: Verify>(user: Verified<R>) -> Json<serde_json::Value> {
         &user,
         &R::requirement(),
     ))
+}
+
+/// A static file of the single-page app, with its headers.
+fn spa_file(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    let mut headers = axum::http::HeaderMap::new();
+    headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static(content_type),
+    );
+    for (name, value) in idme_example_support::spa::SPA_HEADERS {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
+    (headers, body)
 }
 
 /// The app's routes, with the sign-in routes and the engine layer.
@@ -39,6 +52,30 @@ fn app(idme: Idme) -> Router {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
                     idme_example_support::me_body(&user),
+                )
+            }),
+        )
+        .route(
+            "/spa",
+            get(|| async {
+                use idme_example_support::spa::{SPA_PAGE, SPA_PAGE_TYPE};
+                spa_file(SPA_PAGE_TYPE, SPA_PAGE)
+            }),
+        )
+        .route(
+            "/spa/app.js",
+            get(|| async {
+                use idme_example_support::spa::{SPA_SCRIPT, SPA_SCRIPT_TYPE};
+                spa_file(SPA_SCRIPT_TYPE, SPA_SCRIPT)
+            }),
+        )
+        // `IdmeUser` refuses a cross-site request (403) and takes a bearer token too.
+        .route(
+            "/api/action",
+            post(|user: IdmeUser| async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    idme_example_support::spa::action_body(&user),
                 )
             }),
         )

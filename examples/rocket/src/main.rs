@@ -12,7 +12,7 @@ use idme_rocket::idme_core;
 use idme_rocket::{IdmeFairing, IdmeUser, Verified};
 use rocket::http::ContentType;
 use rocket::response::content::RawHtml;
-use rocket::{State, get, routes};
+use rocket::{Responder, State, get, post, routes};
 
 #[get("/")]
 fn home(idme: &State<Idme>, user: Option<IdmeUser>) -> RawHtml<String> {
@@ -22,6 +22,49 @@ fn home(idme: &State<Idme>, user: Option<IdmeUser>) -> RawHtml<String> {
 #[get("/me")]
 fn me(user: IdmeUser) -> (ContentType, String) {
     (ContentType::JSON, idme_example_support::me_body(&user))
+}
+
+/// A static file of the single-page app, with its headers.
+#[derive(Responder)]
+struct SpaFile {
+    body: &'static str,
+    content_type: rocket::http::Header<'static>,
+    csp: rocket::http::Header<'static>,
+    nosniff: rocket::http::Header<'static>,
+    referrer: rocket::http::Header<'static>,
+    cache: rocket::http::Header<'static>,
+}
+
+fn spa_file(content_type: &'static str, body: &'static str) -> SpaFile {
+    let [csp, nosniff, referrer, cache] =
+        idme_example_support::spa::SPA_HEADERS.map(|(name, value)| rocket::http::Header::new(name, value));
+    SpaFile {
+        body,
+        content_type: rocket::http::Header::new("content-type", content_type),
+        csp,
+        nosniff,
+        referrer,
+        cache,
+    }
+}
+
+#[get("/spa")]
+fn spa_page() -> SpaFile {
+    use idme_example_support::spa::{SPA_PAGE, SPA_PAGE_TYPE};
+    spa_file(SPA_PAGE_TYPE, SPA_PAGE)
+}
+
+#[get("/spa/app.js")]
+fn spa_script() -> SpaFile {
+    use idme_example_support::spa::{SPA_SCRIPT, SPA_SCRIPT_TYPE};
+    spa_file(SPA_SCRIPT_TYPE, SPA_SCRIPT)
+}
+
+/// `POST /api/action`: `IdmeUser` refuses a cross-site request (403) and takes a bearer
+/// token too.
+#[post("/api/action")]
+fn action(user: IdmeUser) -> (ContentType, String) {
+    (ContentType::JSON, idme_example_support::spa::action_body(&user))
 }
 
 fn verified_json<R: Verify>(user: &Verified<R>) -> (ContentType, String) {
@@ -54,7 +97,18 @@ async fn main() -> Result<(), idme_example_support::StartError> {
         .merge(("cli_colors", false));
     rocket::custom(figment)
         .attach(IdmeFairing::new(started.idme))
-        .mount("/", routes![home, me, verified_military, verified_veteran])
+        .mount(
+            "/",
+            routes![
+                home,
+                me,
+                spa_page,
+                spa_script,
+                action,
+                verified_military,
+                verified_veteran
+            ],
+        )
         .launch()
         .await
         .map_err(|e| e.pretty_print())?;

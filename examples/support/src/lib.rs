@@ -12,6 +12,7 @@ use idme_testkit::{Emulator, EmulatorConfig};
 
 pub mod emulator_mode;
 mod pages;
+pub mod spa;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
 pub use pages::{home_page, me_body, verified_json};
