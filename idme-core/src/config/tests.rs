@@ -1,10 +1,10 @@
 //! The builder, the environment reader and validation, through `from_lookup` and `build`.
 
 use super::*;
-use crate::error::Error;
+use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
 use std::collections::HashMap;
 
-fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, Error> {
+fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, ConfigError> {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -58,7 +58,7 @@ pub(crate) fn unexpected(outcome: &Outcome) -> Error {
         Outcome::Refreshed(..) => "refreshed",
     };
     tracing::error!(target: "idme::flow", kind, "the flow ended with an unexpected outcome");
-    Error::ApiMisuse("the sign-in flow ended in an unexpected state".into())
+    Error::ApiMisuse(crate::error::Misuse::UnexpectedFlowState)
 }
 
 /// Refreshes with `refresh_token` for the user `sub`. The old refresh token is kept when

@@ -9,7 +9,7 @@ use super::callback_steps::{self, Login};
 use super::refresh::{self, AfterRefresh, Tokens};
 use super::step::{Ctx, Step, Waiting};
 use super::userinfo::ExpectUserinfo;
-use crate::config::{IdmeConfig, UserDataSource};
+use crate::config::{ConfigError, IdmeConfig, UserDataSource};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::http_client::HttpResponse;
 use crate::provider::{Outbound, ProviderMetadata, read_body};
@@ -88,9 +88,11 @@ pub(crate) fn begin<'a>(
     if matches!(source, UserDataSource::Userinfo | UserDataSource::Both) {
         let (Some(endpoint), Some(_)) = (ctx.meta.userinfo_endpoint.as_deref(), &reading.sub)
         else {
-            return Err(Error::config(
+            return Err(ConfigError::unsupported(
+                "IDME_USER_DATA",
                 "userinfo needs an ID token (scope `openid`) and a userinfo endpoint",
-            ));
+            )
+            .into());
         };
         let request = Outbound::get(
             endpoint,
@@ -116,9 +118,11 @@ pub(crate) fn after_userinfo<'a>(
         return attributes(ctx, reading, now);
     }
     let Some(rt) = reading.tokens.refresh_token.clone() else {
-        return Err(Error::config(
+        return Err(ConfigError::unsupported(
+            "IDME_USER_DATA",
             "reading both userinfo and attributes needs a refresh token",
-        ));
+        )
+        .into());
     };
     let sub = reading.sub.clone().unwrap_or_default();
     let nonce = reading.nonce.clone();
@@ -138,9 +142,11 @@ pub(crate) fn attributes<'a>(
         return done(ctx, reading, now);
     }
     let Some(url) = reading.attributes_url.as_deref() else {
-        return Err(Error::config(
+        return Err(ConfigError::unsupported(
+            "IDME_USER_DATA",
             "attributes.json is not available for this provider: set attributes_endpoint or use userinfo",
-        ));
+        )
+        .into());
     };
     let request = Outbound::get(
         url,
