@@ -1,7 +1,7 @@
 //! The builder, the environment reader and validation, through `from_lookup` and `build`.
 
-use super::*;
 use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
+use super::*;
 use std::collections::HashMap;
 
 fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, ConfigError> {
