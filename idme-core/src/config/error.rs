@@ -292,6 +292,18 @@ pub enum UrlRule {
         /// The scheme.
         scheme: String,
     },
+    /// Not a loopback IP literal, where a loopback listener is to receive the redirect
+    /// (`idme-native`'s `NativeClient::login`).
+    #[error(
+        "is not a loopback redirect URI such as http://127.0.0.1/callback, which NativeClient::login listens on; private-use schemes go through Idme::start_native_login"
+    )]
+    NotLoopback,
+    /// A loopback redirect URI over another scheme than `http`.
+    #[error("is a loopback redirect URI, which uses http")]
+    LoopbackNotHttp,
+    /// A URL that cannot take the port a loopback listener got.
+    #[error("takes no port")]
+    NoPort,
     /// A native app's redirect whose scheme is not a reverse domain name (RFC 8252 §7.1).
     #[error(
         "has scheme {scheme:?}: a private-use scheme must be a reverse domain name with a dot, such as com.example.app (RFC 8252 §7.1)"

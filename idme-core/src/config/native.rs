@@ -140,7 +140,7 @@ pub(super) fn check_client(
     if client == Client::Native && !public && !has_secret {
         return Err(ConfigError::Missing {
             setting: "IDME_CLIENT_SECRET",
-            hint: "or, for a public native client (no secret), set IDME_TOKEN_AUTH=none",
+            hint: "the secret of a confidential client; for a public native client (no secret) set IDME_TOKEN_AUTH=none",
         });
     }
     Ok(())

@@ -213,8 +213,8 @@ impl IdmeBuilder {
         };
 
         for (name, path) in [
-            ("login_path", &s.login_path),
-            ("logout_path", &s.logout_path),
+            ("route_paths", &s.login_path),
+            ("route_paths", &s.logout_path),
             ("backchannel_logout_path", &s.backchannel_logout_path),
         ] {
             if !path.starts_with('/') {
