@@ -32,8 +32,7 @@ impl From<ConfigError> for idme_core::ConfigError {
     }
 }
 
-/// A check of the app clients failing at request time is a configuration error of the
-/// engine (`500`, `configuration_error`).
+/// As the engine's error: a configuration error (`500`, `configuration_error`).
 impl From<ConfigError> for idme_core::Error {
     fn from(e: ConfigError) -> Self {
         idme_core::ConfigError::from(e).into()
