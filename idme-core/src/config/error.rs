@@ -254,6 +254,13 @@ pub enum Rule {
     /// A route path without a leading slash.
     #[error("must start with '/'")]
     LeadingSlash,
+    /// Not an origin that can be trusted (`scheme://host[:port]`, `https` or loopback
+    /// `http`); `why` says which part is wrong.
+    #[error("is not a trusted origin: {why}")]
+    Origin {
+        /// What is wrong with it.
+        why: &'static str,
+    },
     /// A file list that names no file.
     #[error("names no file")]
     NoFile,
