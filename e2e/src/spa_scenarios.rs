@@ -25,13 +25,20 @@ pub async fn spa_backend_routes(package: &str) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(header(&page, "content-type").starts_with("text/html"));
     let csp = header(&page, "content-security-policy");
-    for directive in ["default-src 'none'", "script-src 'self'", "connect-src 'self'"] {
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "connect-src 'self'",
+    ] {
         assert!(csp.contains(directive), "{directive} in {csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let scripts: Vec<&str> = page.body.split("<script").skip(1).collect();
     assert_eq!(scripts.len(), 1, "{}", page.body);
-    assert!(scripts[0].trim_start().starts_with("src=\"/spa/app.js\""), "no inline script");
+    assert!(
+        scripts[0].trim_start().starts_with("src=\"/spa/app.js\""),
+        "no inline script"
+    );
     let script = Browser::new().get(&target.url("/spa/app.js")).await;
     assert_eq!(script.status, 200);
     assert!(header(&script, "content-type").starts_with("text/javascript"));
@@ -51,7 +58,12 @@ pub async fn spa_backend_routes(package: &str) {
 
     // Signed in through a full-page navigation that comes back to the SPA.
     let back = sign_in(&browser, &target, "/spa").await;
-    assert_eq!((back.status, back.url.path()), (200, "/spa"), "{}", back.body);
+    assert_eq!(
+        (back.status, back.url.path()),
+        (200, "/spa"),
+        "{}",
+        back.body
+    );
     let session = browser.get(&target.url("/auth/session")).await.json();
     assert_eq!(session["signed_in"], true, "{session}");
     assert_eq!(session["user"]["sub"], Persona::Veteran.sub());
@@ -71,7 +83,10 @@ pub async fn spa_backend_routes(package: &str) {
     let res = browser.post_form_bare(&action, &[], &[]).await;
     assert_eq!(res.status, 403, "no signal: {}", res.body);
     let session = browser.get(&target.url("/auth/session")).await.json();
-    assert_eq!(session["signed_in"], true, "the session is untouched: {session}");
+    assert_eq!(
+        session["signed_in"], true,
+        "the session is untouched: {session}"
+    );
 
     // An app client's bearer token carries no ambient authority: no signal needed.
     let tokens = device_tokens(&target.app.base, &browser, &[]).await;

@@ -23,6 +23,22 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Where the app clients meet the engine's configuration (the extension's check when the
+/// configuration is built), their error is the engine's
+/// [`ConfigError::Extension`](idme_core::ConfigError::Extension).
+impl From<ConfigError> for idme_core::ConfigError {
+    fn from(e: ConfigError) -> Self {
+        idme_core::ConfigError::Extension { message: e.0 }
+    }
+}
+
+/// As the engine's error: a configuration error (`500`, `configuration_error`).
+impl From<ConfigError> for idme_core::Error {
+    fn from(e: ConfigError) -> Self {
+        idme_core::ConfigError::from(e).into()
+    }
+}
+
 /// What this module's checks return.
 type Error = ConfigError;
 

@@ -6,8 +6,7 @@
 
 use std::time::Duration;
 
-use crate::config::{IdmeBuilder, IdmeConfig};
-use crate::error::Error;
+use crate::config::{ConfigError, IdmeBuilder, IdmeConfig};
 
 /// A builder whose extra methods weaken checks. Obtain it with
 /// [`IdmeBuilder::dangerous`](crate::IdmeBuilder::dangerous); return with [`safe`](Self::safe).
@@ -37,7 +36,7 @@ impl DangerousIdmeBuilder {
     }
 
     /// Builds the configuration, skipping only the checks this builder relaxed.
-    pub fn build(self) -> Result<IdmeConfig, Error> {
+    pub fn build(self) -> Result<IdmeConfig, ConfigError> {
         self.inner.build()
     }
 }

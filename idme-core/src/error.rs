@@ -39,12 +39,23 @@ pub enum Error {
     /// The server-side session store could not be used (`503`).
     #[error("{0}")]
     SessionStoreUnavailable(#[from] crate::session::store::StoreError),
-    /// The configuration is invalid; the message says what to change.
+    /// The configuration is invalid; the error names the setting and the rule.
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(#[from] crate::config::ConfigError),
     /// The library was used in a way it does not support.
     #[error("API misuse: {0}")]
-    ApiMisuse(String),
+    ApiMisuse(#[from] Misuse),
+}
+
+/// A way the library was used that it does not support (a bug in the calling code or in
+/// idme-rs, never the user's doing): answered `500`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misuse {
+    /// An adapter asked the engine to answer a [`Route`](crate::adapter::Route) that
+    /// another engine listed (an extension route of another `Idme`).
+    #[error("the route was listed by another engine: mount `Route::all` of this engine")]
+    RouteOfAnotherEngine,
 }
 
 /// The provider endpoint an error came from.
@@ -67,9 +78,10 @@ pub enum Endpoint {
     Policies,
 }
 
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+impl Endpoint {
+    /// The endpoint's short name, as its `Display` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Endpoint::Discovery => "discovery",
             Endpoint::Jwks => "jwks",
             Endpoint::Authorization => "authorization",
@@ -77,7 +89,13 @@ impl std::fmt::Display for Endpoint {
             Endpoint::Userinfo => "userinfo",
             Endpoint::Attributes => "attributes",
             Endpoint::Policies => "policies",
-        })
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -426,10 +444,6 @@ impl Error {
             Error::Config(_) => "configuration_error",
             Error::ApiMisuse(_) => "internal_error",
         }
-    }
-
-    pub(crate) fn config(msg: impl Into<String>) -> Self {
-        Error::Config(msg.into())
     }
 }
 

@@ -16,15 +16,29 @@ pub type HttpRequest = http::Request<Vec<u8>>;
 /// The provider's answer.
 pub type HttpResponse = http::Response<Vec<u8>>;
 
-/// A transport failure (not an HTTP error status: those are responses).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind:?}: {message}")]
+/// A transport failure (not an HTTP error status: those are responses). The client's own
+/// error, if kept, is its [`source`](std::error::Error::source).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpClientError {
     /// What kind of failure.
     pub kind: HttpClientErrorKind,
     /// A description without secrets.
     pub message: String,
+    /// The client's error (without URLs or secrets).
+    pub source: Option<crate::SharedError>,
+}
+
+impl std::fmt::Display for HttpClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for HttpClientError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        crate::SharedError::as_source(&self.source)
+    }
 }
 
 impl HttpClientError {
@@ -33,6 +47,20 @@ impl HttpClientError {
         Self {
             kind,
             message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure of `kind` caused by `source`, which is kept and also describes it (its
+    /// text must hold no secret or query string).
+    pub fn with_source(
+        kind: HttpClientErrorKind,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            kind,
+            message: source.to_string(),
+            source: Some(crate::SharedError::new(source)),
         }
     }
 }
@@ -156,15 +184,13 @@ mod reqwest_client {
     }
 
     fn classify(e: reqwest::Error) -> HttpClientError {
-        HttpClientError {
-            kind: if e.is_timeout() {
-                HttpClientErrorKind::Timeout
-            } else {
-                HttpClientErrorKind::Network
-            },
-            // Without the URL: query strings could hold secrets.
-            message: e.without_url().to_string(),
-        }
+        let kind = if e.is_timeout() {
+            HttpClientErrorKind::Timeout
+        } else {
+            HttpClientErrorKind::Network
+        };
+        // Without the URL: query strings could hold secrets.
+        HttpClientError::with_source(kind, e.without_url())
     }
 
     #[async_trait]
@@ -174,9 +200,11 @@ mod reqwest_client {
             let request =
                 reqwest::Request::try_from(request.map(reqwest::Body::from)).map_err(classify)?;
             let mut response = self.client.execute(request).await.map_err(classify)?;
-            let too_large = || HttpClientError {
-                kind: HttpClientErrorKind::TooLarge,
-                message: format!("response body exceeds {limit} bytes"),
+            let too_large = || {
+                HttpClientError::new(
+                    HttpClientErrorKind::TooLarge,
+                    format!("response body exceeds {limit} bytes"),
+                )
             };
             if response.content_length().is_some_and(|n| n > limit as u64) {
                 return Err(too_large());
@@ -192,10 +220,9 @@ mod reqwest_client {
                 }
                 body.extend_from_slice(&chunk);
             }
-            builder.body(body).map_err(|e| HttpClientError {
-                kind: HttpClientErrorKind::Network,
-                message: e.to_string(),
-            })
+            builder
+                .body(body)
+                .map_err(|e| HttpClientError::with_source(HttpClientErrorKind::Network, e))
         }
     }
 }

@@ -179,6 +179,7 @@ pub mod reply;
 pub mod require;
 pub mod secret;
 pub mod session;
+mod shared_error;
 mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -190,15 +191,18 @@ pub mod verification;
 /// with plain `async fn`s (re-exported from the `async-trait` crate).
 pub use async_trait::async_trait;
 pub use clock::Clock;
-pub use config::{Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
+pub use config::{
+    ConfigError, Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource,
+};
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::Idme;
-pub use error::{Error, Unauthenticated};
+pub use error::{Error, Misuse, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
 pub use parse_error::ParseError;
 pub use reply::Reply;
 pub use session::store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
 pub use session::{Authenticated, Denied};
+pub use shared_error::SharedError;
 pub use user::{IdmeUser, UserParts};
 pub use validate::jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

@@ -132,11 +132,9 @@ impl Idme {
         let actual = Url::parse(redirect_uri)
             .ok()
             .filter(|u| redirect_uri_matches(&config.redirect_uri, u))
-            .ok_or_else(|| {
-                Error::config(format!(
-                    "redirect URI {redirect_uri} does not match the registered {}",
-                    config.redirect_uri
-                ))
+            .ok_or_else(|| crate::ConfigError::RedirectMismatch {
+                redirect_uri: redirect_uri.to_owned(),
+                registered: config.redirect_uri.to_string(),
             })?;
         let meta = self.inner.provider.metadata().await?;
         // The web engine's own authorization request (the same state, nonce, PKCE and

@@ -160,7 +160,11 @@ mod tests {
                 &Error::CallbackRejected(CallbackRejected::AccessDenied),
                 "/auth/login",
             ),
-            error(notice, &Error::config("x"), "/auth/login"),
+            error(
+                notice,
+                &Error::ApiMisuse(crate::Misuse::RouteOfAnotherEngine),
+                "/auth/login",
+            ),
             verification_required(notice, &requirement, "/auth/login?policy=military"),
         ];
         for p in &pages {
@@ -171,9 +175,13 @@ mod tests {
         // Without a notice, no banner.
         assert!(!relay(None, "/cb").body.contains("page-notice"));
         assert!(
-            !error(None, &Error::config("x"), "/l")
-                .body
-                .contains("page-notice")
+            !error(
+                None,
+                &Error::ApiMisuse(crate::Misuse::RouteOfAnotherEngine),
+                "/l"
+            )
+            .body
+            .contains("page-notice")
         );
     }
 }

@@ -4,8 +4,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use idme_core::config::UrlRule;
 use idme_core::native::NativeSession;
-use idme_core::{Idme, LoginOptions};
+use idme_core::{ConfigError, Idme, LoginOptions};
 use url::{Host, Url};
 
 use crate::browser::BrowserOpener;
@@ -116,11 +117,9 @@ impl NativeClient {
         let port = self.port.or(registered.port()).unwrap_or(0);
         let listener = listener::bind(ip, port).await?;
         let mut redirect = registered.clone();
-        redirect.set_port(Some(listener.port())).map_err(|()| {
-            NativeError::Core(idme_core::Error::Config(format!(
-                "{registered} takes no port"
-            )))
-        })?;
+        redirect
+            .set_port(Some(listener.port()))
+            .map_err(|()| refused(&registered, UrlRule::NoPort))?;
 
         let clock = self.idme.config().clock();
         let login = self
@@ -209,7 +208,7 @@ impl NativeClient {
 /// `IDME_TOKEN_AUTH` set the client is public (`IDME_TOKEN_AUTH=none`, PKCE).
 pub fn builder_from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
-) -> Result<idme_core::IdmeBuilder, idme_core::Error> {
+) -> Result<idme_core::IdmeBuilder, ConfigError> {
     let set = |k: &str| lookup(k).is_some_and(|v| !v.trim().is_empty());
     let public = !set("IDME_CLIENT_SECRET") && !set("IDME_TOKEN_AUTH");
     let mut builder = idme_core::IdmeBuilder::from_lookup(&lookup)?
@@ -225,18 +224,22 @@ fn loopback_ip(uri: &Url) -> Result<IpAddr, NativeError> {
     let ip = match uri.host() {
         Some(Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
         Some(Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
-        _ => None.ok_or_else(|| {
-            NativeError::Core(idme_core::Error::Config(format!(
-                "NativeClient::login listens on a loopback redirect URI such as http://127.0.0.1/callback, not {uri}; private-use schemes go through Idme::start_native_login"
-            )))
-        })?,
+        _ => return Err(refused(uri, UrlRule::NotLoopback)),
     };
     if uri.scheme() != "http" {
-        return Err(NativeError::Core(idme_core::Error::Config(format!(
-            "a loopback redirect URI uses http, not {uri}"
-        ))));
+        return Err(refused(uri, UrlRule::LoopbackNotHttp));
     }
     Ok(ip)
+}
+
+/// The redirect URI `uri` breaks `rule`.
+fn refused(uri: &Url, rule: UrlRule) -> NativeError {
+    ConfigError::Url {
+        setting: "IDME_REDIRECT_URI",
+        url: uri.to_string(),
+        rule,
+    }
+    .into()
 }
 
 #[cfg(test)]
@@ -244,7 +247,7 @@ mod tests {
     use super::*;
     use idme_core::TokenAuthMethod;
 
-    fn config(vars: &[(&str, &str)]) -> Result<idme_core::IdmeConfig, idme_core::Error> {
+    fn config(vars: &[(&str, &str)]) -> Result<idme_core::IdmeConfig, ConfigError> {
         let lookup = |k: &str| {
             vars.iter()
                 .find(|(n, _)| *n == k)
@@ -267,5 +270,15 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.to_string().contains("IDME_TOKEN_AUTH=none"), "{e}");
+        assert!(
+            matches!(
+                e,
+                ConfigError::Missing {
+                    setting: "IDME_CLIENT_SECRET",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 }

@@ -75,6 +75,12 @@ impl From<idme_core::Error> for NativeError {
     }
 }
 
+impl From<idme_core::ConfigError> for NativeError {
+    fn from(e: idme_core::ConfigError) -> Self {
+        NativeError::Core(e.into())
+    }
+}
+
 /// The core error's message: its own text for configuration errors (they name the
 /// variable to fix), its public message plus the detail otherwise. Core error texts never
 /// carry a token value.

@@ -95,7 +95,7 @@ fn now() -> u64 {
 
 fn store_error(e: redis::RedisError) -> StoreError {
     // RedisError's text names the failure (connection refused, timeout, …), never a value.
-    StoreError::new(format!("redis: {e}"))
+    StoreError::with_source(format!("redis: {e}"), e)
 }
 
 impl RedisStore {
@@ -188,7 +188,7 @@ impl RedisStore {
             exp: record.expires_at,
             data: record.data.clone(),
         })
-        .map_err(|e| StoreError::new(format!("serialising a record: {e}")))
+        .map_err(|e| StoreError::with_source(format!("serialising a record: {e}"), e))
     }
 
     /// The record's key, then the index sets that list it (user, provider session).
@@ -367,3 +367,28 @@ const UNLOCK_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 ";
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    /// A refused connection keeps Redis's error as the source, and neither names the
+    /// password of the URL.
+    #[tokio::test]
+    async fn errors_keep_the_redis_error_without_the_password() {
+        let e = super::RedisStore::connect_with(
+            "redis://:hunter2@127.0.0.1:1/0",
+            std::time::Duration::from_millis(500),
+        )
+        .await
+        .unwrap_err();
+        let mut shown = format!("{e} {e:?}");
+        let mut next = e.source();
+        assert!(next.is_some(), "{e}");
+        while let Some(s) = next {
+            shown.push_str(&format!(" {s} {s:?}"));
+            next = s.source();
+        }
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+}

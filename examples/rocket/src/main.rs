@@ -36,8 +36,8 @@ struct SpaFile {
 }
 
 fn spa_file(content_type: &'static str, body: &'static str) -> SpaFile {
-    let [csp, nosniff, referrer, cache] =
-        idme_example_support::spa::SPA_HEADERS.map(|(name, value)| rocket::http::Header::new(name, value));
+    let [csp, nosniff, referrer, cache] = idme_example_support::spa::SPA_HEADERS
+        .map(|(name, value)| rocket::http::Header::new(name, value));
     SpaFile {
         body,
         content_type: rocket::http::Header::new("content-type", content_type),
@@ -64,7 +64,10 @@ fn spa_script() -> SpaFile {
 /// token too.
 #[post("/api/action")]
 fn action(user: IdmeUser) -> (ContentType, String) {
-    (ContentType::JSON, idme_example_support::spa::action_body(&user))
+    (
+        ContentType::JSON,
+        idme_example_support::spa::action_body(&user),
+    )
 }
 
 fn verified_json<R: Verify>(user: &Verified<R>) -> (ContentType, String) {

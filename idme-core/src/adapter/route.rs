@@ -169,8 +169,68 @@ impl Route {
                     let extension = &idme.inner.config.extensions[extension];
                     extension.answer(idme, route, req).await
                 }
-                None => Reply::html(404, "Not found.".into()),
+                None => {
+                    let misuse =
+                        crate::error::Error::from(crate::error::Misuse::RouteOfAnotherEngine);
+                    tracing::error!(target: "idme::adapter", error = %misuse, "a route of another engine");
+                    crate::pages::failure(idme.config(), &misuse, "the request failed")
+                }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extension::{Extension, ExtensionRoute};
+
+    /// An extension with one `GET` route.
+    #[derive(Debug)]
+    struct OneRoute;
+
+    impl Extension for OneRoute {
+        fn routes(&self) -> Vec<ExtensionRoute> {
+            vec![ExtensionRoute {
+                path: "/ext".into(),
+                get: true,
+                post: false,
+            }]
+        }
+    }
+
+    fn engine(extension: bool) -> Idme {
+        let mut b = crate::IdmeBuilder::new()
+            .client_id("client")
+            .client_secret("secret")
+            .redirect_uri("https://app.example/auth/callback")
+            .cookie_keys(crate::CookieKeys::random());
+        if extension {
+            b = b.extension(OneRoute);
+        }
+        Idme::new(b.build().expect("a valid configuration"))
+    }
+
+    #[tokio::test]
+    async fn a_route_of_another_engine_is_a_misuse_answered_500() {
+        let (with, without) = (engine(true), engine(false));
+        let route = *Route::all(&with).last().unwrap();
+        assert!(matches!(route, Route::Extension(_)));
+        let header = |_: &str| None;
+        let req = || RouteRequest {
+            post: false,
+            query: None,
+            header: &header,
+            cookies: RequestCookies::default(),
+            body: b"",
+            remote_addr: None,
+        };
+        assert_eq!(
+            route.answer(&with, req()).await.status,
+            404,
+            "the extension's default"
+        );
+        let reply = route.answer(&without, req()).await;
+        assert_eq!(reply.status, 500, "{}", reply.body);
     }
 }

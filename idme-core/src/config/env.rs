@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
+use super::error::{ConfigError, Rule};
 use super::{Environment, IdmeBuilder, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
-use crate::error::Error;
 use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
@@ -21,13 +21,13 @@ impl IdmeBuilder {
     /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
     /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
     /// blank variables keep their defaults; a malformed one is an error naming the variable.
-    pub fn from_env() -> Result<Self, Error> {
+    pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
 
     /// Like [`from_env`](Self::from_env), reading variables through `lookup` (for tests and
     /// other configuration sources).
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut b = Self::new();
         if let Some(issuer) = lookup("IDME_ISSUER") {
             b.settings.environment = Environment::from_issuer(issuer.trim());
@@ -56,7 +56,7 @@ impl IdmeBuilder {
         if let Some(source) = lookup("IDME_USER_DATA") {
             b.settings.user_data = source
                 .parse::<UserDataSource>()
-                .map_err(|e| Error::config(format!("IDME_USER_DATA={e}")))?;
+                .map_err(unparsable("IDME_USER_DATA"))?;
         }
         if let Some(files) = lookup("IDME_DECRYPTION_KEY_FILE") {
             b.settings.decryption_keys = crate::DecryptionKeys::from_file_list(&files)?;
@@ -68,12 +68,12 @@ impl IdmeBuilder {
         if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
             b.settings.response_type = rt
                 .parse::<ResponseType>()
-                .map_err(|e| Error::config(format!("IDME_RESPONSE_TYPE={e}")))?;
+                .map_err(unparsable("IDME_RESPONSE_TYPE"))?;
         }
         if let Some(rm) = lookup("IDME_RESPONSE_MODE") {
             b.settings.response_mode = Some(
                 rm.parse::<ResponseMode>()
-                    .map_err(|e| Error::config(format!("IDME_RESPONSE_MODE={e}")))?,
+                    .map_err(unparsable("IDME_RESPONSE_MODE"))?,
             );
         }
         if let Some(pkce) = lookup("IDME_PKCE") {
@@ -81,16 +81,14 @@ impl IdmeBuilder {
                 "true" | "1" | "yes" => true,
                 "false" | "0" | "no" => false,
                 other => {
-                    return Err(Error::config(format!(
-                        "IDME_PKCE={other:?} must be true or false"
-                    )));
+                    return Err(ConfigError::invalid("IDME_PKCE", other, Rule::Boolean));
                 }
             });
         }
         if let Some(auth) = lookup("IDME_TOKEN_AUTH") {
             b.settings.token_auth = auth
                 .parse::<TokenAuthMethod>()
-                .map_err(|e| Error::config(format!("IDME_TOKEN_AUTH={e}")))?;
+                .map_err(unparsable("IDME_TOKEN_AUTH"))?;
         }
         for (var, field) in [
             ("IDME_HTTP_TIMEOUT", &mut b.settings.http_timeout),
@@ -99,25 +97,24 @@ impl IdmeBuilder {
             ("IDME_REFRESH_MARGIN", &mut b.settings.refresh_margin),
         ] {
             if let Some(v) = lookup(var) {
-                let secs: f64 = v.trim().parse().map_err(|_| {
-                    Error::config(format!("{var}={v:?} must be a number of seconds"))
-                })?;
+                let secs: f64 = v
+                    .trim()
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(var, v.as_str(), Rule::Seconds))?;
                 if !(secs.is_finite() && secs > 0.0) {
-                    return Err(Error::config(format!("{var}={v:?} must be positive")));
+                    return Err(ConfigError::invalid(var, v, Rule::Positive));
                 }
                 *field = Duration::from_secs_f64(secs);
             }
         }
         if let Some(v) = lookup("IDME_SESSION_IDLE_TIMEOUT") {
-            let secs: f64 = v.trim().parse().map_err(|_| {
-                Error::config(format!(
-                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be a number of seconds"
-                ))
-            })?;
+            const VAR: &str = "IDME_SESSION_IDLE_TIMEOUT";
+            let secs: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::invalid(VAR, v.as_str(), Rule::Seconds))?;
             if !(secs.is_finite() && secs >= 60.0) {
-                return Err(Error::config(format!(
-                    "IDME_SESSION_IDLE_TIMEOUT={v:?} must be at least 60 seconds"
-                )));
+                return Err(ConfigError::invalid(VAR, v, Rule::AtLeastAMinute));
             }
             b.settings.session_idle_timeout = Some(Duration::from_secs_f64(secs));
         }
@@ -131,11 +128,19 @@ impl IdmeBuilder {
             );
         }
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
-            b.settings.cookie_keys = Some(
-                CookieKeys::from_base64_list(&keys)
-                    .map_err(|e| Error::config(format!("IDME_COOKIE_KEYS: {e}")))?,
-            );
+            b.settings.cookie_keys =
+                Some(CookieKeys::from_base64_list(&keys).map_err(|source| {
+                    ConfigError::CookieKeys {
+                        var: "IDME_COOKIE_KEYS",
+                        source,
+                    }
+                })?);
         }
         Ok(b)
     }
+}
+
+/// The error for a variable whose value does not parse.
+fn unparsable(var: &'static str) -> impl FnOnce(crate::ParseError) -> ConfigError {
+    move |source| ConfigError::Env { var, source }
 }

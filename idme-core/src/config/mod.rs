@@ -17,6 +17,7 @@ use crate::secret::ClientSecret;
 
 mod builder;
 mod env;
+mod error;
 pub(crate) mod native;
 mod settings;
 #[cfg(test)]
@@ -24,6 +25,7 @@ mod tests;
 mod validate;
 
 pub use builder::IdmeBuilder;
+pub use error::{ConfigError, ConflictRule, Rule, UrlRule};
 pub(crate) use validate::is_loopback;
 
 /// Which ID.me installation to talk to.

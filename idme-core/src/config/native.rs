@@ -4,8 +4,8 @@
 
 use url::{Host, Url};
 
+use super::error::{ConfigError, ConflictRule, UrlRule};
 use super::{IdmeBuilder, IdmeConfig, TokenAuthMethod};
-use crate::error::Error;
 use crate::flow::{ResponseMode, ResponseType};
 
 /// Which kind of application a configuration is built for.
@@ -28,11 +28,13 @@ impl IdmeBuilder {
     /// - a public client ([`TokenAuthMethod::None`], `IDME_TOKEN_AUTH=none`) has no secret
     ///   and uses PKCE S256, which cannot be turned off;
     /// - the flow is the authorization code flow with the response in the query.
-    pub fn build_native(self) -> Result<IdmeConfig, Error> {
+    pub fn build_native(self) -> Result<IdmeConfig, ConfigError> {
         let config = self.build_for(Client::Native)?;
         if config.response_mode != ResponseMode::Query {
-            return Err(Error::config(
-                "native apps receive the authorization response in the redirect's query: remove IDME_RESPONSE_MODE",
+            return Err(ConfigError::conflict(
+                "IDME_RESPONSE_MODE",
+                "build_native",
+                ConflictRule::NativeResponseMode,
             ));
         }
         Ok(config)
@@ -40,28 +42,25 @@ impl IdmeBuilder {
 }
 
 /// The redirect URIs a native application may register.
-pub(super) fn check_redirect_uri(uri: &Url) -> Result<(), Error> {
+pub(super) fn check_redirect_uri(uri: &Url) -> Result<(), ConfigError> {
+    let refused = |rule| Err(ConfigError::url("IDME_REDIRECT_URI", uri, rule));
     match uri.scheme() {
         "https" => Ok(()),
         "http" if is_loopback_ip(uri) => Ok(()),
-        "http" if uri.host_str() == Some("localhost") => Err(Error::config(format!(
-            "IDME_REDIRECT_URI={uri} uses `localhost`: a native app listens on a loopback IP literal, http://127.0.0.1/callback or http://[::1]/callback (RFC 8252 §8.3)"
-        ))),
-        "http" => Err(Error::config(format!(
-            "IDME_REDIRECT_URI={uri} uses plain http off loopback: use http://127.0.0.1/callback, a private-use scheme such as com.example.app:/oauth2redirect, or https"
-        ))),
+        "http" if uri.host_str() == Some("localhost") => refused(UrlRule::NativeLocalhost),
+        "http" => refused(UrlRule::NativePlainHttp),
         scheme if is_private_use_scheme(scheme) => {
             if uri.path().starts_with('/') && uri.host().is_none() {
                 Ok(())
             } else {
-                Err(Error::config(format!(
-                    "IDME_REDIRECT_URI={uri}: a private-use scheme redirect has the form {scheme}:/path, with one slash and no host (RFC 8252 §7.1)"
-                )))
+                refused(UrlRule::PrivateUseForm {
+                    scheme: scheme.to_owned(),
+                })
             }
         }
-        scheme => Err(Error::config(format!(
-            "IDME_REDIRECT_URI={uri} has scheme {scheme:?}: a private-use scheme must be a reverse domain name with a dot, such as com.example.app (RFC 8252 §7.1)"
-        ))),
+        scheme => refused(UrlRule::NotReverseDomain {
+            scheme: scheme.to_owned(),
+        }),
     }
 }
 
@@ -106,33 +105,43 @@ pub(super) fn check_client(
     has_secret: bool,
     pkce: bool,
     rt: ResponseType,
-) -> Result<(), Error> {
+) -> Result<(), ConfigError> {
     let public = auth == TokenAuthMethod::None;
     if client == Client::Web && public {
-        return Err(Error::config(
-            "IDME_TOKEN_AUTH=none makes a public client, which only native apps may be: a web server keeps a client secret",
+        return Err(ConfigError::conflict(
+            "IDME_TOKEN_AUTH",
+            "build",
+            ConflictRule::PublicWebClient,
         ));
     }
     if client == Client::Native && rt != ResponseType::Code {
-        return Err(Error::config(format!(
-            "native apps use the authorization code flow with PKCE, not response type `{}`: remove IDME_RESPONSE_TYPE",
-            rt.as_str()
-        )));
+        return Err(ConfigError::conflict(
+            "IDME_RESPONSE_TYPE",
+            "build_native",
+            ConflictRule::NativeResponseType {
+                response_type: rt.as_str(),
+            },
+        ));
     }
     if public && has_secret {
-        return Err(Error::config(
-            "IDME_TOKEN_AUTH=none is a public client, which has no secret: remove IDME_CLIENT_SECRET",
+        return Err(ConfigError::conflict(
+            "IDME_TOKEN_AUTH",
+            "IDME_CLIENT_SECRET",
+            ConflictRule::PublicClientWithSecret,
         ));
     }
     if public && !pkce {
-        return Err(Error::config(
-            "a public client must use PKCE S256 (RFC 8252 §8.1): remove IDME_PKCE=false",
+        return Err(ConfigError::conflict(
+            "IDME_TOKEN_AUTH",
+            "IDME_PKCE",
+            ConflictRule::PublicClientWithoutPkce,
         ));
     }
     if client == Client::Native && !public && !has_secret {
-        return Err(Error::config(
-            "IDME_CLIENT_SECRET is not set: for a public native client (no secret) set IDME_TOKEN_AUTH=none",
-        ));
+        return Err(ConfigError::Missing {
+            setting: "IDME_CLIENT_SECRET",
+            hint: "the secret of a confidential client; for a public native client (no secret) set IDME_TOKEN_AUTH=none",
+        });
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! The builder, the environment reader and validation, through `from_lookup` and `build`.
 
+use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
 use super::*;
-use crate::error::Error;
 use std::collections::HashMap;
 
-fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, Error> {
+fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, ConfigError> {
     let map: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -277,5 +277,178 @@ fn a_session_store_cache_longer_than_a_second_is_refused() {
     assert_eq!(
         base().build().unwrap().session_store_cache(),
         Duration::from_millis(500)
+    );
+}
+
+/// `build` and the environment reader name the setting and the rule in the variant.
+#[test]
+fn errors_name_the_setting_and_the_rule() {
+    let e = env(&[]).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Missing {
+                setting: "IDME_CLIENT_ID",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = env(&[
+        ("IDME_CLIENT_ID", "c"),
+        ("IDME_REDIRECT_URI", "https://a.example/cb"),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Missing {
+                setting: "IDME_CLIENT_SECRET",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(e.setting(), Some("IDME_CLIENT_SECRET"));
+
+    let e = env(&with(&[("IDME_ISSUER", "http://idp.example/oidc")])).unwrap_err();
+    assert!(
+        matches!(&e, ConfigError::Url { setting: "IDME_ISSUER", rule: UrlRule::PlainHttp, url }
+            if url == "http://idp.example/oidc"),
+        "{e:?}"
+    );
+    let e = env(&with(&[("IDME_ISSUER", "ftp://idp.example/oidc")])).unwrap_err();
+    assert!(
+        matches!(&e, ConfigError::Url { rule: UrlRule::Scheme { scheme }, .. } if scheme == "ftp"),
+        "{e:?}"
+    );
+    let e = env(&with(&[(
+        "IDME_REDIRECT_URI",
+        "https://app.example/cb?x=1",
+    )]))
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Invalid {
+                setting: "IDME_REDIRECT_URI",
+                rule: Rule::ExactRedirectUri,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let e = env(&with(&[("IDME_REDIRECT_URI", "/auth/callback")])).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::NotAUrl {
+                setting: "IDME_REDIRECT_URI",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+
+    let e = env(&with(&[
+        ("IDME_RESPONSE_TYPE", "id_token token"),
+        ("IDME_RESPONSE_MODE", "query"),
+    ]))
+    .unwrap_err();
+    assert_eq!(
+        e,
+        ConfigError::Conflict {
+            settings: ["IDME_RESPONSE_MODE", "IDME_RESPONSE_TYPE"],
+            rule: ConflictRule::QueryModeCarriesNoTokens {
+                response_type: "id_token token"
+            },
+        }
+    );
+    let e = env(&with(&[
+        ("IDME_SCOPES", "openid ial2"),
+        ("IDME_RESPONSE_TYPE", "id_token"),
+    ]))
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Conflict {
+                rule: ConflictRule::AssuranceWithoutAccessToken { .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn environment_errors_keep_the_parse_error() {
+    let e = env(&with(&[("IDME_TOKEN_AUTH", "private_key_jwt")])).unwrap_err();
+    let ConfigError::Env { var, source } = &e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (*var, source.value()),
+        ("IDME_TOKEN_AUTH", "private_key_jwt")
+    );
+    assert!(std::error::Error::source(&e).is_some());
+    let e = env(&with(&[("IDME_PKCE", "maybe")])).unwrap_err();
+    assert_eq!(e, ConfigError::invalid("IDME_PKCE", "maybe", Rule::Boolean));
+    assert_eq!(e.to_string(), "IDME_PKCE=\"maybe\" must be true or false");
+    let e = env(&with(&[("IDME_HTTP_TIMEOUT", "soon")])).unwrap_err();
+    assert_eq!(
+        e,
+        ConfigError::invalid("IDME_HTTP_TIMEOUT", "soon", Rule::Seconds)
+    );
+    let e = env(&with(&[("IDME_COOKIE_KEYS", "!!!")])).unwrap_err();
+    assert!(matches!(e, ConfigError::CookieKeys { .. }), "{e:?}");
+    assert!(
+        !e.to_string().contains("!!!"),
+        "the key is not repeated: {e}"
+    );
+}
+
+#[test]
+fn builder_rules_are_variants() {
+    let base = || {
+        IdmeBuilder::new()
+            .client_id("c")
+            .client_secret("s")
+            .redirect_uri("https://app.example/auth/callback")
+    };
+    let rule = |b: IdmeBuilder| match b.build().unwrap_err() {
+        ConfigError::Invalid { setting, rule, .. } => (setting, rule),
+        other => panic!("{other:?}"),
+    };
+    let skew = base().clock_skew(Duration::from_secs(3600));
+    assert_eq!(rule(skew), ("clock_skew", Rule::AtMostFiveMinutes));
+    let idle = base().session_idle_timeout(Duration::from_secs(10));
+    assert_eq!(
+        rule(idle),
+        ("IDME_SESSION_IDLE_TIMEOUT", Rule::AtLeastAMinute)
+    );
+    let cache = base().session_store_cache(Duration::from_secs(2));
+    assert_eq!(rule(cache), ("session_store_cache", Rule::AtMostASecond));
+    let login = base().login_timeout(Duration::from_secs(3600));
+    assert_eq!(
+        rule(login),
+        ("IDME_LOGIN_TIMEOUT", Rule::OneSecondToHalfAnHour)
+    );
+    let path = base().route_paths("auth/login", "/auth/logout");
+    assert_eq!(rule(path), ("route_paths", Rule::LeadingSlash));
+    let e = base()
+        .token_auth(TokenAuthMethod::None)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ConfigError::Conflict {
+                rule: ConflictRule::PublicWebClient,
+                ..
+            }
+        ),
+        "{e:?}"
     );
 }

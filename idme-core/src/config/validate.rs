@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
 use super::native::Client;
 use super::{
     IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, TokenAuthMethod,
     UserDataSource,
 };
 use crate::cookies::CookieKeys;
-use crate::error::Error;
 
 /// The largest clock skew [`build`](IdmeBuilder::build) accepts unless
 /// [`dangerous`](IdmeBuilder::dangerous) relaxed it.
@@ -20,43 +20,55 @@ const MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 impl IdmeBuilder {
     /// Validates and builds the configuration of a web application.
-    pub fn build(self) -> Result<IdmeConfig, Error> {
+    pub fn build(self) -> Result<IdmeConfig, ConfigError> {
         self.build_for(Client::Web)
     }
 
     /// Validates and builds the configuration, for a web or a native application.
-    pub(super) fn build_for(self, client: Client) -> Result<IdmeConfig, Error> {
+    pub(super) fn build_for(self, client: Client) -> Result<IdmeConfig, ConfigError> {
         let relaxed = self.relaxed;
         let s = self.settings;
-        let client_id = s.client_id.filter(|id| !id.is_empty()).ok_or_else(|| {
-            Error::config("IDME_CLIENT_ID is required: the client id ID.me issued for this app")
-        })?;
+        let client_id = s
+            .client_id
+            .filter(|id| !id.is_empty())
+            .ok_or(ConfigError::Missing {
+                setting: "IDME_CLIENT_ID",
+                hint: "the client id ID.me issued for this app",
+            })?;
 
         let issuer = s.environment.issuer();
-        let issuer_url = Url::parse(issuer)
-            .map_err(|e| Error::config(format!("IDME_ISSUER={issuer:?} is not a URL: {e}")))?;
+        let issuer_url = Url::parse(issuer).map_err(|source| ConfigError::NotAUrl {
+            setting: "IDME_ISSUER",
+            value: issuer.to_owned(),
+            source,
+        })?;
         check_https_or_loopback(&issuer_url, "IDME_ISSUER")?;
         if issuer_url.query().is_some() || issuer_url.fragment().is_some() {
-            return Err(Error::config(
-                "IDME_ISSUER must not contain a query or fragment",
+            return Err(ConfigError::invalid(
+                "IDME_ISSUER",
+                issuer,
+                Rule::NoQueryOrFragment,
             ));
         }
 
-        let redirect = s.redirect_uri.ok_or_else(|| {
-            Error::config("IDME_REDIRECT_URI is required: the exact callback URL registered with ID.me, e.g. https://app.example/auth/callback")
+        let redirect = s.redirect_uri.ok_or(ConfigError::Missing {
+            setting: "IDME_REDIRECT_URI",
+            hint: "the exact callback URL registered with ID.me, e.g. https://app.example/auth/callback",
         })?;
-        let redirect_uri = Url::parse(&redirect).map_err(|e| {
-            Error::config(format!(
-                "IDME_REDIRECT_URI={redirect:?} is not an absolute URL: {e}"
-            ))
+        let redirect_uri = Url::parse(&redirect).map_err(|source| ConfigError::NotAUrl {
+            setting: "IDME_REDIRECT_URI",
+            value: redirect.clone(),
+            source,
         })?;
         match client {
             Client::Web => check_https_or_loopback(&redirect_uri, "IDME_REDIRECT_URI")?,
             Client::Native => super::native::check_redirect_uri(&redirect_uri)?,
         }
         if redirect_uri.query().is_some() || redirect_uri.fragment().is_some() {
-            return Err(Error::config(
-                "IDME_REDIRECT_URI must not contain a query or fragment: ID.me matches redirect URIs exactly",
+            return Err(ConfigError::invalid(
+                "IDME_REDIRECT_URI",
+                redirect,
+                Rule::ExactRedirectUri,
             ));
         }
         let secure_cookies = redirect_uri.scheme() == "https";
@@ -70,17 +82,23 @@ impl IdmeBuilder {
         let rt = s.response_type;
         let response_mode = s.response_mode.unwrap_or(rt.default_mode());
         if response_mode == ResponseMode::Query && rt.returns_tokens_in_front_channel() {
-            return Err(Error::config(format!(
-                "IDME_RESPONSE_MODE=query cannot carry the tokens of response type `{}`: use fragment or form_post",
-                rt.as_str()
-            )));
+            return Err(ConfigError::conflict(
+                "IDME_RESPONSE_MODE",
+                "IDME_RESPONSE_TYPE",
+                ConflictRule::QueryModeCarriesNoTokens {
+                    response_type: rt.as_str(),
+                },
+            ));
         }
         let pkce = match (s.pkce, rt.returns_code()) {
             (Some(true), false) => {
-                return Err(Error::config(format!(
-                    "IDME_PKCE=true has no effect with response type `{}`, which returns no code: remove it or choose a code flow",
-                    rt.as_str()
-                )));
+                return Err(ConfigError::conflict(
+                    "IDME_PKCE",
+                    "IDME_RESPONSE_TYPE",
+                    ConflictRule::PkceWithoutCode {
+                        response_type: rt.as_str(),
+                    },
+                ));
             }
             (Some(p), true) => p,
             (None, code) => code,
@@ -88,21 +106,27 @@ impl IdmeBuilder {
         };
         let openid = s.scopes.iter().any(|s| s == "openid");
         if !openid && !matches!(rt, ResponseType::Code | ResponseType::Token) {
-            return Err(Error::config(format!(
-                "IDME_SCOPES without `openid` (OAuth mode) works only with IDME_RESPONSE_TYPE=code or token, not `{}`: add openid or use code",
-                rt.as_str()
-            )));
+            return Err(ConfigError::conflict(
+                "IDME_SCOPES",
+                "IDME_RESPONSE_TYPE",
+                ConflictRule::OAuthModeResponseType {
+                    response_type: rt.as_str(),
+                },
+            ));
         }
         if openid && rt == ResponseType::Token {
-            return Err(Error::config(
-                "IDME_RESPONSE_TYPE=token is OAuth without an ID token: remove `openid` from IDME_SCOPES (the user is then identified by attributes.json), or use an OpenID Connect response type",
+            return Err(ConfigError::conflict(
+                "IDME_RESPONSE_TYPE",
+                "IDME_SCOPES",
+                ConflictRule::TokenWithOpenid,
             ));
         }
         crate::flow::assurance::check_config(&s.scopes, rt)?;
         if s.scopes.is_empty() {
-            return Err(Error::config(
-                "IDME_SCOPES is empty: use `openid`, optionally with ID.me policies (e.g. \"openid military\")",
-            ));
+            return Err(ConfigError::Missing {
+                setting: "IDME_SCOPES",
+                hint: "use `openid`, optionally with ID.me policies (e.g. \"openid military\")",
+            });
         }
         let user_data = if openid {
             s.user_data
@@ -110,52 +134,76 @@ impl IdmeBuilder {
             match s.user_data {
                 UserDataSource::Auto | UserDataSource::Attributes => UserDataSource::Attributes,
                 other => {
-                    return Err(Error::config(format!(
-                        "IDME_USER_DATA={other:?} needs an ID token: without `openid` in IDME_SCOPES only attributes can identify the user"
-                    )));
+                    return Err(ConfigError::conflict(
+                        "IDME_USER_DATA",
+                        "IDME_SCOPES",
+                        ConflictRule::UserDataNeedsIdToken {
+                            user_data: format!("{other:?}"),
+                        },
+                    ));
                 }
             }
         };
         let client_secret = s.client_secret.filter(|secret| !secret.secret().is_empty());
         super::native::check_client(client, s.token_auth, client_secret.is_some(), pkce, rt)?;
         if rt.returns_code() && client_secret.is_none() && s.token_auth != TokenAuthMethod::None {
-            return Err(Error::config(
-                "IDME_CLIENT_SECRET is required for flows that exchange a code at the token endpoint",
-            ));
+            return Err(ConfigError::Missing {
+                setting: "IDME_CLIENT_SECRET",
+                hint: "flows that exchange a code at the token endpoint need it",
+            });
         }
         if s.clock_skew > MAX_CLOCK_SKEW && !relaxed.clock_skew {
-            return Err(Error::config(
-                "clock skew above 5 minutes weakens expiry checks; use dangerous().insecure_clock_skew() in tests",
+            return Err(ConfigError::invalid(
+                "clock_skew",
+                format!("{:?}", s.clock_skew),
+                Rule::AtMostFiveMinutes,
             ));
         }
-        if s.session_idle_timeout
-            .is_some_and(|t| t < Duration::from_secs(60))
+        if let Some(t) = s
+            .session_idle_timeout
+            .filter(|t| *t < Duration::from_secs(60))
         {
-            return Err(Error::config(
-                "session idle timeout must be at least 60 seconds",
+            return Err(ConfigError::invalid(
+                "IDME_SESSION_IDLE_TIMEOUT",
+                format!("{t:?}"),
+                Rule::AtLeastAMinute,
             ));
         }
         if s.session_store_cache > Duration::from_secs(1) {
-            return Err(Error::config(
-                "session store cache must be at most 1 s, so a logout on another instance takes effect within a second",
+            return Err(ConfigError::invalid(
+                "session_store_cache",
+                format!("{:?}", s.session_store_cache),
+                Rule::AtMostASecond,
             ));
         }
         if s.session_lifetime.is_zero() {
-            return Err(Error::config("session lifetime must be positive"));
+            return Err(ConfigError::invalid(
+                "IDME_SESSION_LIFETIME",
+                "0s",
+                Rule::Positive,
+            ));
         }
         if s.login_timeout.is_zero() || s.login_timeout > Duration::from_secs(1800) {
-            return Err(Error::config(
-                "login timeout must be between 1 second and 30 minutes",
+            return Err(ConfigError::invalid(
+                "IDME_LOGIN_TIMEOUT",
+                format!("{:?}", s.login_timeout),
+                Rule::OneSecondToHalfAnHour,
             ));
         }
         if s.http_timeout.is_zero() {
-            return Err(Error::config("HTTP timeout must be positive"));
+            return Err(ConfigError::invalid(
+                "IDME_HTTP_TIMEOUT",
+                "0s",
+                Rule::Positive,
+            ));
         }
         let max_age = crate::flow::prompt::check_max_age(s.max_age)?;
 
         let post_logout_redirect_uri = match s.post_logout_redirect_uri {
-            Some(u) => Url::parse(&u).map_err(|e| {
-                Error::config(format!("post-logout redirect URI {u:?} is not a URL: {e}"))
+            Some(u) => Url::parse(&u).map_err(|source| ConfigError::NotAUrl {
+                setting: "post_logout_redirect_uri",
+                value: u.clone(),
+                source,
             })?,
             None => {
                 let mut u = redirect_uri.clone();
@@ -166,8 +214,9 @@ impl IdmeBuilder {
 
         let mut trusted_origins = Vec::with_capacity(s.trusted_origins.len());
         for raw in &s.trusted_origins {
-            let origin = crate::cross_site::parse_origin(raw)
-                .map_err(|rule| Error::config(format!("trusted origin {raw:?}: {rule}")))?;
+            let origin = crate::cross_site::parse_origin(raw).map_err(|why| {
+                ConfigError::invalid("IDME_TRUSTED_ORIGINS", raw.as_str(), Rule::Origin { why })
+            })?;
             trusted_origins.push(origin);
         }
         let site_origins = crate::cross_site::SiteOrigins::new(
@@ -176,13 +225,17 @@ impl IdmeBuilder {
         );
 
         for (name, path) in [
-            ("login", &s.login_path),
-            ("logout", &s.logout_path),
-            ("back-channel logout", &s.backchannel_logout_path),
-            ("session", &s.session_path),
+            ("route_paths", &s.login_path),
+            ("route_paths", &s.logout_path),
+            ("backchannel_logout_path", &s.backchannel_logout_path),
+            ("session_path", &s.session_path),
         ] {
             if !path.starts_with('/') {
-                return Err(Error::config(format!("{name} path must start with '/'")));
+                return Err(ConfigError::invalid(
+                    name,
+                    path.as_str(),
+                    Rule::LeadingSlash,
+                ));
             }
         }
         let paths = RoutePaths {
@@ -244,23 +297,27 @@ impl IdmeBuilder {
             extensions: s.extensions,
         };
         for extension in &config.extensions {
-            extension.check(&config).map_err(Error::config)?;
+            extension
+                .check(&config)
+                .map_err(|message| ConfigError::Extension { message })?;
         }
         Ok(config)
     }
 }
 
 /// `https`, or `http` on a loopback host only.
-fn check_https_or_loopback(url: &Url, what: &str) -> Result<(), Error> {
+fn check_https_or_loopback(url: &Url, what: &'static str) -> Result<(), ConfigError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback(url) => Ok(()),
-        "http" => Err(Error::config(format!(
-            "{what}={url} uses plain http off loopback: use https (http is allowed only for 127.0.0.1, [::1] or localhost)"
-        ))),
-        other => Err(Error::config(format!(
-            "{what}={url} has scheme {other:?}: use https"
-        ))),
+        "http" => Err(ConfigError::url(what, url, UrlRule::PlainHttp)),
+        other => Err(ConfigError::url(
+            what,
+            url,
+            UrlRule::Scheme {
+                scheme: other.to_owned(),
+            },
+        )),
     }
 }
 

@@ -133,7 +133,7 @@ impl Idme {
             return Ok(Vec::new());
         };
         let mut url =
-            url::Url::parse(&url).map_err(|e| Error::config(format!("policies endpoint: {e}")))?;
+            url::Url::parse(&url).map_err(|e| crate::ConfigError::endpoint_url("policies", e))?;
         url.query_pairs_mut()
             .append_pair("client_id", &config.client_id)
             .append_pair("client_secret", secret.secret());
@@ -172,10 +172,7 @@ impl Idme {
             inner.config.clock.now(),
         ) {
             Ok(started) => Reply::redirect(started.url.to_string()).with_cookie(started.cookie),
-            Err(e) => {
-                let e = Error::config(format!("authorization endpoint is not a URL: {e}"));
-                self.failure(&e, "login could not start")
-            }
+            Err(e) => self.failure(&e, "login could not start"),
         }
     }
 

@@ -3,7 +3,8 @@
 //! one (RFC 6749 §5.1: an absent `scope` means as requested). Policies added for one login
 //! only (the verify link's `policy=`) are not required this way.
 
-use crate::error::{Error, ProviderMisbehaved};
+use crate::config::{ConfigError, ConflictRule};
+use crate::error::ProviderMisbehaved;
 use crate::flow::ResponseType;
 use crate::verification::Policy;
 
@@ -46,11 +47,15 @@ pub(crate) fn check_granted_scope(
 
 /// IAL2/LOA3 can be confirmed only from a granted `scope`, which comes with an access
 /// token: refused with response type `id_token`, which returns none.
-pub(crate) fn check_config(scopes: &[String], rt: ResponseType) -> Result<(), Error> {
+pub(crate) fn check_config(scopes: &[String], rt: ResponseType) -> Result<(), ConfigError> {
     match scopes.iter().find(|s| is_assurance(s)) {
-        Some(level) if rt == ResponseType::IdToken => Err(Error::config(format!(
-            "IDME_SCOPES asks for {level}, which is confirmed by the granted scope of an access token: IDME_RESPONSE_TYPE=id_token returns none, choose code"
-        ))),
+        Some(level) if rt == ResponseType::IdToken => Err(ConfigError::conflict(
+            "IDME_SCOPES",
+            "IDME_RESPONSE_TYPE",
+            ConflictRule::AssuranceWithoutAccessToken {
+                level: level.clone(),
+            },
+        )),
         _ => Ok(()),
     }
 }

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use crate::ParseError;
-use crate::error::Error;
+use crate::config::{ConfigError, Rule};
 
 /// The longest `max_age` accepted: a year.
 pub(crate) const MAX_MAX_AGE: u64 = 366 * 24 * 3600;
+const MAX_AGE_RULE: Rule = Rule::WholeSecondsUpTo { max: MAX_MAX_AGE };
 
 /// A validated `prompt`: one or more of `login`, `consent`, `select_account`, or `none`
 /// alone.
@@ -123,19 +124,17 @@ pub(crate) fn parse_max_age(s: &str) -> Option<u64> {
 /// Reads `IDME_PROMPT` and `IDME_MAX_AGE`; a malformed value is an error naming it.
 pub(crate) fn from_lookup(
     lookup: &impl Fn(&str) -> Option<String>,
-) -> Result<(Option<Prompt>, Option<Duration>), Error> {
+) -> Result<(Option<Prompt>, Option<Duration>), ConfigError> {
     let prompt = match lookup("IDME_PROMPT") {
-        Some(p) => Some(
-            p.parse::<Prompt>()
-                .map_err(|e| Error::config(format!("IDME_PROMPT={e}")))?,
-        ),
+        Some(p) => Some(p.parse::<Prompt>().map_err(|source| ConfigError::Env {
+            var: "IDME_PROMPT",
+            source,
+        })?),
         None => None,
     };
     let max_age = match lookup("IDME_MAX_AGE") {
         Some(v) => Some(Duration::from_secs(parse_max_age(&v).ok_or_else(|| {
-            Error::config(format!(
-                "IDME_MAX_AGE={v:?} must be whole seconds between 0 and {MAX_MAX_AGE}"
-            ))
+            ConfigError::invalid("IDME_MAX_AGE", v.as_str(), MAX_AGE_RULE)
         })?)),
         None => None,
     };
@@ -143,10 +142,12 @@ pub(crate) fn from_lookup(
 }
 
 /// Checks a configured `max_age`.
-pub(crate) fn check_max_age(max_age: Option<Duration>) -> Result<Option<u64>, Error> {
+pub(crate) fn check_max_age(max_age: Option<Duration>) -> Result<Option<u64>, ConfigError> {
     match max_age {
-        Some(d) if d.as_secs() > MAX_MAX_AGE || d.subsec_nanos() != 0 => Err(Error::config(
-            format!("max_age must be whole seconds between 0 and {MAX_MAX_AGE}"),
+        Some(d) if d.as_secs() > MAX_MAX_AGE || d.subsec_nanos() != 0 => Err(ConfigError::invalid(
+            "IDME_MAX_AGE",
+            format!("{d:?}"),
+            MAX_AGE_RULE,
         )),
         other => Ok(other.map(|d| d.as_secs())),
     }

@@ -7,8 +7,8 @@ use url::Url;
 
 use super::pending::{self, PendingLogin};
 use super::prompt::{self, Prompt};
-use crate::config::Environment;
 use crate::config::IdmeConfig;
+use crate::config::{ConfigError, ConflictRule, Environment};
 use crate::cookies::{SameSite, SetCookie};
 use crate::error::Error;
 use crate::secret::{Nonce, PkceVerifier, State, random_token};
@@ -213,7 +213,7 @@ pub(crate) fn authorization_request(
         scopes.retain(|s| s != "offline_access");
     }
     let max_age = options.max_age.or(config.max_age);
-    let bad_endpoint = |e: url::ParseError| Error::config(format!("authorization endpoint: {e}"));
+    let bad_endpoint = |e| Error::from(ConfigError::endpoint_url("authorization", e));
     let mut url = if options.communities.is_empty() {
         let mut url = Url::parse(authorization_endpoint).map_err(bad_endpoint)?;
         if let Some(locale) = options.locale.as_deref().filter(|l| is_locale(l)) {
@@ -226,9 +226,12 @@ pub(crate) fn authorization_request(
         url
     } else {
         if config.environment != Environment::Production {
-            return Err(Error::config(
-                "multi-community login (groups.id.me) exists only in ID.me production: in the sandbox, ask for one policy at a time",
-            ));
+            return Err(ConfigError::conflict(
+                "communities",
+                "IDME_ISSUER",
+                ConflictRule::CommunitiesOutsideProduction,
+            )
+            .into());
         }
         Url::parse(GROUPS_URL).map_err(bad_endpoint)?
     };

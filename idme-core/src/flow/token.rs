@@ -77,7 +77,7 @@ pub(crate) fn request<'a>(
         .finish();
     builder
         .body(body.into_bytes())
-        .map_err(|e| Error::config(format!("bad token endpoint URL: {e}")))
+        .map_err(|e| crate::config::ConfigError::endpoint_url("token", e).into())
 }
 
 /// Reads the token endpoint's answer: an OAuth error, a failure status, or a bearer

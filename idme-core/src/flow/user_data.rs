@@ -9,7 +9,7 @@ use super::attributes::{self, Attributes};
 use super::refresh::{self, Refresh, Refreshed};
 use super::step::{Ctx, Flow, Next, Tokens};
 use super::userinfo::{self, Userinfo};
-use crate::config::UserDataSource;
+use crate::config::{ConfigError, UserDataSource};
 use crate::error::Error;
 use crate::http_client::HttpResponse;
 use crate::secret::Nonce;
@@ -85,9 +85,11 @@ pub(crate) fn begin(
     if matches!(source, UserDataSource::Userinfo | UserDataSource::Both) {
         let (Some(endpoint), Some(sub)) = (ctx.meta.userinfo_endpoint.as_deref(), &reading.sub)
         else {
-            return Err(Error::config(
+            return Err(ConfigError::unsupported(
+                "IDME_USER_DATA",
                 "userinfo needs an ID token (scope `openid`) and a userinfo endpoint",
-            ));
+            )
+            .into());
         };
         return userinfo::begin(endpoint, &reading.tokens.access_token, sub.clone())?.within(
             reading,
@@ -162,9 +164,11 @@ fn after_userinfo(
         return read_attributes(reading);
     }
     let Some(rt) = reading.tokens.refresh_token.clone() else {
-        return Err(Error::config(
+        return Err(ConfigError::unsupported(
+            "IDME_USER_DATA",
             "reading both userinfo and attributes needs a refresh token",
-        ));
+        )
+        .into());
     };
     let sub = reading.sub.clone().unwrap_or_default();
     let nonce = reading.nonce.clone();
@@ -197,9 +201,7 @@ fn read_attributes(reading: Box<Reading>) -> Result<Next<ReadUserData>, Error> {
         }));
     }
     let Some(url) = reading.attributes_url.as_deref() else {
-        return Err(Error::config(
-            "attributes.json is not available for this provider: set attributes_endpoint or use userinfo",
-        ));
+        return Err(ConfigError::unsupported("IDME_USER_DATA", "attributes.json is not available for this provider: set attributes_endpoint or use userinfo").into());
     };
     attributes::begin(url, &reading.tokens.access_token)?.within(
         reading,

@@ -94,7 +94,7 @@ impl Outbound {
         }
         let req = req
             .body(Vec::new())
-            .map_err(|e| Error::config(format!("bad {endpoint} URL: {e}")))?;
+            .map_err(|e| crate::config::ConfigError::endpoint_url(endpoint.as_str(), e))?;
         Ok(Self::new(req, endpoint))
     }
 }

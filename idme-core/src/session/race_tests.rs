@@ -68,10 +68,10 @@ async fn a_last_seen_update_does_not_bring_back_a_logged_out_session() {
         .unwrap();
     // No network is involved: a client that fails every call.
     let offline = |_: HttpRequest| async {
-        Err(HttpClientError {
-            kind: HttpClientErrorKind::Network,
-            message: "offline".into(),
-        })
+        Err(HttpClientError::new(
+            HttpClientErrorKind::Network,
+            "offline",
+        ))
     };
     let idme = Idme::with_http_client(config, offline);
     let now = crate::clock::system_now();

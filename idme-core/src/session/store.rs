@@ -162,20 +162,50 @@ impl std::fmt::Debug for Record {
 
 /// A store could not be used (unreachable, timed out, answered garbage). Requests that
 /// need a session answer `503` ([`Error::SessionStoreUnavailable`](crate::Error::SessionStoreUnavailable)).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("session store unavailable: {0}")]
-pub struct StoreError(String);
+/// The underlying error, if any, is its [`source`](std::error::Error::source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError {
+    message: String,
+    source: Option<crate::SharedError>,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "session store unavailable: {}", self.message)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        crate::SharedError::as_source(&self.source)
+    }
+}
 
 impl StoreError {
     /// A failure described by `message` (logged; never shown to users). Leave secrets and
     /// connection strings with passwords out of it.
     pub fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
+        Self {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A failure described by `message`, caused by `source` (a client library's error,
+    /// kept as [`source`](std::error::Error::source); its text must hold no secret either).
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            message: message.into(),
+            source: Some(crate::SharedError::new(source)),
+        }
     }
 
     /// The description.
     pub fn message(&self) -> &str {
-        &self.0
+        &self.message
     }
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
+use crate::config::{ConfigError, Rule};
 use crate::error::{Error, ProviderMisbehaved};
 
 /// Key-management algorithms accepted on encrypted responses.
@@ -52,9 +53,11 @@ impl DecryptionKeys {
     /// Adds an RSA private key in PEM (PKCS#1 or PKCS#8), optionally with the `kid` ID.me
     /// puts in the JWE header for it.
     #[cfg(feature = "encryption")]
-    pub fn add_pem(mut self, kid: Option<String>, pem: &[u8]) -> Result<Self, Error> {
+    pub fn add_pem(mut self, kid: Option<String>, pem: &[u8]) -> Result<Self, ConfigError> {
         use josekit::jwe::{RSA_OAEP, RSA_OAEP_256};
-        let bad = |e: josekit::JoseError| Error::config(format!("decryption key: {e}"));
+        let bad = |e: josekit::JoseError| ConfigError::DecryptionKey {
+            source: crate::SharedError::new(e),
+        };
         let pair = KeyPair {
             oaep: RSA_OAEP.decrypter_from_pem(pem).map_err(bad)?,
             oaep256: RSA_OAEP_256.decrypter_from_pem(pem).map_err(bad)?,
@@ -65,29 +68,34 @@ impl DecryptionKeys {
 
     /// Without the `encryption` feature, keys cannot be loaded.
     #[cfg(not(feature = "encryption"))]
-    pub fn add_pem(self, _kid: Option<String>, _pem: &[u8]) -> Result<Self, Error> {
-        Err(Error::config(
+    pub fn add_pem(self, _kid: Option<String>, _pem: &[u8]) -> Result<Self, ConfigError> {
+        Err(ConfigError::unsupported(
+            "IDME_DECRYPTION_KEY_FILE",
             "decrypting ID.me responses needs idme-core's `encryption` feature",
         ))
     }
 
     /// Reads `IDME_DECRYPTION_KEY_FILE`: comma-separated `path` or `kid=path` entries.
-    pub fn from_file_list(list: &str) -> Result<Self, Error> {
+    pub fn from_file_list(list: &str) -> Result<Self, ConfigError> {
         let mut keys = Self::none();
         for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let (kid, path) = match entry.split_once('=') {
                 Some((kid, path)) => (Some(kid.trim().to_owned()), path.trim()),
                 None => (None, entry),
             };
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::config(format!(
-                    "IDME_DECRYPTION_KEY_FILE: cannot read {path:?}: {e}"
-                ))
+            let pem = std::fs::read(path).map_err(|e| ConfigError::Unreadable {
+                setting: "IDME_DECRYPTION_KEY_FILE",
+                path: path.to_owned(),
+                source: crate::SharedError::new(e),
             })?;
             keys = keys.add_pem(kid, &pem)?;
         }
         if keys.is_empty() {
-            return Err(Error::config("IDME_DECRYPTION_KEY_FILE names no file"));
+            return Err(ConfigError::invalid(
+                "IDME_DECRYPTION_KEY_FILE",
+                list,
+                Rule::NoFile,
+            ));
         }
         Ok(keys)
     }
