@@ -3,7 +3,7 @@
 //! is no user with every chunk cleared. The engine's session rules (keys, stores,
 //! refresh, back-channel logout) are tested in memory in `idme-core/tests/sessions.rs`.
 
-mod common;
+use super::common;
 
 use common::{Rig, SESSION};
 use idme_core::RequestCookies;
