@@ -15,6 +15,7 @@ use crate::keys::{self, KeyRing, SigningKey};
 use crate::persona::Persona;
 use crate::routes;
 use crate::state::{Counters, Settings, Shared, Stats, Store, lock};
+use crate::util::SimClock;
 
 /// How long [`Emulator::shutdown`] lets in-flight requests finish before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -72,7 +73,12 @@ impl Emulator {
         let key = keys::off_thread(keys::first_key).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let local_addr = listener.local_addr()?;
-        let shared = shared(config, format!("http://{}", reachable(local_addr)), key);
+        let shared = shared(
+            config,
+            format!("http://{}", reachable(local_addr)),
+            key,
+            SimClock::default(),
+        );
 
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let app = routes::router(Arc::clone(&shared));
@@ -106,9 +112,17 @@ impl Emulator {
     /// # Errors
     /// As [`start`](Self::start), except binding.
     pub async fn in_memory(config: EmulatorConfig) -> io::Result<Emulator> {
+        Self::in_memory_on(config, SimClock::default()).await
+    }
+
+    /// [`in_memory`](Self::in_memory), on `clock` (a [`Pair`](crate::pair::Pair)'s).
+    pub(crate) async fn in_memory_on(
+        config: EmulatorConfig,
+        clock: SimClock,
+    ) -> io::Result<Emulator> {
         check_config(&config)?;
         let key = keys::off_thread(keys::first_key).await?;
-        let shared = shared(config, IN_MEMORY_BASE_URL.to_owned(), key);
+        let shared = shared(config, IN_MEMORY_BASE_URL.to_owned(), key, clock);
         Ok(Emulator {
             inner: Arc::new(Inner {
                 shared,
@@ -137,6 +151,13 @@ impl Emulator {
     /// `auth_time`, and the lifetimes of sign-ins, codes and tokens read it. For tests.
     pub fn advance_clock(&self, by: Duration) {
         self.inner.shared.clock.advance(by);
+    }
+
+    /// The emulator's time (Unix seconds): the system clock, moved ahead by
+    /// [`advance_clock`](Self::advance_clock); a [`Pair`](crate::pair::Pair)'s emulator's
+    /// stands still until advanced.
+    pub fn now(&self) -> u64 {
+        u64::try_from(self.inner.shared.clock.secs()).unwrap_or(0)
     }
 
     /// The emulator's base URL, `http://127.0.0.1:PORT`.
@@ -329,9 +350,13 @@ fn check_config(config: &EmulatorConfig) -> io::Result<()> {
 }
 
 /// The state of an emulator at `base_url` signing with `key`.
-fn shared(config: EmulatorConfig, base_url: String, key: Arc<SigningKey>) -> Arc<Shared> {
+fn shared(
+    config: EmulatorConfig,
+    base_url: String,
+    key: Arc<SigningKey>,
+    clock: SimClock,
+) -> Arc<Shared> {
     let issuer = format!("{base_url}/oidc");
-    let clock = crate::util::SimClock::default();
     Arc::new(Shared {
         client_id: config.client_id,
         client_secret: config.client_secret,

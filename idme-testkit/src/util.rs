@@ -1,6 +1,8 @@
 //! Small helpers shared by the modules: randomness, time, hashing, escaping.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -27,30 +29,51 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// The emulator's clock: the system clock moved ahead by [`advance`](Self::advance)
-/// (tests only). Clones share one offset.
+/// The emulator's clock, moved ahead by [`advance`](Self::advance) (tests only). Clones
+/// share one clock. A served emulator's follows the system clock; a
+/// [stopped](Self::stopped) one (a [`Pair`](crate::pair::Pair)'s) stands still until
+/// advanced.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SimClock(std::sync::Arc<std::sync::atomic::AtomicU64>);
+pub(crate) struct SimClock(Arc<ClockState>);
+
+#[derive(Debug, Default)]
+struct ClockState {
+    /// Where a stopped clock stands (Unix seconds, and the instant read when it stopped);
+    /// `None` for one following the system clock.
+    stopped: Option<(i64, Instant)>,
+    /// Seconds moved ahead by `advance`.
+    offset: AtomicU64,
+}
 
 impl SimClock {
+    /// A clock standing at the system time of its creation, moving only when advanced.
+    #[cfg(feature = "pair")]
+    pub(crate) fn stopped() -> Self {
+        Self(Arc::new(ClockState {
+            stopped: Some((now_secs(), Instant::now())),
+            offset: AtomicU64::new(0),
+        }))
+    }
+
     /// Seconds since the Unix epoch, by this clock.
     pub(crate) fn secs(&self) -> i64 {
-        now_secs().saturating_add(i64::try_from(self.offset()).unwrap_or(i64::MAX))
+        let base = self.0.stopped.map_or_else(now_secs, |(secs, _)| secs);
+        base.saturating_add(i64::try_from(self.offset()).unwrap_or(i64::MAX))
     }
 
     /// The monotonic time, by this clock.
-    pub(crate) fn instant(&self) -> std::time::Instant {
-        std::time::Instant::now() + std::time::Duration::from_secs(self.offset())
+    pub(crate) fn instant(&self) -> Instant {
+        let base = self.0.stopped.map_or_else(Instant::now, |(_, at)| at);
+        base + Duration::from_secs(self.offset())
     }
 
     /// Moves the clock ahead by `by` (whole seconds).
-    pub(crate) fn advance(&self, by: std::time::Duration) {
-        self.0
-            .fetch_add(by.as_secs(), std::sync::atomic::Ordering::SeqCst);
+    pub(crate) fn advance(&self, by: Duration) {
+        self.0.offset.fetch_add(by.as_secs(), Ordering::SeqCst);
     }
 
     fn offset(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.offset.load(Ordering::SeqCst)
     }
 }
 

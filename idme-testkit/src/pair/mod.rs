@@ -1,17 +1,20 @@
 //! [`Pair`]: an `idme-core` engine and an [in-memory](Emulator::in_memory) emulator that
 //! share one simulated clock. Every call the engine makes to the provider (discovery,
 //! JWKS, token, userinfo, attributes) goes to the emulator's router directly: no socket is
-//! opened, and expiry is reached with [`advance`](Pair::advance), not by sleeping.
+//! opened. The clock starts at the system time of the pair's creation and then stands
+//! still: expiry is reached with [`advance`](Pair::advance), never by sleeping, and real
+//! time passing changes nothing.
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use idme_core::{
     Authenticated, CallbackInput, Clock, Denied, Environment, Idme, IdmeBuilder, Reply,
 };
 
+use crate::util::SimClock;
 use crate::{Emulator, EmulatorConfig, Persona};
 
 mod browser;
@@ -37,7 +40,9 @@ pub const PAIR_REDIRECT_URI: &str = "https://app.example/auth/callback";
 /// The redirect URI of an application on plain-http loopback (see [`Pair::at`]).
 pub const PAIR_HTTP_REDIRECT_URI: &str = "http://127.0.0.1:3000/auth/callback";
 
-/// An engine signing in against an in-memory emulator, on one simulated clock.
+/// An engine signing in against an in-memory emulator, on one simulated clock that
+/// starts at the system time of the pair's creation and moves only with
+/// [`advance`](Pair::advance).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -55,8 +60,10 @@ pub struct Pair {
     pub emulator: Emulator,
     /// The engine, calling the emulator in memory.
     pub idme: Idme,
-    /// Seconds the engine's clock is ahead of the system clock.
-    engine_offset: Arc<AtomicU64>,
+    /// Seconds the engine's clock is ahead of the emulator's (behind when negative): moved
+    /// only by [`advance_engine`](Pair::advance_engine) and
+    /// [`advance_provider`](Pair::advance_provider).
+    engine_skew: Arc<AtomicI64>,
 }
 
 impl Pair {
@@ -100,9 +107,9 @@ impl Pair {
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
     ) -> io::Result<Pair> {
         config.redirect_uris.push(redirect_uri.to_owned());
-        let emulator = Emulator::in_memory(config).await?;
+        let emulator = Emulator::in_memory_on(config, SimClock::stopped()).await?;
         let redirect_uri = redirect_uri.to_owned();
-        Self::engine(emulator, Arc::new(AtomicU64::new(0)), move |b| {
+        Self::engine(emulator, Arc::new(AtomicI64::new(0)), move |b| {
             configure(b.redirect_uri(redirect_uri))
         })
     }
@@ -117,19 +124,24 @@ impl Pair {
         let redirect_uri = self.idme.config().redirect_uri().to_string();
         Self::engine(
             self.emulator.clone(),
-            Arc::clone(&self.engine_offset),
+            Arc::clone(&self.engine_skew),
             move |b| configure(b.redirect_uri(redirect_uri)),
         )
     }
 
     fn engine(
         emulator: Emulator,
-        engine_offset: Arc<AtomicU64>,
+        engine_skew: Arc<AtomicI64>,
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
     ) -> io::Result<Pair> {
+        // The engine reads the emulator's clock, plus its skew.
         let clock = Clock::from_fn({
-            let offset = Arc::clone(&engine_offset);
-            move || system_secs() + offset.load(Ordering::SeqCst)
+            let (emulator, skew) = (emulator.clone(), Arc::clone(&engine_skew));
+            move || {
+                emulator
+                    .now()
+                    .saturating_add_signed(skew.load(Ordering::SeqCst))
+            }
         });
         let builder = IdmeBuilder::new()
             .environment(Environment::Custom(emulator.issuer()))
@@ -145,29 +157,33 @@ impl Pair {
         Ok(Pair {
             emulator,
             idme,
-            engine_offset,
+            engine_skew,
         })
     }
 
-    /// The engine's time (Unix seconds).
+    /// The engine's time (Unix seconds): the pair's start plus every
+    /// [`advance`](Self::advance) (and the engine's skew, if one was set).
     pub fn now(&self) -> u64 {
         self.idme.config().clock().now()
     }
 
-    /// Moves the engine's and the emulator's clocks ahead by `by` (whole seconds).
+    /// Moves the pair's clock, the engine's and the emulator's time, ahead by `by` (whole
+    /// seconds). The only way the pair's time moves.
     pub fn advance(&self, by: Duration) {
-        self.advance_engine(by);
         self.emulator.advance_clock(by);
     }
 
-    /// Moves only the engine's clock ahead: the provider's tokens look old to it.
+    /// Skews the engine ahead of the emulator by `by` more (whole seconds): the provider's
+    /// tokens look old to it. Only the engine's time moves.
     pub fn advance_engine(&self, by: Duration) {
-        self.engine_offset.fetch_add(by.as_secs(), Ordering::SeqCst);
+        self.engine_skew.fetch_add(secs(by), Ordering::SeqCst);
     }
 
-    /// Moves only the emulator's clock ahead: its tokens look issued in the future.
+    /// Skews the emulator ahead of the engine by `by` more (whole seconds): its tokens
+    /// look issued in the future. Only the emulator's time moves.
     pub fn advance_provider(&self, by: Duration) {
         self.emulator.advance_clock(by);
+        self.engine_skew.fetch_sub(secs(by), Ordering::SeqCst);
     }
 
     /// Starts a login; the reply redirects to the emulator and sets the pending cookie.
@@ -222,8 +238,7 @@ impl Pair {
     }
 }
 
-fn system_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// `by` in whole seconds, as a skew.
+fn secs(by: Duration) -> i64 {
+    i64::try_from(by.as_secs()).unwrap_or(i64::MAX)
 }

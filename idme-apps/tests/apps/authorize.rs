@@ -2,7 +2,7 @@
 //! RFC 9207) in memory: redirect URI rules, PKCE, single use and expiry of the code. The
 //! consent page itself is `apps_consent.rs`'s; here the person allows it.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Discovery, the JWKS and key rotation, over loopback HTTP.
 
-mod common;
+use super::common;
 
 use common::*;
 

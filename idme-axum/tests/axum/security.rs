@@ -3,7 +3,7 @@
 //! deleted), and the logout route passes the request's `Origin` to the engine. The
 //! engine's protocol and security rules are tested in memory in `idme-core/tests`.
 
-mod common;
+use super::common;
 
 use common::{Rig, SESSION};
 use idme_testkit::browser::Browser;

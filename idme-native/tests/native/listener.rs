@@ -2,7 +2,7 @@
 //! other paths, a foreign `Host`, a missing or wrong `state`, idle connections and second
 //! requests never end the wait nor discard a sign-in; the real redirect still completes.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

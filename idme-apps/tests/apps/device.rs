@@ -2,7 +2,7 @@
 //! requests, every error answer of the token endpoint, single use, the person's pages,
 //! guessing limits and CSRF.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

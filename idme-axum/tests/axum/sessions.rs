@@ -1,9 +1,9 @@
 //! A large session through axum: the engine re-seals it into several cookies, axum
 //! sets each with its own `Set-Cookie` header and reads them back, and a tampered chunk
 //! is no user with every chunk cleared. The engine's session rules (keys, stores,
-//! refresh, back-channel logout) are tested in memory in `idme-core/tests/sessions.rs`.
+//! refresh, back-channel logout) are tested in memory in `idme-core/tests/engine/sessions.rs`.
 
-mod common;
+use super::common;
 
 use common::{Rig, SESSION};
 use idme_core::RequestCookies;

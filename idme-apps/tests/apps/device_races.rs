@@ -2,7 +2,7 @@
 //! interleave at each round trip as against Redis): a device code yields tokens once,
 //! and a poll landing with the person's decision never loses it.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

@@ -9,7 +9,7 @@ use idme_session_redis::RedisStore;
 use idme_testkit::{Emulator, EmulatorConfig, Persona, RedisServer};
 use serde_json::Value;
 
-mod common;
+use super::common;
 use common::{REDIRECT, sign_in};
 
 async fn two_instances(emulator: &Emulator, redis: &RedisServer) -> (Idme, Idme) {

@@ -7,7 +7,7 @@ use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_session_redis::RedisStore;
 use idme_testkit::{Emulator, EmulatorConfig, Persona, RedisServer};
 
-mod common;
+use super::common;
 use common::{REDIRECT, sign_in};
 
 /// Two engines with the same configuration (keys included) and one Redis.

@@ -3,7 +3,7 @@
 //! it, and says when and from which address the device asked; a prefilled code
 //! (`verification_uri_complete`) still waits for the person's click.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use idme_core::{LoginOptions, Policy, ResponseMode, ResponseType};
 use idme_testkit::pair::{PAIR_REDIRECT_URI, signed_in_as as signed_in};
 use idme_testkit::{Fault, Persona};
 
-mod common;
+use super::common;
 use common::{rig_at, sign_in};
 
 const SESSION: &str = "__Host-idme_session";

@@ -1,7 +1,7 @@
 //! The authorization and logout endpoints over loopback HTTP: redirect URIs, the hybrid
 //! flow, the sign-in page, logout targets.
 
-mod common;
+use super::common;
 
 use common::*;
 

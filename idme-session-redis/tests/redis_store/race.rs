@@ -7,7 +7,7 @@ use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_session_redis::RedisStore;
 use idme_testkit::{Emulator, EmulatorConfig, Fault, Persona, RedisServer};
 
-mod common;
+use super::common;
 use common::{REDIRECT, sign_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,8 +3,8 @@
 //! client, then for the instance), grants per person and client, and the rates of
 //! `/auth/authorize` and `/auth/token` per person and client.
 
-mod common;
-mod probe;
+use super::common;
+use super::probe;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

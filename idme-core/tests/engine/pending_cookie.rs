@@ -6,7 +6,7 @@ use idme_core::{LoginOptions, ResponseMode, SameSite};
 use idme_testkit::Persona;
 use idme_testkit::pair::{PAIR_REDIRECT_URI, signed_in_as as signed_in};
 
-mod common;
+use super::common;
 use common::{login, rig_at};
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Faults of the token endpoint, the ID token and userinfo, over loopback HTTP.
 
-mod common;
+use super::common;
 
 use common::*;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! cookie, `401` with a challenge for bad tokens (also under `Option<IdmeUser>`), `403
 //! insufficient_scope`, never the query string. (No token in logs: `apps_logs.rs`.)
 
-mod common;
+use super::common;
 
 use common::apps::*;
 use idme_core::adapter::{GuardRequest, RequestAuth};

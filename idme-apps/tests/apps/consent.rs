@@ -3,7 +3,7 @@
 //! to, and no code leaves before they allow it in a same-origin form with this session's
 //! token for this very request. Loopback redirects only where registered (RFC 8252 §7.3).
 
-mod common;
+use super::common;
 
 use common::apps::*;
 use idme_apps::{AppClients, AppServer};

@@ -1,6 +1,6 @@
 //! Every way a native sign-in fails: a typed error, and the listener closed afterwards.
 
-mod common;
+use super::common;
 
 use std::time::Duration;
 

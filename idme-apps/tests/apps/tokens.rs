@@ -2,7 +2,7 @@
 //! (RFC 7009), the person's logout and back-channel logout, lifetimes, and two engines
 //! sharing one app store.
 
-mod common;
+use super::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Sign-in, refresh and logout through the loopback listener against the emulator, with
 //! a scripted browser.
 
-mod common;
+use super::common;
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;

@@ -8,7 +8,7 @@ use idme_core::{LoginOptions, Prompt, ResponseMode, ResponseType};
 use idme_testkit::pair::{Callback, PAIR_REDIRECT_URI, signed_in_as as signed_in};
 use idme_testkit::{Fault, Persona};
 
-mod common;
+use super::common;
 use common::{login, rig_at, sign_in};
 
 const SESSION: &str = "__Host-idme_session";

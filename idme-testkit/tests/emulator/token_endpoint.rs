@@ -1,7 +1,7 @@
 //! The token endpoint over loopback HTTP: PKCE, client authentication, single-use codes and
 //! access tokens, refresh rotation.
 
-mod common;
+use super::common;
 
 use common::*;
 

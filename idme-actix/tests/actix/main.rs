@@ -1,0 +1,4 @@
+//! The actix-web adapter's integration tests, one binary: each module is a concern.
+
+mod adapter;
+mod contract;
