@@ -38,7 +38,7 @@ pub enum Error {
     Unauthenticated(#[from] Unauthenticated),
     /// The server-side session store could not be used (`503`).
     #[error("{0}")]
-    SessionStoreUnavailable(#[from] crate::session::store::StoreError),
+    SessionStoreUnavailable(#[from] crate::store::StoreError),
     /// The configuration is invalid; the message says what to change.
     #[error("invalid configuration: {0}")]
     Config(String),

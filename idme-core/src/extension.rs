@@ -19,7 +19,7 @@ use crate::config::IdmeConfig;
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::session::store::StoreError;
+use crate::store::StoreError;
 use crate::user::IdmeUser;
 
 /// A route an [`Extension`] answers, at `path`.

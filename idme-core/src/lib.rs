@@ -162,6 +162,7 @@ pub mod reply;
 pub mod require;
 pub mod secret;
 pub mod session;
+pub mod store;
 mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -180,7 +181,7 @@ pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
 pub use parse_error::ParseError;
 pub use reply::Reply;
-pub use session::store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
+pub use store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
 pub use session::{Authenticated, Denied};
 pub use user::{IdmeUser, UserParts};
 pub use validate::jwe::DecryptionKeys;

@@ -4,7 +4,7 @@
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::session::Session;
-use crate::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
+use crate::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use std::time::Duration;
 
 impl Idme {

@@ -8,7 +8,7 @@ use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SharedStore;
+use crate::store::SharedStore;
 
 /// Builds an [`IdmeConfig`](super::IdmeConfig). Required: client id, redirect URI, and a
 /// client secret for code flows. Set in code, or read from the environment with

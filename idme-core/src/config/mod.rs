@@ -192,7 +192,7 @@ pub struct IdmeConfig {
     pub(crate) session_lifetime: Duration,
     pub(crate) session_idle_timeout: Option<Duration>,
     pub(crate) refresh_margin: Duration,
-    pub(crate) session_store: Option<std::sync::Arc<dyn crate::session::store::SharedStore>>,
+    pub(crate) session_store: Option<std::sync::Arc<dyn crate::store::SharedStore>>,
     pub(crate) session_store_cache: Duration,
     pub(crate) login_timeout: Duration,
     pub(crate) post_logout_redirect_uri: Url,

@@ -10,7 +10,7 @@ use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::flow::{Prompt, ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SharedStore;
+use crate::store::SharedStore;
 
 /// Declares [`Settings`] and its `Default` from one list of `name: type = default`.
 macro_rules! settings {

@@ -222,7 +222,7 @@ impl Idme {
 async fn end_in_extensions(
     idme: &Idme,
     ended: crate::extension::SessionsEnded<'_>,
-) -> Result<(), crate::session::store::StoreError> {
+) -> Result<(), crate::store::StoreError> {
     let mut failure = None;
     for extension in idme.config().extensions() {
         let first = extension.sessions_ended(idme, ended).await;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Session;
-use super::store::{MemoryStore, SessionStore};
+use crate::store::{MemoryStore, SessionStore};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::error::Unauthenticated;
 use crate::flow::LoginOptions;

@@ -2,7 +2,7 @@
 //!
 //! By default the whole session is sealed (AEAD) into the `HttpOnly` session cookie,
 //! split into `name`, `name.1`, … when it outgrows one cookie; reading it on each request
-//! is local: open the seal, deserialise, check the expiry. With a [`store::SessionStore`]
+//! is local: open the seal, deserialise, check the expiry. With a [`SessionStore`](crate::store::SessionStore)
 //! the cookie holds only a sealed random id and the session lives in the store.
 //!
 //! On each request the engine also refreshes the access token shortly before it expires
@@ -19,9 +19,8 @@ pub(crate) mod manager;
 mod race_tests;
 pub(crate) mod request;
 pub(crate) mod shared_refresh;
-pub mod store;
-#[cfg(any(test, feature = "test-util"))]
-mod store_tests;
+/// Moved to [`crate::store`]; this path stays for compatibility.
+pub use crate::store;
 pub(crate) mod stored_copies;
 
 use serde::{Deserialize, Serialize};
@@ -32,7 +31,7 @@ use crate::cookies::{self, RequestCookies, SameSite, SetCookie};
 use crate::error::Unauthenticated;
 use crate::secret::{AccessToken, RefreshToken};
 use crate::verification::Verification;
-use store::Record;
+use crate::store::Record;
 
 /// A signed-in session.
 #[derive(Clone, Serialize, Deserialize)]

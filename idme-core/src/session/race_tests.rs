@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Session;
-use super::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
+use crate::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
 use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};
 use crate::{CookieKeys, Environment, Idme, IdmeBuilder};

@@ -144,7 +144,7 @@ pub(crate) async fn forget_person(
     inner: &Inner,
     sub: &str,
     now: u64,
-) -> Result<(), crate::session::store::StoreError> {
+) -> Result<(), crate::store::StoreError> {
     inner.sessions.stored.remove_matching(Some(sub), None);
     match &inner.config.session_store {
         Some(store) => store.delete_by_sub(sub).await.map(drop),

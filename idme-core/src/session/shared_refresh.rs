@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::Session;
-use super::store::{SharedStore, StoreError};
+use crate::store::{SharedStore, StoreError};
 use crate::config::IdmeConfig;
 use crate::secret::random_token;
 

@@ -113,6 +113,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+#[cfg(any(test, feature = "test-util"))]
+mod conformance;
+
 /// A stored session: indexing data in clear, the session itself sealed.
 #[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
