@@ -145,7 +145,7 @@ pub mod claims {
 mod clock;
 pub mod config;
 pub mod cookies;
-pub mod danger;
+pub use config::danger;
 mod engine;
 pub mod error;
 pub mod extension;

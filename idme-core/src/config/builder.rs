@@ -247,8 +247,4 @@ impl IdmeBuilder {
         self.settings.extensions.push(Arc::new(extension));
         self
     }
-    /// Options that weaken security, for tests only.
-    pub fn dangerous(self) -> crate::danger::DangerousIdmeBuilder {
-        crate::danger::DangerousIdmeBuilder { inner: self }
-    }
 }

@@ -16,6 +16,7 @@ use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
 mod builder;
+pub mod danger;
 mod env;
 pub(crate) mod native;
 mod settings;
