@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::settings::{Relaxed, Settings};
 use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
-use crate::flow::{ResponseMode, ResponseType};
+use crate::config::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 use crate::store::SharedStore;
 
@@ -185,7 +185,7 @@ impl IdmeBuilder {
     /// `prompt` on every login (`IDME_PROMPT`; a login's own
     /// [`LoginOptions::prompt`](crate::LoginOptions::prompt) wins). With `offline_access`
     /// in the scopes, `consent` is always added (OIDC Core §11).
-    pub fn prompt(mut self, prompt: crate::flow::Prompt) -> Self {
+    pub fn prompt(mut self, prompt: crate::config::Prompt) -> Self {
         self.settings.prompt = Some(prompt);
         self
     }

@@ -12,19 +12,24 @@ use std::time::Duration;
 use url::Url;
 
 use crate::cookies::CookieKeys;
-use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
+pub(crate) mod assurance;
 mod builder;
 pub mod danger;
 mod env;
 pub(crate) mod native;
+pub(crate) mod prompt;
+mod response;
 mod settings;
 #[cfg(test)]
 mod tests;
 mod validate;
 
 pub use builder::IdmeBuilder;
+pub use prompt::Prompt;
+pub(crate) use response::FlowPlan;
+pub use response::{ResponseMode, ResponseType};
 pub(crate) use validate::is_loopback;
 
 /// Which ID.me installation to talk to.
@@ -201,7 +206,7 @@ pub struct IdmeConfig {
     pub(crate) user_data: UserDataSource,
     pub(crate) attributes_endpoint: Option<String>,
     pub(crate) acr_values: Option<String>,
-    pub(crate) prompt: Option<crate::flow::Prompt>,
+    pub(crate) prompt: Option<Prompt>,
     pub(crate) max_age: Option<u64>,
     pub(crate) openid: bool,
     pub(crate) decryption_keys: crate::DecryptionKeys,

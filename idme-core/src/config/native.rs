@@ -6,7 +6,7 @@ use url::{Host, Url};
 
 use super::{IdmeBuilder, IdmeConfig, TokenAuthMethod};
 use crate::error::Error;
-use crate::flow::{ResponseMode, ResponseType};
+use crate::config::{ResponseMode, ResponseType};
 
 /// Which kind of application a configuration is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::{Environment, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
-use crate::flow::{Prompt, ResponseMode, ResponseType};
+use crate::config::{Prompt, ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 use crate::store::SharedStore;
 

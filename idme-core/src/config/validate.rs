@@ -98,7 +98,7 @@ impl IdmeBuilder {
                 "IDME_RESPONSE_TYPE=token is OAuth without an ID token: remove `openid` from IDME_SCOPES (the user is then identified by attributes.json), or use an OpenID Connect response type",
             ));
         }
-        crate::flow::assurance::check_config(&s.scopes, rt)?;
+        crate::config::assurance::check_config(&s.scopes, rt)?;
         if s.scopes.is_empty() {
             return Err(Error::config(
                 "IDME_SCOPES is empty: use `openid`, optionally with ID.me policies (e.g. \"openid military\")",
@@ -151,7 +151,7 @@ impl IdmeBuilder {
         if s.http_timeout.is_zero() {
             return Err(Error::config("HTTP timeout must be positive"));
         }
-        let max_age = crate::flow::prompt::check_max_age(s.max_age)?;
+        let max_age = crate::config::prompt::check_max_age(s.max_age)?;
 
         let post_logout_redirect_uri = match s.post_logout_redirect_uri {
             Some(u) => Url::parse(&u).map_err(|e| {

@@ -4,7 +4,7 @@
 //! only (the verify link's `policy=`) are not required this way.
 
 use crate::error::{Error, ProviderMisbehaved};
-use crate::flow::ResponseType;
+use crate::config::ResponseType;
 use crate::verification::Policy;
 
 /// Scopes that are not ID.me policies.
