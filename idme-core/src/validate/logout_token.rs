@@ -49,7 +49,7 @@ pub(crate) async fn verify(
     // Anyone can post here. An encrypted logout token (Back-Channel Logout §2.4 allows
     // one; ID.me has no back-channel logout) would cost an RSA private-key operation
     // before any authentication: it is refused unread.
-    if crate::validate::jwe::is_jwe(token) {
+    if crate::jwe::is_jwe(token) {
         return Err(bad("encrypted logout tokens are not accepted"));
     }
     let verified = provider

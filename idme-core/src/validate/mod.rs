@@ -5,7 +5,6 @@
 
 pub(crate) mod accept;
 pub(crate) mod id_token;
-pub(crate) mod jwe;
 pub(crate) mod jws;
 pub(crate) mod key_set;
 pub(crate) mod logout_token;
