@@ -9,7 +9,7 @@ use crate::error::{Error, ProviderMisbehaved};
 use crate::reply::Reply;
 use crate::session::Session;
 use crate::session::request;
-use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
+use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 
 impl Idme {
     /// `POST` on the logout route: ends the local session and sends the browser to the

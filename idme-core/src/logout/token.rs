@@ -55,8 +55,8 @@ pub(crate) async fn verify(
     let verified = provider
         .verify_jws(
             token,
-            super::accept::hmac_secret(config),
-            &super::accept::allowed_algorithms(config),
+            crate::validate::accept::hmac_secret(config),
+            &crate::validate::accept::allowed_algorithms(config),
             now,
         )
         .await?;
