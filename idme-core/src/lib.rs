@@ -164,7 +164,6 @@ pub mod require;
 pub mod secret;
 pub mod session;
 pub mod store;
-mod state;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 pub mod user;
@@ -183,7 +182,6 @@ pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode
 pub use parse_error::ParseError;
 pub use reply::Reply;
 pub use store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
-pub use session::{Authenticated, Denied};
-pub use user::{IdmeUser, UserParts};
+pub use user::{Authenticated, Denied, IdmeUser, UserParts};
 pub use jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

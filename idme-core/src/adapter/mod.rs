@@ -29,7 +29,7 @@ use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::session::{Authenticated, Denied};
+use crate::user::{Authenticated, Denied};
 use crate::user::IdmeUser;
 
 mod bearer;

@@ -8,7 +8,7 @@ use crate::cookies::RequestCookies;
 use crate::error::{Error, ProviderMisbehaved};
 use crate::reply::Reply;
 use crate::session::Session;
-use crate::session::request;
+use super::authenticate;
 use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 
 impl Idme {
@@ -64,7 +64,7 @@ impl Idme {
         }
         let now = self.inner.config.clock.now();
         let mut id_token_hint = None;
-        match request::load(&self.inner, cookies, now).await {
+        match authenticate::load(&self.inner, cookies, now).await {
             Ok(session) => {
                 let ended = crate::extension::SessionsEnded {
                     reason: if everywhere {
@@ -80,9 +80,9 @@ impl Idme {
                     tracing::error!(target: "idme::logout", error = %e, "logout failed: what extensions issued through the session could not be ended; the session is kept");
                     return self.failure(&Error::from(e), "sign-out failed");
                 }
-                request::forget(&self.inner, &session, now).await;
+                authenticate::forget(&self.inner, &session, now).await;
                 if everywhere
-                    && let Err(e) = request::forget_person(&self.inner, &session.sub, now).await
+                    && let Err(e) = authenticate::forget_person(&self.inner, &session.sub, now).await
                 {
                     tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
                     return self.failure(&Error::from(e), "sign-out failed");

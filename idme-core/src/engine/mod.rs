@@ -1,6 +1,9 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
+mod authenticate;
 mod logout;
+mod refresh;
+pub(crate) mod state;
 
 use std::sync::Arc;
 
@@ -16,9 +19,8 @@ use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::bookkeeping::Sessions;
-use crate::session::request;
-use crate::session::{Authenticated, Denied};
-use crate::state::{Inner, OPENED_CACHE_CAPACITY};
+use crate::user::{Authenticated, Denied};
+use state::{Inner, OPENED_CACHE_CAPACITY};
 use crate::user::IdmeUser;
 use crate::verification::{Group, Policy, Requirement};
 
@@ -195,8 +197,8 @@ impl Idme {
             } => {
                 // A session the browser had before this login is over: the new one has a
                 // new id.
-                if let Ok(old) = request::load(&self.inner, cookies, now).await {
-                    request::forget(&self.inner, &old, now).await;
+                if let Ok(old) = authenticate::load(&self.inner, cookies, now).await {
+                    authenticate::forget(&self.inner, &old, now).await;
                 }
                 if let Some(store) = &config.session_store
                     && let Err(e) = store.save(&session.to_record(config)).await
@@ -228,7 +230,7 @@ impl Idme {
     /// Both outcomes carry cookies the adapter must set on the response: a re-sealed
     /// session (new tokens, last-seen time) or the deletion of a dead one.
     pub async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied> {
-        request::authenticate(&self.inner, cookies, self.inner.config.clock.now()).await
+        authenticate::authenticate(&self.inner, cookies, self.inner.config.clock.now()).await
     }
 
     /// What to answer a request that needs a user but has none. When nobody is signed in
