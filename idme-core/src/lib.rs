@@ -164,6 +164,8 @@ pub mod require;
 pub mod secret;
 pub mod session;
 pub mod store;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 pub mod user;

@@ -9,13 +9,9 @@
 //! (single-flight per session), enforces the idle and absolute lifetimes, and honours
 //! logouts (local, and OIDC back-channel).
 
-#[cfg(test)]
-mod binding_tests;
 pub(crate) mod bookkeeping;
 pub(crate) mod cache;
 mod id_token_form;
-#[cfg(test)]
-mod race_tests;
 pub(crate) mod shared_refresh;
 /// Moved to [`crate::store`]; this path stays for compatibility.
 pub use crate::store;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Session;
+use crate::session::Session;
 use crate::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
 use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::Session;
+use crate::session::Session;
 use crate::store::{MemoryStore, SessionStore};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::error::Unauthenticated;
