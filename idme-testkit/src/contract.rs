@@ -366,7 +366,11 @@ macro_rules! adapter_contract {
             async fn contract_a_handler_matches_on_the_rejection_reason() {
                 let emu = emulator().await;
                 let bearer = idme_core::test_util::RefusingBearer;
-                let idme = engine(builder(&emu).extension(bearer));
+                let config = builder(&emu).build().expect("a valid configuration");
+                let idme = idme_core::Idme::builder(config)
+                    .extension(bearer)
+                    .build()
+                    .expect("the extension accepts the configuration");
                 let why = |res: Answer| {
                     assert_eq!(res.status, 200, "the handler answers: {}", res.body);
                     res.body

@@ -38,7 +38,8 @@ mod route;
 mod types;
 use crate::verification::Requirement;
 pub use rejection::{Rejection, RejectionReason, missing_setup};
-pub use route::{ExtensionRouteId, Route, RouteRequest};
+pub use crate::request::RouteRequest;
+pub use route::{ExtensionRouteId, Route};
 
 /// One request, as a guard sees it.
 #[derive(Debug, Clone, Copy)]

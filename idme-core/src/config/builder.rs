@@ -239,12 +239,4 @@ impl IdmeBuilder {
         self.settings.page_notice = Some(text.into()).filter(|t| !t.trim().is_empty());
         self
     }
-    /// Registers an [`Extension`](crate::extension::Extension): a role built on the engine
-    /// (for example `idme-apps`' authorization server for devices and native apps), whose
-    /// routes the adapters mount, whose bearer tokens `IdmeUser` accepts, and which hears
-    /// when a person's sessions end. Extensions are checked when the configuration is built.
-    pub fn extension(mut self, extension: impl crate::extension::Extension) -> Self {
-        self.settings.extensions.push(Arc::new(extension));
-        self
-    }
 }

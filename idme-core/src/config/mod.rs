@@ -215,7 +215,6 @@ pub struct IdmeConfig {
     pub(crate) paths: RoutePaths,
     pub(crate) page_notice: Option<String>,
     pub(crate) clock: crate::Clock,
-    pub(crate) extensions: Vec<std::sync::Arc<dyn crate::extension::Extension>>,
 }
 
 impl IdmeConfig {
@@ -301,11 +300,6 @@ impl IdmeConfig {
             "idme_session"
         }
     }
-    /// The extensions registered with [`IdmeBuilder::extension`].
-    pub fn extensions(&self) -> &[std::sync::Arc<dyn crate::extension::Extension>] {
-        &self.extensions
-    }
-
     /// The keys sealing the engine's cookies, which an extension may seal its own values
     /// with ([`CookieKeys::seal_compact`](crate::CookieKeys::seal_compact)).
     pub fn cookie_keys(&self) -> &crate::CookieKeys {

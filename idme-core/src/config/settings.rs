@@ -97,8 +97,6 @@ settings! {
     page_notice: Option<String> = None,
     /// Where the engine reads the time (tests only set another).
     clock: crate::Clock = crate::Clock::system(),
-    /// Roles built on the engine ([`IdmeBuilder::extension`](super::IdmeBuilder::extension)).
-    extensions: Vec<Arc<dyn crate::extension::Extension>> = Vec::new(),
 }
 
 /// The checks that [`dangerous`](super::IdmeBuilder::dangerous) relaxed; `build` reads

@@ -227,11 +227,7 @@ impl IdmeBuilder {
             paths,
             page_notice: s.page_notice,
             clock: s.clock,
-            extensions: s.extensions,
         };
-        for extension in &config.extensions {
-            extension.check(&config).map_err(Error::config)?;
-        }
         Ok(config)
     }
 }

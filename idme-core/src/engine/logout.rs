@@ -224,7 +224,7 @@ async fn end_in_extensions(
     ended: crate::extension::SessionsEnded<'_>,
 ) -> Result<(), crate::store::StoreError> {
     let mut failure = None;
-    for extension in idme.config().extensions() {
+    for extension in &idme.inner.extensions {
         let first = extension.sessions_ended(idme, ended).await;
         if let Err(e) = first {
             tracing::warn!(target: "idme::logout", error = %e, "ending an extension's grants failed; trying once more");

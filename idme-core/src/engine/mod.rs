@@ -1,15 +1,20 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
 mod authenticate;
+mod builder;
+mod host;
 mod logout;
 mod refresh;
 pub(crate) mod state;
+
+pub use builder::EngineBuilder;
 
 use std::sync::Arc;
 
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
 use crate::error::Error;
+use crate::extension::Extension;
 use crate::flow::callback::CallbackInput;
 use crate::flow::complete::{self, CallbackOutcome};
 use crate::flow::replay::UsedLogins;
@@ -51,19 +56,29 @@ impl std::fmt::Debug for Idme {
 }
 
 impl Idme {
-    /// An engine calling the provider with the default HTTP client (reqwest with rustls).
+    /// An engine calling the provider with the default HTTP client (reqwest with rustls),
+    /// without extensions (those are registered with [`builder`](Self::builder)).
     #[cfg(feature = "reqwest")]
     pub fn new(config: IdmeConfig) -> Self {
         let client = crate::http_client::ReqwestClient::new(config.http_timeout);
         Self::with_http_client(config, client)
     }
 
-    /// An engine calling the provider through `client`. Every call is still bounded by the
-    /// configured timeout, whatever the client does.
+    /// An engine calling the provider through `client`, without extensions. Every call is
+    /// still bounded by the configured timeout, whatever the client does.
     pub fn with_http_client(config: IdmeConfig, client: impl HttpClient) -> Self {
+        Self::assemble(config, Arc::new(client), Vec::new())
+    }
+
+    /// The engine of a checked configuration, its HTTP client and its extensions.
+    fn assemble(
+        config: IdmeConfig,
+        client: Arc<dyn HttpClient>,
+        extensions: Vec<Arc<dyn Extension>>,
+    ) -> Self {
         let provider = Provider::new(
             config.environment.issuer().trim_end_matches('/').to_owned(),
-            Arc::new(client),
+            client,
             config.http_timeout,
             config.jwks_refetch_interval,
         );
@@ -73,8 +88,7 @@ impl Idme {
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
-                extension_routes: config
-                    .extensions
+                extension_routes: extensions
                     .iter()
                     .enumerate()
                     .flat_map(|(e, extension)| {
@@ -85,6 +99,7 @@ impl Idme {
                             .map(move |(r, route)| (e, r, route))
                     })
                     .collect(),
+                extensions,
                 config,
             }),
         }
@@ -296,8 +311,8 @@ impl Idme {
         self.bearer_extension(token).is_some()
     }
 
-    fn bearer_extension(&self, token: &str) -> Option<&dyn crate::extension::Extension> {
-        let extensions = self.inner.config.extensions.iter();
+    fn bearer_extension(&self, token: &str) -> Option<&dyn Extension> {
+        let extensions = self.inner.extensions.iter();
         extensions
             .map(|e| &**e)
             .find(|e| e.accepts_bearer() && e.recognizes_bearer(token))
@@ -319,11 +334,7 @@ impl Idme {
     /// Whether an extension accepts bearer tokens (requests may then authenticate with
     /// `Authorization: Bearer`).
     pub fn accepts_bearer(&self) -> bool {
-        self.inner
-            .config
-            .extensions
-            .iter()
-            .any(|e| e.accepts_bearer())
+        self.inner.extensions.iter().any(|e| e.accepts_bearer())
     }
 
     /// Logs a failure with its details (never a secret) and renders the public page.
