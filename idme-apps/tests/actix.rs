@@ -19,7 +19,11 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[actix_web::test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::with_engine(|b| b, |e| e.extension(AppServer::new(AppClients::new(["tv"])))).await;
+    let pair = Pair::with_engine(
+        |b| b,
+        |e| e.extension(AppServer::new(AppClients::new(["tv"]))),
+    )
+    .await;
     let app = test::init_service(
         App::new()
             .wrap(IdmeMiddleware)

@@ -47,7 +47,11 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 #[rocket::async_test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::with_engine(|b| b, |e| e.extension(AppServer::new(AppClients::new(["tv"])))).await;
+    let pair = Pair::with_engine(
+        |b| b,
+        |e| e.extension(AppServer::new(AppClients::new(["tv"]))),
+    )
+    .await;
     let rocket = rocket::build()
         .mount("/", routes![me, maybe])
         .attach(IdmeFairing::new(pair.idme.clone()));

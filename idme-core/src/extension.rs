@@ -39,8 +39,7 @@ pub trait Host: Send + Sync {
 
     /// What to answer a request that needs a person but has none
     /// ([`Idme::unauthenticated`](crate::Idme::unauthenticated)).
-    fn unauthenticated(&self, denied: Denied, accept: Option<&str>, path_and_query: &str)
-    -> Reply;
+    fn unauthenticated(&self, denied: Denied, accept: Option<&str>, path_and_query: &str) -> Reply;
 
     /// The login route asking ID.me for `policy`, returning to `return_to`
     /// ([`Idme::verify_url_for`](crate::Idme::verify_url_for)).

@@ -16,7 +16,7 @@
 //! 3. **Mount the routes**: the adapter mounts the sign-in routes (`GET /auth/login`,
 //!    `GET`/`POST` on the redirect URI's path, `POST /auth/logout`,
 //!    `POST /auth/backchannel-logout`) and those of any [extension] registered
-//!    with [`IdmeBuilder::extension`] (such as `idme-apps`' device and native-app
+//!    on the engine with [`Idme::builder`] (such as `idme-apps`' device and native-app
 //!    endpoints), and installs its response hook (a layer, middleware or fairing).
 //! 4. **Use [`IdmeUser`]** in handlers: the signed-in user (`sub`, claims, [`Verification`]).
 //!    Browsers without a session are sent to sign in and API clients get `401`;
@@ -90,14 +90,15 @@
 //!
 //! | module | what lives there |
 //! |---|---|
-//! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`]; the environment contract |
-//! | [`danger`] | settings unsafe in production, behind [`IdmeBuilder::dangerous`] |
-//! | [`flow`] | response types and modes, [`LoginOptions`], [`CallbackInput`]; start → callback → token → userinfo |
+//! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`], [`ResponseType`], [`ResponseMode`], [`Prompt`]; the environment contract |
+//! | [`danger`] | settings unsafe in production, behind [`IdmeBuilder::dangerous`] (`config::danger`) |
+//! | [`flow`] | [`LoginOptions`], [`CallbackInput`]; start → callback → token → userinfo |
 //! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
 //! | [`http_client`] | the [`HttpClient`](http_client::HttpClient) trait every call to the provider goes through |
 //! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
-//! | [`user`] | [`IdmeUser`]: the signed-in user and their claims |
+//! | [`store`] | the session store traits ([`SessionStore`], [`SessionIndex`], [`LockingStore`], [`SharedStore`]) and [`MemoryStore`] |
+//! | [`user`] | [`IdmeUser`]: the signed-in user and their claims; [`Authenticated`], [`Denied`] |
 //! | [`require`] | verification requirements as types, for typed guards (`Verified<Veteran>`) |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
@@ -107,7 +108,7 @@
 //! | [`error`] | [`Error`]: status and public message decided once |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
-//! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions |
+//! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions; [`extension::Host`], what they see of the engine |
 //! | [`html`] | escaping and the page frame, for extensions' pages |
 //!
 //! ## Features
@@ -165,10 +166,10 @@ pub mod require;
 pub mod secret;
 pub mod session;
 pub mod store;
-#[cfg(test)]
-mod tests;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+#[cfg(test)]
+mod tests;
 pub mod user;
 mod validate;
 pub mod verification;
@@ -182,9 +183,9 @@ pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
 pub use engine::{EngineBuilder, Idme};
 pub use error::{Error, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
+pub use jwe::DecryptionKeys;
 pub use parse_error::ParseError;
 pub use reply::Reply;
 pub use store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
 pub use user::{Authenticated, Denied, IdmeUser, UserParts};
-pub use jwe::DecryptionKeys;
 pub use verification::{Group, Policy, Requirement, Verification};

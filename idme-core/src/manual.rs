@@ -18,8 +18,8 @@ pub mod security {
     //! | forged or downgraded tokens | signature with an algorithm allow-list (RS256, ES256; HS* only when configured; never `none`); `iss`, `aud`/`azp`, `exp`, `iat` not in the future, `nbf`, with 60 s skew | `validate::jws`, `validate::id_token` |
     //! | key rotation used to break sign-in, or a forged `kid` to hammer the provider | an unknown `kid` triggers one JWKS refetch, shared by concurrent callers and rate-limited | `provider::jwks` |
     //! | userinfo from another account or for another client | the userinfo `sub` must equal the ID token's; ID.me's JWT userinfo is verified with the JWKS and must carry `iss` (the issuer) and `aud` (this client) | `flow::userinfo` |
-    //! | tampered encrypted responses | JWE (RSA-OAEP + A256CBC-HS512) decrypted with authenticated encryption, then the inner JWS verified | `validate::jwe` |
-    //! | RSA work forced by unauthenticated input | a JWE is decrypted only when a decryption key is configured (else `400`), after cheap checks (size, `alg`/`enc`, no `zip`/`crit`, key length); encrypted back-channel logout tokens are refused unread | `validate::jwe`, `Idme::backchannel_logout` |
+    //! | tampered encrypted responses | JWE (RSA-OAEP + A256CBC-HS512) decrypted with authenticated encryption, then the inner JWS verified | `jwe` |
+    //! | RSA work forced by unauthenticated input | a JWE is decrypted only when a decryption key is configured (else `400`), after cheap checks (size, `alg`/`enc`, no `zip`/`crit`, key length); encrypted back-channel logout tokens are refused unread | `jwe`, `logout::token`, `Idme::backchannel_logout` |
     //! | encryption downgrade | with a decryption key configured, a plain ID token or userinfo is refused | `flow::step` (`unwrap_token`), `flow::userinfo` |
     //! | a hung or slow provider tying up requests | every provider call bounded by a timeout (10 s default), answered with a 504 page | `provider` |
     //! | a provider answer exhausting memory | bodies capped while they are read (1 MiB, JWKS 256 KiB; a `ResponseLimit` extension tells custom clients), and their content type checked; `502` page | `provider`, `http_client` |

@@ -29,16 +29,16 @@ use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::user::{Authenticated, Denied};
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 
 mod bearer;
 mod rejection;
 mod route;
 mod types;
+pub use crate::request::RouteRequest;
 use crate::verification::Requirement;
 pub use rejection::{Rejection, RejectionReason, missing_setup};
-pub use crate::request::RouteRequest;
 pub use route::{ExtensionRouteId, Route};
 
 /// One request, as a guard sees it.

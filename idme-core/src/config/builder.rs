@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::settings::{Relaxed, Settings};
 use super::{Environment, TokenAuthMethod, UserDataSource};
-use crate::cookies::CookieKeys;
 use crate::config::{ResponseMode, ResponseType};
+use crate::cookies::CookieKeys;
 use crate::secret::ClientSecret;
 use crate::store::SharedStore;
 

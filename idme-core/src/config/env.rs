@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use super::{Environment, IdmeBuilder, TokenAuthMethod, UserDataSource};
+use crate::config::{ResponseMode, ResponseType};
 use crate::cookies::CookieKeys;
 use crate::error::Error;
-use crate::config::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
 impl IdmeBuilder {

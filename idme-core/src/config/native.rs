@@ -5,8 +5,8 @@
 use url::{Host, Url};
 
 use super::{IdmeBuilder, IdmeConfig, TokenAuthMethod};
-use crate::error::Error;
 use crate::config::{ResponseMode, ResponseType};
+use crate::error::Error;
 
 /// Which kind of application a configuration is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

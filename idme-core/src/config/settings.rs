@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Environment, TokenAuthMethod, UserDataSource};
-use crate::cookies::CookieKeys;
 use crate::config::{Prompt, ResponseMode, ResponseType};
+use crate::cookies::CookieKeys;
 use crate::secret::ClientSecret;
 use crate::store::SharedStore;
 

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use super::refresh;
 use super::state::Inner;
-use crate::session::Session;
-use crate::session::bookkeeping::RefreshOutcome;
-use crate::user::{Authenticated, Denied};
 use crate::cookies::RequestCookies;
 use crate::error::{Error, Unauthenticated};
+use crate::session::Session;
+use crate::session::bookkeeping::RefreshOutcome;
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;

@@ -18,12 +18,7 @@ impl Host for Idme {
         Idme::authenticate(self, cookies).await
     }
 
-    fn unauthenticated(
-        &self,
-        denied: Denied,
-        accept: Option<&str>,
-        path_and_query: &str,
-    ) -> Reply {
+    fn unauthenticated(&self, denied: Denied, accept: Option<&str>, path_and_query: &str) -> Reply {
         Idme::unauthenticated(self, denied, accept, path_and_query)
     }
 

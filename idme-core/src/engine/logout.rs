@@ -4,12 +4,12 @@
 use serde_json::json;
 
 use super::Idme;
+use super::authenticate;
 use crate::cookies::RequestCookies;
 use crate::error::{Error, ProviderMisbehaved};
+use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::reply::Reply;
 use crate::session::Session;
-use super::authenticate;
-use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 
 impl Idme {
     /// `POST` on the logout route: ends the local session and sends the browser to the
@@ -82,7 +82,8 @@ impl Idme {
                 }
                 authenticate::forget(&self.inner, &session, now).await;
                 if everywhere
-                    && let Err(e) = authenticate::forget_person(&self.inner, &session.sub, now).await
+                    && let Err(e) =
+                        authenticate::forget_person(&self.inner, &session.sub, now).await
                 {
                     tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
                     return self.failure(&Error::from(e), "sign-out failed");

@@ -24,10 +24,10 @@ use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::bookkeeping::Sessions;
-use crate::user::{Authenticated, Denied};
-use state::{Inner, OPENED_CACHE_CAPACITY};
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 use crate::verification::{Group, Policy, Requirement};
+use state::{Inner, OPENED_CACHE_CAPACITY};
 
 /// The ID.me sign-in engine.
 ///

@@ -24,8 +24,8 @@ use crate::config::IdmeConfig;
 use crate::cookies::{self, RequestCookies, SameSite, SetCookie};
 use crate::error::Unauthenticated;
 use crate::secret::{AccessToken, RefreshToken};
-use crate::verification::Verification;
 use crate::store::Record;
+use crate::verification::Verification;
 
 /// A signed-in session.
 #[derive(Clone, Serialize, Deserialize)]

@@ -76,12 +76,7 @@ macro_rules! store_tests {
                 .map_or(0, |d| d.as_secs())
         }
 
-        fn __record(
-            id: &str,
-            sub: &str,
-            sid: Option<&str>,
-            ttl: u64,
-        ) -> $crate::store::Record {
+        fn __record(id: &str, sub: &str, sid: Option<&str>, ttl: u64) -> $crate::store::Record {
             $crate::store::Record::new(
                 id,
                 sub,

@@ -204,7 +204,8 @@ impl Pair {
             .client_id(emulator.client_id())
             .client_secret(emulator.client_secret())
             .redirect_uri(PAIR_REDIRECT_URI);
-        let invalid = |e: idme_core::Error| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+        let invalid =
+            |e: idme_core::Error| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
         let config = configure(builder)
             .dangerous()
             .clock(clock)
