@@ -4,6 +4,13 @@
 //! every example ([`contract_tests!`]); a difference between frameworks is a bug.
 #![forbid(unsafe_code)]
 
+/// The workspace README's Rust blocks, compiled as doctests (the dev-dependencies bring every
+/// crate they use); its framework programs are also the adapters' quickstart examples
+/// (`idme-core/tests/readme.rs`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
+
 pub mod app_token_scenarios;
 pub mod apps;
 pub mod browser_suite;

@@ -6,6 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, missing_setup};
+use idme_core::cross_site::Provenance;
 use idme_core::require::Verify;
 
 use crate::{cookies, into_response};
@@ -68,11 +69,19 @@ fn guarded(req: &HttpRequest) -> GuardRequest<'_> {
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
         path_and_query: req.uri().path_and_query().map_or("/", |p| p.as_str()),
-        authorization: req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
+        authorization: text(req, header::AUTHORIZATION),
+        method: req.method().as_str(),
+        provenance: Provenance {
+            origin: text(req, header::ORIGIN),
+            sec_fetch_site: text(req, "sec-fetch-site"),
+        },
+        sec_fetch_mode: text(req, "sec-fetch-mode"),
     }
+}
+
+/// A header's value, when it is text.
+fn text(req: &HttpRequest, name: impl header::AsHeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// The signed-in user of `req`, or the engine's answer to send instead.

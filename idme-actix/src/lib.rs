@@ -4,6 +4,10 @@
 //! flow decision is made by [`idme_core`]; this crate converts actix requests into the
 //! engine's inputs and the engine's [`Reply`] into actix responses.
 //!
+//! The smallest app, `examples/quickstart.rs` (configured by the `IDME_*` variables):
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/quickstart.rs"), "```")]
+//!
 //! | item | what it does |
 //! |---|---|
 //! | [`configure`] | registers the engine and mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths, and the routes of the engine's [extensions](idme_core::extension) |
@@ -14,6 +18,8 @@
 //! | [`IdmeRejection`] | the extractors' rejection (the same in every adapter): its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …) and the engine's answer; take `Result<IdmeUser, IdmeRejection>` to answer on your own |
 //! | [`RequireUser`] | middleware protecting every route of a scope |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
+//!
+//! A scope whose every route needs a signed-in user:
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, web};

@@ -20,6 +20,9 @@ async fn optional(
         accept: Some("text/html"),
         path_and_query: "/me",
         authorization,
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     let cookies = browser.map(Browser::cookies).unwrap_or_default();
     RequestAuth::new()
@@ -39,6 +42,9 @@ async fn verified(
         accept: Some("text/html"),
         path_and_query: "/verified/student",
         authorization: Some(&header),
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     RequestAuth::new()
         .verified(&request, Default::default, &requirement)
@@ -182,6 +188,9 @@ async fn a_token_in_the_query_string_is_never_read() {
         accept: Some("application/json"),
         path_and_query: &path,
         authorization: None,
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     let rejection = RequestAuth::new()
         .user(&request, Default::default)

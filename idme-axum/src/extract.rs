@@ -4,6 +4,7 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use idme_core::Idme;
+use idme_core::cross_site::Provenance;
 use idme_core::adapter::{GuardRequest, RequestAuth};
 use idme_core::require::Verify;
 
@@ -37,6 +38,11 @@ impl IntoResponse for IdmeRejection {
 /// The setup call named by the `500` a request without the engine gets.
 const SETUP: &str = ".layer(idme_axum::IdmeLayer::new(idme))";
 
+/// A header's value, when it is text.
+fn header(parts: &Parts, name: impl http::header::AsHeaderName) -> Option<&str> {
+    parts.headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The request's sign-in state (a throwaway one without [`IdmeLayer`](crate::IdmeLayer))
 /// and the request as the guards see it.
 pub(crate) fn guard(parts: &Parts) -> (RequestAuth, GuardRequest<'_>) {
@@ -54,10 +60,13 @@ pub(crate) fn guard(parts: &Parts) -> (RequestAuth, GuardRequest<'_>) {
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok()),
         path_and_query: path.map_or("/", |p| p.as_str()),
-        authorization: parts
-            .headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok()),
+        authorization: header(parts, http::header::AUTHORIZATION),
+        method: parts.method.as_str(),
+        provenance: Provenance {
+            origin: header(parts, http::header::ORIGIN),
+            sec_fetch_site: header(parts, "sec-fetch-site"),
+        },
+        sec_fetch_mode: header(parts, "sec-fetch-mode"),
     };
     (auth.unwrap_or_default(), req)
 }

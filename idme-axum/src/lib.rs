@@ -4,6 +4,10 @@
 //! decision is made by [`idme_core`]; this crate converts axum requests into the engine's
 //! inputs and the engine's [`Reply`] into axum responses.
 //!
+//! The smallest app, `examples/quickstart.rs` (configured by the `IDME_*` variables):
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/quickstart.rs"), "```")]
+//!
 //! | item | what it does |
 //! |---|---|
 //! | [`routes`] | `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout, at the configured paths, and the routes of the [extensions](idme_core::extension) registered on the engine (`idme-apps`' device, authorize, token and revoke routes) |
@@ -14,6 +18,9 @@
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //! | [`IdmeRejection`] | the extractors' rejection (the same in every adapter): its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …) and the engine's answer; take `Result<IdmeUser, IdmeRejection>` to answer on your own |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
+//!
+//! A router whose every route needs a signed-in user, served with the peer's address (for
+//! the app clients' per-address limits and device page):
 //!
 //! ```no_run
 //! use axum::{Json, Router, routing::get};

@@ -361,6 +361,9 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
             accept: Some("text/html"),
             path_and_query: "/me",
             authorization: None,
+            method: "GET",
+            provenance: Default::default(),
+            sec_fetch_mode: None,
         };
         let cookies = garbage.clone();
         let rejection = idme_core::adapter::RequestAuth::new()

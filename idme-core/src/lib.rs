@@ -6,37 +6,50 @@
 //!
 //! ## Getting started
 //!
-//! 1. **Pick your framework's adapter**: `idme-axum`, `idme-actix` or `idme-rocket`. Each
-//!    re-exports this crate (`idme_axum::idme_core`, …), so the adapter is the only
-//!    dependency to add.
-//! 2. **Build the configuration** with [`IdmeBuilder`]: in code, or from the `IDME_*`
-//!    environment with [`IdmeBuilder::from_env`]. [`build`](IdmeBuilder::build) refuses an
-//!    impossible combination with a message naming what to change. Then make one [`Idme`]
-//!    engine per application (cheap to clone).
-//! 3. **Mount the routes**: the adapter mounts the sign-in routes (`GET /auth/login`,
-//!    `GET`/`POST` on the redirect URI's path, `POST /auth/logout`,
-//!    `POST /auth/backchannel-logout`) and those of any [extension] registered
-//!    on the engine with [`Idme::builder`] (such as `idme-apps`' device and native-app
-//!    endpoints), and installs its response hook (a layer, middleware or fairing).
-//! 4. **Use [`IdmeUser`]** in handlers: the signed-in user (`sub`, claims, [`Verification`]).
-//!    Browsers without a session are sent to sign in and API clients get `401`;
-//!    `Option<IdmeUser>` is `None` for anonymous visitors; `Verified<require::Veteran>`
-//!    admits only users ID.me verified (others get `403` with an offer to verify).
+//! 1. **Add your framework's adapter**, `idme-axum`, `idme-actix` or `idme-rocket`, and no
+//!    other idme crate: each re-exports this one (`idme_axum::idme_core`, …).
+//! 2. **Make the engine** from the `IDME_*` environment (client id and secret, redirect
+//!    URI, cookie keys, …; the table is in the
+//!    [workspace README](https://github.com/idme-rs/idme-rs#configuration)).
+//!    [`build`](IdmeBuilder::build) refuses an impossible combination with a message naming
+//!    what to change; make one [`Idme`] per application (cheap to clone):
 //!
-//! With axum (complete programs are in each adapter's documentation):
+//!    ```no_run
+//!    # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!    use idme_core::{Idme, IdmeBuilder};
 //!
-//! ```ignore
-//! use axum::{Json, Router, routing::get};
-//! use idme_axum::idme_core::{Idme, IdmeBuilder, require::Veteran};
-//! use idme_axum::{IdmeLayer, IdmeUser, Verified};
+//!    let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+//!    # Ok(()) }
+//!    ```
 //!
-//! let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
-//! let app = Router::new()
-//!     .route("/me", get(|user: IdmeUser| async move { Json(user.to_json()) }))
-//!     .route("/veterans", get(|user: Verified<Veteran>| async move { user.sub().to_owned() }))
-//!     .merge(idme_axum::routes(&idme))
-//!     .layer(IdmeLayer::new(idme));
-//! ```
+//! 3. **Mount the routes** with the adapter (`idme_axum::routes(&idme)` and
+//!    `IdmeLayer::new(idme)`, `idme_actix::configure(&idme)` and `IdmeMiddleware`, Rocket's
+//!    `IdmeFairing`): `GET /auth/login`, `GET` and `POST /auth/callback` (the redirect URI's
+//!    path), `POST /auth/logout`, `POST /auth/backchannel-logout`, and the routes of any
+//!    [extension] registered on the engine (such as `idme-apps`' device and native-app
+//!    endpoints).
+//! 4. **Take the adapter's `IdmeUser`** in the handlers that need a signed-in user: it
+//!    dereferences to this crate's [`IdmeUser`] (`sub`, claims, [`Verification`]). Browsers
+//!    without a session are sent to sign in and API clients get `401`; `Option<IdmeUser>`
+//!    is `None` for anonymous visitors; `Verified<require::Veteran>` admits only users ID.me
+//!    verified (others get `403` with an offer to verify):
+//!
+//!    ```
+//!    # idme_core::adapter_types! { pub struct IdmeUser; pub struct Verified; }
+//!    // `idme_axum::IdmeUser`, `idme_actix::IdmeUser` or `idme_rocket::IdmeUser`.
+//!    async fn account(user: IdmeUser) -> String {
+//!        format!("Hello {}", user.sub())
+//!    }
+//!    ```
+//!
+//! Each adapter's `examples/quickstart.rs` is all of this as one program, and the workspace
+//! README shows it:
+//! [axum](https://github.com/idme-rs/idme-rs/blob/main/idme-axum/examples/quickstart.rs),
+//! [actix-web](https://github.com/idme-rs/idme-rs/blob/main/idme-actix/examples/quickstart.rs),
+//! [Rocket](https://github.com/idme-rs/idme-rs/blob/main/idme-rocket/examples/quickstart.rs).
+//! The rest of this page is for using the engine without an adapter, or writing one; how
+//! the engine is built and the rules it keeps are in
+//! [ARCHITECTURE.md](https://github.com/idme-rs/idme-rs/blob/main/ARCHITECTURE.md).
 //!
 //! ## What an adapter does
 //!
@@ -74,6 +87,9 @@
 //!     accept: Some("text/html"),
 //!     path_and_query: "/account",
 //!     authorization: None,
+//!     method: "GET",
+//!     provenance: Default::default(),
+//!     sec_fetch_mode: None,
 //! };
 //! let cookies = || RequestCookies::from_header_values(["idme_session=…"]);
 //! match auth.user(&request, cookies).await {
@@ -146,6 +162,7 @@ pub mod claims {
 mod clock;
 pub mod config;
 pub mod cookies;
+pub mod cross_site;
 pub use config::danger;
 mod engine;
 pub mod error;

@@ -232,7 +232,7 @@ impl Idme {
             .refresh_token
             .as_ref()
             .ok_or(crate::error::Unauthenticated::Expired)?;
-        let (tokens, _claims) = driver::refresh(
+        let crate::flow::refresh::Refreshed { tokens, .. } = driver::refresh(
             self.inner.deps(),
             refresh_token,
             &s.sub,

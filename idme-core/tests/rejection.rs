@@ -28,6 +28,9 @@ fn guard<'a>(idme: Option<&'a Idme>, authorization: Option<&'a str>) -> GuardReq
         accept: Some("application/json"),
         path_and_query: "/student",
         authorization,
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     }
 }
 

@@ -33,6 +33,9 @@ async fn guard_answer(
         accept: Some(accept),
         path_and_query: "/me",
         authorization: None,
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     idme_core::adapter::RequestAuth::new()
         .user(&request, move || cookies)

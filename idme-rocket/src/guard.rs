@@ -2,6 +2,7 @@
 
 use idme_core::Idme;
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth};
+use idme_core::cross_site::Provenance;
 use idme_core::require::Verify;
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -71,6 +72,12 @@ fn guarded<'a>(req: &'a Request<'_>, path: &'a str) -> GuardRequest<'a> {
         accept: req.headers().get_one("Accept"),
         path_and_query: path,
         authorization: req.headers().get_one("Authorization"),
+        method: req.method().as_str(),
+        provenance: Provenance {
+            origin: req.headers().get_one("Origin"),
+            sec_fetch_site: req.headers().get_one("Sec-Fetch-Site"),
+        },
+        sec_fetch_mode: req.headers().get_one("Sec-Fetch-Mode"),
     }
 }
 

@@ -4,6 +4,10 @@
 //! decision is made by [`idme_core`]; this crate converts Rocket requests into the engine's
 //! inputs and the engine's [`Reply`] into Rocket responses.
 //!
+//! The smallest app, `examples/quickstart.rs` (configured by the `IDME_*` variables):
+//!
+#![doc = concat!("```no_run\n", include_str!("../examples/quickstart.rs"), "```")]
+//!
 //! | item | what it does |
 //! |---|---|
 //! | [`IdmeFairing`] | manages the engine, mounts `GET` login, `GET`+`POST` callback, `POST` logout, `POST` back-channel logout at the configured paths and the routes of the engine's [extensions](idme_core::extension), answers failed [`IdmeUser`] guards, and sets the cookies they produce (refreshed sessions, deletions) |
@@ -13,8 +17,6 @@
 //! | [`IdmeRejection`] | the guards' error: its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …), and the engine's answer (a `Responder`); [`IdmeRejection::for_failed_guard`] in an app's own catcher |
 //! | [`IdmeResponse`] | any engine [`Reply`] as a Rocket `Responder` |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
-//!
-//! A complete program is in the crate's README (compiled as a doctest).
 //!
 //! Without a session the [`IdmeUser`] guard fails with `401`, and the `401` catcher the
 //! fairing registers sends the engine's answer (a `303` to the login route for browsers,

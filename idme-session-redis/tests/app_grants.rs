@@ -133,6 +133,9 @@ async fn bearer(idme: &Idme, token: &str) -> Option<String> {
         accept: None,
         path_and_query: "/me",
         authorization: Some(&header),
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     let user = RequestAuth::new()
         .user(&request, RequestCookies::default)

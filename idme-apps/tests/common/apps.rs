@@ -314,6 +314,9 @@ pub(crate) async fn guard(
         accept: Some("application/json"),
         path_and_query: "/me",
         authorization,
+        method: "GET",
+        provenance: Default::default(),
+        sec_fetch_mode: None,
     };
     let cookies = browser.map(Browser::cookies).unwrap_or_default();
     RequestAuth::new().user(&request, move || cookies).await

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::OnceCell;
 
 use crate::cookies::{RequestCookies, SetCookie};
+use crate::cross_site::Provenance;
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
@@ -59,6 +60,15 @@ pub struct GuardRequest<'a> {
     /// this application's, such as an API gateway's) is ignored: the session cookie
     /// decides.
     pub authorization: Option<&'a str>,
+    /// The request's method: a request that acts with the session cookie and an unsafe
+    /// method (`POST`, `PUT`, `PATCH`, `DELETE`, …) must come from the application's own
+    /// pages (see [`cross_site`](crate::cross_site)).
+    pub method: &'a str,
+    /// The request's `Origin` and `Sec-Fetch-Site` headers: where it says it comes from.
+    pub provenance: Provenance<'a>,
+    /// The request's `Sec-Fetch-Mode` header: a browser's `fetch` (`cors`, `same-origin`,
+    /// `no-cors`) gets JSON and a `401`, never a page or a redirect, whatever its `Accept`.
+    pub sec_fetch_mode: Option<&'a str>,
 }
 
 impl GuardRequest<'_> {
@@ -67,6 +77,42 @@ impl GuardRequest<'_> {
         let idme = self.idme?;
         let token = bearer::credential(self.authorization?)?;
         idme.recognizes_bearer(token).then_some(token)
+    }
+
+    /// The `Accept` to negotiate the answer on: none (JSON) for a browser's `fetch`, which
+    /// must not be answered with a page or a redirect to sign in.
+    fn accept(&self) -> Option<&str> {
+        match self.sec_fetch_mode.map(str::trim) {
+            Some(mode) if !mode.eq_ignore_ascii_case("navigate") => None,
+            _ => self.accept,
+        }
+    }
+
+    /// Refused unless the request, acting with the session cookie, comes from the
+    /// application's own pages (or a trusted origin's): `Ok` for a safe method, and for a
+    /// request presenting a bearer token an extension recognizes (it carries no ambient
+    /// authority).
+    fn check_cross_site(&self, idme: &Idme) -> Result<(), Rejection> {
+        if self.bearer().is_some()
+            || idme
+                .config()
+                .site_origins()
+                .permits(self.method, self.provenance)
+        {
+            return Ok(());
+        }
+        tracing::warn!(
+            target: "idme::rejection",
+            method = self.method,
+            origin = self.provenance.origin,
+            sec_fetch_site = self.provenance.sec_fetch_site,
+            "cross-site request refused"
+        );
+        let html = crate::reply::wants_html(self.accept());
+        Err(Rejection::new(
+            RejectionReason::CrossSite,
+            rejection::cross_site(html),
+        ))
     }
 }
 
@@ -154,7 +200,10 @@ impl RequestAuth {
             })
             .await;
         match outcome {
-            Ok(user) => Ok(user.clone()),
+            Ok(user) => match req.check_cross_site(idme) {
+                Ok(()) => Ok(user.clone()),
+                Err(rejection) => Err(self.reject(rejection)),
+            },
             Err(error) if bearer.is_some() => {
                 tracing::debug!(target: "idme::rejection", reason = %error, "bearer token refused");
                 self.state().bearer_refused = true;
@@ -165,7 +214,7 @@ impl RequestAuth {
                 )))
             }
             Err(error @ Error::Unauthenticated(_))
-                if idme.accepts_bearer() && !crate::reply::wants_html(req.accept) =>
+                if idme.accepts_bearer() && !crate::reply::wants_html(req.accept()) =>
             {
                 // An API client without credentials where bearer tokens are accepted: the
                 // bearer challenge (RFC 6750 §3), and the bearer errors' JSON.
@@ -182,7 +231,7 @@ impl RequestAuth {
                     error: error.clone(),
                     set_cookies: Vec::new(),
                 };
-                let reply = idme.unauthenticated(denied, req.accept, req.path_and_query);
+                let reply = idme.unauthenticated(denied, req.accept(), req.path_and_query);
                 Err(self.reject(Rejection::new(
                     RejectionReason::of(error.clone(), false),
                     reply,
@@ -201,7 +250,13 @@ impl RequestAuth {
     ) -> Result<Option<IdmeUser>, Rejection> {
         match self.user(req, cookies).await {
             Ok(user) => Ok(Some(user)),
-            Err(rejection) if rejection.is_outage() || req.bearer().is_some() => Err(rejection),
+            Err(rejection)
+                if rejection.is_outage()
+                    || req.bearer().is_some()
+                    || rejection.is_cross_site() =>
+            {
+                Err(rejection)
+            }
             Err(_) => {
                 self.state().rejection = None;
                 Ok(None)
@@ -227,7 +282,7 @@ impl RequestAuth {
             (requirement.clone(), verify_url)
         };
         match req.bearer() {
-            None => match idme.require(&user, requirement, req.accept, req.path_and_query) {
+            None => match idme.require(&user, requirement, req.accept(), req.path_and_query) {
                 Ok(()) => Ok(user),
                 Err(reply) => {
                     let (requirement, verify_url) = requirement_and_url();
@@ -254,6 +309,17 @@ impl RequestAuth {
                 }
             },
         }
+    }
+
+    /// Refused (`403`) unless the request comes from the application's own pages (or a
+    /// trusted origin's) by the rule of [`cross_site`](crate::cross_site), for a route that
+    /// acts with the session cookie without asking for the user. A safe method passes, and
+    /// so does a request presenting a bearer token an extension recognizes.
+    pub fn same_origin(&self, req: &GuardRequest<'_>) -> Result<(), Rejection> {
+        let Some(idme) = req.idme else {
+            return Err(self.reject(missing_setup("Idme engine", req.setup)));
+        };
+        req.check_cross_site(idme).map_err(|r| self.reject(r))
     }
 
     /// The failure of the last guard that failed, if any: for a framework whose error

@@ -100,6 +100,9 @@ pub enum RejectionReason {
         /// The call that provides it, e.g. `.layer(IdmeLayer::new(idme))`.
         setup: String,
     },
+    /// A request that would act with the session cookie and an unsafe method did not come
+    /// from the application's own pages (see [`cross_site`](crate::cross_site)). `403`.
+    CrossSite,
     /// Any other failure of the engine (e.g. an extension's); the status is
     /// [`Error::status`].
     Failed(Error),
@@ -119,7 +122,7 @@ impl RejectionReason {
     /// The failure's HTTP status (`401`, `403`, `500`, `503`, …).
     pub fn status(&self) -> u16 {
         match self {
-            Self::NotVerified { .. } | Self::InsufficientScope { .. } => 403,
+            Self::NotVerified { .. } | Self::InsufficientScope { .. } | Self::CrossSite => 403,
             Self::MissingSetup { .. } => 500,
             Self::NotSignedIn(e)
             | Self::InvalidBearer(e)
@@ -137,7 +140,8 @@ impl RejectionReason {
             | Self::Failed(e) => Some(e),
             Self::NotVerified { .. }
             | Self::InsufficientScope { .. }
-            | Self::MissingSetup { .. } => None,
+            | Self::MissingSetup { .. }
+            | Self::CrossSite => None,
         }
     }
 
@@ -175,6 +179,7 @@ impl std::fmt::Display for RejectionReason {
                 write!(f, "insufficient scope: {requirement:?}")
             }
             Self::MissingSetup { what, setup } => write!(f, "missing {what}: add `{setup}`"),
+            Self::CrossSite => write!(f, "cross-site request refused"),
         }
     }
 }
@@ -216,6 +221,12 @@ impl Rejection {
         self.status >= 500
     }
 
+    /// Whether the request was refused as cross-site (which no `Option` guard may turn into
+    /// "anonymous" either: the handler would run for a forged request).
+    pub fn is_cross_site(&self) -> bool {
+        matches!(self.reason.reason, RejectionReason::CrossSite)
+    }
+
     /// Whether the application read the reason.
     pub(super) fn was_read(&self) -> bool {
         self.reason.read.load(Ordering::Relaxed)
@@ -238,6 +249,19 @@ impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} (answered {})", self.reason.reason, self.reply.status)
     }
+}
+
+/// The `403` answered to a cross-site request: a page for a browser's navigation (a form
+/// posted from another site), JSON otherwise.
+pub(super) fn cross_site(html: bool) -> Reply {
+    const MESSAGE: &str = "This request did not come from this site's own pages, so it was refused.";
+    if html {
+        return Reply::html(403, format!("<p>{MESSAGE}</p>"));
+    }
+    Reply::json(
+        403,
+        &serde_json::json!({ "error": "cross_site_request", "message": MESSAGE }),
+    )
 }
 
 /// The `500` answered when part of an adapter's setup is missing: `what` (e.g. "Idme

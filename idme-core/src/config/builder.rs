@@ -239,4 +239,14 @@ impl IdmeBuilder {
         self.settings.page_notice = Some(text.into()).filter(|t| !t.trim().is_empty());
         self
     }
+    /// An origin besides the application's own (`scheme://host[:port]`, exact) whose pages
+    /// may send the session cookie's requests with unsafe methods (`POST`, `PUT`, `PATCH`,
+    /// `DELETE`): a single-page app served from another site that calls this API with
+    /// `credentials: "include"`. Repeat for several. Default: none, only the application's
+    /// own pages (see [`cross_site`](crate::cross_site)). `https` only, or `http` on a
+    /// loopback host; checked by [`build`](Self::build).
+    pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
+        self.settings.trusted_origins.push(origin.into());
+        self
+    }
 }

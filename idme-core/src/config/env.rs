@@ -16,6 +16,7 @@ impl IdmeBuilder {
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_USER_DATA`, `IDME_DECRYPTION_KEY_FILE`,
     /// `IDME_ACR_VALUES`, `IDME_PROMPT`, `IDME_MAX_AGE`, `IDME_RESPONSE_TYPE`,
     /// `IDME_RESPONSE_MODE`, `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`,
+    /// `IDME_TRUSTED_ORIGINS` (space- or comma-separated),
     /// and the
     /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
     /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
@@ -119,6 +120,15 @@ impl IdmeBuilder {
                 )));
             }
             b.settings.session_idle_timeout = Some(Duration::from_secs_f64(secs));
+        }
+        if let Some(origins) = lookup("IDME_TRUSTED_ORIGINS") {
+            // Space- or comma-separated; each is checked by `build`.
+            b.settings.trusted_origins.extend(
+                origins
+                    .split([' ', ','])
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned),
+            );
         }
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
             b.settings.cookie_keys = Some(

@@ -214,6 +214,8 @@ pub struct IdmeConfig {
     pub(crate) secure_cookies: bool,
     pub(crate) paths: RoutePaths,
     pub(crate) page_notice: Option<String>,
+    /// The application's origin and the trusted ones (the cross-site guard).
+    pub(crate) site_origins: crate::cross_site::SiteOrigins,
     pub(crate) clock: crate::Clock,
 }
 
@@ -314,5 +316,11 @@ impl IdmeConfig {
     /// (see [`IdmeBuilder::page_notice`]).
     pub fn page_notice(&self) -> Option<&str> {
         self.page_notice.as_deref()
+    }
+
+    /// The application's origin (the redirect URI's) and the other origins whose pages
+    /// may act with the session cookie ([`IdmeBuilder::trusted_origin`]).
+    pub fn site_origins(&self) -> &crate::cross_site::SiteOrigins {
+        &self.site_origins
     }
 }

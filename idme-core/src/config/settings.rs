@@ -95,6 +95,8 @@ settings! {
     backchannel_logout_path: String = "/auth/backchannel-logout".into(),
     /// The notice on every page the engine renders.
     page_notice: Option<String> = None,
+    /// Origins besides the application's own whose pages may act with the session cookie.
+    trusted_origins: Vec<String> = Vec::new(),
     /// Where the engine reads the time (tests only set another).
     clock: crate::Clock = crate::Clock::system(),
 }

@@ -164,6 +164,18 @@ impl IdmeBuilder {
             }
         };
 
+        let mut trusted_origins = Vec::with_capacity(s.trusted_origins.len());
+        for raw in &s.trusted_origins {
+            let origin = crate::cross_site::parse_origin(raw).map_err(|rule| {
+                Error::config(format!("trusted origin {raw:?}: {rule}"))
+            })?;
+            trusted_origins.push(origin);
+        }
+        let site_origins = crate::cross_site::SiteOrigins::new(
+            redirect_uri.origin().ascii_serialization(),
+            trusted_origins,
+        );
+
         for (name, path) in [
             ("login", &s.login_path),
             ("logout", &s.logout_path),
@@ -226,6 +238,7 @@ impl IdmeBuilder {
             secure_cookies,
             paths,
             page_notice: s.page_notice,
+            site_origins,
             clock: s.clock,
         };
         Ok(config)

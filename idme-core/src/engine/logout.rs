@@ -17,10 +17,10 @@ impl Idme {
     /// or to `/` when the provider has none.
     ///
     /// `origin` and `sec_fetch_site` are the request's `Origin` and `Sec-Fetch-Site`
-    /// headers. The logout is refused (`403`) unless they show a same-origin request:
-    /// `Origin` equal to the application's origin, or, without `Origin`, `Sec-Fetch-Site:
-    /// same-origin` (or `none`: typed by the user). `Sec-Fetch-Site: cross-site` or
-    /// `same-site` is refused whatever `Origin` says.
+    /// headers. The logout is refused (`403`) unless they show a same-origin request, by
+    /// the rule of [`cross_site`](crate::cross_site): `Origin` equal to the application's
+    /// origin (or a trusted one), or, without `Origin`, `Sec-Fetch-Site: same-origin` (or
+    /// `none`: typed by the user).
     ///
     /// What [extensions](crate::extension::Extension) issued through this web session ends
     /// with it (for `idme-apps`, the grants approved in this browser). If that fails (their
@@ -58,7 +58,11 @@ impl Idme {
         everywhere: bool,
     ) -> Reply {
         let config = &self.inner.config;
-        if !crate::logout::is_same_origin(&config.redirect_uri, origin, sec_fetch_site) {
+        let provenance = crate::cross_site::Provenance {
+            origin,
+            sec_fetch_site,
+        };
+        if !config.site_origins.allows(provenance) {
             tracing::warn!(target: "idme::logout", origin, sec_fetch_site, "logout refused: not a same-origin request");
             return Reply::html(403, "Cross-site logout refused.".into());
         }

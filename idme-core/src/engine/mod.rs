@@ -143,7 +143,7 @@ impl Idme {
         let meta = self.inner.provider.metadata().await?;
         let (false, Some(url), Some(secret)) = (
             wanted.is_empty(),
-            crate::flow::user_data::idme_api_url(&meta, "policies"),
+            crate::flow::attributes::idme_api_url(&meta, "policies"),
             config.client_secret.as_ref(),
         ) else {
             return Ok(Vec::new());

@@ -128,7 +128,7 @@ async fn fresh(
     )
     .await
     {
-        Ok((tokens, claims)) => {
+        Ok(crate::flow::refresh::Refreshed { tokens, claims }) => {
             let mut s = session.clone();
             s.access_token = Some(tokens.access_token);
             s.refresh_token = tokens.refresh_token;

@@ -5,10 +5,9 @@
 
 use super::ResponseMode;
 use super::callback::{self, CallbackInput, CallbackMethod, CallbackParams};
+use super::driver;
 use super::driver::Deps;
 use super::pending::{self, PendingLogin};
-use super::step::Outcome;
-use super::{callback_steps, driver};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::error::{CallbackRejected, Error};
 use crate::session::Session;
@@ -173,18 +172,13 @@ fn open_pending(
 }
 
 /// Everything after the pending login was accepted: the protocol checks and provider
-/// calls of `callback_steps`, run by the driver.
+/// calls of the sign-in flow, run by the driver.
 pub(crate) async fn accepted_login(
     deps: Deps<'_>,
     params: &CallbackParams,
     pending: PendingLogin,
     now: u64,
 ) -> Result<(Session, String), Error> {
-    let meta = deps.provider.metadata().await?;
-    let ctx = driver::context(deps, &meta, now);
-    let step = callback_steps::begin(ctx, params, pending, now)?;
-    match driver::drive(deps, step, now).await? {
-        Outcome::SignedIn(session, return_to) => Ok((*session, return_to)),
-        other => Err(driver::unexpected(&other)),
-    }
+    let signed_in = driver::sign_in(deps, params, pending, now).await?;
+    Ok((*signed_in.session, signed_in.return_to))
 }

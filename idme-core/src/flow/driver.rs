@@ -1,14 +1,17 @@
-//! The thin async driver of the flow's steps: it sends each request a step asks for
-//! through the provider's [`HttpClient`](crate::http_client::HttpClient) (with the
-//! engine's timeout, size limits and error typing), answers a key-set request from the
-//! provider's cache, and hands the answer back, until the outcome. The steps themselves
-//! never await and never read a clock: the driver tells them `now`.
+//! The thin async driver of any [`Flow`]: it sends each request a step asks for through
+//! the provider's [`HttpClient`](crate::http_client::HttpClient) (with the engine's
+//! timeout, size limits and error typing), gets a key set a step asks for from the
+//! provider's cache (or the provider), and hands the answer back, until the flow's
+//! output. The steps themselves never await and never read a clock: the driver tells them
+//! `now`.
 
-use serde_json::{Map, Value};
-
-use super::refresh::{self, AfterRefresh, Tokens};
+use super::callback::CallbackParams;
+use super::keys;
+use super::pending::PendingLogin;
+use super::refresh::{self, Refresh, Refreshed};
 use super::replay;
-use super::step::{Ctx, Outcome, Step, Waiting};
+use super::sign_in::{self, SignIn, SignedIn};
+use super::step::{Ctx, Flow, Next};
 use crate::error::Error;
 use crate::provider::ProviderMetadata;
 use crate::secret::{Nonce, RefreshToken};
@@ -33,32 +36,41 @@ pub(crate) fn context<'a>(deps: Deps<'a>, meta: &'a ProviderMetadata, now: u64) 
     }
 }
 
-/// Runs `step` to its outcome.
-pub(crate) async fn drive(deps: Deps<'_>, mut step: Step<'_>, now: u64) -> Result<Outcome, Error> {
+/// Runs a flow from `next` to its output.
+pub(crate) async fn drive<F: Flow>(
+    deps: Deps<'_>,
+    mut ctx: Ctx<'_>,
+    mut next: Next<F>,
+    now: u64,
+) -> Result<F::Output, Error> {
     let provider = deps.provider;
     loop {
-        step = match step {
-            Step::Done(outcome) => return Ok(outcome),
-            Step::Send(request, Waiting::Keys(waiting)) => {
-                let keys = provider.keys(waiting.wanted(), *request, now).await?;
-                waiting.with_keys(keys, now)?
-            }
-            Step::Send(request, waiting) => {
+        next = match next {
+            Next::Done(output) => return Ok(output),
+            Next::Send(request, state) => {
                 let response = provider.send(request.request, request.endpoint).await?;
-                waiting.handle(response, now)?
+                F::on_response(state, &ctx, response, now)?
+            }
+            Next::NeedKeys(wanted, state) => {
+                let request = keys::request(ctx.meta)?;
+                keys::put(&mut ctx, provider.keys(wanted, request, now).await?)?;
+                F::on_keys(state, &ctx, now)?
             }
         };
     }
 }
 
-/// A flow ended otherwise than its start says it must.
-pub(crate) fn unexpected(outcome: &Outcome) -> Error {
-    let kind = match outcome {
-        Outcome::SignedIn(..) => "signed in",
-        Outcome::Refreshed(..) => "refreshed",
-    };
-    tracing::error!(target: "idme::flow", kind, "the flow ended with an unexpected outcome");
-    Error::ApiMisuse("the sign-in flow ended in an unexpected state".into())
+/// Signs in with the authorization response `params` of the accepted login `pending`.
+pub(crate) async fn sign_in(
+    deps: Deps<'_>,
+    params: &CallbackParams,
+    pending: PendingLogin,
+    now: u64,
+) -> Result<SignedIn, Error> {
+    let meta = deps.provider.metadata().await?;
+    let ctx = context(deps, &meta, now);
+    let next = sign_in::begin(&ctx, params, pending, now)?;
+    drive::<SignIn>(deps, ctx, next, now).await
 }
 
 /// Refreshes with `refresh_token` for the user `sub`. The old refresh token is kept when
@@ -69,18 +81,14 @@ pub(crate) async fn refresh(
     sub: &str,
     original_nonce: Option<&str>,
     now: u64,
-) -> Result<(Tokens, Option<Map<String, Value>>), Error> {
+) -> Result<Refreshed, Error> {
     let meta = deps.provider.metadata().await?;
     let ctx = context(deps, &meta, now);
-    let step = refresh::begin(
-        ctx,
+    let next = refresh::begin(
+        &ctx,
         refresh_token.clone(),
         sub.to_owned(),
         original_nonce.map(Nonce::new),
-        AfterRefresh::Return,
     )?;
-    match drive(deps, step, now).await? {
-        Outcome::Refreshed(tokens, claims) => Ok((tokens, claims)),
-        other => Err(unexpected(&other)),
-    }
+    drive::<Refresh>(deps, ctx, next, now).await
 }

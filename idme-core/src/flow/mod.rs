@@ -1,21 +1,30 @@
-//! The sign-in flow as a sequence of steps, one module each: `start` builds the
-//! authorization request and the pending-login cookie (`pending`); `callback` reads the
-//! authorization response from whichever channel the response mode uses; `complete` opens
-//! the pending login and refuses replays; `callback_steps` checks the response, exchanges
-//! the code and makes the session; `token` exchanges a code (and `refresh` refreshes); `userinfo` and
-//! `user_data` read who the user is; `keys` waits for the provider's key set.
+//! The sign-in flow, one module per idea, in layers:
+//! - data: `step` (what every step is told and gives: [`Ctx`](step::Ctx),
+//!   [`Next`](step::Next), the [`Flow`](step::Flow) trait, tokens);
+//! - leaf steps, which return values: `token` (the token endpoint), `keys` (the provider's
+//!   key set), `userinfo`, `attributes` (`attributes.json`), `refresh` (the refresh grant,
+//!   also the whole of a session refresh);
+//! - one coordinator per flow, which owns the transitions and gives a typed output:
+//!   `user_data` (userinfo and/or `attributes.json`, spending each access token once) and
+//!   `sign_in` (the callback's protocol half: `iss`, the ID tokens, the code exchange, the
+//!   user's data, the session);
+//! - around them: `start` builds the authorization request and the pending-login cookie
+//!   (`pending`); `callback` reads the authorization response from whichever channel the
+//!   response mode uses; `complete` opens the pending login and refuses replays (`replay`);
+//!   `driver` runs any flow.
 //!
-//! Those steps are sans-IO: each is a struct named for the answer it waits for
-//! (`ExpectTokenResponse`, `ExpectUserinfo`, `ExpectRefreshedTokens`, `ExpectAttributes`,
-//! `ExpectKeys`), consumed by `handle(self, response, now)`, which gives the next request
-//! or the outcome (`step`). They never await and never read a clock; `driver` sends the
-//! requests through the provider's HTTP client and tells them `now`.
+//! The steps are sans-IO: a flow's states are owned values, consumed by
+//! `on_response(state, ctx, response, now)` or, once a key set it asked for is in the
+//! context, `on_keys(state, ctx, now)`, which give the next request, the key set to get,
+//! or the output. They never await and never read a clock; `driver` sends the requests
+//! through the provider's HTTP client, gets key sets from the provider's cache and tells
+//! them `now`.
 //!
 //! [`ResponseType`] × [`ResponseMode`] (configuration vocabulary, in [`config`](crate::config))
 //! decide what a callback must contain and which checks apply (`ResponseType::plan`).
 
+pub(crate) mod attributes;
 pub(crate) mod callback;
-pub(crate) mod callback_steps;
 pub(crate) mod complete;
 pub(crate) mod driver;
 pub(crate) mod keys;
@@ -23,6 +32,7 @@ pub(crate) mod pending;
 pub(crate) mod refresh;
 pub(crate) mod replay;
 pub(crate) mod return_to;
+pub(crate) mod sign_in;
 pub(crate) mod start;
 pub(crate) mod step;
 pub(crate) mod token;
@@ -40,5 +50,7 @@ pub use return_to::MAX_RETURN_TO;
 pub(crate) use return_to::sanitize_return_to;
 pub use start::{LoginOptions, Screen, pkce_challenge};
 
+#[cfg(test)]
+mod by_hand;
 #[cfg(test)]
 mod step_tests;

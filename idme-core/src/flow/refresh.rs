@@ -1,62 +1,65 @@
-//! The refresh-token grant (RFC 6749 §6, OIDC Core §12): a new access token, a rotated
-//! refresh token when the provider sends one, and — if an ID token comes back — the OIDC
-//! rules for it: same `iss`, `sub` and `aud`, and a `nonce` only if it equals the original.
-//! [`ExpectRefreshedTokens`] waits for the answer; [`refresh`] runs the grant.
+//! The refresh-token grant (RFC 6749 §6, OIDC Core §12) as a flow ([`Refresh`]): a new
+//! access token, a rotated refresh token when the provider sends one, and — if an ID token
+//! comes back — the OIDC rules for it: same `iss`, `sub` and `aud`, and a `nonce` only if
+//! it equals the original. It is the whole of a session refresh, and a part of a sign-in
+//! that reads both userinfo and `attributes.json`.
 
 use serde_json::{Map, Value};
 
-use super::keys::{self, Resume};
-use super::step::{Ctx, Outcome, Step, Waiting, unwrap_token};
+use super::step::{Checked, Ctx, Flow, Next, Tokens, refetched, unwrap_token};
 use super::token::{self, TokenResponse};
-use super::user_data::{self, Reading};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
 use crate::http_client::HttpResponse;
 use crate::provider::Outbound;
-use crate::secret::{AccessToken, Nonce, RefreshToken};
+use crate::secret::{Nonce, RefreshToken};
 use crate::validate::id_token::Expectations;
+use crate::validate::jws::KeysWanted;
 
-/// Tokens of a session.
-#[derive(Debug, Clone)]
-pub(crate) struct Tokens {
-    pub(crate) access_token: AccessToken,
-    pub(crate) refresh_token: Option<RefreshToken>,
-    /// Unix seconds.
-    pub(crate) access_expires_at: Option<u64>,
+/// One refresh grant. Gives [`Refreshed`].
+#[derive(Debug)]
+pub(crate) enum Refresh {}
+
+/// What a refresh gives: the new tokens (the old refresh token kept when the provider does
+/// not rotate it), and the claims of the ID token that came with them.
+#[derive(Debug)]
+pub(crate) struct Refreshed {
+    pub(crate) tokens: Tokens,
+    pub(crate) claims: Option<Map<String, Value>>,
 }
 
-/// What to do with the refreshed tokens.
+/// A refresh under way, waiting for the token endpoint.
 #[derive(Debug)]
-pub(crate) enum AfterRefresh {
-    /// Give them back ([`Outcome::Refreshed`]).
-    Return,
-    /// Spend the new access token on `attributes.json` (userinfo took the first).
-    Attributes(Box<Reading>),
-}
-
-/// A refresh under way.
-#[derive(Debug)]
-pub(crate) struct Refreshing {
+pub(crate) struct Awaiting {
     refresh_token: RefreshToken,
     sub: String,
     original_nonce: Option<Nonce>,
-    then: AfterRefresh,
 }
 
-/// Waits for the refresh grant's token response.
-#[derive(Debug)]
-pub(crate) struct ExpectRefreshedTokens<'a> {
-    ctx: Ctx<'a>,
-    refreshing: Box<Refreshing>,
+/// The refreshed ID token `jwt` waiting for the key set.
+pub(crate) struct Verifying {
+    refreshing: Awaiting,
+    response: Box<TokenResponse>,
+    jwt: String,
+    wanted: KeysWanted,
+}
+
+impl std::fmt::Debug for Verifying {
+    // Without the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifying")
+            .field("refreshing", &self.refreshing)
+            .field("wanted", &self.wanted)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Starts a refresh with `refresh_token` for the user `sub`: the token request.
-pub(crate) fn begin<'a>(
-    ctx: Ctx<'a>,
+pub(crate) fn begin(
+    ctx: &Ctx<'_>,
     refresh_token: RefreshToken,
     sub: String,
     original_nonce: Option<Nonce>,
-    then: AfterRefresh,
-) -> Result<Step<'a>, Error> {
+) -> Result<Next<Refresh>, Error> {
     let request = token::request(
         ctx.config,
         &ctx.meta.token_endpoint,
@@ -65,43 +68,59 @@ pub(crate) fn begin<'a>(
             ("refresh_token", refresh_token.secret()),
         ],
     )?;
-    let refreshing = Box::new(Refreshing {
-        refresh_token,
-        sub,
-        original_nonce,
-        then,
-    });
-    Ok(Step::Send(
+    Ok(Next::Send(
         Box::new(Outbound::new(request, Endpoint::Token)),
-        Waiting::RefreshedTokens(ExpectRefreshedTokens { ctx, refreshing }),
+        Awaiting {
+            refresh_token,
+            sub,
+            original_nonce,
+        },
     ))
 }
 
-impl<'a> ExpectRefreshedTokens<'a> {
+impl Flow for Refresh {
+    type Awaiting = Awaiting;
+    type Verifying = Verifying;
+    type Output = Refreshed;
+
     /// The token endpoint's answer, and its ID token if one came.
-    pub(crate) fn handle(self, response: HttpResponse, now: u64) -> Result<Step<'a>, Error> {
-        let Self { ctx, refreshing } = self;
+    fn on_response(
+        state: Awaiting,
+        ctx: &Ctx<'_>,
+        response: HttpResponse,
+        now: u64,
+    ) -> Result<Next<Self>, Error> {
         let response = token::read_response(response)?;
         match &response.id_token {
             Some(jwt) => {
                 let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
-                verify_id_token(ctx, refreshing, Box::new(response), jwt, false, now)
+                verify_id_token(ctx, state, Box::new(response), jwt, false, now)
             }
-            None => refreshed(ctx, *refreshing, response, None, now),
+            None => Ok(refreshed(state, response, None, now)),
         }
+    }
+
+    fn on_keys(state: Verifying, ctx: &Ctx<'_>, now: u64) -> Result<Next<Self>, Error> {
+        let Verifying {
+            refreshing,
+            response,
+            jwt,
+            wanted,
+        } = state;
+        verify_id_token(ctx, refreshing, response, jwt, refetched(wanted), now)
     }
 }
 
 /// Verifies the refreshed ID token `jwt` (decrypted): same issuer, audience and subject,
 /// and the original nonce if it carries one.
-pub(crate) fn verify_id_token<'a>(
-    ctx: Ctx<'a>,
-    refreshing: Box<Refreshing>,
+fn verify_id_token(
+    ctx: &Ctx<'_>,
+    refreshing: Awaiting,
     response: Box<TokenResponse>,
     jwt: String,
     refetched: bool,
     now: u64,
-) -> Result<Step<'a>, Error> {
+) -> Result<Next<Refresh>, Error> {
     let allowed = ctx.allowed();
     let e = Expectations {
         issuer: ctx.issuer,
@@ -120,46 +139,33 @@ pub(crate) fn verify_id_token<'a>(
         now,
         skew: ctx.config.clock_skew.as_secs(),
     };
-    match token::verify_id_token(&ctx, &jwt, &e, refetched)? {
-        Ok(verified) => {
+    match token::verify_id_token(ctx, &jwt, &e, refetched)? {
+        Checked::Verified(verified) => {
             if verified.sub != refreshing.sub {
                 return Err(ProviderMisbehaved::SubMismatchInTokenResponse.into());
             }
-            refreshed(ctx, *refreshing, *response, Some(verified.claims), now)
+            Ok(refreshed(refreshing, *response, Some(verified.claims), now))
         }
-        Err(wanted) => keys::expect(
-            ctx,
+        Checked::NeedKeys(wanted) => Ok(Next::NeedKeys(
             wanted,
-            jwt,
-            Resume::RefreshIdToken(refreshing, response),
-        ),
+            Verifying {
+                refreshing,
+                response,
+                jwt,
+                wanted,
+            },
+        )),
     }
 }
 
-/// The new tokens, given back or spent on `attributes.json`; the old refresh token is kept
-/// when the provider does not rotate it.
-fn refreshed<'a>(
-    ctx: Ctx<'a>,
-    refreshing: Refreshing,
+/// The new tokens; the old refresh token is kept when the provider does not rotate it.
+fn refreshed(
+    refreshing: Awaiting,
     response: TokenResponse,
     claims: Option<Map<String, Value>>,
     now: u64,
-) -> Result<Step<'a>, Error> {
-    let Refreshing {
-        refresh_token,
-        then,
-        ..
-    } = refreshing;
-    let tokens = Tokens {
-        access_expires_at: response.expires_in.map(|s| now.saturating_add(s)),
-        access_token: response.access_token,
-        refresh_token: response.refresh_token.or(Some(refresh_token)),
-    };
-    match then {
-        AfterRefresh::Return => Ok(Step::Done(Outcome::Refreshed(tokens, claims))),
-        AfterRefresh::Attributes(mut reading) => {
-            reading.tokens = tokens;
-            user_data::attributes(ctx, reading, now)
-        }
-    }
+) -> Next<Refresh> {
+    let mut tokens = response.tokens(now);
+    tokens.refresh_token = tokens.refresh_token.or(Some(refreshing.refresh_token));
+    Next::Done(Refreshed { tokens, claims })
 }

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::by_hand::{On, Stage, Waiting, stage};
 use super::callback::parse_form;
 use super::pending::PendingLogin;
-use super::refresh::{self, AfterRefresh};
-use super::step::{Ctx, Outcome, Step, Waiting};
-use super::{ResponseMode, ResponseType, callback_steps};
+use super::refresh::{self, Refresh, Refreshed};
+use super::sign_in::{self, SignIn, SignedIn};
+use super::step::{Ctx, Flow};
+use super::{ResponseMode, ResponseType, user_data};
 use crate::config::{IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource};
 use crate::cookies::CookieKeys;
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable};
@@ -132,11 +134,14 @@ fn jwks(kid: &str) -> HttpResponse {
 const ATTRIBUTES_BODY: &str = r#"{"attributes":[{"handle":"uuid","value":"user-1"}],
     "status":[{"group":"military","subgroups":["Veteran"],"verified":true}]}"#;
 
-/// The request a step asks for, and the step waiting for its answer.
-fn sent(step: Result<Step<'_>, Error>) -> (Outbound, Waiting<'_>) {
-    match step.unwrap() {
-        Step::Send(request, waiting) => (*request, waiting),
-        Step::Done(outcome) => panic!("expected a request, the flow ended: {outcome:?}"),
+/// The request a flow asks for, and the flow waiting for its answer.
+fn sent<F: Flow>(stage: Result<Stage<'_, F>, Error>) -> (Outbound, Waiting<'_, F>)
+where
+    F::Output: std::fmt::Debug,
+{
+    match stage.unwrap() {
+        Stage::Asks(request, waiting) => (*request, waiting),
+        Stage::Done(output) => panic!("expected a request, the flow ended: {output:?}"),
     }
 }
 
@@ -160,16 +165,31 @@ fn bearer(request: &Outbound) -> Option<String> {
 }
 
 /// Starts a `code` login's callback (`code=c-1`).
-fn begin<'a>(ctx: Ctx<'a>) -> Result<Step<'a>, Error> {
+fn begin(ctx: Ctx<'_>) -> Result<Stage<'_, SignIn>, Error> {
     let params = parse_form(b"code=c-1&state=st").unwrap();
-    callback_steps::begin(ctx, &params, pending(), NOW)
+    let next = sign_in::begin(&ctx, &params, pending(), NOW)?;
+    stage(ctx, next)
+}
+
+/// Starts a refresh of `user-1` with `rt-1`.
+fn begin_refresh<'a>(ctx: Ctx<'a>, nonce: Option<&str>) -> Result<Stage<'a, Refresh>, Error> {
+    let next = refresh::begin(
+        &ctx,
+        RefreshToken::new("rt-1"),
+        "user-1".into(),
+        nonce.map(Nonce::new),
+    )?;
+    stage(ctx, next)
 }
 
 #[test]
 fn the_code_exchange_sends_the_verifier_and_the_exact_redirect_uri() {
     let (config, meta) = (config(|b| b), meta());
     let (request, waiting) = sent(begin(ctx(&config, &meta, None)));
-    assert!(matches!(waiting, Waiting::TokenResponse(_)));
+    assert!(matches!(
+        waiting.on,
+        On::Response(sign_in::Awaiting::Token(_))
+    ));
     assert_eq!(request.endpoint, Endpoint::Token);
     assert_eq!(request.request.method(), http::Method::POST);
     assert_eq!(request.request.uri(), "https://idp.example/oauth/token");
@@ -194,13 +214,7 @@ fn client_authentication_follows_the_token_auth_method() {
     assert!(!form(&request).contains_key("client_secret"));
 
     let post = config(|b| b.token_auth(TokenAuthMethod::ClientSecretPost));
-    let (request, _) = sent(refresh::begin(
-        ctx(&post, &meta, None),
-        RefreshToken::new("rt-1"),
-        "user-1".into(),
-        None,
-        AfterRefresh::Return,
-    ));
+    let (request, _) = sent(begin_refresh(ctx(&post, &meta, None), None));
     assert_eq!(header(&request, http::header::AUTHORIZATION), None);
     let form = form(&request);
     assert_eq!(
@@ -233,14 +247,14 @@ fn each_single_use_access_token_is_sent_once_and_the_refreshed_one_reads_attribu
             other => panic!("unexpected request {other:?}"),
         }
     };
-    let mut step = waiting.handle(answer_to(&seen), NOW);
-    let outcome = loop {
-        match step.unwrap() {
-            Step::Send(request, waiting) => {
+    let mut stage = waiting.answer(answer_to(&seen), NOW);
+    let signed_in = loop {
+        match stage.unwrap() {
+            Stage::Asks(request, waiting) => {
                 seen.push(*request);
-                step = waiting.handle(answer_to(&seen), NOW);
+                stage = waiting.answer(answer_to(&seen), NOW);
             }
-            Step::Done(outcome) => break outcome,
+            Stage::Done(output) => break output,
         }
     };
     let endpoints: Vec<_> = seen.iter().map(|r| r.endpoint).collect();
@@ -249,9 +263,7 @@ fn each_single_use_access_token_is_sent_once_and_the_refreshed_one_reads_attribu
     let bearers: Vec<_> = seen.iter().filter_map(bearer).collect();
     assert_eq!(bearers, ["at-1", "at-2"], "each access token spent once");
     assert_eq!(form(&seen[2])["refresh_token"], "rt-1");
-    let Outcome::SignedIn(session, return_to) = outcome else {
-        panic!("{outcome:?}")
-    };
+    let SignedIn { session, return_to } = signed_in;
     assert_eq!(
         (session.sub.as_str(), return_to.as_str()),
         ("user-1", "/me")
@@ -265,18 +277,13 @@ fn each_single_use_access_token_is_sent_once_and_the_refreshed_one_reads_attribu
 #[test]
 fn a_refresh_gives_the_new_token_and_keeps_an_unrotated_refresh_token() {
     let (config, meta) = (config(|b| b), meta());
-    let start = |nonce: Option<&str>| {
-        refresh::begin(
-            ctx(&config, &meta, Some(keys("k1", 1))),
-            RefreshToken::new("rt-1"),
-            "user-1".into(),
-            nonce.map(Nonce::new),
-            AfterRefresh::Return,
-        )
-    };
+    let start =
+        |nonce: Option<&str>| begin_refresh(ctx(&config, &meta, Some(keys("k1", 1))), nonce);
     let (_, waiting) = sent(start(None));
-    let Step::Done(Outcome::Refreshed(t, None)) =
-        waiting.handle(tokens("at-2", None, None), NOW).unwrap()
+    let Stage::Done(Refreshed {
+        tokens: t,
+        claims: None,
+    }) = waiting.answer(tokens("at-2", None, None), NOW).unwrap()
     else {
         panic!("refreshed")
     };
@@ -287,7 +294,7 @@ fn a_refresh_gives_the_new_token_and_keeps_an_unrotated_refresh_token() {
     let (_, waiting) = sent(start(Some("n-1")));
     let other = id_token("k1", "user-2");
     let e = waiting
-        .handle(tokens("at-2", None, Some(&other)), NOW)
+        .answer(tokens("at-2", None, Some(&other)), NOW)
         .unwrap_err();
     assert_eq!(e, ProviderMisbehaved::SubMismatchInTokenResponse.into());
 }
@@ -298,10 +305,10 @@ fn at_token_response<'a>(
     meta: &'a ProviderMetadata,
     keys: Option<Arc<KeySnapshot>>,
     kid: &str,
-) -> (Outbound, Waiting<'a>) {
+) -> (Outbound, Waiting<'a, SignIn>) {
     let (_, waiting) = sent(begin(ctx(config, meta, keys)));
     let answer = tokens("at-1", None, Some(&id_token(kid, "user-1")));
-    sent(waiting.handle(answer, NOW))
+    sent(waiting.answer(answer, NOW))
 }
 
 #[test]
@@ -314,26 +321,27 @@ fn an_unknown_kid_asks_for_the_key_set_exactly_once() {
         "https://idp.example/.well-known/jwks"
     );
     assert_eq!(ResponseLimit::of(&request.request), Some(256 * 1024));
-    let Waiting::Keys(expect_keys) = waiting else {
-        panic!("waits for keys")
-    };
-    assert_eq!(expect_keys.wanted(), KeysWanted::Newer(7));
+    assert_eq!(waiting.wanted(), Some(KeysWanted::Newer(7)));
     // Still not there after the refetch: refused, no second JWKS request.
-    let e = expect_keys.handle(jwks("old"), NOW).unwrap_err();
+    let e = waiting.answer(jwks("old"), NOW).unwrap_err();
     assert_eq!(e, ProviderMisbehaved::UnknownSigningKey.into());
 
     // Published by then: the flow goes on to userinfo.
     let (_, waiting) = at_token_response(&config, &meta, Some(keys("old", 7)), "new");
-    let (request, waiting) = sent(waiting.handle(jwks("new"), NOW));
+    let (request, waiting) = sent(waiting.answer(jwks("new"), NOW));
     assert_eq!(request.endpoint, Endpoint::Userinfo);
-    assert!(matches!(waiting, Waiting::Userinfo(_)));
+    assert!(matches!(
+        waiting.on,
+        On::Response(sign_in::Awaiting::UserData(
+            _,
+            user_data::Awaiting::Userinfo(..)
+        ))
+    ));
 
     // The refetch refused as too soon (the cache's answer): the unknown key is refused.
     let (_, waiting) = at_token_response(&config, &meta, Some(keys("old", 7)), "new");
-    let Waiting::Keys(expect_keys) = waiting else {
-        panic!("waits for keys")
-    };
-    let e = expect_keys.with_keys(None, NOW).unwrap_err();
+    assert!(waiting.wanted().is_some(), "waits for keys");
+    let e = waiting.refetch_refused(NOW).unwrap_err();
     assert_eq!(e, ProviderMisbehaved::UnknownSigningKey.into());
 }
 
@@ -342,13 +350,11 @@ fn without_keys_at_hand_the_current_set_is_asked_for_then_one_refetch() {
     let (config, meta) = (config(|b| b), meta());
     let (request, waiting) = at_token_response(&config, &meta, None, "new");
     assert_eq!(request.endpoint, Endpoint::Jwks);
-    let Waiting::Keys(k) = waiting else { panic!() };
-    assert_eq!(k.wanted(), KeysWanted::Current);
-    let (request, waiting) = sent(k.handle(jwks("old"), NOW));
+    assert_eq!(waiting.wanted(), Some(KeysWanted::Current));
+    let (request, waiting) = sent(waiting.answer(jwks("old"), NOW));
     assert_eq!(request.endpoint, Endpoint::Jwks);
-    let Waiting::Keys(k) = waiting else { panic!() };
-    assert_eq!(k.wanted(), KeysWanted::Newer(1));
-    let e = k.handle(jwks("old"), NOW).unwrap_err();
+    assert_eq!(waiting.wanted(), Some(KeysWanted::Newer(1)));
+    let e = waiting.answer(jwks("old"), NOW).unwrap_err();
     assert_eq!(e, ProviderMisbehaved::UnknownSigningKey.into());
 }
 
@@ -358,13 +364,13 @@ fn the_id_token_is_judged_at_the_now_the_step_is_told() {
     let skew = config.clock_skew.as_secs();
     let answer = || tokens("at-1", None, Some(&id_token("k1", "user-1")));
     let (_, waiting) = sent(begin(ctx(&config, &meta, Some(keys("k1", 1)))));
-    let Step::Done(Outcome::SignedIn(session, _)) = waiting.handle(answer(), NOW).unwrap() else {
+    let Stage::Done(SignedIn { session, .. }) = waiting.answer(answer(), NOW).unwrap() else {
         panic!("signed in")
     };
     assert_eq!(session.created_at, NOW);
     let (_, waiting) = sent(begin(ctx(&config, &meta, Some(keys("k1", 1)))));
     let late = NOW + 300 + skew + 1;
-    let e = waiting.handle(answer(), late).unwrap_err();
+    let e = waiting.answer(answer(), late).unwrap_err();
     assert_eq!(e, ProviderMisbehaved::Expired.into());
 }
 
@@ -380,17 +386,20 @@ fn failure_at(at: usize, bad: HttpResponse) -> Error {
         answer(200, "application/json", ATTRIBUTES_BODY),
     ];
     let mut bad = Some(bad);
-    let mut step = begin(ctx(&config, &meta, None));
+    let mut stage = begin(ctx(&config, &meta, None));
     for (n, good) in good.into_iter().enumerate() {
-        let waiting = match step {
+        let waiting = match stage {
             Err(e) => return e,
-            Ok(Step::Done(outcome)) => panic!("no failure: {outcome:?}"),
-            Ok(Step::Send(_, waiting)) => waiting,
+            Ok(Stage::Done(output)) => panic!("no failure: {output:?}"),
+            Ok(Stage::Asks(_, waiting)) => waiting,
         };
         let response = if n == at { bad.take().unwrap() } else { good };
-        step = waiting.handle(response, NOW);
+        stage = waiting.answer(response, NOW);
     }
-    step.expect_err("a failure")
+    match stage {
+        Err(e) => e,
+        Ok(_) => panic!("a failure"),
+    }
 }
 
 #[test]

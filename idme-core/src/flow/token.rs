@@ -1,21 +1,19 @@
-//! Step three: the token endpoint. Client authentication by `client_secret_basic` or
-//! `client_secret_post`; provider errors become typed errors carrying status and body.
-//! [`ExpectTokenResponse`] waits for the code exchange's answer and verifies its ID token.
+//! The token endpoint, as a leaf step: the request for a grant (client authentication by
+//! `client_secret_basic` or `client_secret_post`), its answer read into a
+//! [`TokenResponse`] (provider errors become typed errors carrying status and body), and
+//! the signature and claims check of an ID token it carries. The flows (`sign_in`,
+//! `refresh`) decide what to do with them.
 
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::assurance;
-use super::callback_steps::{self, Login};
-use super::keys::{self, Resume};
-use super::refresh::Tokens;
-use super::step::{Ctx, Step, unwrap_token};
+use super::step::{Checked, Ctx, Tokens};
 use crate::config::{IdmeConfig, TokenAuthMethod};
 use crate::error::{Endpoint, Error, ProviderMisbehaved, ProviderUnavailable, truncate_body};
 use crate::http_client::{HttpRequest, HttpResponse};
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::validate::id_token::{self, Expectations, VerifiedIdToken};
-use crate::validate::jws::{self, KeysWanted};
+use crate::validate::jws;
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Deserialize)]
@@ -124,101 +122,36 @@ pub(crate) fn read_response(resp: HttpResponse) -> Result<TokenResponse, Error> 
     Ok(parsed)
 }
 
-/// Verifies an ID token `jwt` (decrypted) against `e` with the keys at hand: its
-/// signature (with the keys and algorithms `e` allows) and its claims, or the key set to
-/// fetch first.
+/// Checks an ID token `jwt` (decrypted) against `e` with the keys at hand: its signature
+/// (with the keys and algorithms `e` allows) and its claims, unless a key set is needed
+/// first. `refetched` says the keys at hand were just refetched for it.
 pub(crate) fn verify_id_token(
     ctx: &Ctx<'_>,
     jwt: &str,
     e: &Expectations<'_>,
     refetched: bool,
-) -> Result<Result<VerifiedIdToken, KeysWanted>, Error> {
+) -> Result<Checked<VerifiedIdToken>, Error> {
     let keys = ctx.keys.as_deref();
-    jws::verify_with_snapshot(
+    let checked = jws::verify_with_snapshot(
         jwt,
         e.hmac_secret,
         e.allowed,
         keys,
         refetched,
         |key, alg| id_token::verify(jwt, key, alg, e),
-    )
+    )?;
+    Ok(checked.into())
 }
 
-/// Waits for the code exchange's token response.
-#[derive(Debug)]
-pub(crate) struct ExpectTokenResponse<'a> {
-    ctx: Ctx<'a>,
-    login: Box<Login>,
-}
-
-impl<'a> ExpectTokenResponse<'a> {
-    pub(crate) fn new(ctx: Ctx<'a>, login: Box<Login>) -> Self {
-        Self { ctx, login }
-    }
-
-    /// The token endpoint's answer: the granted scope, then its ID token (required with
-    /// `openid` unless the front channel had one).
-    pub(crate) fn handle(self, response: HttpResponse, now: u64) -> Result<Step<'a>, Error> {
-        let Self { ctx, mut login } = self;
-        let response = read_response(response)?;
-        assurance::check_granted_scope(&ctx.config.scopes, response.scope.as_deref())?;
-        login.latest_id_token = response.id_token.clone();
-        match &response.id_token {
-            Some(jwt) => {
-                let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
-                verify_exchanged(ctx, login, Box::new(response), jwt, false, now)
-            }
-            None if login.sub.is_none() && ctx.config.openid => {
-                Err(ProviderMisbehaved::MissingResponseParameter("id_token").into())
-            }
-            None => exchanged(ctx, login, response, now),
+impl TokenResponse {
+    /// The tokens it grants, received at `now`.
+    pub(crate) fn tokens(&self, now: u64) -> Tokens {
+        Tokens {
+            access_token: self.access_token.clone(),
+            refresh_token: self.refresh_token.clone(),
+            access_expires_at: self.expires_in.map(|s| now.saturating_add(s)),
         }
     }
-}
-
-/// Verifies the token response's ID token `jwt` (decrypted): the login's expectations,
-/// with `at_hash` over the new access token and the front channel's subject, if any.
-pub(crate) fn verify_exchanged<'a>(
-    ctx: Ctx<'a>,
-    mut login: Box<Login>,
-    response: Box<TokenResponse>,
-    jwt: String,
-    refetched: bool,
-    now: u64,
-) -> Result<Step<'a>, Error> {
-    let allowed = ctx.allowed();
-    let front = login.expectations(&ctx, &allowed, now);
-    let e = Expectations {
-        code: None,
-        c_hash_required: false,
-        access_token: Some(response.access_token.secret()),
-        at_hash_required: false,
-        sub: login.sub.as_deref(),
-        ..front
-    };
-    match verify_id_token(&ctx, &jwt, &e, refetched)? {
-        Ok(verified) => {
-            login.sub = Some(verified.sub);
-            login.id_claims = Some(verified.claims);
-            exchanged(ctx, login, *response, now)
-        }
-        Err(wanted) => keys::expect(ctx, wanted, jwt, Resume::TokenIdToken(login, response)),
-    }
-}
-
-/// The code was exchanged: the token response's tokens are the login's.
-fn exchanged<'a>(
-    ctx: Ctx<'a>,
-    mut login: Box<Login>,
-    response: TokenResponse,
-    now: u64,
-) -> Result<Step<'a>, Error> {
-    login.tokens = Some(Tokens {
-        access_expires_at: response.expires_in.map(|s| now.saturating_add(s)),
-        access_token: response.access_token,
-        refresh_token: response.refresh_token,
-    });
-    callback_steps::read_user_data(ctx, login, now)
 }
 
 #[cfg(test)]

@@ -1,18 +1,17 @@
-//! Step four: who the user is and what ID.me verified, from userinfo and/or
-//! `attributes.json`. ID.me documents access tokens as single-use, so each token is spent
-//! on exactly one call; reading both takes a refresh in between. [`ExpectAttributes`]
-//! waits for `attributes.json`; userinfo is `userinfo`'s.
+//! Who the user is and what ID.me verified, from userinfo and/or `attributes.json`, as a
+//! flow ([`ReadUserData`]) made of the leaf flows `userinfo`, `refresh` and `attributes`.
+//! ID.me documents access tokens as single-use, so each token is spent on exactly one
+//! call; reading both takes a refresh in between.
 
 use serde_json::{Map, Value};
 
-use super::callback_steps::{self, Login};
-use super::refresh::{self, AfterRefresh, Tokens};
-use super::step::{Ctx, Step, Waiting};
-use super::userinfo::ExpectUserinfo;
-use crate::config::{IdmeConfig, UserDataSource};
-use crate::error::{Endpoint, Error, ProviderMisbehaved};
+use super::attributes::{self, Attributes};
+use super::refresh::{self, Refresh, Refreshed};
+use super::step::{Ctx, Flow, Next, Tokens};
+use super::userinfo::{self, Userinfo};
+use crate::config::UserDataSource;
+use crate::error::Error;
 use crate::http_client::HttpResponse;
-use crate::provider::{Outbound, ProviderMetadata, read_body};
 use crate::secret::Nonce;
 use crate::verification::Verification;
 
@@ -23,54 +22,53 @@ pub(crate) struct UserData {
     pub(crate) verification: Option<Verification>,
 }
 
-/// Another endpoint of ID.me's public API (`attributes.json`, `policies`), beside an
-/// ID.me-shaped userinfo endpoint (`…/api/public/v3/userinfo`). Other providers have none.
-pub(crate) fn idme_api_url(meta: &ProviderMetadata, name: &str) -> Option<String> {
-    meta.userinfo_endpoint
-        .as_deref()
-        .and_then(|u| u.strip_suffix("/api/public/v3/userinfo"))
-        .map(|base| format!("{base}/api/public/v3/{name}"))
-}
-
-/// ID.me's `attributes.json`: configured, or beside an ID.me-shaped userinfo endpoint.
-pub(crate) fn attributes_endpoint(config: &IdmeConfig, meta: &ProviderMetadata) -> Option<String> {
-    config
-        .attributes_endpoint
-        .clone()
-        .or_else(|| idme_api_url(meta, "attributes.json"))
-}
-
-/// Where the data goes once read: the login it is for.
+/// Reading the user's data with a login's tokens. Gives [`Read`].
 #[derive(Debug)]
-pub(crate) enum Then {
-    /// Make this login's session with it.
-    Login(Box<Login>),
+pub(crate) enum ReadUserData {}
+
+/// What reading gives: the data, and the tokens left (refreshed when both sources were read).
+#[derive(Debug)]
+pub(crate) struct Read {
+    pub(crate) tokens: Tokens,
+    pub(crate) data: UserData,
 }
 
-/// A read of the user's data under way.
+/// A read under way: what it carries from call to call.
 #[derive(Debug)]
 pub(crate) struct Reading {
     /// The tokens; the access token is spent by the next call.
-    pub(crate) tokens: Tokens,
+    tokens: Tokens,
     /// The ID token's subject, which userinfo must name.
-    pub(crate) sub: Option<String>,
+    sub: Option<String>,
     nonce: Option<Nonce>,
     source: UserDataSource,
     attributes_url: Option<String>,
-    pub(crate) data: UserData,
-    then: Then,
+    data: UserData,
+}
+
+/// The read's states waiting for an answer: the leaf flow's, beside the read.
+#[derive(Debug)]
+pub(crate) enum Awaiting {
+    Userinfo(Box<Reading>, userinfo::Awaiting),
+    Refresh(Box<Reading>, refresh::Awaiting),
+    Attributes(Box<Reading>, attributes::Awaiting),
+}
+
+/// The read's states waiting for a key set.
+#[derive(Debug)]
+pub(crate) enum Verifying {
+    Userinfo(Box<Reading>, userinfo::Verifying),
+    Refresh(Box<Reading>, refresh::Verifying),
 }
 
 /// Starts reading what the configured source says, spending each access token once.
-pub(crate) fn begin<'a>(
-    ctx: Ctx<'a>,
+pub(crate) fn begin(
+    ctx: &Ctx<'_>,
     tokens: Tokens,
     sub: Option<String>,
     nonce: Option<Nonce>,
-    then: Then,
-    now: u64,
-) -> Result<Step<'a>, Error> {
-    let attributes_url = attributes_endpoint(ctx.config, ctx.meta);
+) -> Result<Next<ReadUserData>, Error> {
+    let attributes_url = attributes::endpoint(ctx.config, ctx.meta);
     let source = ctx.config.user_data.resolve(
         tokens.refresh_token.is_some(),
         attributes_url.is_some(),
@@ -83,37 +81,85 @@ pub(crate) fn begin<'a>(
         source,
         attributes_url,
         data: UserData::default(),
-        then,
     });
     if matches!(source, UserDataSource::Userinfo | UserDataSource::Both) {
-        let (Some(endpoint), Some(_)) = (ctx.meta.userinfo_endpoint.as_deref(), &reading.sub)
+        let (Some(endpoint), Some(sub)) = (ctx.meta.userinfo_endpoint.as_deref(), &reading.sub)
         else {
             return Err(Error::config(
                 "userinfo needs an ID token (scope `openid`) and a userinfo endpoint",
             ));
         };
-        let request = Outbound::get(
-            endpoint,
-            Endpoint::Userinfo,
-            Some(reading.tokens.access_token.secret()),
-        )?;
-        return Ok(Step::Send(
-            Box::new(request),
-            Waiting::Userinfo(ExpectUserinfo::new(ctx, reading)),
-        ));
+        return userinfo::begin(endpoint, &reading.tokens.access_token, sub.clone())?.within(
+            reading,
+            Awaiting::Userinfo,
+            Verifying::Userinfo,
+            |r, claims| after_userinfo(ctx, r, claims),
+        );
     }
-    attributes(ctx, reading, now)
+    read_attributes(reading)
+}
+
+impl Flow for ReadUserData {
+    type Awaiting = Awaiting;
+    type Verifying = Verifying;
+    type Output = Read;
+
+    fn on_response(
+        state: Awaiting,
+        ctx: &Ctx<'_>,
+        response: HttpResponse,
+        now: u64,
+    ) -> Result<Next<Self>, Error> {
+        match state {
+            Awaiting::Userinfo(r, s) => Userinfo::on_response(s, ctx, response, now)?.within(
+                r,
+                Awaiting::Userinfo,
+                Verifying::Userinfo,
+                |r, claims| after_userinfo(ctx, r, claims),
+            ),
+            Awaiting::Refresh(r, s) => Refresh::on_response(s, ctx, response, now)?.within(
+                r,
+                Awaiting::Refresh,
+                Verifying::Refresh,
+                after_refresh,
+            ),
+            Awaiting::Attributes(r, s) => Attributes::on_response(s, ctx, response, now)?.within(
+                r,
+                Awaiting::Attributes,
+                |_, never| match never {},
+                done,
+            ),
+        }
+    }
+
+    fn on_keys(state: Verifying, ctx: &Ctx<'_>, now: u64) -> Result<Next<Self>, Error> {
+        match state {
+            Verifying::Userinfo(r, s) => Userinfo::on_keys(s, ctx, now)?.within(
+                r,
+                Awaiting::Userinfo,
+                Verifying::Userinfo,
+                |r, claims| after_userinfo(ctx, r, claims),
+            ),
+            Verifying::Refresh(r, s) => Refresh::on_keys(s, ctx, now)?.within(
+                r,
+                Awaiting::Refresh,
+                Verifying::Refresh,
+                after_refresh,
+            ),
+        }
+    }
 }
 
 /// After userinfo: with both sources, the first access token is spent, so a refresh
 /// fetches a second one for `attributes.json`.
-pub(crate) fn after_userinfo<'a>(
-    ctx: Ctx<'a>,
-    reading: Box<Reading>,
-    now: u64,
-) -> Result<Step<'a>, Error> {
+fn after_userinfo(
+    ctx: &Ctx<'_>,
+    mut reading: Box<Reading>,
+    claims: Map<String, Value>,
+) -> Result<Next<ReadUserData>, Error> {
+    reading.data.userinfo = Some(claims);
     if reading.source != UserDataSource::Both {
-        return attributes(ctx, reading, now);
+        return read_attributes(reading);
     }
     let Some(rt) = reading.tokens.refresh_token.clone() else {
         return Err(Error::config(
@@ -122,64 +168,53 @@ pub(crate) fn after_userinfo<'a>(
     };
     let sub = reading.sub.clone().unwrap_or_default();
     let nonce = reading.nonce.clone();
-    refresh::begin(ctx, rt, sub, nonce, AfterRefresh::Attributes(reading))
+    refresh::begin(ctx, rt, sub, nonce)?.within(
+        reading,
+        Awaiting::Refresh,
+        Verifying::Refresh,
+        after_refresh,
+    )
+}
+
+/// The refreshed access token is spent on `attributes.json`.
+fn after_refresh(
+    mut reading: Box<Reading>,
+    refreshed: Refreshed,
+) -> Result<Next<ReadUserData>, Error> {
+    reading.tokens = refreshed.tokens;
+    read_attributes(reading)
 }
 
 /// `attributes.json`, if the source includes it, with the access token at hand.
-pub(crate) fn attributes<'a>(
-    ctx: Ctx<'a>,
-    reading: Box<Reading>,
-    now: u64,
-) -> Result<Step<'a>, Error> {
+fn read_attributes(reading: Box<Reading>) -> Result<Next<ReadUserData>, Error> {
     if !matches!(
         reading.source,
         UserDataSource::Attributes | UserDataSource::Both
     ) {
-        return done(ctx, reading, now);
+        return Ok(Next::Done(Read {
+            tokens: reading.tokens,
+            data: reading.data,
+        }));
     }
     let Some(url) = reading.attributes_url.as_deref() else {
         return Err(Error::config(
             "attributes.json is not available for this provider: set attributes_endpoint or use userinfo",
         ));
     };
-    let request = Outbound::get(
-        url,
-        Endpoint::Attributes,
-        Some(reading.tokens.access_token.secret()),
-    )?;
-    Ok(Step::Send(
-        Box::new(request),
-        Waiting::Attributes(ExpectAttributes { ctx, reading }),
-    ))
-}
-
-/// Waits for `attributes.json`.
-#[derive(Debug)]
-pub(crate) struct ExpectAttributes<'a> {
-    ctx: Ctx<'a>,
-    reading: Box<Reading>,
-}
-
-impl<'a> ExpectAttributes<'a> {
-    /// ID.me's answer: the attributes and verification status.
-    pub(crate) fn handle(self, response: HttpResponse, now: u64) -> Result<Step<'a>, Error> {
-        let Self { ctx, mut reading } = self;
-        let body = read_body(response, Endpoint::Attributes)?;
-        let verification = Verification::from_attributes_json(&body).map_err(|e| {
-            tracing::warn!(target: "idme::flow", error = %e, "attributes.json does not parse");
-            ProviderMisbehaved::MalformedAttributes
-        })?;
-        reading.data.verification = Some(verification);
-        done(ctx, reading, now)
-    }
+    attributes::begin(url, &reading.tokens.access_token)?.within(
+        reading,
+        Awaiting::Attributes,
+        |_, never| match never {},
+        done,
+    )
 }
 
 /// Everything was read.
-fn done<'a>(ctx: Ctx<'a>, reading: Box<Reading>, now: u64) -> Result<Step<'a>, Error> {
-    let Reading {
-        tokens, data, then, ..
-    } = *reading;
-    match then {
-        Then::Login(login) => callback_steps::make_session(&ctx, login, Some(tokens), data, now),
-    }
+fn done(
+    mut reading: Box<Reading>,
+    verification: Verification,
+) -> Result<Next<ReadUserData>, Error> {
+    reading.data.verification = Some(verification);
+    let Reading { tokens, data, .. } = *reading;
+    Ok(Next::Done(Read { tokens, data }))
 }

@@ -42,53 +42,9 @@ pub(crate) fn provider_logout_url(
     None
 }
 
-/// Whether a logout request comes from the application's own pages: `Origin` equal to
-/// the application's origin (that of `app`), or, when a browser sent no `Origin`,
-/// `Sec-Fetch-Site: same-origin` or `none`. `Sec-Fetch-Site: cross-site` or `same-site`
-/// refuses the request whatever `Origin` says; no signal at all refuses it too.
-pub(crate) fn is_same_origin(
-    app: &Url,
-    origin: Option<&str>,
-    sec_fetch_site: Option<&str>,
-) -> bool {
-    let site = sec_fetch_site.map(|s| s.trim().to_ascii_lowercase());
-    if matches!(site.as_deref(), Some("cross-site" | "same-site")) {
-        return false;
-    }
-    match origin.map(str::trim) {
-        Some(origin) => origin == app.origin().ascii_serialization(),
-        None => matches!(site.as_deref(), Some("same-origin" | "none")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn logout_needs_a_same_origin_signal() {
-        let app = Url::parse("https://app.example/auth/callback").unwrap();
-        let ours = Some("https://app.example");
-        for (origin, site, ok) in [
-            (None, None, false),
-            (None, Some("same-origin"), true),
-            (None, Some("none"), true),
-            (None, Some("cross-site"), false),
-            (None, Some("same-site"), false),
-            (ours, None, true),
-            (ours, Some("same-origin"), true),
-            (ours, Some("cross-site"), false),
-            (Some("https://evil.example"), None, false),
-            (Some("https://evil.example"), Some("same-origin"), false),
-            (Some("null"), Some("same-origin"), false),
-        ] {
-            assert_eq!(
-                is_same_origin(&app, origin, site),
-                ok,
-                "{origin:?} {site:?}"
-            );
-        }
-    }
 
     fn meta(end_session: Option<&str>) -> ProviderMetadata {
         serde_json::from_value(serde_json::json!({

@@ -1,25 +1,35 @@
-//! The callback's second half, once `complete` accepted its pending login, as steps:
-//! check the RFC 9207 `iss` and the response parameters, verify the front-channel ID
-//! token, exchange the code (`token`), read the user's data (`user_data`), and make the
-//! session. Each function takes plain values and `now`, and gives the next request or the
-//! outcome.
+//! The callback's protocol half, once `complete` accepted its pending login, as a flow
+//! ([`SignIn`]): check the RFC 9207 `iss` and the response parameters, verify the
+//! front-channel ID token, exchange the code and verify the token endpoint's ID token
+//! (`token`), read the user's data (`user_data`), and make the session. It owns every
+//! transition of a sign-in and gives [`SignedIn`].
 
 use serde_json::{Map, Value};
 
 use super::callback::CallbackParams;
-use super::keys::{self, Resume};
 use super::pending::PendingLogin;
-use super::refresh::Tokens;
-use super::step::{Ctx, Outcome, Step, Waiting, unwrap_token};
-use super::token::{self, ExpectTokenResponse};
-use super::user_data::{self, Then, UserData};
+use super::step::{Checked, Ctx, Flow, Next, Tokens, refetched, unwrap_token};
+use super::token::{self, TokenResponse};
+use super::user_data::{self, Read, ReadUserData, UserData};
 use super::{FlowPlan, assurance};
 use crate::error::{Endpoint, Error, ProviderMisbehaved};
+use crate::http_client::HttpResponse;
 use crate::provider::Outbound;
 use crate::secret::{AccessToken, AuthorizationCode, IdToken, random_token};
 use crate::session::{Session, user_claims};
 use crate::validate::id_token::Expectations;
-use crate::validate::jws::{self, Alg};
+use crate::validate::jws::{Alg, KeysWanted};
+
+/// The protocol half of a callback. Gives [`SignedIn`].
+#[derive(Debug)]
+pub(crate) enum SignIn {}
+
+/// What a sign-in gives: the new session, and where to send the browser.
+#[derive(Debug)]
+pub(crate) struct SignedIn {
+    pub(crate) session: Box<Session>,
+    pub(crate) return_to: String,
+}
 
 /// What a login has gathered so far.
 #[derive(Debug)]
@@ -33,23 +43,54 @@ pub(crate) struct Login {
     front_scope: Option<String>,
     front_expires_at: Option<u64>,
     /// The subject of the ID tokens verified so far.
-    pub(crate) sub: Option<String>,
+    sub: Option<String>,
     /// The claims of the latest verified ID token.
-    pub(crate) id_claims: Option<Map<String, Value>>,
+    id_claims: Option<Map<String, Value>>,
     /// The token endpoint's ID token, as issued.
-    pub(crate) latest_id_token: Option<IdToken>,
-    pub(crate) tokens: Option<Tokens>,
+    latest_id_token: Option<IdToken>,
+}
+
+/// The sign-in's states waiting for an answer.
+#[derive(Debug)]
+pub(crate) enum Awaiting {
+    /// The code exchange's token response.
+    Token(Box<Login>),
+    /// A call reading the user's data.
+    UserData(Box<Login>, user_data::Awaiting),
+}
+
+/// The sign-in's states waiting for a key set.
+#[derive(Debug)]
+pub(crate) enum Verifying {
+    /// The front-channel ID token `jwt` (decrypted).
+    FrontIdToken(VerifyingToken),
+    /// The token response's ID token `jwt` (decrypted).
+    TokenIdToken(VerifyingToken, Box<TokenResponse>),
+    /// A signed answer read for the user's data.
+    UserData(Box<Login>, user_data::Verifying),
+}
+
+/// An ID token waiting for the key set.
+pub(crate) struct VerifyingToken {
+    login: Box<Login>,
+    jwt: String,
+    wanted: KeysWanted,
+}
+
+impl std::fmt::Debug for VerifyingToken {
+    // Without the token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingToken")
+            .field("login", &self.login)
+            .field("wanted", &self.wanted)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Login {
     /// What every ID token of this login must satisfy (the front channel's; the code
     /// exchange's token adjusts the hashes and adds the front channel's subject).
-    pub(crate) fn expectations<'s>(
-        &'s self,
-        ctx: &Ctx<'s>,
-        allowed: &'s [Alg],
-        now: u64,
-    ) -> Expectations<'s> {
+    fn expectations<'s>(&'s self, ctx: &Ctx<'s>, allowed: &'s [Alg], now: u64) -> Expectations<'s> {
         Expectations {
             issuer: ctx.issuer,
             client_id: &ctx.config.client_id,
@@ -71,12 +112,12 @@ impl Login {
 }
 
 /// Starts the protocol part of a callback whose pending login was accepted.
-pub(crate) fn begin<'a>(
-    ctx: Ctx<'a>,
+pub(crate) fn begin(
+    ctx: &Ctx<'_>,
     params: &CallbackParams,
     pending: PendingLogin,
     now: u64,
-) -> Result<Step<'a>, Error> {
+) -> Result<Next<SignIn>, Error> {
     let plan = pending.response_type.plan();
 
     // RFC 9207: `iss` on the authorization response defeats IdP mix-up. When present it
@@ -124,7 +165,6 @@ pub(crate) fn begin<'a>(
         sub: None,
         id_claims: None,
         latest_id_token: None,
-        tokens: None,
     });
     // The front-channel ID token (implicit and hybrid flows).
     match &login.front_id_token {
@@ -136,44 +176,84 @@ pub(crate) fn begin<'a>(
     }
 }
 
+impl Flow for SignIn {
+    type Awaiting = Awaiting;
+    type Verifying = Verifying;
+    type Output = SignedIn;
+
+    fn on_response(
+        state: Awaiting,
+        ctx: &Ctx<'_>,
+        response: HttpResponse,
+        now: u64,
+    ) -> Result<Next<Self>, Error> {
+        match state {
+            Awaiting::Token(login) => exchanged(ctx, login, response, now),
+            Awaiting::UserData(login, s) => ReadUserData::on_response(s, ctx, response, now)?
+                .within(
+                    login,
+                    Awaiting::UserData,
+                    Verifying::UserData,
+                    |login, read| make_session(ctx, login, Some(read), now),
+                ),
+        }
+    }
+
+    fn on_keys(state: Verifying, ctx: &Ctx<'_>, now: u64) -> Result<Next<Self>, Error> {
+        match state {
+            Verifying::FrontIdToken(v) => {
+                verify_front(ctx, v.login, v.jwt, refetched(v.wanted), now)
+            }
+            Verifying::TokenIdToken(v, response) => {
+                verify_exchanged(ctx, v.login, response, v.jwt, refetched(v.wanted), now)
+            }
+            Verifying::UserData(login, s) => ReadUserData::on_keys(s, ctx, now)?.within(
+                login,
+                Awaiting::UserData,
+                Verifying::UserData,
+                |login, read| make_session(ctx, login, Some(read), now),
+            ),
+        }
+    }
+}
+
 /// Verifies the front-channel ID token `jwt` (decrypted) with the keys at hand.
-pub(crate) fn verify_front<'a>(
-    ctx: Ctx<'a>,
+fn verify_front(
+    ctx: &Ctx<'_>,
     mut login: Box<Login>,
     jwt: String,
     refetched: bool,
     now: u64,
-) -> Result<Step<'a>, Error> {
+) -> Result<Next<SignIn>, Error> {
     let allowed = ctx.allowed();
-    let e = login.expectations(&ctx, &allowed, now);
-    let keys = ctx.keys.as_deref();
-    let verified = jws::verify_with_snapshot(&jwt, e.hmac_secret, e.allowed, keys, refetched, {
-        |key, alg| crate::validate::id_token::verify(&jwt, key, alg, &e)
-    })?;
-    match verified {
-        Ok(v) => {
+    let e = login.expectations(ctx, &allowed, now);
+    match token::verify_id_token(ctx, &jwt, &e, refetched)? {
+        Checked::Verified(v) => {
             login.sub = Some(v.sub);
             login.id_claims = Some(v.claims);
             after_front(ctx, login, now)
         }
-        Err(wanted) => keys::expect(ctx, wanted, jwt, Resume::FrontIdToken(login)),
+        Checked::NeedKeys(wanted) => Ok(Next::NeedKeys(
+            wanted,
+            Verifying::FrontIdToken(VerifyingToken { login, jwt, wanted }),
+        )),
     }
 }
 
 /// After the front channel: the code exchange, or straight to the user's data.
-fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step<'a>, Error> {
+fn after_front(ctx: &Ctx<'_>, login: Box<Login>, now: u64) -> Result<Next<SignIn>, Error> {
     let config = ctx.config;
     if login.front_access_token.is_some() && login.code.is_none() {
         // No token response: the granted scope comes beside the access token.
         assurance::check_granted_scope(&config.scopes, login.front_scope.as_deref())?;
     }
-    login.tokens = login.front_access_token.clone().map(|access_token| Tokens {
-        access_token,
-        refresh_token: None,
-        access_expires_at: login.front_expires_at,
-    });
     let Some(code) = login.code.as_ref().map(AuthorizationCode::secret) else {
-        return read_user_data(ctx, login, now);
+        let tokens = login.front_access_token.clone().map(|access_token| Tokens {
+            access_token,
+            refresh_token: None,
+            access_expires_at: login.front_expires_at,
+        });
+        return read_user_data(ctx, login, tokens, now);
     };
     let mut grant = vec![
         ("grant_type", "authorization_code"),
@@ -188,36 +268,99 @@ fn after_front<'a>(ctx: Ctx<'a>, mut login: Box<Login>, now: u64) -> Result<Step
         grant.push(("code_verifier", v.secret()));
     }
     let request = token::request(config, &ctx.meta.token_endpoint, grant)?;
-    Ok(Step::Send(
+    Ok(Next::Send(
         Box::new(Outbound::new(request, Endpoint::Token)),
-        Waiting::TokenResponse(ExpectTokenResponse::new(ctx, login)),
+        Awaiting::Token(login),
     ))
 }
 
-/// Who the user is and what ID.me verified: one call per access token.
-pub(crate) fn read_user_data<'a>(
-    ctx: Ctx<'a>,
+/// The token endpoint's answer to the code exchange: the granted scope, then its ID token
+/// (required with `openid` unless the front channel had one).
+fn exchanged(
+    ctx: &Ctx<'_>,
     mut login: Box<Login>,
+    response: HttpResponse,
     now: u64,
-) -> Result<Step<'a>, Error> {
-    match login.tokens.take() {
-        Some(tokens) => {
-            let sub = login.sub.clone();
-            let nonce = Some(login.pending.nonce.clone());
-            user_data::begin(ctx, tokens, sub, nonce, Then::Login(login), now)
+) -> Result<Next<SignIn>, Error> {
+    let response = token::read_response(response)?;
+    assurance::check_granted_scope(&ctx.config.scopes, response.scope.as_deref())?;
+    login.latest_id_token = response.id_token.clone();
+    match &response.id_token {
+        Some(jwt) => {
+            let jwt = unwrap_token(ctx.config, jwt.secret())?.into_owned();
+            verify_exchanged(ctx, login, Box::new(response), jwt, false, now)
         }
-        None => make_session(&ctx, login, None, UserData::default(), now),
+        None if login.sub.is_none() && ctx.config.openid => {
+            Err(ProviderMisbehaved::MissingResponseParameter("id_token").into())
+        }
+        None => {
+            let tokens = response.tokens(now);
+            read_user_data(ctx, login, Some(tokens), now)
+        }
     }
 }
 
-/// Makes the session from everything gathered.
-pub(crate) fn make_session<'a>(
-    ctx: &Ctx<'a>,
+/// Verifies the token response's ID token `jwt` (decrypted): the login's expectations,
+/// with `at_hash` over the new access token and the front channel's subject, if any.
+fn verify_exchanged(
+    ctx: &Ctx<'_>,
+    mut login: Box<Login>,
+    response: Box<TokenResponse>,
+    jwt: String,
+    refetched: bool,
+    now: u64,
+) -> Result<Next<SignIn>, Error> {
+    let allowed = ctx.allowed();
+    let front = login.expectations(ctx, &allowed, now);
+    let e = Expectations {
+        code: None,
+        c_hash_required: false,
+        access_token: Some(response.access_token.secret()),
+        at_hash_required: false,
+        sub: login.sub.as_deref(),
+        ..front
+    };
+    match token::verify_id_token(ctx, &jwt, &e, refetched)? {
+        Checked::Verified(verified) => {
+            login.sub = Some(verified.sub);
+            login.id_claims = Some(verified.claims);
+            let tokens = response.tokens(now);
+            read_user_data(ctx, login, Some(tokens), now)
+        }
+        Checked::NeedKeys(wanted) => Ok(Next::NeedKeys(
+            wanted,
+            Verifying::TokenIdToken(VerifyingToken { login, jwt, wanted }, response),
+        )),
+    }
+}
+
+/// Who the user is and what ID.me verified: one call per access token.
+fn read_user_data(
+    ctx: &Ctx<'_>,
     login: Box<Login>,
     tokens: Option<Tokens>,
-    data: UserData,
     now: u64,
-) -> Result<Step<'a>, Error> {
+) -> Result<Next<SignIn>, Error> {
+    let Some(tokens) = tokens else {
+        return make_session(ctx, login, None, now);
+    };
+    let sub = login.sub.clone();
+    let nonce = Some(login.pending.nonce.clone());
+    user_data::begin(ctx, tokens, sub, nonce)?.within(
+        login,
+        Awaiting::UserData,
+        Verifying::UserData,
+        |login, read| make_session(ctx, login, Some(read), now),
+    )
+}
+
+/// Makes the session from everything gathered.
+fn make_session(
+    ctx: &Ctx<'_>,
+    login: Box<Login>,
+    read: Option<Read>,
+    now: u64,
+) -> Result<Next<SignIn>, Error> {
     let config = ctx.config;
     let Login {
         pending,
@@ -227,6 +370,10 @@ pub(crate) fn make_session<'a>(
         latest_id_token,
         ..
     } = *login;
+    let (tokens, data) = match read {
+        Some(Read { tokens, data }) => (Some(tokens), data),
+        None => (None, UserData::default()),
+    };
     // OAuth mode (no `openid`): the identity is attributes.json's `uuid`.
     let sub = match (sub, &data.verification) {
         (Some(sub), _) => sub,
@@ -268,8 +415,8 @@ pub(crate) fn make_session<'a>(
         created_at: now,
         expires_at: now + config.session_lifetime.as_secs(),
     };
-    Ok(Step::Done(Outcome::SignedIn(
-        Box::new(session),
-        pending.return_to,
-    )))
+    Ok(Next::Done(SignedIn {
+        session: Box::new(session),
+        return_to: pending.return_to,
+    }))
 }

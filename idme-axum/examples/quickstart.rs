@@ -1,0 +1,43 @@
+//! The smallest axum app that signs people in with ID.me: a public page, a page for
+//! signed-in users and one for verified veterans. Run it with the `IDME_*` variables set:
+//! `cargo run -p idme-axum --example quickstart`.
+
+use axum::{Router, routing::get};
+use idme_axum::idme_core::require::Veteran;
+use idme_axum::idme_core::{Idme, IdmeBuilder};
+use idme_axum::{IdmeLayer, IdmeUser, Verified};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // IDME_CLIENT_ID, IDME_CLIENT_SECRET, IDME_REDIRECT_URI, IDME_COOKIE_KEYS, …
+    let idme = Idme::new(IdmeBuilder::from_env()?.build()?);
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/account", get(account))
+        .route("/veterans", get(veterans))
+        // GET /auth/login, GET and POST /auth/callback, POST /auth/logout, …
+        .merge(idme_axum::routes(&idme))
+        // Outermost: the engine for the extractors, and the cookies they produce.
+        .layer(IdmeLayer::new(idme));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// Public: `None` for anonymous visitors.
+async fn home(user: Option<IdmeUser>) -> String {
+    match user {
+        Some(user) => format!("Hello {}", user.sub()),
+        None => "Hello, visitor: sign in at /auth/login".to_owned(),
+    }
+}
+
+/// Signed-in users only: browsers are sent to sign in, API clients get `401`.
+async fn account(user: IdmeUser) -> String {
+    user.to_json().to_string()
+}
+
+/// Users ID.me verified as veterans; others get `403` with an offer to verify.
+async fn veterans(user: Verified<Veteran>) -> String {
+    format!("Thank you for your service, {}", user.sub())
+}
