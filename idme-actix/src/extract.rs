@@ -118,3 +118,22 @@ impl<R: Verify> FromRequest for Verified<R> {
         })
     }
 }
+
+/// A guard for a route that acts with the session cookie without asking for the user
+/// (with [`IdmeUser`] or [`Verified`], which apply the same rule themselves): a request
+/// with an unsafe method (`POST`, `PUT`, `PATCH`, `DELETE`, …) is refused with `403`
+/// unless it comes from the application's own pages (`Origin`, or `Sec-Fetch-Site:
+/// same-origin`) or a trusted origin; see [`idme_core::cross_site`]. Safe methods pass,
+/// and so do requests with an app client's bearer token (no ambient authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SameOrigin;
+
+impl FromRequest for SameOrigin {
+    type Error = IdmeRejection;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let checked = auth(req).and_then(|auth| auth.same_origin(&guarded(req)));
+        std::future::ready(checked.map(|()| SameOrigin).map_err(IdmeRejection::from))
+    }
+}

@@ -86,7 +86,7 @@ mod routes;
 /// then works unchanged.
 pub use idme_core;
 
-pub use extract::{IdmeRejection, IdmeUser, Verified};
+pub use extract::{IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use middleware::{IdmeMiddleware, IdmeMiddlewareService, RequireUser, RequireUserMiddleware};
 pub use routes::configure;
 

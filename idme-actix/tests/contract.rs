@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use idme_actix::{IdmeMiddleware, IdmeRejection, IdmeUser, Verified};
+use idme_actix::{IdmeMiddleware, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -20,6 +20,19 @@ fn routes(cfg: &mut web::ServiceConfig) {
         "/me",
         web::get().to(|user: IdmeUser| async move { user.sub().to_owned() }),
     )
+    .route(
+        "/act",
+        web::route().to(|user: IdmeUser| async move { user.sub().to_owned() }),
+    )
+    .route(
+        "/act-optional",
+        web::post().to(|user: Option<IdmeUser>| async move {
+            user.map_or("hello stranger".to_owned(), |u| {
+                format!("hello {}", u.sub())
+            })
+        }),
+    )
+    .route("/guarded", web::route().to(|_: SameOrigin| async { "ok" }))
     .route(
         "/student",
         web::get().to(|user: Verified<Student>| async move { user.sub().to_owned() }),

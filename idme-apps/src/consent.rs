@@ -47,21 +47,17 @@ pub(crate) fn csrf_ok(config: &Ctx, token: &str, sid: &str, request: &str, now: 
         .is_some_and(|t| t.exp > now && t.sid == sid && same(&t.req, &hash(request)))
 }
 
-/// Whether a `POST` says it comes from this site: `Sec-Fetch-Site: same-origin`, or an
-/// `Origin` equal to the app's, and no header saying otherwise. The engine's pages are
-/// served with `Referrer-Policy: no-referrer`, so browsers post their forms with
-/// `Origin: null`, which says nothing; then `Sec-Fetch-Site` must.
+/// Whether a `POST` says it comes from this site, by the engine's one rule
+/// ([`idme_core::cross_site`]): an `Origin` equal to the app's, or `Sec-Fetch-Site:
+/// same-origin` (the engine's pages are served with `Referrer-Policy: no-referrer`, so
+/// browsers post their forms with `Origin: null`, which says nothing). The application's
+/// trusted origins do not count here: only the engine's own pages post these forms.
 pub(crate) fn same_origin(app_origin: &str, origin: Option<&str>, site: Option<&str>) -> bool {
-    let site = site.map(|s| s.trim().to_ascii_lowercase());
-    let origin = origin.map(str::trim).filter(|o| *o != "null");
-    if origin.is_some_and(|o| o != app_origin) {
-        return false;
-    }
-    match site.as_deref() {
-        Some("same-origin") => true,
-        Some(_) => false,
-        None => origin.is_some(),
-    }
+    let own = idme_core::cross_site::SiteOrigins::new(app_origin, Vec::new());
+    own.allows(idme_core::cross_site::Provenance {
+        origin,
+        sec_fetch_site: site,
+    })
 }
 
 /// What the consent page shows and posts.
@@ -197,12 +193,13 @@ mod tests {
         assert!(same_origin(app, None, Some("same-origin")));
         assert!(same_origin(app, Some("null"), Some("Same-Origin")));
         assert!(same_origin(app, Some(app), None));
+        // Typed or bookmarked by the person: no site could have sent it.
+        assert!(same_origin(app, None, Some("none")));
         for (origin, site) in [
             (None, None),
             (Some("null"), None),
             (None, Some("cross-site")),
             (None, Some("same-site")),
-            (None, Some("none")),
             (Some("https://evil.example"), Some("same-origin")),
             (Some(app), Some("cross-site")),
         ] {

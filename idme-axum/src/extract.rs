@@ -4,8 +4,8 @@ use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use idme_core::Idme;
-use idme_core::cross_site::Provenance;
 use idme_core::adapter::{GuardRequest, RequestAuth};
+use idme_core::cross_site::Provenance;
 use idme_core::require::Verify;
 
 use crate::{cookies, into_response};
@@ -101,5 +101,24 @@ impl<S: Send + Sync, R: Verify> FromRequestParts<S> for Verified<R> {
         let requirement = R::requirement();
         let user = auth.verified(&req, || cookies(&parts.headers), &requirement);
         Ok(user.await?.into())
+    }
+}
+
+/// A guard for a route that acts with the session cookie without asking for the user
+/// (with [`IdmeUser`] or [`Verified`], which apply the same rule themselves): a request
+/// with an unsafe method (`POST`, `PUT`, `PATCH`, `DELETE`, …) is refused with `403`
+/// unless it comes from the application's own pages (`Origin`, or `Sec-Fetch-Site:
+/// same-origin`) or a trusted origin; see [`idme_core::cross_site`]. Safe methods pass,
+/// and so do requests with an app client's bearer token (no ambient authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SameOrigin;
+
+impl<S: Send + Sync> FromRequestParts<S> for SameOrigin {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let (auth, req) = guard(parts);
+        auth.same_origin(&req)?;
+        Ok(SameOrigin)
     }
 }

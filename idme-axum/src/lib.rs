@@ -87,7 +87,7 @@ mod routes;
 /// then works unchanged.
 pub use idme_core;
 
-pub use extract::{IdmeRejection, IdmeUser, Verified};
+pub use extract::{IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use layer::{IdmeLayer, RequireUser, RequireUserLayer, SetCookies, WithIdme};
 pub use routes::routes;
 

@@ -2,8 +2,8 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::routing::get;
-use idme_axum::{IdmeLayer, IdmeRejection, IdmeUser, Verified};
+use axum::routing::{any, get, post};
+use idme_axum::{IdmeLayer, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -24,6 +24,22 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         .route(
             "/me",
             get(|user: IdmeUser| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/act",
+            any(|user: IdmeUser| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/act-optional",
+            post(|user: Option<IdmeUser>| async move {
+                user.map_or("hello stranger".to_owned(), |u| {
+                    format!("hello {}", u.sub())
+                })
+            }),
+        )
+        .route(
+            "/guarded",
+            get(|_: SameOrigin| async { "ok" }).post(|_: SameOrigin| async { "ok" }),
         )
         .route(
             "/student",

@@ -162,7 +162,11 @@ mod tests {
             // A trusted origin, from another site.
             (trusted, Some("cross-site"), true),
             (trusted, None, true),
-            (Some("https://spa.example.net:444"), Some("cross-site"), false),
+            (
+                Some("https://spa.example.net:444"),
+                Some("cross-site"),
+                false,
+            ),
         ] {
             let p = Provenance {
                 origin,

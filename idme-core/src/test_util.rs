@@ -82,6 +82,43 @@ impl LockingStore for UnavailableStore {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RefusingBearer;
 
+/// An extension that recognizes the bearer tokens starting with `accepted.` and accepts
+/// them all, as the user `bearer-user` (no verification): for tests of what a good bearer
+/// token gets, without an authorization server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcceptingBearer;
+
+/// The subject of [`AcceptingBearer`]'s user.
+pub const BEARER_USER: &str = "bearer-user";
+
+#[async_trait::async_trait]
+impl crate::extension::Extension for AcceptingBearer {
+    fn recognizes_bearer(&self, token: &str) -> bool {
+        token.starts_with("accepted.")
+    }
+
+    fn accepts_bearer(&self) -> bool {
+        true
+    }
+
+    async fn authenticate_bearer(
+        &self,
+        host: &dyn crate::extension::Host,
+        _token: &str,
+    ) -> Result<crate::IdmeUser, crate::Error> {
+        let now = host.config().clock.now();
+        Ok(crate::IdmeUser::from_parts(crate::UserParts {
+            sub: BEARER_USER.into(),
+            claims: serde_json::Map::new(),
+            verification: None,
+            session_id: "bearer-grant".into(),
+            created_at: now,
+            expires_at: now + 3600,
+            provider_sid: None,
+        }))
+    }
+}
+
 impl crate::extension::Extension for RefusingBearer {
     fn recognizes_bearer(&self, token: &str) -> bool {
         token.starts_with("refused.")

@@ -112,3 +112,23 @@ impl<'r, R: Verify> FromRequest<'r> for Verified<R> {
         outcome(user.await.map(Verified::from))
     }
 }
+
+/// A guard for a route that acts with the session cookie without asking for the user
+/// (with [`IdmeUser`] or [`Verified`], which apply the same rule themselves): a request
+/// with an unsafe method (`POST`, `PUT`, `PATCH`, `DELETE`, …) is refused with `403`
+/// unless it comes from the application's own pages (`Origin`, or `Sec-Fetch-Site:
+/// same-origin`) or a trusted origin; see [`idme_core::cross_site`]. Safe methods pass,
+/// and so do requests with an app client's bearer token (no ambient authority).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SameOrigin;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SameOrigin {
+    type Error = IdmeRejection;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let path = req.uri().to_string();
+        let guarded = guarded(req, &path);
+        outcome(auth(req).same_origin(&guarded).map(|()| SameOrigin))
+    }
+}

@@ -67,7 +67,7 @@ mod routes;
 pub use idme_core;
 
 pub use fairing::IdmeFairing;
-pub use guard::{IdmeRejection, IdmeUser, Verified};
+pub use guard::{IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use routes::routes;
 
 use std::io::Cursor;

@@ -2,11 +2,11 @@
 
 use idme_core::Idme;
 use idme_core::require::Student;
-use idme_rocket::{IdmeFairing, IdmeRejection, IdmeUser, Verified};
+use idme_rocket::{IdmeFairing, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_testkit::contract::{Answer, Call};
 use rocket::http::{Header, Method};
 use rocket::local::asynchronous::Client;
-use rocket::{get, routes};
+use rocket::{delete, get, patch, post, put, routes};
 
 #[get("/")]
 fn home(user: Option<IdmeUser>) -> String {
@@ -18,6 +18,46 @@ fn home(user: Option<IdmeUser>) -> String {
 #[get("/me")]
 fn me(user: IdmeUser) -> String {
     user.sub().to_owned()
+}
+
+#[get("/act")]
+fn act_get(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[post("/act")]
+fn act_post(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[put("/act")]
+fn act_put(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[patch("/act")]
+fn act_patch(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[delete("/act")]
+fn act_delete(user: IdmeUser) -> String {
+    user.sub().to_owned()
+}
+
+#[post("/act-optional")]
+fn act_optional(user: Option<IdmeUser>) -> String {
+    home(user)
+}
+
+#[get("/guarded")]
+fn guarded_get(_guard: SameOrigin) -> &'static str {
+    "ok"
+}
+
+#[post("/guarded")]
+fn guarded_post(_guard: SameOrigin) -> &'static str {
+    "ok"
 }
 
 #[get("/student")]
@@ -36,16 +76,26 @@ fn why(user: Result<Verified<Student>, IdmeRejection>) -> String {
 /// One request to a fresh app: the contract's routes, and `IdmeFairing` (left out without
 /// an engine).
 async fn call(idme: Option<Idme>, call: Call) -> Answer {
-    let mut rocket = rocket::build().mount("/", routes![home, me, student, why]);
+    let routes = routes![
+        home,
+        me,
+        student,
+        why,
+        act_get,
+        act_post,
+        act_put,
+        act_patch,
+        act_delete,
+        act_optional,
+        guarded_get,
+        guarded_post
+    ];
+    let mut rocket = rocket::build().mount("/", routes);
     if let Some(idme) = idme {
         rocket = rocket.attach(IdmeFairing::new(idme));
     }
     let client = Client::untracked(rocket).await.unwrap();
-    let method = if call.method == "POST" {
-        Method::Post
-    } else {
-        Method::Get
-    };
+    let method: Method = call.method.parse().expect("a method Rocket knows");
     let mut req = client.req(method, call.path);
     for (name, value) in call.headers {
         req = req.header(Header::new(name, value));

@@ -251,9 +251,7 @@ impl RequestAuth {
         match self.user(req, cookies).await {
             Ok(user) => Ok(Some(user)),
             Err(rejection)
-                if rejection.is_outage()
-                    || req.bearer().is_some()
-                    || rejection.is_cross_site() =>
+                if rejection.is_outage() || req.bearer().is_some() || rejection.is_cross_site() =>
             {
                 Err(rejection)
             }
@@ -337,7 +335,9 @@ impl RequestAuth {
             replace: state
                 .rejection
                 .as_ref()
-                .filter(|r| (r.is_outage() || state.bearer_refused) && !r.was_read())
+                .filter(|r| {
+                    (r.is_outage() || state.bearer_refused || r.is_cross_site()) && !r.was_read()
+                })
                 .map(|r| r.reply.clone()),
             set_cookies: std::mem::take(&mut state.set_cookies),
         }

@@ -254,7 +254,8 @@ impl std::fmt::Display for Rejection {
 /// The `403` answered to a cross-site request: a page for a browser's navigation (a form
 /// posted from another site), JSON otherwise.
 pub(super) fn cross_site(html: bool) -> Reply {
-    const MESSAGE: &str = "This request did not come from this site's own pages, so it was refused.";
+    const MESSAGE: &str =
+        "This request did not come from this site's own pages, so it was refused.";
     if html {
         return Reply::html(403, format!("<p>{MESSAGE}</p>"));
     }

@@ -18,6 +18,8 @@ pub enum Route {
     Logout,
     /// `POST`: the provider ends sessions ([`Idme::backchannel_logout`]).
     BackchannelLogout,
+    /// `GET`: the browser's session as JSON, for a single-page app ([`Idme::session_info`]).
+    Session,
     /// A route of a registered extension.
     Extension(ExtensionRouteId),
 }
@@ -33,11 +35,12 @@ pub struct ExtensionRouteId {
 
 impl Route {
     /// The sign-in routes, without any extension's (see [`all`](Self::all)).
-    pub const SIGN_IN: [Route; 4] = [
+    pub const SIGN_IN: [Route; 5] = [
         Route::Login,
         Route::Callback,
         Route::Logout,
         Route::BackchannelLogout,
+        Route::Session,
     ];
 
     /// Every route `idme` answers: the [sign-in routes](Self::SIGN_IN), then those of its
@@ -59,7 +62,7 @@ impl Route {
     /// Whether the route answers `GET`.
     pub fn answers_get(self) -> bool {
         match self {
-            Route::Login | Route::Callback => true,
+            Route::Login | Route::Callback | Route::Session => true,
             Route::Logout | Route::BackchannelLogout => false,
             Route::Extension(id) => id.get,
         }
@@ -68,7 +71,7 @@ impl Route {
     /// Whether the route answers `POST`.
     pub fn answers_post(self) -> bool {
         match self {
-            Route::Login => false,
+            Route::Login | Route::Session => false,
             Route::Callback | Route::Logout | Route::BackchannelLogout => true,
             Route::Extension(id) => id.post,
         }
@@ -82,6 +85,7 @@ impl Route {
             Route::Callback => &paths.callback,
             Route::Logout => &paths.logout,
             Route::BackchannelLogout => &paths.backchannel_logout,
+            Route::Session => &paths.session,
             Route::Extension(id) => idme
                 .inner
                 .extension_routes
@@ -112,15 +116,24 @@ impl Route {
                 let (origin, site) = (header("origin"), header("sec-fetch-site"));
                 let everywhere = url::form_urlencoded::parse(req.body)
                     .any(|(k, v)| k == "everywhere" && v == "true");
-                match everywhere {
-                    true => idme.logout_everywhere(&req.cookies, origin, site).await,
-                    false => idme.logout(&req.cookies, origin, site).await,
+                // A script's `fetch` cannot follow a redirect to the provider: JSON.
+                let script = header("sec-fetch-mode")
+                    .is_some_and(|mode| !mode.trim().eq_ignore_ascii_case("navigate"));
+                match (script, everywhere) {
+                    (true, _) => {
+                        let cookies = &req.cookies;
+                        idme.logout_from_script(cookies, origin, site, everywhere)
+                            .await
+                    }
+                    (false, true) => idme.logout_everywhere(&req.cookies, origin, site).await,
+                    (false, false) => idme.logout(&req.cookies, origin, site).await,
                 }
             }
             Route::BackchannelLogout => {
                 idme.backchannel_logout(header("content-type"), req.body)
                     .await
             }
+            Route::Session => idme.session_info(&req.cookies).await,
             Route::Extension(id) => match idme.inner.extension_routes.get(id.index) {
                 Some(&(extension, route, _)) => {
                     let extension = &idme.inner.extensions[extension];

@@ -232,6 +232,12 @@ impl IdmeBuilder {
         self.settings.backchannel_logout_path = path.into();
         self
     }
+    /// The session route: the browser's session as JSON for a single-page app
+    /// ([`Idme::session_info`](crate::Idme::session_info)). Default: `/auth/session`.
+    pub fn session_path(mut self, path: impl Into<String>) -> Self {
+        self.settings.session_path = path.into();
+        self
+    }
     /// A plain-text notice shown at the top of every HTML page the engine renders (error,
     /// access-denied, verification-required and fragment relay pages), HTML-escaped; for
     /// example "Offline emulator: not ID.me" in a development mode. Default: none.

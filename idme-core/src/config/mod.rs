@@ -178,6 +178,8 @@ pub struct RoutePaths {
     pub logout: String,
     /// Receives OIDC back-channel logout tokens (`POST /auth/backchannel-logout`).
     pub backchannel_logout: String,
+    /// The browser's session as JSON, for a single-page app (`GET /auth/session`).
+    pub session: String,
 }
 
 /// A validated configuration. Build it with [`IdmeBuilder`].

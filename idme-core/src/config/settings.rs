@@ -93,6 +93,8 @@ settings! {
     logout_path: String = "/auth/logout".into(),
     /// The back-channel logout route.
     backchannel_logout_path: String = "/auth/backchannel-logout".into(),
+    /// The session route (JSON, for single-page apps).
+    session_path: String = "/auth/session".into(),
     /// The notice on every page the engine renders.
     page_notice: Option<String> = None,
     /// Origins besides the application's own whose pages may act with the session cookie.

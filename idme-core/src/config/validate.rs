@@ -166,9 +166,8 @@ impl IdmeBuilder {
 
         let mut trusted_origins = Vec::with_capacity(s.trusted_origins.len());
         for raw in &s.trusted_origins {
-            let origin = crate::cross_site::parse_origin(raw).map_err(|rule| {
-                Error::config(format!("trusted origin {raw:?}: {rule}"))
-            })?;
+            let origin = crate::cross_site::parse_origin(raw)
+                .map_err(|rule| Error::config(format!("trusted origin {raw:?}: {rule}")))?;
             trusted_origins.push(origin);
         }
         let site_origins = crate::cross_site::SiteOrigins::new(
@@ -180,6 +179,7 @@ impl IdmeBuilder {
             ("login", &s.login_path),
             ("logout", &s.logout_path),
             ("back-channel logout", &s.backchannel_logout_path),
+            ("session", &s.session_path),
         ] {
             if !path.starts_with('/') {
                 return Err(Error::config(format!("{name} path must start with '/'")));
@@ -190,6 +190,7 @@ impl IdmeBuilder {
             callback: redirect_uri.path().to_owned(),
             logout: s.logout_path,
             backchannel_logout: s.backchannel_logout_path,
+            session: s.session_path,
         };
 
         let cookie_keys = match s.cookie_keys {

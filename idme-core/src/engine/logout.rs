@@ -34,6 +34,7 @@ impl Idme {
     ) -> Reply {
         self.end_sessions(cookies, origin, sec_fetch_site, false)
             .await
+            .into_reply(false)
     }
 
     /// Like [`logout`](Self::logout), and ends every session of the person, here and on
@@ -48,6 +49,26 @@ impl Idme {
     ) -> Reply {
         self.end_sessions(cookies, origin, sec_fetch_site, true)
             .await
+            .into_reply(false)
+    }
+
+    /// The logout of a script (a single-page app's `fetch`), which cannot follow a
+    /// redirect to another site: the same checks and effects as [`logout`](Self::logout)
+    /// (or [`logout_everywhere`](Self::logout_everywhere)), answered with JSON:
+    /// `200 {"signed_out": true, "provider_logout_url": …}` (the provider's logout page to
+    /// send the browser to, `null` when the provider has none), or the failure's status
+    /// with `{"error": …, "message": …}`. The logout route answers so when the request's
+    /// `Sec-Fetch-Mode` says it is not a navigation.
+    pub async fn logout_from_script(
+        &self,
+        cookies: &RequestCookies,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+        everywhere: bool,
+    ) -> Reply {
+        self.end_sessions(cookies, origin, sec_fetch_site, everywhere)
+            .await
+            .into_reply(true)
     }
 
     async fn end_sessions(
@@ -56,7 +77,7 @@ impl Idme {
         origin: Option<&str>,
         sec_fetch_site: Option<&str>,
         everywhere: bool,
-    ) -> Reply {
+    ) -> LogoutOutcome {
         let config = &self.inner.config;
         let provenance = crate::cross_site::Provenance {
             origin,
@@ -64,7 +85,7 @@ impl Idme {
         };
         if !config.site_origins.allows(provenance) {
             tracing::warn!(target: "idme::logout", origin, sec_fetch_site, "logout refused: not a same-origin request");
-            return Reply::html(403, "Cross-site logout refused.".into());
+            return LogoutOutcome::CrossSite;
         }
         let now = self.inner.config.clock.now();
         let mut id_token_hint = None;
@@ -82,7 +103,7 @@ impl Idme {
                 };
                 if let Err(e) = end_in_extensions(self, ended).await {
                     tracing::error!(target: "idme::logout", error = %e, "logout failed: what extensions issued through the session could not be ended; the session is kept");
-                    return self.failure(&Error::from(e), "sign-out failed");
+                    return LogoutOutcome::Failed(self.failure(&Error::from(e), "sign-out failed"));
                 }
                 authenticate::forget(&self.inner, &session, now).await;
                 if everywhere
@@ -90,7 +111,7 @@ impl Idme {
                         authenticate::forget_person(&self.inner, &session.sub, now).await
                 {
                     tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
-                    return self.failure(&Error::from(e), "sign-out failed");
+                    return LogoutOutcome::Failed(self.failure(&Error::from(e), "sign-out failed"));
                 }
                 tracing::info!(target: "idme::logout", sub = %session.sub, everywhere, "signed out");
                 id_token_hint = session.id_token.clone();
@@ -111,8 +132,10 @@ impl Idme {
                 None
             }
         };
-        Reply::redirect(target.unwrap_or_else(|| "/".into()))
-            .with_cookies(Session::clear_cookies(config, cookies))
+        LogoutOutcome::SignedOut {
+            provider_logout_url: target,
+            clear: Session::clear_cookies(config, cookies),
+        }
     }
 
     /// `POST` on the back-channel logout route: the provider says a user (`sub`) or one of
@@ -239,4 +262,63 @@ async fn end_in_extensions(
         }
     }
     failure.map_or(Ok(()), Err)
+}
+
+/// How a person's logout went.
+enum LogoutOutcome {
+    /// Refused: not a same-origin request.
+    CrossSite,
+    /// Failed (the answer says why); the session is kept.
+    Failed(Reply),
+    /// Signed out: the cookies that clear the session, and the provider's logout page.
+    SignedOut {
+        provider_logout_url: Option<String>,
+        clear: Vec<crate::cookies::SetCookie>,
+    },
+}
+
+impl LogoutOutcome {
+    /// The answer: for a browser's navigation a redirect (to the provider's logout page,
+    /// else `/`) and pages; for a script JSON.
+    fn into_reply(self, script: bool) -> Reply {
+        match (self, script) {
+            (LogoutOutcome::CrossSite, false) => {
+                Reply::html(403, "Cross-site logout refused.".into())
+            }
+            (LogoutOutcome::CrossSite, true) => Reply::json(
+                403,
+                &json!({
+                    "error": "cross_site_request",
+                    "message": "Cross-site logout refused.",
+                }),
+            ),
+            (LogoutOutcome::Failed(reply), false) => reply,
+            (LogoutOutcome::Failed(reply), true) => Reply::json(
+                reply.status,
+                &json!({
+                    "error": "logout_failed",
+                    "message": "Sign-out failed: try again in a minute.",
+                }),
+            ),
+            (
+                LogoutOutcome::SignedOut {
+                    provider_logout_url,
+                    clear,
+                },
+                false,
+            ) => Reply::redirect(provider_logout_url.unwrap_or_else(|| "/".into()))
+                .with_cookies(clear),
+            (
+                LogoutOutcome::SignedOut {
+                    provider_logout_url,
+                    clear,
+                },
+                true,
+            ) => Reply::json(
+                200,
+                &json!({ "signed_out": true, "provider_logout_url": provider_logout_url }),
+            )
+            .with_cookies(clear),
+        }
+    }
 }

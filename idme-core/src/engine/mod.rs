@@ -5,6 +5,7 @@ mod builder;
 mod host;
 mod logout;
 mod refresh;
+mod session_info;
 pub(crate) mod state;
 
 pub use builder::EngineBuilder;

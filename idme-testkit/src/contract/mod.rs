@@ -1,7 +1,10 @@
 //! The contract every framework adapter of idme-core answers identically, as one macro:
 //! [`adapter_contract!`](crate::adapter_contract) drives an adapter in-process (no TCP to
 //! the app; the engine talks to an [`Emulator`](crate::Emulator) on loopback) through the
-//! same cases. This module holds its framework-neutral request and answer types.
+//! same cases. This module holds its framework-neutral request and answer types; the
+//! single-page-app cases are in `cross_site`.
+
+mod cross_site;
 
 /// The redirect URI the contract's engines are registered with (never listened on: the app
 /// is called in-process).
@@ -226,6 +229,17 @@ macro_rules! adapter_contract {
                 idme_core::Idme::new(builder.build().expect("a valid configuration"))
             }
 
+            fn engine_with(
+                builder: idme_core::IdmeBuilder,
+                extension: impl idme_core::extension::Extension,
+            ) -> idme_core::Idme {
+                let config = builder.build().expect("a valid configuration");
+                idme_core::Idme::builder(config)
+                    .extension(extension)
+                    .build()
+                    .expect("the extension accepts the configuration")
+            }
+
             async fn send(idme: &idme_core::Idme, call: Call) -> Answer {
                 drive(Some(idme.clone()), call).await
             }
@@ -366,11 +380,7 @@ macro_rules! adapter_contract {
             async fn contract_a_handler_matches_on_the_rejection_reason() {
                 let emu = emulator().await;
                 let bearer = idme_core::test_util::RefusingBearer;
-                let config = builder(&emu).build().expect("a valid configuration");
-                let idme = idme_core::Idme::builder(config)
-                    .extension(bearer)
-                    .build()
-                    .expect("the extension accepts the configuration");
+                let idme = engine_with(builder(&emu), bearer);
                 let why = |res: Answer| {
                     assert_eq!(res.status, 200, "the handler answers: {}", res.body);
                     res.body
@@ -430,6 +440,8 @@ macro_rules! adapter_contract {
                 let same = Call::post("/auth/logout").header("origin", ORIGIN);
                 assert_eq!(send(&idme, same).await.status, 303, "Origin alone is enough");
             }
+
+            $crate::__cross_site_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
