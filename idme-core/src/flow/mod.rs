@@ -1,6 +1,6 @@
 //! The sign-in flow, one module per idea, in layers:
-//! - data: `step` (what every step is told and gives: [`Ctx`](step::Ctx),
-//!   [`Next`](step::Next), the [`Flow`](step::Flow) trait, tokens);
+//! - data: `step` (what every step is told and gives: `Ctx`, `Next`, the `Flow` trait,
+//!   tokens);
 //! - leaf steps, which return values: `token` (the token endpoint), `keys` (the provider's
 //!   key set), `userinfo`, `attributes` (`attributes.json`), `refresh` (the refresh grant,
 //!   also the whole of a session refresh);
