@@ -76,7 +76,7 @@ struct Valid<'a> {
 
 /// Checks the request `query`. Until the client and its redirect URI are known good,
 /// nothing is redirected (a page); after that, errors go back to the app.
-fn check<'a>(inner: &Inner, apps: &'a Apps, query: Option<&str>) -> Result<Valid<'a>, Reply> {
+fn check<'a>(inner: &Inner<'_>, apps: &'a Apps, query: Option<&str>) -> Result<Valid<'a>, Reply> {
     let notice = inner.config.page_notice();
     let refused = |text: &str| pages::outcome(notice, 400, "Sign-in refused", text);
     let mut params: HashMap<String, String> = HashMap::new();
@@ -138,7 +138,7 @@ fn check<'a>(inner: &Inner, apps: &'a Apps, query: Option<&str>) -> Result<Valid
 
 /// `GET /auth/authorize`: the consent page for a signed-in person (the sign-in first).
 pub(crate) async fn authorize(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     query: Option<&str>,
     cookies: &RequestCookies,
@@ -192,7 +192,7 @@ pub(crate) async fn authorize(
 
 /// `POST /auth/authorize`: the person allows (the code goes back to the app) or denies
 /// (`access_denied`), from this site, with this session's token for this request.
-pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -> Reply {
+pub(crate) async fn decide(inner: &Inner<'_>, apps: &Apps, req: crate::Decide<'_>) -> Reply {
     let config = &inner.config;
     let notice = config.page_notice();
     let refused = |why: &str| {
@@ -250,7 +250,7 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -
 
 /// The code for `valid`'s request, approved by `user`, at the app.
 async fn issue(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     valid: &Valid<'_>,
     user: &IdmeUser,
@@ -301,7 +301,7 @@ async fn issue(
 /// `grant_type=authorization_code`: the code's person, if `code` is live, unused, and
 /// was issued to `client_id` for `redirect_uri` with the challenge of `verifier`.
 pub(crate) async fn redeem(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     client_id: &str,
     code: &str,
@@ -350,7 +350,7 @@ fn spent_record_id(code_id: &str) -> String {
 /// Remembers that `code` started the grant `grant_id`, so that its second use revokes
 /// the grant. A store failure is logged: the tokens stand, without that safeguard.
 pub(crate) async fn remember_spent(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     code: &str,
     grant_id: &str,
@@ -371,7 +371,7 @@ pub(crate) async fn remember_spent(
 /// A code that comes back after it was redeemed: someone else holds it, so the grant it
 /// started is revoked (RFC 6749 §4.1.2, RFC 9700 §4.5.3.1).
 async fn revoke_if_spent(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     code_id: &str,
 ) -> Result<(), idme_core::session::store::StoreError> {

@@ -8,7 +8,7 @@ use idme_core::{Error, IdmeUser, Unauthenticated};
 
 /// The user of an app access token, at the engine's time.
 pub(crate) async fn authenticate(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     token: &str,
 ) -> Result<IdmeUser, Error> {

@@ -62,7 +62,7 @@ pub(crate) struct Pending {
 
 /// `POST /auth/device/code` from `remote_addr` (the peer, when the adapter knows it).
 pub(crate) async fn authorization(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     remote_addr: Option<IpAddr>,
@@ -74,7 +74,7 @@ pub(crate) async fn authorization(
 }
 
 async fn start(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     remote_addr: Option<IpAddr>,
@@ -177,7 +177,7 @@ async fn start(
 
 /// The pending request of a (normal-form) user code.
 pub(crate) async fn pending(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     user_code: &str,
     now: u64,
@@ -217,7 +217,7 @@ pub(crate) async fn pending(
 /// Records the person's decision on the request `device_id`, once across instances;
 /// `Ok(false)` when it was decided already.
 pub(crate) async fn record_decision(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     device_id: &str,
     request: &DeviceRequest,
@@ -242,7 +242,7 @@ pub(crate) async fn record_decision(
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code`: a device's poll.
 pub(crate) async fn poll(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     client_id: &str,
     device_code: &str,

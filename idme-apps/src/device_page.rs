@@ -30,7 +30,7 @@ struct Csrf {
     exp: u64,
 }
 
-fn unavailable_page(inner: &Inner, e: &StoreError) -> Reply {
+fn unavailable_page(inner: &Inner<'_>, e: &StoreError) -> Reply {
     tracing::error!(target: "idme::apps", error = %e, "app store unavailable");
     pages::outcome(
         inner.config.page_notice(),
@@ -42,7 +42,7 @@ fn unavailable_page(inner: &Inner, e: &StoreError) -> Reply {
 
 /// `GET /auth/device[?user_code=…]`: the person's page.
 pub(crate) async fn page(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     query: Option<&str>,
     cookies: &RequestCookies,
@@ -103,7 +103,7 @@ pub(crate) async fn page(
             Some(verify) => Reply::redirect(verify),
             None => {
                 // One click, one more round: back to this page, still marked as tried.
-                let again = inner.idme.verify_url_for(&policy, &return_to);
+                let again = inner.host.verify_url_for(&policy, &return_to);
                 pages::not_verified(notice, client.display_name_or_id(), &policy, &again)
             }
         };
@@ -156,7 +156,7 @@ fn asked_at(at: Option<u64>, now: u64) -> String {
 }
 
 /// `POST /auth/device`: the person allows or denies.
-pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -> Reply {
+pub(crate) async fn decide(inner: &Inner<'_>, apps: &Apps, req: crate::Decide<'_>) -> Reply {
     let config = &inner.config;
     let notice = config.page_notice();
     // The same rule as the consent page's: a same-origin signal is required (browsers post
@@ -226,7 +226,7 @@ pub(crate) async fn decide(inner: &Inner, apps: &Apps, req: crate::Decide<'_>) -
             config.paths.device,
             codes::display_user_code(&code)
         );
-        let again = inner.idme.verify_url_for(&policy, &back);
+        let again = inner.host.verify_url_for(&policy, &back);
         return pages::not_verified(notice, name, &policy, &again).with_cookies(set_cookies);
     }
     let decision = if allow {

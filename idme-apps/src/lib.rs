@@ -12,12 +12,12 @@
 //! and ends with the web session that approved it.
 //!
 //! ```no_run
-//! # fn demo(builder: idme_core::IdmeBuilder) -> Result<(), Box<dyn std::error::Error>> {
+//! # fn demo(config: idme_core::IdmeConfig) -> Result<(), Box<dyn std::error::Error>> {
 //! use idme_apps::{AppClient, AppClients, AppServer};
 //!
 //! let clients = AppClients::new(["living-room-tv"])
 //!     .client(AppClient::new("desktop").display_name("Example Desktop").redirect_uri("http://127.0.0.1/callback"));
-//! let config = builder.extension(AppServer::new(clients)).build()?;
+//! let idme = idme_core::Idme::builder(config).extension(AppServer::new(clients)).build()?;
 //! # Ok(()) }
 //! ```
 //!
@@ -123,16 +123,16 @@ pub(crate) struct Decide<'a> {
 /// answer for a browser that is not: a `303` to sign in coming back to `return_to`, the
 /// error page when the session store is down.
 pub(crate) async fn person(
-    inner: &Inner,
+    inner: &Inner<'_>,
     cookies: &idme_core::RequestCookies,
     return_to: &str,
 ) -> Result<(idme_core::IdmeUser, Vec<idme_core::SetCookie>), idme_core::Reply> {
-    match inner.idme.authenticate(cookies).await {
+    match inner.host.authenticate(cookies).await {
         Ok(idme_core::Authenticated {
             user, set_cookies, ..
         }) => Ok((user, set_cookies)),
         Err(denied) => Err(inner
-            .idme
+            .host
             .unauthenticated(denied, Some("text/html"), return_to)),
     }
 }
@@ -146,7 +146,7 @@ const VERIFICATION_TRIED: &str = "verification_tried";
 /// their verification is under review), and sending them round again would be a redirect
 /// loop: the page says so instead.
 pub(crate) fn verify_once(
-    inner: &Inner,
+    inner: &Inner<'_>,
     policy: &Policy,
     path: &str,
     query: Option<&str>,
@@ -161,7 +161,7 @@ pub(crate) fn verify_once(
         Some(q) => format!("{path}?{q}&{VERIFICATION_TRIED}=1"),
         None => format!("{path}?{VERIFICATION_TRIED}=1"),
     };
-    Some(inner.idme.verify_url_for(policy, &back))
+    Some(inner.host.verify_url_for(policy, &back))
 }
 
 /// Whether the login can bring the person back to `path_and_query` (its `return_to`

@@ -11,7 +11,7 @@ use idme_core::Reply;
 /// The answer to a revocation request: `200` with an empty body whether or not the
 /// token was known.
 pub(crate) async fn revoke(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     authorization: Option<&str>,
@@ -23,7 +23,7 @@ pub(crate) async fn revoke(
 }
 
 async fn run(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     authorization: Option<&str>,

@@ -4,9 +4,9 @@
 use std::sync::{Arc, OnceLock};
 
 use idme_core::adapter::RouteRequest;
-use idme_core::extension::{Extension, ExtensionRoute, SessionsEnded, SessionsEndedReason};
-use idme_core::session::store::StoreError;
-use idme_core::{Clock, CookieKeys, Error, Idme, IdmeConfig, IdmeUser, Reply, SharedStore};
+use idme_core::extension::{Extension, ExtensionRoute, Host, SessionsEnded, SessionsEndedReason};
+use idme_core::store::StoreError;
+use idme_core::{Clock, CookieKeys, Error, IdmeConfig, IdmeUser, Reply, SharedStore};
 use url::Url;
 
 use crate::Apps;
@@ -58,11 +58,11 @@ impl Ctx {
     }
 }
 
-/// One call's view: the server's context and the engine answering the request (both
-/// shared, cheap to hold).
-pub(crate) struct Inner {
+/// One call's view: the server's context and the engine answering the request (its
+/// [`Host`]).
+pub(crate) struct Inner<'h> {
     pub(crate) config: Arc<Ctx>,
-    pub(crate) idme: Idme,
+    pub(crate) host: &'h dyn Host,
 }
 
 /// The routes, in the order [`Extension::routes`] lists them.
@@ -86,7 +86,7 @@ const ROUTES: [AppRoute; 6] = [
 ];
 
 /// The authorization server for the application's own devices and native apps, to
-/// register on the engine with [`IdmeBuilder::extension`](idme_core::IdmeBuilder::extension).
+/// register on the engine with [`EngineBuilder::extension`](idme_core::EngineBuilder::extension).
 ///
 /// - Devices use the device grant (RFC 8628): `POST /auth/device/code`, the person's page
 ///   `/auth/device`, polls at `POST /auth/device/token`.
@@ -197,9 +197,9 @@ impl AppServer {
     }
 
     /// The state, made on first use from the engine's configuration.
-    fn state(&self, idme: &Idme) -> &(Arc<Ctx>, Apps) {
+    fn state(&self, host: &dyn Host) -> &(Arc<Ctx>, Apps) {
         self.state.get_or_init(|| {
-            let config = idme.config();
+            let config = host.config();
             let ctx = Ctx {
                 cookie_keys: config.cookie_keys().clone(),
                 clock: config.clock().clone(),
@@ -250,11 +250,11 @@ impl Extension for AppServer {
             .collect()
     }
 
-    async fn answer(&self, idme: &Idme, route: usize, req: RouteRequest<'_>) -> Reply {
-        let (config, apps) = self.state(idme);
+    async fn answer(&self, host: &dyn Host, route: usize, req: RouteRequest<'_>) -> Reply {
+        let (config, apps) = self.state(host);
         let inner = Inner {
             config: config.clone(),
-            idme: idme.clone(),
+            host,
         };
         let header = req.header;
         match (ROUTES.get(route), req.post) {
@@ -304,21 +304,21 @@ impl Extension for AppServer {
         crate::tokens::has_token_shape(token)
     }
 
-    async fn authenticate_bearer(&self, idme: &Idme, token: &str) -> Result<IdmeUser, Error> {
-        let (config, apps) = self.state(idme);
+    async fn authenticate_bearer(&self, host: &dyn Host, token: &str) -> Result<IdmeUser, Error> {
+        let (config, apps) = self.state(host);
         let inner = Inner {
             config: config.clone(),
-            idme: idme.clone(),
+            host,
         };
         crate::bearer::authenticate(&inner, apps, token).await
     }
 
     async fn sessions_ended(
         &self,
-        idme: &Idme,
+        host: &dyn Host,
         ended: SessionsEnded<'_>,
     ) -> Result<(), StoreError> {
-        let (config, apps) = self.state(idme);
+        let (config, apps) = self.state(host);
         let revoked = match ended.reason {
             // One browser signed out: the grants its web session approved.
             SessionsEndedReason::Logout => match ended.session_id {

@@ -12,7 +12,7 @@ pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:dev
 
 /// The token endpoint's answer to `body`; `authorization` is the request's header.
 pub(crate) async fn token(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     authorization: Option<&str>,
@@ -27,7 +27,7 @@ pub(crate) async fn token(
 }
 
 async fn grant(
-    inner: &Inner,
+    inner: &Inner<'_>,
     apps: &Apps,
     body: &[u8],
     authorization: Option<&str>,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in Unix seconds. The system clock by default; tests set a
-/// simulated one with [`DangerousIdmeBuilder::clock`](crate::danger::DangerousIdmeBuilder::clock).
+/// simulated one with [`DangerousIdmeBuilder::clock`](crate::config::danger::DangerousIdmeBuilder::clock).
 ///
 /// ```
 /// use std::sync::Arc;

@@ -38,10 +38,10 @@ pub enum Error {
     Unauthenticated(#[from] Unauthenticated),
     /// The server-side session store could not be used (`503`).
     #[error("{0}")]
-    SessionStoreUnavailable(#[from] crate::session::store::StoreError),
+    SessionStoreUnavailable(#[from] crate::store::StoreError),
     /// The configuration is invalid; the error names the setting and the rule.
     #[error("invalid configuration: {0}")]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] crate::config_error::ConfigError),
     /// The library was used in a way it does not support.
     #[error("API misuse: {0}")]
     ApiMisuse(#[from] Misuse),

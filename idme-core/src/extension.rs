@@ -1,7 +1,8 @@
 //! The seam for roles built on top of the engine, such as the authorization server of
 //! `idme-apps` (devices and native apps signing in through the person's web session).
 //!
-//! An [`Extension`] is registered on the builder ([`IdmeBuilder::extension`](crate::IdmeBuilder::extension))
+//! An [`Extension`] is registered on the engine
+//! ([`Idme::builder`](crate::Idme::builder)`(config).`[`extension`](crate::EngineBuilder::extension)`(..)`)
 //! and may contribute three things, nothing else:
 //!
 //! - **routes**, which the adapters mount beside the sign-in routes (they iterate
@@ -12,15 +13,38 @@
 //!   provider), so that what the extension issued on the strength of a session ends with it.
 //!
 //! The engine stays the one place that signs people in: an extension sees the signed-in
-//! person through [`Idme::authenticate`] like any handler does.
+//! person through its [`Host`] (the engine, [`Idme`](crate::Idme), which implements it)
+//! like any handler does. This module sits below the engine: an extension knows the
+//! engine only through [`Host`].
 
-use crate::adapter::RouteRequest;
 use crate::config::IdmeConfig;
-use crate::engine::Idme;
+use crate::cookies::RequestCookies;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::session::store::StoreError;
-use crate::user::IdmeUser;
+use crate::request::RouteRequest;
+use crate::store::StoreError;
+use crate::user::{Authenticated, Denied, IdmeUser};
+use crate::verification::Policy;
+
+/// What an [`Extension`] may ask of the engine that runs it. [`Idme`](crate::Idme)
+/// implements it; an extension's methods are handed the engine as `&dyn Host`.
+#[async_trait::async_trait]
+pub trait Host: Send + Sync {
+    /// The engine's configuration ([`Idme::config`](crate::Idme::config)).
+    fn config(&self) -> &IdmeConfig;
+
+    /// The signed-in person of a request, from its cookies
+    /// ([`Idme::authenticate`](crate::Idme::authenticate)).
+    async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied>;
+
+    /// What to answer a request that needs a person but has none
+    /// ([`Idme::unauthenticated`](crate::Idme::unauthenticated)).
+    fn unauthenticated(&self, denied: Denied, accept: Option<&str>, path_and_query: &str) -> Reply;
+
+    /// The login route asking ID.me for `policy`, returning to `return_to`
+    /// ([`Idme::verify_url_for`](crate::Idme::verify_url_for)).
+    fn verify_url_for(&self, policy: &Policy, return_to: &str) -> String;
+}
 
 /// A route an [`Extension`] answers, at `path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,8 +92,9 @@ pub struct SessionsEnded<'a> {
 /// what it has.
 #[async_trait::async_trait]
 pub trait Extension: Send + Sync + std::fmt::Debug + 'static {
-    /// Checks the extension against the engine's configuration when the configuration is
-    /// built; the message is reported as a configuration error.
+    /// Checks the extension against the engine's configuration when the engine is built
+    /// ([`EngineBuilder::build`](crate::EngineBuilder::build)); the message is reported as a
+    /// configuration error.
     fn check(&self, config: &IdmeConfig) -> Result<(), String> {
         let _ = config;
         Ok(())
@@ -82,8 +107,8 @@ pub trait Extension: Send + Sync + std::fmt::Debug + 'static {
 
     /// The answer to `req` on its route number `route` (an index into
     /// [`routes`](Self::routes)).
-    async fn answer(&self, idme: &Idme, route: usize, req: RouteRequest<'_>) -> Reply {
-        let _ = (idme, route, req);
+    async fn answer(&self, host: &dyn Host, route: usize, req: RouteRequest<'_>) -> Reply {
+        let _ = (host, route, req);
         Reply::html(404, "Not found.".into())
     }
 
@@ -99,8 +124,8 @@ pub trait Extension: Send + Sync + std::fmt::Debug + 'static {
     /// The user of a bearer token the extension [recognizes](Self::recognizes_bearer):
     /// [`Unauthenticated::InvalidToken`](crate::Unauthenticated::InvalidToken) when it is
     /// unknown, expired or revoked, [`Error::SessionStoreUnavailable`] on an outage.
-    async fn authenticate_bearer(&self, idme: &Idme, token: &str) -> Result<IdmeUser, Error> {
-        let _ = (idme, token);
+    async fn authenticate_bearer(&self, host: &dyn Host, token: &str) -> Result<IdmeUser, Error> {
+        let _ = (host, token);
         Err(crate::Unauthenticated::InvalidToken.into())
     }
 
@@ -115,10 +140,10 @@ pub trait Extension: Send + Sync + std::fmt::Debug + 'static {
     /// is answered `5xx` so the provider retries): never a silent success.
     async fn sessions_ended(
         &self,
-        idme: &Idme,
+        host: &dyn Host,
         ended: SessionsEnded<'_>,
     ) -> Result<(), StoreError> {
-        let _ = (idme, ended);
+        let _ = (host, ended);
         Ok(())
     }
 }

@@ -106,14 +106,15 @@
 //!
 //! | module | what lives there |
 //! |---|---|
-//! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`]; the environment contract |
-//! | [`danger`] | settings unsafe in production, behind [`IdmeBuilder::dangerous`] |
-//! | [`flow`] | response types and modes, [`LoginOptions`], [`CallbackInput`]; start → callback → token → userinfo |
+//! | [`config`] | [`IdmeBuilder`], [`IdmeConfig`], [`Environment`], [`ResponseType`], [`ResponseMode`], [`Prompt`]; the environment contract |
+//! | [`danger`] | settings unsafe in production, behind [`IdmeBuilder::dangerous`] (`config::danger`) |
+//! | [`flow`] | [`LoginOptions`], [`CallbackInput`]; start → callback → token → userinfo |
 //! | `provider` | discovery and JWKS, cached, with a single-flight refetch on unknown `kid` |
 //! | `validate` | JWS signatures, ID token claims, `at_hash`/`c_hash`, userinfo bodies |
 //! | [`http_client`] | the [`HttpClient`](http_client::HttpClient) trait every call to the provider goes through |
 //! | [`session`] | sessions: sealed cookie (chunked) or a [`SessionStore`]; refresh, timeouts, logout |
-//! | [`user`] | [`IdmeUser`]: the signed-in user and their claims |
+//! | [`store`] | the session store traits ([`SessionStore`], [`SessionIndex`], [`LockingStore`], [`SharedStore`]) and [`MemoryStore`] |
+//! | [`user`] | [`IdmeUser`]: the signed-in user and their claims; [`Authenticated`], [`Denied`] |
 //! | [`require`] | verification requirements as types, for typed guards (`Verified<Veteran>`) |
 //! | [`verification`] | [`Policy`], [`Group`], [`Verification`] from `attributes.json` |
 //! | [`cookies`] | sealed cookies, key rotation, [`SetCookie`], [`RequestCookies`] |
@@ -123,7 +124,7 @@
 //! | [`error`] | [`Error`]: status and public message decided once |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
-//! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions |
+//! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions; [`extension::Host`], what they see of the engine |
 //! | [`html`] | escaping and the page frame, for extensions' pages |
 //!
 //! ## Features
@@ -160,15 +161,17 @@ pub mod claims {
 }
 mod clock;
 pub mod config;
+mod config_error;
 pub mod cookies;
 pub mod cross_site;
-pub mod danger;
+pub use config::danger;
 mod engine;
 pub mod error;
 pub mod extension;
 pub mod flow;
 pub mod html;
 pub mod http_client;
+mod jwe;
 mod logout;
 pub mod manual;
 pub mod native;
@@ -176,13 +179,16 @@ mod pages;
 mod parse_error;
 mod provider;
 pub mod reply;
+mod request;
 pub mod require;
 pub mod secret;
 pub mod session;
 mod shared_error;
-mod state;
+pub mod store;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+#[cfg(test)]
+mod tests;
 pub mod user;
 mod validate;
 pub mod verification;
@@ -195,14 +201,13 @@ pub use config::{
     ConfigError, Environment, IdmeBuilder, IdmeConfig, TokenAuthMethod, UserDataSource,
 };
 pub use cookies::{CookieKeys, RequestCookies, SameSite, SetCookie};
-pub use engine::Idme;
+pub use engine::{EngineBuilder, Idme};
 pub use error::{Error, Misuse, Unauthenticated};
 pub use flow::{CallbackInput, CallbackMethod, LoginOptions, Prompt, ResponseMode, ResponseType};
+pub use jwe::DecryptionKeys;
 pub use parse_error::ParseError;
 pub use reply::Reply;
-pub use session::store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
-pub use session::{Authenticated, Denied};
 pub use shared_error::SharedError;
-pub use user::{IdmeUser, UserParts};
-pub use validate::jwe::DecryptionKeys;
+pub use store::{LockingStore, MemoryStore, SessionIndex, SessionStore, SharedStore};
+pub use user::{Authenticated, Denied, IdmeUser, UserParts};
 pub use verification::{Group, Policy, Requirement, Verification};

@@ -4,7 +4,7 @@
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::engine::Idme;
 use crate::session::Session;
-use crate::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
+use crate::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use std::time::Duration;
 
 impl Idme {
@@ -103,10 +103,10 @@ impl crate::extension::Extension for AcceptingBearer {
 
     async fn authenticate_bearer(
         &self,
-        idme: &crate::Idme,
+        host: &dyn crate::extension::Host,
         _token: &str,
     ) -> Result<crate::IdmeUser, crate::Error> {
-        let now = idme.config().clock.now();
+        let now = host.config().clock.now();
         Ok(crate::IdmeUser::from_parts(crate::UserParts {
             sub: BEARER_USER.into(),
             claims: serde_json::Map::new(),

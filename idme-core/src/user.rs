@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::cookies::SetCookie;
 use crate::secret::AccessToken;
 use crate::session::Session;
 use crate::verification::{Group, Requirement, Verification};
@@ -246,6 +247,65 @@ impl IdmeUser {
         self.credential_ial()
             .and_then(|ial| ial.trim_start_matches("IAL").parse::<u8>().ok())
             .is_some_and(|level| level >= 2)
+    }
+}
+
+/// A request's signed-in user, and the cookies the adapter must set on the response
+/// (a re-sealed session after a refresh or a last-seen update; usually none).
+#[derive(Clone)]
+#[must_use]
+#[non_exhaustive]
+pub struct Authenticated {
+    /// The user.
+    pub user: IdmeUser,
+    /// Cookies to set on whatever response the request gets.
+    pub set_cookies: Vec<SetCookie>,
+}
+
+/// Why a request has no signed-in user, and the cookies the adapter must set on the
+/// response (the deletion of a dead session). Turn it into an answer with
+/// the adapter glue's `RequestAuth` (a `303` to sign in or `401`), or, where signing in is
+/// optional, set the cookies and carry on without a user — unless
+/// [`is_unavailable`](Self::is_unavailable).
+#[derive(Clone)]
+#[must_use]
+#[non_exhaustive]
+pub struct Denied {
+    /// [`Error::Unauthenticated`](crate::Error::Unauthenticated), or
+    /// [`Error::SessionStoreUnavailable`](crate::Error::SessionStoreUnavailable).
+    pub error: crate::Error,
+    /// Cookies to set on whatever response the request gets.
+    pub set_cookies: Vec<SetCookie>,
+}
+
+/// Cookie names only: the values are session credentials.
+fn cookie_names(cookies: &[SetCookie]) -> Vec<&str> {
+    cookies.iter().map(|c| c.name.as_str()).collect()
+}
+
+impl std::fmt::Debug for Authenticated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticated")
+            .field("user", &self.user)
+            .field("set_cookies", &cookie_names(&self.set_cookies))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Denied")
+            .field("error", &self.error)
+            .field("set_cookies", &cookie_names(&self.set_cookies))
+            .finish()
+    }
+}
+
+impl Denied {
+    /// Whether the session could not be checked at all (the store is down): answer `503`
+    /// rather than treating the request as anonymous.
+    pub fn is_unavailable(&self) -> bool {
+        !matches!(self.error, crate::Error::Unauthenticated(_))
     }
 }
 

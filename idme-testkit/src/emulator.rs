@@ -154,7 +154,7 @@ impl Emulator {
     }
 
     /// The emulator's time (Unix seconds): the system clock, moved ahead by
-    /// [`advance_clock`](Self::advance_clock); a [`Pair`](crate::pair::Pair)'s emulator's
+    /// [`advance_clock`](Self::advance_clock); a `Pair`'s emulator's
     /// stands still until advanced.
     pub fn now(&self) -> u64 {
         u64::try_from(self.inner.shared.clock.secs()).unwrap_or(0)

@@ -100,8 +100,7 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
     if let Some(store) = app_store {
         apps = apps.with_store(store);
     }
-    builder = with_store.extension(apps);
-    let idme = Idme::new(builder.build()?);
+    let idme = Idme::builder(with_store.build()?).extension(apps).build()?;
     if let Err(e) = idme.discover().await {
         // Not fatal: the provider may come up later; sign-in will retry discovery.
         tracing::warn!(error = %e, "the provider could not be reached at startup");

@@ -19,7 +19,11 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[actix_web::test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
+    let pair = Pair::with_engine(
+        |b| b,
+        |e| e.extension(AppServer::new(AppClients::new(["tv"]))),
+    )
+    .await;
     let app = test::init_service(
         App::new()
             .wrap(IdmeMiddleware)
@@ -160,7 +164,7 @@ fn url_escape(value: &str) -> String {
 #[actix_web::test]
 async fn a_native_app_gets_its_code_only_after_the_person_allows() {
     let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
-    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let pair = Pair::with_engine(|b| b, |e| e.extension(AppServer::new(clients))).await;
     let app = test::init_service(
         App::new()
             .wrap(IdmeMiddleware)

@@ -66,7 +66,11 @@ const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded")
 
 #[tokio::test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
+    let pair = Pair::with_engine(
+        |b| b,
+        |e| e.extension(AppServer::new(AppClients::new(["tv"]))),
+    )
+    .await;
     let app = app(&pair);
     let (status, headers, body) = send(
         &app,
@@ -131,7 +135,7 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
 #[tokio::test]
 async fn a_native_app_gets_its_code_only_after_the_person_allows() {
     let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
-    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let pair = Pair::with_engine(|b| b, |e| e.extension(AppServer::new(clients))).await;
     let app = app(&pair);
     let cookie = pair.sign_in().await.cookie_header();
     let query = url::form_urlencoded::Serializer::new(String::new())

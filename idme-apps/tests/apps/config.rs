@@ -4,21 +4,23 @@
 use std::time::Duration;
 
 use idme_apps::{AppClients, AppServer};
-use idme_core::IdmeBuilder;
+use idme_core::{EngineBuilder, Idme, IdmeBuilder};
 
 /// An engine's builder with the app clients of `IDME_APP_CLIENTS=list` registered.
-fn builder(list: &str) -> IdmeBuilder {
+fn builder(list: &str) -> EngineBuilder {
     let clients = AppClients::parse(list).expect("the list parses");
     with(clients)
 }
 
 /// An engine's builder with `clients` registered.
-fn with(clients: AppClients) -> IdmeBuilder {
-    IdmeBuilder::new()
+fn with(clients: AppClients) -> EngineBuilder {
+    let config = IdmeBuilder::new()
         .client_id("web")
         .client_secret("secret")
         .redirect_uri("https://app.example/auth/callback")
-        .extension(AppServer::new(clients))
+        .build()
+        .expect("a valid configuration");
+    Idme::builder(config).extension(AppServer::new(clients))
 }
 
 /// The error of `IDME_APP_CLIENTS=list`: the parse's, or the engine's build.

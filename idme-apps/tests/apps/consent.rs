@@ -252,10 +252,13 @@ async fn a_client_marked_to_skip_consent_gets_its_code_at_once() {
         "a [skip-consent]",
     ] {
         let clients = AppClients::parse(bad).expect("parses");
-        let e = idme_core::IdmeBuilder::new()
+        let config = idme_core::IdmeBuilder::new()
             .client_id("web")
             .client_secret("secret")
             .redirect_uri("https://app.example/auth/callback")
+            .build()
+            .expect("a valid configuration");
+        let e = idme_core::Idme::builder(config)
             .extension(AppServer::new(clients))
             .build()
             .unwrap_err();

@@ -47,7 +47,11 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 #[rocket::async_test]
 async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
-    let pair = Pair::new(|b| b.extension(AppServer::new(AppClients::new(["tv"])))).await;
+    let pair = Pair::with_engine(
+        |b| b,
+        |e| e.extension(AppServer::new(AppClients::new(["tv"]))),
+    )
+    .await;
     let rocket = rocket::build()
         .mount("/", routes![me, maybe])
         .attach(IdmeFairing::new(pair.idme.clone()));
@@ -148,7 +152,7 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
 #[rocket::async_test]
 async fn a_native_app_gets_its_code_only_after_the_person_allows() {
     let clients = AppClients::parse("phone (Example Phone)=http://127.0.0.1/callback").unwrap();
-    let pair = Pair::new(|b| b.extension(AppServer::new(clients))).await;
+    let pair = Pair::with_engine(|b| b, |e| e.extension(AppServer::new(clients))).await;
     let rocket = rocket::build().attach(IdmeFairing::new(pair.idme.clone()));
     let client = Client::untracked(rocket).await.unwrap();
     let cookie = pair.sign_in().await.cookie_header();

@@ -209,13 +209,16 @@ async fn two_engines_on_one_app_store_honour_each_others_tokens_and_revocations(
     )
     .await;
     let b = a
-        .second({
-            let (store, keys) = (Arc::clone(&store), keys.clone());
-            move |b| {
-                b.extension(AppServer::new(clients()).with_store(store))
-                    .cookie_keys(keys)
-            }
-        })
+        .second_with_engine(
+            {
+                let keys = keys.clone();
+                move |b| b.cookie_keys(keys)
+            },
+            {
+                let store = Arc::clone(&store);
+                move |e| e.extension(AppServer::new(clients()).with_store(store))
+            },
+        )
         .unwrap();
     let (_, tokens) = approved(&a, DEVICE, None).await;
     let on_a = bearer(&a, s(&tokens, "access_token")).await.unwrap();

@@ -50,8 +50,8 @@ pub(crate) async fn rig_with(
     server: AppServer,
     configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
 ) -> Pair {
-    super::rig_at(PAIR_REDIRECT_URI, Some(persona), |b| {
-        configure(b.extension(server))
+    super::rig_at_with(PAIR_REDIRECT_URI, Some(persona), configure, |e| {
+        e.extension(server)
     })
     .await
 }

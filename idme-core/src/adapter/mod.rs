@@ -30,16 +30,17 @@ use crate::cross_site::Provenance;
 use crate::engine::Idme;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::session::{Authenticated, Denied};
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 
 mod bearer;
 mod rejection;
 mod route;
 mod types;
+pub use crate::request::RouteRequest;
 use crate::verification::Requirement;
 pub use rejection::{Rejection, RejectionReason, missing_setup};
-pub use route::{ExtensionRouteId, Route, RouteRequest};
+pub use route::{ExtensionRouteId, Route};
 
 /// One request, as a guard sees it.
 #[derive(Debug, Clone, Copy)]

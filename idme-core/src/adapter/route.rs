@@ -1,9 +1,9 @@
 //! The sign-in routes an adapter mounts, and one request to them as it reads it.
 
-use crate::cookies::RequestCookies;
 use crate::engine::Idme;
 use crate::flow::{CallbackInput, CallbackMethod};
 use crate::reply::Reply;
+use crate::request::RouteRequest;
 
 /// A route an adapter mounts: a sign-in route at the path of the engine's
 /// [`RoutePaths`](crate::config::RoutePaths), or one of an
@@ -31,36 +31,6 @@ pub struct ExtensionRouteId {
     index: usize,
     get: bool,
     post: bool,
-}
-
-/// One request to a sign-in [`Route`], as an adapter reads it.
-pub struct RouteRequest<'a> {
-    /// Whether the method is `POST` (else `GET`).
-    pub post: bool,
-    /// The raw query string, if any.
-    pub query: Option<&'a str>,
-    /// The first value of a request header, by its lower-case name.
-    pub header: &'a (dyn Fn(&str) -> Option<&'a str> + Sync),
-    /// The request's cookies.
-    pub cookies: RequestCookies,
-    /// The body (a `form_post` callback or a logout token; empty otherwise), bounded by
-    /// the adapter.
-    pub body: &'a [u8],
-    /// The address of the peer the request came from, as the framework knows it (the
-    /// connection's, or a forwarding header the framework is configured to trust);
-    /// `None` when the framework does not know it. Used for per-address limits and to
-    /// show a person where a device asked from.
-    pub remote_addr: Option<std::net::IpAddr>,
-}
-
-impl std::fmt::Debug for RouteRequest<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RouteRequest")
-            .field("post", &self.post)
-            .field("body_len", &self.body.len())
-            .field("remote_addr", &self.remote_addr)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Route {
@@ -166,7 +136,7 @@ impl Route {
             Route::Session => idme.session_info(&req.cookies).await,
             Route::Extension(id) => match idme.inner.extension_routes.get(id.index) {
                 Some(&(extension, route, _)) => {
-                    let extension = &idme.inner.config.extensions[extension];
+                    let extension = &idme.inner.extensions[extension];
                     extension.answer(idme, route, req).await
                 }
                 None => {
@@ -183,6 +153,7 @@ impl Route {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cookies::RequestCookies;
     use crate::extension::{Extension, ExtensionRoute};
 
     /// An extension with one `GET` route.
@@ -200,15 +171,18 @@ mod tests {
     }
 
     fn engine(extension: bool) -> Idme {
-        let mut b = crate::IdmeBuilder::new()
+        let config = crate::IdmeBuilder::new()
             .client_id("client")
             .client_secret("secret")
             .redirect_uri("https://app.example/auth/callback")
-            .cookie_keys(crate::CookieKeys::random());
+            .cookie_keys(crate::CookieKeys::random())
+            .build()
+            .expect("a valid configuration");
+        let mut engine = Idme::builder(config);
         if extension {
-            b = b.extension(OneRoute);
+            engine = engine.extension(OneRoute);
         }
-        Idme::new(b.build().expect("a valid configuration"))
+        engine.build().expect("a valid engine")
     }
 
     #[tokio::test]

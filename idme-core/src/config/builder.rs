@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use super::settings::{Relaxed, Settings};
 use super::{Environment, TokenAuthMethod, UserDataSource};
+use crate::config::{ResponseMode, ResponseType};
 use crate::cookies::CookieKeys;
-use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SharedStore;
+use crate::store::SharedStore;
 
 /// Builds an [`IdmeConfig`](super::IdmeConfig). Required: client id, redirect URI, and a
 /// client secret for code flows. Set in code, or read from the environment with
@@ -185,7 +185,7 @@ impl IdmeBuilder {
     /// `prompt` on every login (`IDME_PROMPT`; a login's own
     /// [`LoginOptions::prompt`](crate::LoginOptions::prompt) wins). With `offline_access`
     /// in the scopes, `consent` is always added (OIDC Core §11).
-    pub fn prompt(mut self, prompt: crate::flow::Prompt) -> Self {
+    pub fn prompt(mut self, prompt: crate::config::Prompt) -> Self {
         self.settings.prompt = Some(prompt);
         self
     }
@@ -254,17 +254,5 @@ impl IdmeBuilder {
     pub fn trusted_origin(mut self, origin: impl Into<String>) -> Self {
         self.settings.trusted_origins.push(origin.into());
         self
-    }
-    /// Registers an [`Extension`](crate::extension::Extension): a role built on the engine
-    /// (for example `idme-apps`' authorization server for devices and native apps), whose
-    /// routes the adapters mount, whose bearer tokens `IdmeUser` accepts, and which hears
-    /// when a person's sessions end. Extensions are checked when the configuration is built.
-    pub fn extension(mut self, extension: impl crate::extension::Extension) -> Self {
-        self.settings.extensions.push(Arc::new(extension));
-        self
-    }
-    /// Options that weaken security, for tests only.
-    pub fn dangerous(self) -> crate::danger::DangerousIdmeBuilder {
-        crate::danger::DangerousIdmeBuilder { inner: self }
     }
 }

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use super::error::{ConfigError, Rule};
 use super::{Environment, IdmeBuilder, TokenAuthMethod, UserDataSource};
+use crate::config::{ResponseMode, ResponseType};
+use crate::config_error::{ConfigError, Rule};
 use crate::cookies::CookieKeys;
-use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
 impl IdmeBuilder {
@@ -64,7 +64,7 @@ impl IdmeBuilder {
         if let Some(acr) = lookup("IDME_ACR_VALUES") {
             b.settings.acr_values = Some(acr.trim().to_owned());
         }
-        (b.settings.prompt, b.settings.max_age) = crate::flow::prompt::from_lookup(&lookup)?;
+        (b.settings.prompt, b.settings.max_age) = crate::config::prompt::from_lookup(&lookup)?;
         if let Some(rt) = lookup("IDME_RESPONSE_TYPE") {
             b.settings.response_type = rt
                 .parse::<ResponseType>()

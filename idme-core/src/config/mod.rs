@@ -12,20 +12,25 @@ use std::time::Duration;
 use url::Url;
 
 use crate::cookies::CookieKeys;
-use crate::flow::{ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
 
+pub(crate) mod assurance;
 mod builder;
+pub mod danger;
 mod env;
-mod error;
 pub(crate) mod native;
+pub(crate) mod prompt;
+mod response;
 mod settings;
 #[cfg(test)]
 mod tests;
 mod validate;
 
+pub use crate::config_error::{ConfigError, ConflictRule, Rule, UrlRule};
 pub use builder::IdmeBuilder;
-pub use error::{ConfigError, ConflictRule, Rule, UrlRule};
+pub use prompt::Prompt;
+pub(crate) use response::FlowPlan;
+pub use response::{ResponseMode, ResponseType};
 pub(crate) use validate::is_loopback;
 
 /// Which ID.me installation to talk to.
@@ -196,7 +201,7 @@ pub struct IdmeConfig {
     pub(crate) session_lifetime: Duration,
     pub(crate) session_idle_timeout: Option<Duration>,
     pub(crate) refresh_margin: Duration,
-    pub(crate) session_store: Option<std::sync::Arc<dyn crate::session::store::SharedStore>>,
+    pub(crate) session_store: Option<std::sync::Arc<dyn crate::store::SharedStore>>,
     pub(crate) session_store_cache: Duration,
     pub(crate) login_timeout: Duration,
     pub(crate) post_logout_redirect_uri: Url,
@@ -204,7 +209,7 @@ pub struct IdmeConfig {
     pub(crate) user_data: UserDataSource,
     pub(crate) attributes_endpoint: Option<String>,
     pub(crate) acr_values: Option<String>,
-    pub(crate) prompt: Option<crate::flow::Prompt>,
+    pub(crate) prompt: Option<Prompt>,
     pub(crate) max_age: Option<u64>,
     pub(crate) openid: bool,
     pub(crate) decryption_keys: crate::DecryptionKeys,
@@ -215,7 +220,6 @@ pub struct IdmeConfig {
     /// The application's origin and the trusted ones (the cross-site guard).
     pub(crate) site_origins: crate::cross_site::SiteOrigins,
     pub(crate) clock: crate::Clock,
-    pub(crate) extensions: Vec<std::sync::Arc<dyn crate::extension::Extension>>,
 }
 
 impl IdmeConfig {
@@ -301,11 +305,6 @@ impl IdmeConfig {
             "idme_session"
         }
     }
-    /// The extensions registered with [`IdmeBuilder::extension`].
-    pub fn extensions(&self) -> &[std::sync::Arc<dyn crate::extension::Extension>] {
-        &self.extensions
-    }
-
     /// The keys sealing the engine's cookies, which an extension may seal its own values
     /// with ([`CookieKeys::seal_compact`](crate::CookieKeys::seal_compact)).
     pub fn cookie_keys(&self) -> &crate::CookieKeys {

@@ -4,9 +4,9 @@
 
 use url::{Host, Url};
 
-use super::error::{ConfigError, ConflictRule, UrlRule};
 use super::{IdmeBuilder, IdmeConfig, TokenAuthMethod};
-use crate::flow::{ResponseMode, ResponseType};
+use crate::config::{ResponseMode, ResponseType};
+use crate::config_error::{ConfigError, ConflictRule, UrlRule};
 
 /// Which kind of application a configuration is built for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

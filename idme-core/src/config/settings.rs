@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Environment, TokenAuthMethod, UserDataSource};
+use crate::config::{Prompt, ResponseMode, ResponseType};
 use crate::cookies::CookieKeys;
-use crate::flow::{Prompt, ResponseMode, ResponseType};
 use crate::secret::ClientSecret;
-use crate::session::store::SharedStore;
+use crate::store::SharedStore;
 
 /// Declares [`Settings`] and its `Default` from one list of `name: type = default`.
 macro_rules! settings {
@@ -101,8 +101,6 @@ settings! {
     trusted_origins: Vec<String> = Vec::new(),
     /// Where the engine reads the time (tests only set another).
     clock: crate::Clock = crate::Clock::system(),
-    /// Roles built on the engine ([`IdmeBuilder::extension`](super::IdmeBuilder::extension)).
-    extensions: Vec<Arc<dyn crate::extension::Extension>> = Vec::new(),
 }
 
 /// The checks that [`dangerous`](super::IdmeBuilder::dangerous) relaxed; `build` reads

@@ -1,7 +1,7 @@
 //! The builder, the environment reader and validation, through `from_lookup` and `build`.
 
-use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
 use super::*;
+use crate::config_error::{ConfigError, ConflictRule, Rule, UrlRule};
 use std::collections::HashMap;
 
 fn env(vars: &[(&str, &str)]) -> Result<IdmeConfig, ConfigError> {
@@ -191,7 +191,7 @@ fn policy_names_become_handles() {
 #[test]
 fn prompt_and_max_age_from_env() {
     let c = env(&with(&[("IDME_PROMPT", "login"), ("IDME_MAX_AGE", "300")])).unwrap();
-    assert_eq!(c.prompt, Some(crate::flow::Prompt::login()));
+    assert_eq!(c.prompt, Some(crate::config::Prompt::login()));
     assert_eq!(c.max_age, Some(300));
     let e = env(&with(&[("IDME_PROMPT", "none consent")])).unwrap_err();
     assert!(e.to_string().contains("IDME_PROMPT"), "{e}");

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::error::{ConfigError, ConflictRule, Rule, UrlRule};
 use super::native::Client;
 use super::{
     IdmeBuilder, IdmeConfig, ResponseMode, ResponseType, RoutePaths, TokenAuthMethod,
     UserDataSource,
 };
+use crate::config_error::{ConfigError, ConflictRule, Rule, UrlRule};
 use crate::cookies::CookieKeys;
 
 /// The largest clock skew [`build`](IdmeBuilder::build) accepts unless
@@ -121,7 +121,7 @@ impl IdmeBuilder {
                 ConflictRule::TokenWithOpenid,
             ));
         }
-        crate::flow::assurance::check_config(&s.scopes, rt)?;
+        crate::config::assurance::check_config(&s.scopes, rt)?;
         if s.scopes.is_empty() {
             return Err(ConfigError::Missing {
                 setting: "IDME_SCOPES",
@@ -197,7 +197,7 @@ impl IdmeBuilder {
                 Rule::Positive,
             ));
         }
-        let max_age = crate::flow::prompt::check_max_age(s.max_age)?;
+        let max_age = crate::config::prompt::check_max_age(s.max_age)?;
 
         let post_logout_redirect_uri = match s.post_logout_redirect_uri {
             Some(u) => Url::parse(&u).map_err(|source| ConfigError::NotAUrl {
@@ -294,13 +294,7 @@ impl IdmeBuilder {
             page_notice: s.page_notice,
             site_origins,
             clock: s.clock,
-            extensions: s.extensions,
         };
-        for extension in &config.extensions {
-            extension
-                .check(&config)
-                .map_err(|message| ConfigError::Extension { message })?;
-        }
         Ok(config)
     }
 }

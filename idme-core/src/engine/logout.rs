@@ -4,12 +4,12 @@
 use serde_json::json;
 
 use super::Idme;
+use super::authenticate;
 use crate::cookies::RequestCookies;
 use crate::error::{Error, ProviderMisbehaved};
+use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 use crate::reply::Reply;
 use crate::session::Session;
-use crate::session::request;
-use crate::validate::logout_token::{self, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
 
 impl Idme {
     /// `POST` on the logout route: ends the local session and sends the browser to the
@@ -89,7 +89,7 @@ impl Idme {
         }
         let now = self.inner.config.clock.now();
         let mut id_token_hint = None;
-        match request::load(&self.inner, cookies, now).await {
+        match authenticate::load(&self.inner, cookies, now).await {
             Ok(session) => {
                 let ended = crate::extension::SessionsEnded {
                     reason: if everywhere {
@@ -105,9 +105,10 @@ impl Idme {
                     tracing::error!(target: "idme::logout", error = %e, "logout failed: what extensions issued through the session could not be ended; the session is kept");
                     return LogoutOutcome::Failed(self.failure(&Error::from(e), "sign-out failed"));
                 }
-                request::forget(&self.inner, &session, now).await;
+                authenticate::forget(&self.inner, &session, now).await;
                 if everywhere
-                    && let Err(e) = request::forget_person(&self.inner, &session.sub, now).await
+                    && let Err(e) =
+                        authenticate::forget_person(&self.inner, &session.sub, now).await
                 {
                     tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
                     return LogoutOutcome::Failed(self.failure(&Error::from(e), "sign-out failed"));
@@ -249,9 +250,9 @@ impl Idme {
 async fn end_in_extensions(
     idme: &Idme,
     ended: crate::extension::SessionsEnded<'_>,
-) -> Result<(), crate::session::store::StoreError> {
+) -> Result<(), crate::store::StoreError> {
     let mut failure = None;
-    for extension in idme.config().extensions() {
+    for extension in &idme.inner.extensions {
         let first = extension.sessions_ended(idme, ended).await;
         if let Err(e) = first {
             tracing::warn!(target: "idme::logout", error = %e, "ending an extension's grants failed; trying once more");

@@ -1,13 +1,21 @@
 //! [`Idme`]: the engine every adapter drives. One per application, cheap to clone.
 
+mod authenticate;
+mod builder;
+mod host;
 mod logout;
+mod refresh;
 mod session_info;
+pub(crate) mod state;
+
+pub use builder::EngineBuilder;
 
 use std::sync::Arc;
 
 use crate::config::IdmeConfig;
 use crate::cookies::RequestCookies;
 use crate::error::Error;
+use crate::extension::Extension;
 use crate::flow::callback::CallbackInput;
 use crate::flow::complete::{self, CallbackOutcome};
 use crate::flow::replay::UsedLogins;
@@ -17,11 +25,10 @@ use crate::pages;
 use crate::provider::Provider;
 use crate::reply::Reply;
 use crate::session::bookkeeping::Sessions;
-use crate::session::request;
-use crate::session::{Authenticated, Denied};
-use crate::state::{Inner, OPENED_CACHE_CAPACITY};
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 use crate::verification::{Group, Policy, Requirement};
+use state::{Inner, OPENED_CACHE_CAPACITY};
 
 /// The ID.me sign-in engine.
 ///
@@ -50,19 +57,29 @@ impl std::fmt::Debug for Idme {
 }
 
 impl Idme {
-    /// An engine calling the provider with the default HTTP client (reqwest with rustls).
+    /// An engine calling the provider with the default HTTP client (reqwest with rustls),
+    /// without extensions (those are registered with [`builder`](Self::builder)).
     #[cfg(feature = "reqwest")]
     pub fn new(config: IdmeConfig) -> Self {
         let client = crate::http_client::ReqwestClient::new(config.http_timeout);
         Self::with_http_client(config, client)
     }
 
-    /// An engine calling the provider through `client`. Every call is still bounded by the
-    /// configured timeout, whatever the client does.
+    /// An engine calling the provider through `client`, without extensions. Every call is
+    /// still bounded by the configured timeout, whatever the client does.
     pub fn with_http_client(config: IdmeConfig, client: impl HttpClient) -> Self {
+        Self::assemble(config, Arc::new(client), Vec::new())
+    }
+
+    /// The engine of a checked configuration, its HTTP client and its extensions.
+    fn assemble(
+        config: IdmeConfig,
+        client: Arc<dyn HttpClient>,
+        extensions: Vec<Arc<dyn Extension>>,
+    ) -> Self {
         let provider = Provider::new(
             config.environment.issuer().trim_end_matches('/').to_owned(),
-            Arc::new(client),
+            client,
             config.http_timeout,
             config.jwks_refetch_interval,
         );
@@ -72,8 +89,7 @@ impl Idme {
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),
-                extension_routes: config
-                    .extensions
+                extension_routes: extensions
                     .iter()
                     .enumerate()
                     .flat_map(|(e, extension)| {
@@ -84,6 +100,7 @@ impl Idme {
                             .map(move |(r, route)| (e, r, route))
                     })
                     .collect(),
+                extensions,
                 config,
             }),
         }
@@ -193,8 +210,8 @@ impl Idme {
             } => {
                 // A session the browser had before this login is over: the new one has a
                 // new id.
-                if let Ok(old) = request::load(&self.inner, cookies, now).await {
-                    request::forget(&self.inner, &old, now).await;
+                if let Ok(old) = authenticate::load(&self.inner, cookies, now).await {
+                    authenticate::forget(&self.inner, &old, now).await;
                 }
                 if let Some(store) = &config.session_store
                     && let Err(e) = store.save(&session.to_record(config)).await
@@ -226,7 +243,7 @@ impl Idme {
     /// Both outcomes carry cookies the adapter must set on the response: a re-sealed
     /// session (new tokens, last-seen time) or the deletion of a dead one.
     pub async fn authenticate(&self, cookies: &RequestCookies) -> Result<Authenticated, Denied> {
-        request::authenticate(&self.inner, cookies, self.inner.config.clock.now()).await
+        authenticate::authenticate(&self.inner, cookies, self.inner.config.clock.now()).await
     }
 
     /// What to answer a request that needs a user but has none. When nobody is signed in
@@ -292,8 +309,8 @@ impl Idme {
         self.bearer_extension(token).is_some()
     }
 
-    fn bearer_extension(&self, token: &str) -> Option<&dyn crate::extension::Extension> {
-        let extensions = self.inner.config.extensions.iter();
+    fn bearer_extension(&self, token: &str) -> Option<&dyn Extension> {
+        let extensions = self.inner.extensions.iter();
         extensions
             .map(|e| &**e)
             .find(|e| e.accepts_bearer() && e.recognizes_bearer(token))
@@ -315,11 +332,7 @@ impl Idme {
     /// Whether an extension accepts bearer tokens (requests may then authenticate with
     /// `Authorization: Bearer`).
     pub fn accepts_bearer(&self) -> bool {
-        self.inner
-            .config
-            .extensions
-            .iter()
-            .any(|e| e.accepts_bearer())
+        self.inner.extensions.iter().any(|e| e.accepts_bearer())
     }
 
     /// Logs a failure with its details (never a secret) and renders the public page.

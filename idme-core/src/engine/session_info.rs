@@ -7,7 +7,7 @@ use super::Idme;
 use crate::cookies::RequestCookies;
 use crate::error::Error;
 use crate::reply::Reply;
-use crate::session::{Authenticated, Denied};
+use crate::user::{Authenticated, Denied};
 
 impl Idme {
     /// `GET` on the session route: the browser's session as JSON, for a single-page app

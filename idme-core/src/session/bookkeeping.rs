@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Session;
-use super::store::StoreError;
+use crate::store::StoreError;
 
 /// How long the outcome of a refresh is reused by requests that still carry the session
 /// as it was before (the old cookie, whose refresh token the provider has rotated away).

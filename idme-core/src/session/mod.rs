@@ -2,26 +2,19 @@
 //!
 //! By default the whole session is sealed (AEAD) into the `HttpOnly` session cookie,
 //! split into `name`, `name.1`, … when it outgrows one cookie; reading it on each request
-//! is local: open the seal, deserialise, check the expiry. With a [`store::SessionStore`]
+//! is local: open the seal, deserialise, check the expiry. With a [`SessionStore`](crate::store::SessionStore)
 //! the cookie holds only a sealed random id and the session lives in the store.
 //!
 //! On each request the engine also refreshes the access token shortly before it expires
 //! (single-flight per session), enforces the idle and absolute lifetimes, and honours
 //! logouts (local, and OIDC back-channel).
 
-#[cfg(test)]
-mod binding_tests;
 pub(crate) mod bookkeeping;
 pub(crate) mod cache;
 mod id_token_form;
-pub(crate) mod manager;
-#[cfg(test)]
-mod race_tests;
-pub(crate) mod request;
 pub(crate) mod shared_refresh;
-pub mod store;
-#[cfg(any(test, feature = "test-util"))]
-mod store_tests;
+/// Moved to [`crate::store`]; this path stays for compatibility.
+pub use crate::store;
 pub(crate) mod stored_copies;
 
 use serde::{Deserialize, Serialize};
@@ -31,8 +24,8 @@ use crate::config::IdmeConfig;
 use crate::cookies::{self, RequestCookies, SameSite, SetCookie};
 use crate::error::Unauthenticated;
 use crate::secret::{AccessToken, RefreshToken};
+use crate::store::Record;
 use crate::verification::Verification;
-use store::Record;
 
 /// A signed-in session.
 #[derive(Clone, Serialize, Deserialize)]
@@ -144,65 +137,6 @@ pub(crate) fn user_claims(
     claims.extend(userinfo.unwrap_or_default());
     claims.retain(|k, _| !PROTOCOL_CLAIMS.contains(&k.as_str()));
     claims
-}
-
-/// A request's signed-in user, and the cookies the adapter must set on the response
-/// (a re-sealed session after a refresh or a last-seen update; usually none).
-#[derive(Clone)]
-#[must_use]
-#[non_exhaustive]
-pub struct Authenticated {
-    /// The user.
-    pub user: crate::IdmeUser,
-    /// Cookies to set on whatever response the request gets.
-    pub set_cookies: Vec<SetCookie>,
-}
-
-/// Why a request has no signed-in user, and the cookies the adapter must set on the
-/// response (the deletion of a dead session). Turn it into an answer with
-/// the adapter glue's `RequestAuth` (a `303` to sign in or `401`), or, where signing in is
-/// optional, set the cookies and carry on without a user — unless
-/// [`is_unavailable`](Self::is_unavailable).
-#[derive(Clone)]
-#[must_use]
-#[non_exhaustive]
-pub struct Denied {
-    /// [`Error::Unauthenticated`](crate::Error::Unauthenticated), or
-    /// [`Error::SessionStoreUnavailable`](crate::Error::SessionStoreUnavailable).
-    pub error: crate::Error,
-    /// Cookies to set on whatever response the request gets.
-    pub set_cookies: Vec<SetCookie>,
-}
-
-/// Cookie names only: the values are session credentials.
-fn cookie_names(cookies: &[SetCookie]) -> Vec<&str> {
-    cookies.iter().map(|c| c.name.as_str()).collect()
-}
-
-impl std::fmt::Debug for Authenticated {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticated")
-            .field("user", &self.user)
-            .field("set_cookies", &cookie_names(&self.set_cookies))
-            .finish()
-    }
-}
-
-impl std::fmt::Debug for Denied {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Denied")
-            .field("error", &self.error)
-            .field("set_cookies", &cookie_names(&self.set_cookies))
-            .finish()
-    }
-}
-
-impl Denied {
-    /// Whether the session could not be checked at all (the store is down): answer `503`
-    /// rather than treating the request as anonymous.
-    pub fn is_unavailable(&self) -> bool {
-        !matches!(self.error, crate::Error::Unauthenticated(_))
-    }
 }
 
 /// What the session cookie holds when sessions live in a store: only the id.

@@ -9,9 +9,9 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::Session;
-use super::store::{SharedStore, StoreError};
 use crate::config::IdmeConfig;
 use crate::secret::random_token;
+use crate::store::{SharedStore, StoreError};
 
 /// How often a waiting instance looks at the record.
 const POLL: Duration = Duration::from_millis(25);

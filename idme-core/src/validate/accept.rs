@@ -31,7 +31,7 @@ pub(crate) fn hmac_secret(config: &IdmeConfig) -> Option<&[u8]> {
 /// as a downgrade. Without one, a JWE is refused before any decryption is attempted.
 pub(crate) fn unwrap_token<'t>(config: &IdmeConfig, token: &'t str) -> Result<Cow<'t, str>, Error> {
     let keys = &config.decryption_keys;
-    match (crate::validate::jwe::is_jwe(token), keys.is_empty()) {
+    match (crate::jwe::is_jwe(token), keys.is_empty()) {
         (false, true) => Ok(Cow::Borrowed(token)),
         (false, false) => Err(ProviderMisbehaved::NotEncrypted("ID token").into()),
         (true, true) => Err(ProviderMisbehaved::UnexpectedEncryption.into()),

@@ -114,7 +114,7 @@ async fn a_store_that_is_down_is_store_unavailable_and_replaced_until_read() {
 
 #[tokio::test]
 async fn a_refused_bearer_token_is_an_invalid_bearer() {
-    let pair = Pair::new(|b| b.extension(RefusingBearer)).await;
+    let pair = Pair::with_engine(|b| b, |e| e.extension(RefusingBearer)).await;
     let auth = RequestAuth::new();
     let guarded = guard(Some(&pair.idme), Some("Bearer refused.abc"));
     let rejection = auth

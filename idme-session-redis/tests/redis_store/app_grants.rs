@@ -33,10 +33,10 @@ async fn two_instances_with(
             .redirect_uri(REDIRECT)
             .cookie_keys(keys.clone())
             .session_store(sessions)
-            .extension(AppServer::new(clients.clone()).with_store(grants))
             .build()
             .unwrap();
-        engines.push(Idme::new(config));
+        let apps = AppServer::new(clients.clone()).with_store(grants);
+        engines.push(Idme::builder(config).extension(apps).build().unwrap());
     }
     let b = engines.pop().unwrap();
     (engines.pop().unwrap(), b)

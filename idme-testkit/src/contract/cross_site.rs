@@ -88,7 +88,7 @@ macro_rules! __cross_site_contract {
         async fn contract_the_guard_concerns_cookie_requests_only() {
             let emu = emulator().await;
             let bearer = idme_core::test_util::AcceptingBearer;
-            let idme = engine(builder(&emu).extension(bearer));
+            let idme = engine_with(builder(&emu), bearer);
             // Signed out: nobody to act as, whatever the signal.
             let res = send(&idme, Call::post("/act").api()).await;
             assert_eq!(res.status, 401, "{}", res.body);

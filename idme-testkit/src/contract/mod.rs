@@ -229,6 +229,17 @@ macro_rules! adapter_contract {
                 idme_core::Idme::new(builder.build().expect("a valid configuration"))
             }
 
+            fn engine_with(
+                builder: idme_core::IdmeBuilder,
+                extension: impl idme_core::extension::Extension,
+            ) -> idme_core::Idme {
+                let config = builder.build().expect("a valid configuration");
+                idme_core::Idme::builder(config)
+                    .extension(extension)
+                    .build()
+                    .expect("the extension accepts the configuration")
+            }
+
             async fn send(idme: &idme_core::Idme, call: Call) -> Answer {
                 drive(Some(idme.clone()), call).await
             }
@@ -369,7 +380,7 @@ macro_rules! adapter_contract {
             async fn contract_a_handler_matches_on_the_rejection_reason() {
                 let emu = emulator().await;
                 let bearer = idme_core::test_util::RefusingBearer;
-                let idme = engine(builder(&emu).extension(bearer));
+                let idme = engine_with(builder(&emu), bearer);
                 let why = |res: Answer| {
                     assert_eq!(res.status, 200, "the handler answers: {}", res.body);
                     res.body

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use idme_core::{
-    Authenticated, CallbackInput, Clock, Denied, Environment, Idme, IdmeBuilder, Reply,
+    Authenticated, CallbackInput, Clock, Denied, EngineBuilder, Environment, Idme, IdmeBuilder,
+    Reply,
 };
 
 use crate::util::SimClock;
@@ -84,6 +85,40 @@ impl Pair {
         .expect("a pair starts")
     }
 
+    /// Like [`new`](Self::new), with the engine built by `engine` too (given a builder of
+    /// the configuration `configure` made and of the in-memory HTTP client): to register
+    /// [extensions](idme_core::extension::Extension).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// #[derive(Debug)]
+    /// struct Bearer;
+    /// impl idme_core::extension::Extension for Bearer {
+    ///     fn accepts_bearer(&self) -> bool {
+    ///         true
+    ///     }
+    /// }
+    /// let pair = idme_testkit::pair::Pair::with_engine(|b| b, |e| e.extension(Bearer)).await;
+    /// assert!(pair.idme.accepts_bearer());
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    /// When the emulator cannot start, the configuration is invalid or an extension
+    /// refuses it.
+    pub async fn with_engine(
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+        engine: impl FnOnce(EngineBuilder) -> EngineBuilder,
+    ) -> Pair {
+        let config = EmulatorConfig {
+            auto_user: Some(Persona::Veteran),
+            ..EmulatorConfig::default()
+        };
+        Self::at_with_engine(PAIR_REDIRECT_URI, config, configure, engine)
+            .await
+            .expect("a pair starts")
+    }
+
     /// A pair with this emulator configuration ([`PAIR_REDIRECT_URI`] is registered).
     ///
     /// # Errors
@@ -103,15 +138,33 @@ impl Pair {
     /// The emulator refuses its configuration, or the engine's is invalid.
     pub async fn at(
         redirect_uri: &str,
+        config: EmulatorConfig,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+    ) -> io::Result<Pair> {
+        Self::at_with_engine(redirect_uri, config, configure, |e| e).await
+    }
+
+    /// [`at`](Self::at), with the engine built by `engine` too (see
+    /// [`with_engine`](Self::with_engine)).
+    ///
+    /// # Errors
+    /// The emulator refuses its configuration, the engine's is invalid, or an extension
+    /// refuses it.
+    pub async fn at_with_engine(
+        redirect_uri: &str,
         mut config: EmulatorConfig,
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+        engine: impl FnOnce(EngineBuilder) -> EngineBuilder,
     ) -> io::Result<Pair> {
         config.redirect_uris.push(redirect_uri.to_owned());
         let emulator = Emulator::in_memory_on(config, SimClock::stopped()).await?;
         let redirect_uri = redirect_uri.to_owned();
-        Self::engine(emulator, Arc::new(AtomicI64::new(0)), move |b| {
-            configure(b.redirect_uri(redirect_uri))
-        })
+        Self::engine(
+            emulator,
+            Arc::new(AtomicI64::new(0)),
+            move |b| configure(b.redirect_uri(redirect_uri)),
+            engine,
+        )
     }
 
     /// A second engine built by `configure` against the same emulator, at the same
@@ -121,11 +174,25 @@ impl Pair {
     /// # Errors
     /// The engine's configuration is invalid.
     pub fn second(&self, configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> io::Result<Pair> {
+        self.second_with_engine(configure, |e| e)
+    }
+
+    /// [`second`](Self::second), with the engine built by `engine` too (see
+    /// [`with_engine`](Self::with_engine)).
+    ///
+    /// # Errors
+    /// The engine's configuration is invalid, or an extension refuses it.
+    pub fn second_with_engine(
+        &self,
+        configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+        engine: impl FnOnce(EngineBuilder) -> EngineBuilder,
+    ) -> io::Result<Pair> {
         let redirect_uri = self.idme.config().redirect_uri().to_string();
         Self::engine(
             self.emulator.clone(),
             Arc::clone(&self.engine_skew),
             move |b| configure(b.redirect_uri(redirect_uri)),
+            engine,
         )
     }
 
@@ -133,6 +200,7 @@ impl Pair {
         emulator: Emulator,
         engine_skew: Arc<AtomicI64>,
         configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder,
+        engine: impl FnOnce(EngineBuilder) -> EngineBuilder,
     ) -> io::Result<Pair> {
         // The engine reads the emulator's clock, plus its skew.
         let clock = Clock::from_fn({
@@ -148,12 +216,17 @@ impl Pair {
             .client_id(emulator.client_id())
             .client_secret(emulator.client_secret())
             .redirect_uri(PAIR_REDIRECT_URI);
+        fn invalid(e: impl std::fmt::Display) -> io::Error {
+            io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
+        }
         let config = configure(builder)
             .dangerous()
             .clock(clock)
             .build()
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-        let idme = Idme::with_http_client(config, InMemory(emulator.clone()));
+            .map_err(invalid)?;
+        let idme = engine(Idme::builder(config).http_client(InMemory(emulator.clone())))
+            .build()
+            .map_err(invalid)?;
         Ok(Pair {
             emulator,
             idme,

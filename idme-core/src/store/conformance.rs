@@ -1,4 +1,4 @@
-//! The conformance suite every [`SessionStore`](super::store::SessionStore) runs
+//! The conformance suite every [`SessionStore`](super::SessionStore) runs
 //! ([`store_tests!`](crate::store_tests)).
 
 /// One conformance suite for every [`SessionStore`](crate::SessionStore): expands to `#[tokio::test]`s in the
@@ -27,43 +27,43 @@ macro_rules! store_tests {
             let store = $make;
             let ttl = ::std::time::Duration::from_secs(30);
             assert!(
-                $crate::session::store::LockingStore::lock(&store, "lock-a", "owner-1", ttl)
+                $crate::store::LockingStore::lock(&store, "lock-a", "owner-1", ttl)
                     .await
                     .unwrap()
             );
             assert!(
-                !$crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                !$crate::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
                     .await
                     .unwrap(),
                 "held"
             );
             assert!(
-                $crate::session::store::LockingStore::lock(&store, "lock-b", "owner-2", ttl)
+                $crate::store::LockingStore::lock(&store, "lock-b", "owner-2", ttl)
                     .await
                     .unwrap(),
                 "per key"
             );
             // Only the owner releases it.
-            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-2")
+            $crate::store::LockingStore::release(&store, "lock-a", "owner-2")
                 .await
                 .unwrap();
             assert!(
-                !$crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                !$crate::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
                     .await
                     .unwrap()
             );
-            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-1")
+            $crate::store::LockingStore::release(&store, "lock-a", "owner-1")
                 .await
                 .unwrap();
             assert!(
-                $crate::session::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
+                $crate::store::LockingStore::lock(&store, "lock-a", "owner-2", ttl)
                     .await
                     .unwrap()
             );
-            $crate::session::store::LockingStore::release(&store, "lock-a", "owner-2")
+            $crate::store::LockingStore::release(&store, "lock-a", "owner-2")
                 .await
                 .unwrap();
-            $crate::session::store::LockingStore::release(&store, "lock-b", "owner-2")
+            $crate::store::LockingStore::release(&store, "lock-b", "owner-2")
                 .await
                 .unwrap();
         }
@@ -76,13 +76,8 @@ macro_rules! store_tests {
                 .map_or(0, |d| d.as_secs())
         }
 
-        fn __record(
-            id: &str,
-            sub: &str,
-            sid: Option<&str>,
-            ttl: u64,
-        ) -> $crate::session::store::Record {
-            $crate::session::store::Record::new(
+        fn __record(id: &str, sub: &str, sid: Option<&str>, ttl: u64) -> $crate::store::Record {
+            $crate::store::Record::new(
                 id,
                 sub,
                 sid.map(str::to_owned),
@@ -93,7 +88,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_round_trips_and_deletes() {
-            use $crate::session::store::SessionStore as _;
+            use $crate::store::SessionStore as _;
             let store = $make;
             assert_eq!(store.load("nope").await.unwrap(), None);
             let r = __record("id-round-trip", "sub-a", Some("psid-a"), 600);
@@ -110,7 +105,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_updates_only_a_live_record() {
-            use $crate::session::store::{SessionIndex as _, SessionStore as _};
+            use $crate::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let r = __record("id-update", "sub-update", Some("psid-update"), 600);
             // Never creates a record: a session that ended stays ended.
@@ -144,7 +139,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_deletes_every_session_of_a_user() {
-            use $crate::session::store::{SessionIndex as _, SessionStore as _};
+            use $crate::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let a1 = __record("id-sub-a1", "sub-all-a", None, 600);
             let a2 = __record("id-sub-a2", "sub-all-a", Some("p1"), 600);
@@ -161,7 +156,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_deletes_by_provider_session() {
-            use $crate::session::store::{SessionIndex as _, SessionStore as _};
+            use $crate::store::{SessionIndex as _, SessionStore as _};
             let store = $make;
             let a = __record("id-psid-a", "sub-psid", Some("psid-1"), 600);
             let b = __record("id-psid-b", "sub-psid", Some("psid-2"), 600);
@@ -174,7 +169,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_works_shared_across_tasks() {
-            use $crate::session::store::SessionStore;
+            use $crate::store::SessionStore;
             // As the engine holds it: shared, type-erased, used from spawned tasks.
             let store: ::std::sync::Arc<dyn SessionStore> = ::std::sync::Arc::new($make);
             let r = __record("id-shared", "sub-shared", None, 600);
@@ -190,7 +185,7 @@ macro_rules! store_tests {
 
         #[tokio::test]
         async fn store_does_not_load_expired_records() {
-            use $crate::session::store::SessionStore as _;
+            use $crate::store::SessionStore as _;
             let store = $make;
             let mut r = __record("id-expired", "sub-exp", None, 0);
             r.expires_at = __now().saturating_sub(1);

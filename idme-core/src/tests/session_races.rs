@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Session;
-use super::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
 use crate::cookies::RequestCookies;
 use crate::http_client::{HttpClientError, HttpClientErrorKind, HttpRequest};
+use crate::session::Session;
+use crate::store::{LockingStore, MemoryStore, Record, SessionIndex, SessionStore, StoreError};
 use crate::{CookieKeys, Environment, Idme, IdmeBuilder};
 use async_trait::async_trait;
 

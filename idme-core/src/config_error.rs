@@ -1,6 +1,6 @@
 //! [`ConfigError`]: why a configuration was refused, naming the setting and the rule.
 //!
-//! Built by [`IdmeBuilder::build`](super::IdmeBuilder::build) and the environment reader;
+//! Built by [`IdmeBuilder::build`](crate::IdmeBuilder::build) and the environment reader;
 //! a configuration problem found at request time (a provider without a userinfo endpoint,
 //! say) reaches callers as [`Error::Config`](crate::Error::Config) holding one. No variant
 //! holds a secret: a client secret, cookie key or token never appears in one.

@@ -3,9 +3,8 @@
 //! one (RFC 6749 §5.1: an absent `scope` means as requested). Policies added for one login
 //! only (the verify link's `policy=`) are not required this way.
 
-use crate::config::{ConfigError, ConflictRule};
+use crate::config::{ConfigError, ConflictRule, ResponseType};
 use crate::error::ProviderMisbehaved;
-use crate::flow::ResponseType;
 use crate::verification::Policy;
 
 /// Scopes that are not ID.me policies.

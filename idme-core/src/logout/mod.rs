@@ -1,6 +1,9 @@
-//! Where the browser goes after the local session ends: the provider's logout.
+//! Where the browser goes after the local session ends: the provider's logout; and the
+//! back-channel logout token the provider posts ([`token`]).
 
 use url::Url;
+
+pub(crate) mod token;
 
 use crate::config::IdmeConfig;
 use crate::provider::ProviderMetadata;

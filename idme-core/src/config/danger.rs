@@ -15,6 +15,13 @@ pub struct DangerousIdmeBuilder {
     pub(crate) inner: IdmeBuilder,
 }
 
+impl IdmeBuilder {
+    /// Options that weaken security, for tests only.
+    pub fn dangerous(self) -> DangerousIdmeBuilder {
+        DangerousIdmeBuilder { inner: self }
+    }
+}
+
 impl DangerousIdmeBuilder {
     /// Allows a clock skew above five minutes (tests with simulated clocks only).
     pub fn insecure_clock_skew(mut self, skew: Duration) -> Self {

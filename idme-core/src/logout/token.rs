@@ -49,14 +49,14 @@ pub(crate) async fn verify(
     // Anyone can post here. An encrypted logout token (Back-Channel Logout §2.4 allows
     // one; ID.me has no back-channel logout) would cost an RSA private-key operation
     // before any authentication: it is refused unread.
-    if crate::validate::jwe::is_jwe(token) {
+    if crate::jwe::is_jwe(token) {
         return Err(bad("encrypted logout tokens are not accepted"));
     }
     let verified = provider
         .verify_jws(
             token,
-            super::accept::hmac_secret(config),
-            &super::accept::allowed_algorithms(config),
+            crate::validate::accept::hmac_secret(config),
+            &crate::validate::accept::allowed_algorithms(config),
             now,
         )
         .await?;

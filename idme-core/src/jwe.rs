@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 
-use crate::config::{ConfigError, Rule};
+use crate::config_error::{ConfigError, Rule};
 use crate::error::{Error, ProviderMisbehaved};
 
 /// Key-management algorithms accepted on encrypted responses.

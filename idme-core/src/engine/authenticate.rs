@@ -5,13 +5,14 @@ use std::sync::Arc;
 // The age of a local copy of a stored session (see `stored_copies`), not protocol time.
 use std::time::Instant;
 
-use super::bookkeeping::RefreshOutcome;
-use super::manager;
-use super::{Authenticated, Denied, Session};
+use super::refresh;
+use super::state::Inner;
 use crate::cookies::RequestCookies;
 use crate::error::{Error, Unauthenticated};
-use crate::state::Inner;
+use crate::session::Session;
+use crate::session::bookkeeping::RefreshOutcome;
 use crate::user::IdmeUser;
+use crate::user::{Authenticated, Denied};
 
 /// The last-seen time of a session is re-issued at most this often (seconds).
 const LAST_SEEN_STEP: u64 = 60;
@@ -39,7 +40,7 @@ pub(crate) async fn authenticate(
             .access_expires_at
             .is_some_and(|t| t <= now + config.refresh_margin.as_secs());
     if refresh_due {
-        match manager::refresh(inner, &session, now).await {
+        match refresh::refresh(inner, &session, now).await {
             // Logged out (cookie store) while the refresh waited: stays logged out.
             RefreshOutcome::Refreshed(_)
                 if config.session_store.is_none() && inner.sessions.is_revoked(&session) =>
@@ -144,7 +145,7 @@ pub(crate) async fn forget_person(
     inner: &Inner,
     sub: &str,
     now: u64,
-) -> Result<(), crate::session::store::StoreError> {
+) -> Result<(), crate::store::StoreError> {
     inner.sessions.stored.remove_matching(Some(sub), None);
     match &inner.config.session_store {
         Some(store) => store.delete_by_sub(sub).await.map(drop),

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::Session;
-use super::bookkeeping::{Done, REFRESH_GRACE_SECS, RefreshOutcome};
-use super::shared_refresh::{self, Turn};
+use super::state::Inner;
 use crate::error::Error;
 use crate::flow::driver;
-use crate::state::Inner;
+use crate::session::Session;
+use crate::session::bookkeeping::{Done, REFRESH_GRACE_SECS, RefreshOutcome};
+use crate::session::shared_refresh::{self, Turn};
 
 /// Whether a refresh failure leaves the session alive (the provider or our own
 /// configuration is at fault, not the grant).
@@ -134,7 +134,8 @@ async fn fresh(
             s.refresh_token = tokens.refresh_token;
             s.access_expires_at = tokens.access_expires_at;
             if let Some(claims) = claims {
-                s.claims.extend(super::user_claims(Some(claims), None));
+                s.claims
+                    .extend(crate::session::user_claims(Some(claims), None));
             }
             tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed");
             match &inner.config.session_store {

@@ -1,5 +1,5 @@
 //! `prompt` and `max_age` of the authorization request (OIDC Core §3.1.2.1), per login
-//! ([`LoginOptions`](super::LoginOptions)) or by configuration (`IDME_PROMPT`,
+//! ([`LoginOptions`](crate::flow::LoginOptions)) or by configuration (`IDME_PROMPT`,
 //! `IDME_MAX_AGE`).
 
 use std::time::Duration;

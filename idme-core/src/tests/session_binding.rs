@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
-use super::Session;
-use super::store::{MemoryStore, SessionStore};
 use crate::cookies::{RequestCookies, SetCookie};
 use crate::error::Unauthenticated;
 use crate::flow::LoginOptions;
 use crate::flow::pending::PendingLogin;
+use crate::session::Session;
+use crate::store::{MemoryStore, SessionStore};
 use crate::{CookieKeys, Environment, IdmeBuilder, IdmeConfig};
 
 const MASTER: [u8; 32] = [0x5a; 32];

@@ -28,7 +28,7 @@
 //! use std::sync::Mutex;
 //! use std::time::Duration;
 //! use idme_core::async_trait;
-//! use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
+//! use idme_core::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 //!
 //! #[derive(Debug, Default)]
 //! struct MyStore {
@@ -112,6 +112,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
+
+#[cfg(any(test, feature = "test-util"))]
+mod conformance;
 
 /// A stored session: indexing data in clear, the session itself sealed.
 #[derive(Clone, PartialEq, Eq)]

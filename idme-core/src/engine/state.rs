@@ -1,13 +1,19 @@
 //! The engine's state, shared by every clone of [`Idme`](crate::Idme): configuration,
-//! provider, the single-use login record, the session bookkeeping and the opened-cookie
-//! cache. The flows and the session handling read it; only the engine builds it.
+//! provider, the single-use login record, the session bookkeeping, the opened-cookie
+//! cache and the extensions. Only the engine layer reaches it (the engine, its
+//! per-request session work in `authenticate` and `refresh`, and the adapter glue); the
+//! flows get the parts they need as plain values ([`Inner::deps`]).
+
+use std::sync::Arc;
 
 use crate::config::IdmeConfig;
+use crate::extension::{Extension, ExtensionRoute};
 use crate::flow::replay::UsedLogins;
 use crate::provider::Provider;
 use crate::session::Session;
 use crate::session::bookkeeping::Sessions;
 
+/// Everything an engine holds, behind the `Arc` its clones share.
 pub(crate) struct Inner {
     pub(crate) config: IdmeConfig,
     pub(crate) provider: Provider,
@@ -15,8 +21,10 @@ pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
     /// Session cookies opened recently, so the hot path does not decrypt them again.
     pub(crate) opened: crate::session::cache::OpenedCache<Session>,
+    /// The extensions registered on the engine ([`EngineBuilder::extension`](crate::EngineBuilder::extension)).
+    pub(crate) extensions: Vec<Arc<dyn Extension>>,
     /// The extensions' routes: (extension index, its route index, the route).
-    pub(crate) extension_routes: Vec<(usize, usize, crate::extension::ExtensionRoute)>,
+    pub(crate) extension_routes: Vec<(usize, usize, ExtensionRoute)>,
 }
 
 /// How many opened session cookies are kept (a few MB at most).
