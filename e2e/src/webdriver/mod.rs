@@ -295,6 +295,17 @@ impl ChromeSession {
             .collect()
     }
 
+    /// Fails (with the artifacts) unless the browser reported no CSP violation so far.
+    pub async fn ensure_no_csp_violation(&self) {
+        let violations = self.csp_violations().await;
+        let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        self.ensure(
+            lines.is_empty(),
+            format!("no CSP violation:\n{}", lines.join("\n")),
+        )
+        .await;
+    }
+
     /// chromedriver's log endpoint (`POST /session/{id}/se/log`, type `browser`).
     async fn fetch_console(&self) -> Result<Vec<ConsoleEntry>, String> {
         let id = self

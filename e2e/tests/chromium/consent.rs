@@ -75,21 +75,7 @@ async fn consent_in_chromium(package: &str) {
             ))
             .await;
     };
-    let violations: Vec<String> = browser
-        .csp_violations()
-        .await
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    browser
-        .ensure(
-            violations.is_empty(),
-            format!(
-                "no CSP violation (form-action allows the app):\n{}",
-                violations.join("\n")
-            ),
-        )
-        .await;
+    browser.ensure_no_csp_violation().await;
     browser.close().await;
     assert_eq!(back.path(), "/callback");
     let param = |k: &str| {

@@ -21,18 +21,6 @@ fn uri_and_code(stderr: &str) -> (String, String) {
     (uri.to_owned(), code.trim().to_owned())
 }
 
-/// Fails unless the browser shows no CSP violation so far.
-async fn assert_no_csp_violations(browser: &ChromeSession) {
-    let violations = browser.csp_violations().await;
-    let lines: Vec<String> = violations.iter().map(ToString::to_string).collect();
-    browser
-        .ensure(
-            lines.is_empty(),
-            format!("CSP violations:\n{}", lines.join("\n")),
-        )
-        .await;
-}
-
 async fn device_flow_in_chromium(package: &str) {
     let config = EmulatorConfig {
         auto_user: None,
@@ -98,7 +86,7 @@ async fn device_flow_in_chromium(package: &str) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_no_csp_violations(&browser).await;
+    browser.ensure_no_csp_violation().await;
 
     let login = login.finish().await;
     browser

@@ -152,18 +152,7 @@ async fn spa_in_chromium(package: &str) {
         .wait_for_css("body[data-state=signed-out]", DEFAULT_TIMEOUT)
         .await;
 
-    let violations: Vec<String> = browser
-        .csp_violations()
-        .await
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    browser
-        .ensure(
-            violations.is_empty(),
-            format!("no CSP violation:\n{}", violations.join("\n")),
-        )
-        .await;
+    browser.ensure_no_csp_violation().await;
     browser.close().await;
 }
 
