@@ -24,6 +24,7 @@ pub mod scenarios;
 pub mod sessions;
 pub mod shared_app_tokens;
 pub mod spa_scenarios;
+pub mod step_up_scenarios;
 pub mod webdriver;
 
 pub use process::{ExampleApp, Target};
@@ -54,6 +55,9 @@ macro_rules! contract_tests {
         );
         $crate::__scenario_tests!(spa_scenarios, $package;
             spa_backend_routes,
+        );
+        $crate::__scenario_tests!(step_up_scenarios, $package;
+            recent_sign_in_guard,
         );
         $crate::__scenario_tests!(sessions, $package;
             refresh_renews_the_session_cookie,

@@ -1,4 +1,4 @@
-//! The `IdmeUser` and `Verified<R>` extractors and their rejection.
+//! The `IdmeUser`, `Verified<R>` and `Fresh<N>` extractors and their rejection.
 
 use std::future::Future;
 
@@ -115,6 +115,20 @@ impl<R: Verify> FromRequest for Verified<R> {
                 .verified(&guarded, || cookies(&req), &requirement)
                 .await;
             user.map(Verified::from).map_err(IdmeRejection::from)
+        })
+    }
+}
+
+impl<const MAX_AGE: u64> FromRequest for Fresh<MAX_AGE> {
+    type Error = IdmeRejection;
+    type Future = LocalBoxFuture<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = auth(&req)?;
+            let user = auth.fresh(&guarded(&req), || cookies(&req), MAX_AGE).await;
+            user.map(Fresh::from).map_err(IdmeRejection::from)
         })
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::codes::{self, hash, same};
-use super::grant::{self, Decision, DeviceRequest, Person, UserCode};
+use super::grant::{self, Decision, DeviceRequest, UserCode};
 use super::oauth::{OAuthError, form, no_store, param};
 use super::throttle::DeviceRefusal;
 use super::{Apps, origin, parse_scope, tokens};
@@ -230,9 +230,7 @@ pub(crate) async fn record_decision(
         return Ok(false);
     }
     let (sub, psid) = match decision {
-        Decision::Allowed(Person {
-            sub, provider_sid, ..
-        }) => (sub.as_str(), provider_sid.clone()),
+        Decision::Allowed(person) => (person.sub.as_str(), person.provider_sid.clone()),
         _ => ("", None),
     };
     let record = grant::seal(&inner.config.cookie_keys, id, sub, psid, until, decision);
@@ -317,7 +315,7 @@ pub(crate) async fn poll(
             apps.store.delete(&id).await.map_err(unavailable)?;
             // The decision stays until it expires: a poll that wrote the request back
             // just before this deletion still finds it, and the taken marker answers it.
-            let issued = tokens::issue(apps, keys, client_id, request.scope, person, now).await?;
+            let issued = tokens::issue(apps, keys, client_id, request.scope, *person, now).await?;
             Ok(issued.reply())
         }
     }

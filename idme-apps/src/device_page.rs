@@ -230,7 +230,7 @@ pub(crate) async fn decide(inner: &Inner<'_>, apps: &Apps, req: crate::Decide<'_
         return pages::not_verified(notice, name, &policy, &again).with_cookies(set_cookies);
     }
     let decision = if allow {
-        Decision::Allowed(Person::of(&user))
+        Decision::Allowed(Box::new(Person::of(&user)))
     } else {
         Decision::Denied
     };

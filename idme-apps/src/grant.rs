@@ -30,6 +30,14 @@ pub(crate) struct Person {
     /// The web session that approved (its grants end when it logs out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) web_session: Option<String>,
+    /// When the person signed in for the web session that approved (Unix seconds): what
+    /// `Fresh<N>` checks a bearer request by. Absent in grants made before it was kept:
+    /// the grant's creation is taken instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_time: Option<u64>,
+    /// The assurance (`acr`) of that sign-in, when the provider named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acr: Option<String>,
 }
 
 impl Person {
@@ -41,6 +49,8 @@ impl Person {
             verification: user.verification().cloned(),
             provider_sid: user.provider_session_id().map(str::to_owned),
             web_session: Some(user.session_id().to_owned()),
+            auth_time: Some(user.auth_time()),
+            acr: user.acr().map(str::to_owned),
         }
     }
 
@@ -86,6 +96,9 @@ impl Person {
             created_at,
             expires_at,
             provider_sid: self.provider_sid.clone(),
+            auth_time: self.auth_time,
+            // An assurance claim, shown only with IAL2 granted (as the claims are).
+            acr: self.acr.clone().filter(|_| ial2),
         })
     }
 }
@@ -144,7 +157,8 @@ pub(crate) struct DeviceRequest {
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) enum Decision {
     Pending,
-    Allowed(Person),
+    /// Boxed: a person is much larger than the other variants.
+    Allowed(Box<Person>),
     Denied,
 }
 

@@ -1,4 +1,5 @@
-//! The `IdmeUser`, `Option<IdmeUser>` and `Verified<R>` extractors and their rejection.
+//! The `IdmeUser`, `Option<IdmeUser>`, `Verified<R>` and `Fresh<N>` extractors and their
+//! rejection.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
@@ -100,6 +101,16 @@ impl<S: Send + Sync, R: Verify> FromRequestParts<S> for Verified<R> {
         let (auth, req) = guard(parts);
         let requirement = R::requirement();
         let user = auth.verified(&req, || cookies(&parts.headers), &requirement);
+        Ok(user.await?.into())
+    }
+}
+
+impl<S: Send + Sync, const MAX_AGE: u64> FromRequestParts<S> for Fresh<MAX_AGE> {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let (auth, req) = guard(parts);
+        let user = auth.fresh(&req, || cookies(&parts.headers), MAX_AGE);
         Ok(user.await?.into())
     }
 }

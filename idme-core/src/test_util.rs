@@ -115,6 +115,8 @@ impl crate::extension::Extension for AcceptingBearer {
             created_at: now,
             expires_at: now + 3600,
             provider_sid: None,
+            auth_time: None,
+            acr: None,
         }))
     }
 }

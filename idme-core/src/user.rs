@@ -25,6 +25,11 @@ pub struct UserParts {
     pub expires_at: u64,
     /// [`IdmeUser::provider_session_id`].
     pub provider_sid: Option<String>,
+    /// [`IdmeUser::auth_time`]: when the person signed in (Unix seconds); for a bearer
+    /// user, the sign-in of the web session that approved its grant. `None`: `created_at`.
+    pub auth_time: Option<u64>,
+    /// [`IdmeUser::acr`]: the assurance of that sign-in, when the provider named one.
+    pub acr: Option<String>,
 }
 
 /// The authenticated user of a request. Adapters expose it as an extractor / request guard.
@@ -67,6 +72,8 @@ impl IdmeUser {
                 expires_at: parts.expires_at,
                 last_seen: parts.created_at,
                 provider_sid: parts.provider_sid,
+                auth_time: parts.auth_time,
+                acr: parts.acr,
                 user_json: Default::default(),
             }),
             None,
@@ -148,6 +155,28 @@ impl IdmeUser {
     /// provider said.
     pub fn access_expires_at(&self) -> Option<u64> {
         self.session.access_expires_at
+    }
+
+    /// When the person signed in with ID.me (Unix seconds): the ID token's `auth_time`
+    /// claim; when the provider sent none, the time the session was created (the sign-in
+    /// here, which is never earlier than the one at the provider). For a bearer user
+    /// (`idme-apps`), the sign-in of the web session that approved its grant. What
+    /// [`RequestAuth::fresh`](crate::adapter::RequestAuth::fresh) (an adapter's `Fresh<N>`)
+    /// checks.
+    pub fn auth_time(&self) -> u64 {
+        let s = &self.session;
+        s.auth_time
+            .or_else(|| s.claims.get("auth_time").and_then(Value::as_u64))
+            .unwrap_or(s.created_at)
+    }
+
+    /// The assurance of the sign-in (the ID token's `acr` claim), when the provider named
+    /// one; for a bearer user, that of the web session that approved its grant.
+    pub fn acr(&self) -> Option<&str> {
+        let s = &self.session;
+        s.acr
+            .as_deref()
+            .or_else(|| s.claims.get("acr").and_then(Value::as_str))
     }
 
     /// The id of this session, new at every sign-in.

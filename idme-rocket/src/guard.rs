@@ -1,4 +1,4 @@
-//! The `IdmeUser` and `Verified<R>` request guards.
+//! The `IdmeUser`, `Verified<R>` and `Fresh<N>` request guards.
 
 use idme_core::Idme;
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth};
@@ -110,6 +110,18 @@ impl<'r, R: Verify> FromRequest<'r> for Verified<R> {
         let guarded = guarded(req, &path);
         let user = auth(req).verified(&guarded, || cookies(req), &requirement);
         outcome(user.await.map(Verified::from))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, const MAX_AGE: u64> FromRequest<'r> for Fresh<MAX_AGE> {
+    type Error = IdmeRejection;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let path = req.uri().to_string();
+        let guarded = guarded(req, &path);
+        let user = auth(req).fresh(&guarded, || cookies(req), MAX_AGE);
+        outcome(user.await.map(Fresh::from))
     }
 }
 

@@ -14,6 +14,8 @@
 //! | [`IdmeFairing::from_figment`] | builds the engine from the `[default.idme]` table of `Rocket.toml`, falling back to `IDME_*` variables |
 //! | [`IdmeUser`] | request guard: the signed-in user; browsers without a session are sent to sign in, API clients get `401` JSON |
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
+//! | [`Verified<R>`](Verified) | request guard: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
+//! | [`Fresh<N>`](Fresh) | request guard: a user who signed in at most `N` seconds ago, e.g. `Fresh<300>`; browsers that signed in earlier are sent through a login with `max_age` and come back, API clients get `401` |
 //! | [`IdmeRejection`] | the guards' error: its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …), and the engine's answer (a `Responder`); [`IdmeRejection::for_failed_guard`] in an app's own catcher |
 //! | [`IdmeResponse`] | any engine [`Reply`] as a Rocket `Responder` |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
@@ -67,7 +69,7 @@ mod routes;
 pub use idme_core;
 
 pub use fairing::IdmeFairing;
-pub use guard::{IdmeRejection, IdmeUser, SameOrigin, Verified};
+pub use guard::{Fresh, IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use routes::routes;
 
 use std::io::Cursor;

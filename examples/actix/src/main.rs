@@ -6,7 +6,7 @@
 #![forbid(unsafe_code)]
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use idme_actix::{IdmeUser, Verified};
+use idme_actix::{Fresh, IdmeUser, Verified};
 // The engine, through the adapter's re-export: the adapter is the only idme dependency.
 use idme_actix::idme_core;
 use idme_core::Idme;
@@ -60,6 +60,12 @@ async fn verified<R: Verify>(user: Verified<R>) -> HttpResponse {
     ))
 }
 
+/// `GET /verified/recent`: 200 for a sign-in within the last 300 s; else a browser is sent
+/// through a login with `max_age` (and comes back), an API client gets 401.
+async fn recent(user: Fresh<{ idme_example_support::RECENT_MAX_AGE }>) -> HttpResponse {
+    HttpResponse::Ok().json(idme_example_support::recent_json(&user))
+}
+
 #[actix_web::main]
 async fn main() -> Result<(), idme_example_support::StartError> {
     let started = idme_example_support::bootstrap("idme-example-actix").await?;
@@ -81,6 +87,7 @@ async fn main() -> Result<(), idme_example_support::StartError> {
                 "/verified/veteran",
                 web::get().to(verified::<require::Veteran>),
             )
+            .route("/verified/recent", web::get().to(recent))
             .configure(idme_actix::configure(&idme))
     })
     .bind(started.bind)?

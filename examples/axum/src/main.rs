@@ -8,7 +8,7 @@
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use idme_axum::{IdmeLayer, IdmeUser, Verified};
+use idme_axum::{Fresh, IdmeLayer, IdmeUser, Verified};
 // The engine, through the adapter's re-export: the adapter is the only idme dependency.
 use idme_axum::idme_core;
 use idme_core::Idme;
@@ -20,6 +20,12 @@ async fn verified<R: Verify>(user: Verified<R>) -> Json<serde_json::Value> {
         &user,
         &R::requirement(),
     ))
+}
+
+/// `GET /verified/recent`: 200 for a sign-in within the last 300 s; else a browser is sent
+/// through a login with `max_age` (and comes back), an API client gets 401.
+async fn recent(user: Fresh<{ idme_example_support::RECENT_MAX_AGE }>) -> Json<serde_json::Value> {
+    Json(idme_example_support::recent_json(&user))
 }
 
 /// A static file of the single-page app, with its headers.
@@ -81,6 +87,7 @@ fn app(idme: Idme) -> Router {
         )
         .route("/verified/military", get(verified::<require::Military>))
         .route("/verified/veteran", get(verified::<require::Veteran>))
+        .route("/verified/recent", get(recent))
         .merge(idme_axum::routes(&idme))
         .layer(IdmeLayer::new(idme))
 }

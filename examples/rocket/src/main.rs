@@ -9,7 +9,7 @@ use idme_core::Idme;
 use idme_core::require::{self, Verify};
 // The engine, through the adapter's re-export: the adapter is the only idme dependency.
 use idme_rocket::idme_core;
-use idme_rocket::{IdmeFairing, IdmeUser, Verified};
+use idme_rocket::{Fresh, IdmeFairing, IdmeUser, Verified};
 use rocket::http::ContentType;
 use rocket::response::content::RawHtml;
 use rocket::{Responder, State, get, post, routes};
@@ -89,6 +89,16 @@ fn verified_veteran(user: Verified<require::Veteran>) -> (ContentType, String) {
     verified_json(&user)
 }
 
+/// `GET /verified/recent`: 200 for a sign-in within the last 300 s; else a browser is sent
+/// through a login with `max_age` (and comes back), an API client gets 401.
+#[get("/verified/recent")]
+fn verified_recent(user: Fresh<{ idme_example_support::RECENT_MAX_AGE }>) -> (ContentType, String) {
+    (
+        ContentType::JSON,
+        idme_example_support::recent_json(&user).to_string(),
+    )
+}
+
 #[rocket::main]
 async fn main() -> Result<(), idme_example_support::StartError> {
     let started = idme_example_support::bootstrap("idme-example-rocket").await?;
@@ -109,7 +119,8 @@ async fn main() -> Result<(), idme_example_support::StartError> {
                 spa_script,
                 action,
                 verified_military,
-                verified_veteran
+                verified_veteran,
+                verified_recent
             ],
         )
         .launch()

@@ -15,7 +15,7 @@ mod pages;
 pub mod spa;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
-pub use pages::{home_page, me_body, verified_json};
+pub use pages::{RECENT_MAX_AGE, home_page, me_body, recent_json, verified_json};
 
 /// A configured engine, the address to listen on, and the emulator when offline.
 #[derive(Debug)]

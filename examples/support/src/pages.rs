@@ -91,6 +91,20 @@ pub fn verified_json(user: &IdmeUser, requirement: &Requirement) -> serde_json::
     })
 }
 
+/// The most seconds since the sign-in `GET /verified/recent` accepts.
+pub const RECENT_MAX_AGE: u64 = 300;
+
+/// The body of `GET /verified/recent` (`Fresh<300>`):
+/// `{"sub": …, "auth_time": …, "max_age": 300, "recent": true}`.
+pub fn recent_json(user: &IdmeUser) -> serde_json::Value {
+    serde_json::json!({
+        "sub": user.sub(),
+        "auth_time": user.auth_time(),
+        "max_age": RECENT_MAX_AGE,
+        "recent": true,
+    })
+}
+
 /// The body of `GET /me` (`application/json`): the user with a top-level `sub`, as JSON
 /// text serialised once per session.
 pub fn me_body(user: &IdmeUser) -> String {

@@ -2,7 +2,7 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use idme_actix::{IdmeMiddleware, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_actix::{Fresh, IdmeMiddleware, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -36,6 +36,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/student",
         web::get().to(|user: Verified<Student>| async move { user.sub().to_owned() }),
+    )
+    .route(
+        "/recent",
+        web::get().to(|user: Fresh<300>| async move { user.sub().to_owned() }),
     )
     .route(
         "/why",

@@ -1,6 +1,7 @@
 //! App clients through axum, in-process: the device flow on the mounted routes, then
 //! `GET /me` behind the `IdmeUser` extractor with the app's bearer token (`200`) and a
-//! bad one (`401` with `WWW-Authenticate`).
+//! bad one (`401` with `WWW-Authenticate`); `GET /recent` behind `Fresh<300>` (`401` with
+//! RFC 9470's challenge once the approving sign-in is older).
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use axum::body::Body;
 use axum::routing::get;
 use http::{Method, Request};
 use idme_apps::{AppClients, AppServer};
-use idme_axum::{IdmeLayer, IdmeUser};
+use idme_axum::{Fresh, IdmeLayer, IdmeUser};
 use idme_testkit::pair::Pair;
 use tower::ServiceExt as _;
 
@@ -18,6 +19,10 @@ fn app(pair: &Pair) -> Router {
         .route(
             "/me",
             get(|user: IdmeUser| async move { user.json().to_owned() }),
+        )
+        .route(
+            "/recent",
+            get(|user: Fresh<300>| async move { user.sub().to_owned() }),
         )
         .route(
             "/maybe",
@@ -114,6 +119,35 @@ async fn a_device_signs_in_and_calls_me_with_its_bearer_token() {
     let (status, _, me) = send(&app, Method::GET, "/me", &[("authorization", &bearer)], "").await;
     assert_eq!(status, 200, "{me}");
     assert_eq!(json(&me), json(&cookie_me));
+    let (status, _, recent) = send(
+        &app,
+        Method::GET,
+        "/recent",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{recent}");
+    // The approving sign-in gets older than 300 s (and the skew); the token still lives.
+    pair.advance(Duration::from_secs(361));
+    let (status, headers, body) = send(
+        &app,
+        Method::GET,
+        "/recent",
+        &[("authorization", &bearer)],
+        "",
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
+    let challenge = headers["www-authenticate"].to_str().unwrap();
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_user_authentication\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains("max_age=\"300\""), "{challenge}");
+    assert_eq!(json(&body)["error"], "insufficient_user_authentication");
+    let (status, _, me) = send(&app, Method::GET, "/me", &[("authorization", &bearer)], "").await;
+    assert_eq!(status, 200, "{me}");
 
     for path in ["/me", "/maybe"] {
         let bad = format!("Bearer {access}x");

@@ -21,4 +21,5 @@ mod device_page;
 mod device_races;
 mod limits;
 mod rocket;
+mod step_up;
 mod tokens;

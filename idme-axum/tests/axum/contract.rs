@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::routing::{any, get, post};
-use idme_axum::{IdmeLayer, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_axum::{Fresh, IdmeLayer, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
 use idme_core::require::Student;
 use idme_testkit::contract::{Answer, Call};
@@ -44,6 +44,10 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         .route(
             "/student",
             get(|user: Verified<Student>| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/recent",
+            get(|user: Fresh<300>| async move { user.sub().to_owned() }),
         )
         .route(
             "/why",

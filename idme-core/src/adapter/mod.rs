@@ -4,7 +4,8 @@
 //! cache) and wraps it in its framework's idiom:
 //!
 //! - its `IdmeUser` extractor or guard calls [`RequestAuth::user`], `Option<IdmeUser>`
-//!   [`RequestAuth::optional_user`], its `Verified<R>` [`RequestAuth::verified`]: the
+//!   [`RequestAuth::optional_user`], its `Verified<R>` [`RequestAuth::verified`], its
+//!   `Fresh<N>` [`RequestAuth::fresh`] (a recent sign-in, see `step_up`): the
 //!   session is authenticated once per request, however many ask, and a failure comes back
 //!   as a [`Rejection`] holding its [reason](RejectionReason) (for an application that
 //!   answers on its own) and the answer to send (negotiated on `Accept`);
@@ -36,6 +37,7 @@ use crate::user::{Authenticated, Denied};
 mod bearer;
 mod rejection;
 mod route;
+mod step_up;
 mod types;
 pub use crate::request::RouteRequest;
 use crate::verification::Requirement;

@@ -89,6 +89,17 @@ pub enum RejectionReason {
         /// The login route asking ID.me for the verification, returning to the request.
         verify_url: String,
     },
+    /// The user signed in longer ago than the route allows (`Fresh<N>`,
+    /// [`RequestAuth::fresh`](super::RequestAuth::fresh)). `401`; the default answer is a
+    /// `303` to `login_url` for browsers, `401` JSON with RFC 9470's
+    /// `insufficient_user_authentication` for API and bearer clients.
+    StaleSignIn {
+        /// The most seconds since the sign-in ([`IdmeUser::auth_time`](crate::IdmeUser::auth_time)) the route accepts.
+        max_age: u64,
+        /// The login route asking ID.me for such a sign-in (`max_age`, `prompt=login`),
+        /// returning to the request.
+        login_url: String,
+    },
     /// The session store (or an extension's store) is down
     /// ([`Error::SessionStoreUnavailable`]). `503`, also for `Option<IdmeUser>`.
     StoreUnavailable(Error),
@@ -124,6 +135,7 @@ impl RejectionReason {
         match self {
             Self::NotVerified { .. } | Self::InsufficientScope { .. } | Self::CrossSite => 403,
             Self::MissingSetup { .. } => 500,
+            Self::StaleSignIn { .. } => 401,
             Self::NotSignedIn(e)
             | Self::InvalidBearer(e)
             | Self::StoreUnavailable(e)
@@ -141,6 +153,7 @@ impl RejectionReason {
             Self::NotVerified { .. }
             | Self::InsufficientScope { .. }
             | Self::MissingSetup { .. }
+            | Self::StaleSignIn { .. }
             | Self::CrossSite => None,
         }
     }
@@ -180,6 +193,9 @@ impl std::fmt::Display for RejectionReason {
             }
             Self::MissingSetup { what, setup } => write!(f, "missing {what}: add `{setup}`"),
             Self::CrossSite => write!(f, "cross-site request refused"),
+            Self::StaleSignIn { max_age, .. } => {
+                write!(f, "a sign-in at most {max_age} s old is required")
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 //! [`adapter_types!`](crate::adapter_types): the newtypes every adapter declares.
 
-/// Declares an adapter's `IdmeUser` and `Verified<R>` newtypes, with the `Deref` to
+/// Declares an adapter's `IdmeUser`, `Verified<R>` and `Fresh<N>` newtypes, with the `Deref` to
 /// [`IdmeUser`](crate::IdmeUser), `From`, `Debug` and `Clone` every adapter needs, and,
 /// if asked for, an `IdmeRejection` wrapping a [`Rejection`](crate::adapter::Rejection) (`status`, `reason`, `error`,
 /// `reply`, `into_reply`, `into_rejection`, `From<Rejection>`, `Display`): the adapter
@@ -15,6 +15,9 @@
 /// }
 /// fn sub(user: &Verified<idme_core::require::Veteran>) -> &str {
 ///     user.sub()
+/// }
+/// fn signed_in_at(user: &Fresh<300>) -> u64 {
+///     user.auth_time()
 /// }
 /// ```
 #[macro_export]
@@ -74,8 +77,52 @@ macro_rules! adapter_types {
             }
         }
 
+        /// A signed-in user who signed in with ID.me at most `MAX_AGE` seconds ago (the
+        /// ID token's `auth_time`; see [`IdmeUser::auth_time`]($crate::IdmeUser::auth_time)),
+        /// e.g. `Fresh<300>` for a route that needs a sign-in within the last five minutes.
+        /// Without a session it fails like [`IdmeUser`]; a user who signed in earlier is
+        /// sent through a login asking ID.me for a recent sign-in (`max_age`,
+        /// `prompt=login`) that comes back to the same page (browsers), or gets `401` JSON
+        /// with `"error": "insufficient_user_authentication"` (API clients; bearer clients
+        /// with RFC 9470's `WWW-Authenticate` challenge). See
+        /// [`RequestAuth::fresh`]($crate::adapter::RequestAuth::fresh).
+        pub struct Fresh<const MAX_AGE: u64> {
+            /// The user.
+            pub user: IdmeUser,
+        }
+
+        impl<const MAX_AGE: u64> Fresh<MAX_AGE> {
+            /// The most seconds since the sign-in this guard accepts.
+            pub const MAX_AGE: u64 = MAX_AGE;
+        }
+
+        impl<const MAX_AGE: u64> ::std::convert::From<$crate::IdmeUser> for Fresh<MAX_AGE> {
+            fn from(user: $crate::IdmeUser) -> Self {
+                Self { user: IdmeUser(user) }
+            }
+        }
+
+        impl<const MAX_AGE: u64> ::std::clone::Clone for Fresh<MAX_AGE> {
+            fn clone(&self) -> Self {
+                Self { user: self.user.clone() }
+            }
+        }
+
+        impl<const MAX_AGE: u64> ::std::fmt::Debug for Fresh<MAX_AGE> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple("Fresh").field(&MAX_AGE).field(&self.user).finish()
+            }
+        }
+
+        impl<const MAX_AGE: u64> ::std::ops::Deref for Fresh<MAX_AGE> {
+            type Target = $crate::IdmeUser;
+            fn deref(&self) -> &$crate::IdmeUser {
+                &self.user.0
+            }
+        }
+
         $(
-            /// Why [`IdmeUser`] or [`Verified`] could not be extracted: the engine's
+            /// Why [`IdmeUser`], [`Verified`] or [`Fresh`] could not be extracted: the engine's
             /// [`Rejection`]($crate::adapter::Rejection). Responds with the engine's
             /// default answer; take it as `Result<IdmeUser, IdmeRejection>` (or
             /// `Result<Verified<R>, IdmeRejection>`) to match on its

@@ -404,6 +404,9 @@ fn make_session(
         id_token,
         sub,
         provider_sid,
+        // The ID token's `auth_time` and `acr` stay in `claims`.
+        auth_time: None,
+        acr: None,
         user_json: Default::default(),
         last_seen: now,
         claims: user_claims(id_claims, data.userinfo),

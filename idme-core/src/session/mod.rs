@@ -64,6 +64,14 @@ pub(crate) struct Session {
     /// The provider's session id (`sid` claim of the ID token), for back-channel logout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) provider_sid: Option<String>,
+    /// When the person signed in (Unix seconds), for a user an
+    /// [extension](crate::extension::Extension) built ([`UserParts`](crate::UserParts)):
+    /// a browser's session reads the ID token's `auth_time` claim from `claims` instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auth_time: Option<u64>,
+    /// The sign-in's assurance (`acr`), for a user an extension built, like `auth_time`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) acr: Option<String>,
     /// The user's JSON ([`IdmeUser::json`](crate::IdmeUser::json)), made on first use and
     /// shared by every request that opens the same sealed session.
     #[serde(skip)]
@@ -89,6 +97,8 @@ impl Session {
             expires_at: created_at + 3600,
             last_seen: created_at,
             provider_sid: None,
+            auth_time: None,
+            acr: None,
             user_json: Default::default(),
         }
     }

@@ -25,6 +25,7 @@ mod response_types;
 mod session_races;
 mod session_size;
 mod sessions;
+mod step_up;
 mod token_exchange;
 mod token_response;
 mod verification;

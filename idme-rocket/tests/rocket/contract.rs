@@ -2,7 +2,7 @@
 
 use idme_core::Idme;
 use idme_core::require::Student;
-use idme_rocket::{IdmeFairing, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_rocket::{Fresh, IdmeFairing, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_testkit::contract::{Answer, Call};
 use rocket::http::{Header, Method};
 use rocket::local::asynchronous::Client;
@@ -65,6 +65,11 @@ fn student(user: Verified<Student>) -> String {
     user.sub().to_owned()
 }
 
+#[get("/recent")]
+fn recent(user: Fresh<300>) -> String {
+    user.sub().to_owned()
+}
+
 #[get("/why")]
 fn why(user: Result<Verified<Student>, IdmeRejection>) -> String {
     match user {
@@ -80,6 +85,7 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         home,
         me,
         student,
+        recent,
         why,
         act_get,
         act_post,

@@ -2,9 +2,11 @@
 //! [`adapter_contract!`](crate::adapter_contract) drives an adapter in-process (no TCP to
 //! the app; the engine talks to an [`Emulator`](crate::Emulator) on loopback) through the
 //! same cases. This module holds its framework-neutral request and answer types; the
-//! single-page-app cases are in `cross_site`.
+//! single-page-app cases are in `cross_site`, the step-up ones in
+//! `step_up`.
 
 mod cross_site;
+mod step_up;
 
 /// The redirect URI the contract's engines are registered with (never listened on: the app
 /// is called in-process).
@@ -167,7 +169,9 @@ pub async fn authorize_form_post(url: &str) -> String {
 /// - `GET /student`: `Verified<idme_core::require::Student>`, answers its `sub`;
 /// - `GET /why`: `Result<Verified<idme_core::require::Student>, IdmeRejection>`, answers
 ///   `200` with its `sub`, or `200` with `adapter_contract::why(rejection.reason())` (the
-///   handler matching on the rejection's reason and answering on its own).
+///   handler matching on the rejection's reason and answering on its own);
+/// - `GET /recent`: `Fresh<300>`, answers its `sub`;
+/// - the routes the single-page-app cases use (see `__cross_site_contract!`).
 ///
 /// `setup` is the setup call the `500` of a missing engine must name; `test` the async
 /// test attribute of the framework. `without_engine_nothing_runs = true` is for a framework
@@ -442,6 +446,8 @@ macro_rules! adapter_contract {
             }
 
             $crate::__cross_site_contract!(test = $test);
+
+            $crate::__step_up_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
