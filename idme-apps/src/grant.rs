@@ -32,7 +32,7 @@ pub(crate) struct Person {
     pub(crate) web_session: Option<String>,
     /// When the person signed in for the web session that approved (Unix seconds): what
     /// `Fresh<N>` checks a bearer request by. Absent in grants made before it was kept:
-    /// the grant's creation is taken instead.
+    /// the `auth_time` among the claims counts, else the grant's creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) auth_time: Option<u64>,
     /// The assurance (`acr`) of that sign-in, when the provider named one.
