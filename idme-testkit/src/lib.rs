@@ -46,6 +46,11 @@ mod state;
 mod tokens;
 mod util;
 
+#[cfg(feature = "test-helpers")]
+pub mod app;
+#[cfg(feature = "test-helpers")]
+pub use app::{SignedIn, TestIdme};
+
 pub use config::EmulatorConfig;
 pub use emulator::Emulator;
 pub use encryption::RpEncryptionKey;
