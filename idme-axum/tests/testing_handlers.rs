@@ -14,7 +14,10 @@ fn app(idme: Idme) -> Router {
             "/veterans",
             get(|user: Verified<Veteran>| async move { user.sub().to_owned() }),
         )
-        .route("/me", get(|user: IdmeUser| async move { user.sub().to_owned() }))
+        .route(
+            "/me",
+            get(|user: IdmeUser| async move { user.sub().to_owned() }),
+        )
         .merge(idme_axum::routes(&idme))
         .layer(IdmeLayer::new(idme))
 }
@@ -51,12 +54,18 @@ async fn a_persona_without_the_verification_gets_403() {
     let idme = TestIdme::new(|b| b).await.unwrap();
     let student = idme.sign_in(Persona::Student).await.unwrap();
     assert_eq!(get_as(&idme, "/me", Some(student.cookie())).await, 200);
-    assert_eq!(get_as(&idme, "/veterans", Some(student.cookie())).await, 403);
+    assert_eq!(
+        get_as(&idme, "/veterans", Some(student.cookie())).await,
+        403
+    );
     // Nobody signed in: 401 for an API client.
     assert_eq!(get_as(&idme, "/me", None).await, 401);
     // Two personas in one test, each its own browser.
     let veteran = idme.sign_in(Persona::Veteran).await.unwrap();
-    assert_eq!(get_as(&idme, "/veterans", Some(veteran.to_string())).await, 200);
+    assert_eq!(
+        get_as(&idme, "/veterans", Some(veteran.to_string())).await,
+        200
+    );
 }
 
 #[tokio::test]

@@ -55,6 +55,9 @@ async fn a_persona_without_the_verification_gets_403() {
     let idme = TestIdme::new(|b| b).await.unwrap();
     let student = idme.sign_in(Persona::Student).await.unwrap();
     assert_eq!(get_as(&idme, "/me", Some(student.cookie())).await, 200);
-    assert_eq!(get_as(&idme, "/veterans", Some(student.cookie())).await, 403);
+    assert_eq!(
+        get_as(&idme, "/veterans", Some(student.cookie())).await,
+        403
+    );
     assert_eq!(get_as(&idme, "/me", None).await, 401);
 }

@@ -21,6 +21,12 @@
 //! // ... and check that it refuses the sign-in.
 //! # Ok(()) }
 //! ```
+//!
+//! For testing an application's handlers, the `test-helpers` feature adds `TestIdme` (in
+//! the `app` module): the application's engine against an in-memory emulator, and a
+//! signed-in browser's `Cookie` header (or an app client's bearer token) for a persona, in
+//! one call. It builds only with debug assertions, so it cannot reach a release binary by
+//! accident; the `app` module's documentation says how that is enforced.
 #![forbid(unsafe_code)]
 
 /// The README's examples, compiled as doctests.

@@ -22,4 +22,5 @@ mod device_races;
 mod limits;
 mod rocket;
 mod step_up;
+mod test_idme;
 mod tokens;

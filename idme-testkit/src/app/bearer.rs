@@ -7,8 +7,8 @@
 use std::io;
 use std::time::Duration;
 
-use idme_core::adapter::{Route, RouteRequest};
 use idme_core::Reply;
+use idme_core::adapter::{Route, RouteRequest};
 use serde_json::Value;
 
 use super::TestIdme;
@@ -20,8 +20,9 @@ const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 impl TestIdme {
     /// The `Authorization` header's value (`Bearer …`) of a request by the app client
-    /// `client_id` for `persona`, who allowed it `scope` (ID.me groups such as
-    /// `"military"`; none for the client's default). It goes through the device grant
+    /// `client_id` for `persona`, who allowed it `scope`: the verifications the token
+    /// carries, as ID.me policy handles (`"military"` for a handler behind
+    /// `Verified<Veteran>`; a token without it gets `403` there). It goes through the device grant
     /// of `idme-apps`' `AppServer`, which must be registered on the engine (see
     /// [`with_engine`](Self::with_engine)) at its default paths, with `client_id` a
     /// device client.
@@ -73,7 +74,14 @@ impl TestIdme {
             ("decision", "allow"),
         ]);
         let allowed = self
-            .route("/auth/device", true, None, &decision, &headers, Some(browser))
+            .route(
+                "/auth/device",
+                true,
+                None,
+                &decision,
+                &headers,
+                Some(browser),
+            )
             .await?;
         let _page = ok(allowed, "the person's consent")?;
 

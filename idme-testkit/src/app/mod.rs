@@ -3,7 +3,7 @@
 //!
 //! [`TestIdme`] builds the application's engine with the application's own settings,
 //! pointed at an [in-memory](crate::Emulator::in_memory) emulator (it is a
-//! [`Pair`](crate::pair::Pair) underneath). [`TestIdme::sign_in`] signs a [`Persona`] in
+//! [`Pair`] underneath). [`TestIdme::sign_in`] signs a [`Persona`] in
 //! through the real flow (login, the emulator's authorization endpoint, the callback, the
 //! token, userinfo and attributes calls), all in memory, and gives the `Cookie` header of
 //! the browser that did; [`TestIdme::bearer`] gets an app client's bearer token through the
@@ -21,14 +21,19 @@
 //!
 //! # Not in release builds
 //!
-//! The feature refuses to build without debug assertions, that is in a release build
-//! (the crate's build script fails with an explanation), so that an `idme-testkit` with
-//! `test-helpers` in `[dependencies]` rather than `[dev-dependencies]` cannot reach a
-//! release binary by accident. `cargo test --release` is a release build too: to run tests
-//! that way, set `IDME_TESTKIT_RELEASE_TESTS=1` in the environment of that one command.
-//! Besides, every [`TestIdme`] seals its cookies with a fresh random key (whatever
-//! `cookie_keys` the application's settings give), so a cookie it produces opens in no
-//! other engine.
+//! The feature builds only with debug assertions on: in a release (or bench) build the
+//! crate's build script fails, explaining why. So an `idme-testkit` with `test-helpers`
+//! put under `[dependencies]` instead of `[dev-dependencies]` cannot reach a release binary
+//! by accident: `cargo build --release` of the application stops. Under
+//! `[dev-dependencies]`, as it belongs, a release build of the application does not even
+//! compile the crate. `cargo test --release` and `cargo bench` are builds without debug
+//! assertions too: for such a command, set `IDME_TESTKIT_ALLOW_RELEASE=1` in its
+//! environment, a deliberate step.
+//!
+//! The helpers add nothing to the engine either: the engine [`TestIdme`] builds sends
+//! every provider call to the in-memory emulator, and seals its cookies with a fresh
+//! random key (whatever `cookie_keys` the application's settings give), so a cookie it
+//! produces opens in no other engine.
 
 use std::io;
 
