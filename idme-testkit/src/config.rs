@@ -51,6 +51,10 @@ pub struct EmulatorConfig {
     /// sends only `client_id` at the token endpoint (`token_endpoint_auth_method=none`),
     /// and must use PKCE S256. Default `false` (a confidential client with a secret).
     pub public_client: bool,
+    /// Where [`Emulator::send_security_event`](crate::Emulator::send_security_event)
+    /// delivers security events, as a relying party registers it with ID.me. Default `None`
+    /// (also settable with [`Emulator::set_events_receiver`](crate::Emulator::set_events_receiver)).
+    pub events_receiver: Option<crate::EventsReceiver>,
 }
 
 /// The policies enabled by default.
@@ -79,6 +83,7 @@ impl Default for EmulatorConfig {
             enabled_policies: DEFAULT_POLICIES.iter().map(|p| (*p).to_owned()).collect(),
             rp_encryption_key: None,
             public_client: false,
+            events_receiver: None,
         }
     }
 }

@@ -306,6 +306,11 @@ impl Emulator {
         self.post_logout_token(url, &token).await
     }
 
+    /// What every clone shares (for the modules that extend the emulator).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.inner.shared
+    }
+
     /// Endpoint hit counters since start.
     pub fn stats(&self) -> Stats {
         self.inner.shared.stats.snapshot()
@@ -374,6 +379,10 @@ fn shared(
             rp_key: config.rp_encryption_key.clone(),
         }),
         keys: Mutex::new(KeyRing::new(key)),
+        events: Mutex::new(crate::events::Transmitter::new(
+            config.events_receiver.clone(),
+        )),
+        events_issuer: crate::events::EVENTS_ISSUER.to_owned(),
         store: Mutex::new(Store::with_clock(clock.clone())),
         stats: Counters::default(),
         clock,

@@ -120,6 +120,13 @@ pub(crate) fn unpublished_key() -> io::Result<Arc<SigningKey>> {
     cached(&UNPUBLISHED, Some(UNPUBLISHED_KID))
 }
 
+/// The process-wide key the emulators' security events are signed with (a key of its own,
+/// published at the events JWKS, never in the OpenID JWKS).
+pub(crate) fn events_key() -> io::Result<Arc<SigningKey>> {
+    static EVENTS: OnceLock<SharedKey> = OnceLock::new();
+    cached(&EVENTS, None)
+}
+
 /// Runs a (possibly slow) key lookup or generation on the blocking pool.
 pub(crate) async fn off_thread(
     f: impl FnOnce() -> io::Result<Arc<SigningKey>> + Send + 'static,
@@ -174,6 +181,18 @@ pub(crate) fn sign(
     if with_kid {
         header.kid = Some(key.kid.clone());
     }
+    jsonwebtoken::encode(&header, claims, &key.encoding)
+}
+
+/// Signs `claims` as an RS256 compact JWS with `kid` and the media type `typ` in the header.
+pub(crate) fn sign_typed(
+    claims: &impl Serialize,
+    key: &SigningKey,
+    typ: &str,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    header.typ = Some(typ.to_owned());
     jsonwebtoken::encode(&header, claims, &key.encoding)
 }
 

@@ -29,17 +29,21 @@ OPTIONS:
     --client-secret SECRET client secret (default: random)
     --public-client        register a public client (desktop or command-line app, RFC 8252): no secret,
                            token endpoint auth `none`, PKCE S256 required (also: IDME_TESTKIT_PUBLIC_CLIENT=1)
+    --events-receiver URL  deliver security events (RFC 8935 push) to this receiver URL; send them from the
+                           page /testkit/events (needs --events-audience)
+    --events-audience AUD  the audience the receiver registered (the SETs' aud)
     -h, --help             print this help
 
 Prints IDME_ISSUER=, IDME_CLIENT_ID= and IDME_CLIENT_SECRET= lines on stdout (IDME_TOKEN_AUTH=none instead of
-the secret for a public client), then serves until Ctrl-C.
+the secret for a public client), and with --events-receiver IDME_EVENTS_JWKS_URL= and IDME_EVENTS_ISSUER=,
+then serves until Ctrl-C.
 Logs go to stderr (RUST_LOG, default info).
 ";
 
 /// What the command line asks for.
 enum Command {
     Help,
-    Run(EmulatorConfig),
+    Run(Box<EmulatorConfig>),
 }
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
@@ -50,6 +54,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         ..Default::default()
     };
     let mut args = args.into_iter();
+    let (mut events_url, mut events_audience) = (None, None);
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -86,13 +91,20 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             }
             "--client-id" => config.client_id = value()?,
             "--client-secret" => config.client_secret = value()?,
+            "--events-receiver" => events_url = Some(value()?),
+            "--events-audience" => events_audience = Some(value()?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     if config.redirect_uris.is_empty() {
         return Err("at least one --redirect-uri is required".to_owned());
     }
-    Ok(Command::Run(config))
+    config.events_receiver = match (events_url, events_audience) {
+        (Some(url), Some(audience)) => Some(idme_testkit::EventsReceiver { url, audience }),
+        (None, None) => None,
+        _ => return Err("--events-receiver and --events-audience go together".to_owned()),
+    };
+    Ok(Command::Run(Box::new(config)))
 }
 
 #[tokio::main]
@@ -110,13 +122,14 @@ async fn main() -> ExitCode {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Ok(Command::Run(config)) => config,
+        Ok(Command::Run(config)) => *config,
         Err(message) => {
             eprintln!("idme-testkit: {message}\n\n{USAGE}");
             return ExitCode::from(2);
         }
     };
     let public_client = config.public_client;
+    let events = config.events_receiver.is_some();
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -132,6 +145,14 @@ async fn main() -> ExitCode {
         let _ = writeln!(stdout, "IDME_TOKEN_AUTH=none");
     } else {
         let _ = writeln!(stdout, "IDME_CLIENT_SECRET={}", emulator.client_secret());
+    }
+    if events {
+        let _ = writeln!(
+            stdout,
+            "IDME_EVENTS_JWKS_URL={}",
+            emulator.events_jwks_url()
+        );
+        let _ = writeln!(stdout, "IDME_EVENTS_ISSUER={}", emulator.events_issuer());
     }
     let _ = stdout.flush();
     drop(stdout);
@@ -149,7 +170,7 @@ mod tests {
 
     fn parse(args: &[&str]) -> EmulatorConfig {
         match parse_args(args.iter().map(|a| (*a).to_owned())) {
-            Ok(Command::Run(config)) => config,
+            Ok(Command::Run(config)) => *config,
             _ => panic!("{args:?} does not parse"),
         }
     }
@@ -159,5 +180,23 @@ mod tests {
         let uri = "http://127.0.0.1/callback";
         assert!(parse(&["--redirect-uri", uri, "--public-client"]).public_client);
         assert!(!parse(&["--redirect-uri", uri]).public_client);
+    }
+
+    #[test]
+    fn events_receiver_needs_both_flags() {
+        let uri = "http://127.0.0.1/callback";
+        let config = parse(&[
+            "--redirect-uri",
+            uri,
+            "--events-receiver",
+            "http://127.0.0.1:3000/auth/events",
+            "--events-audience=app",
+        ]);
+        let receiver = config.events_receiver.expect("a receiver");
+        assert_eq!(receiver.url, "http://127.0.0.1:3000/auth/events");
+        assert_eq!(receiver.audience, "app");
+        let half =
+            parse_args(["--redirect-uri", uri, "--events-audience", "app"].map(String::from));
+        assert!(matches!(half, Err(e) if e.contains("go together")));
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::persona::Persona;
 use crate::util::html_escape;
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -20,7 +20,7 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn html(status: StatusCode, document: String) -> Response {
+pub(crate) fn html(status: StatusCode, document: String) -> Response {
     let mut response = (status, Html(document)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

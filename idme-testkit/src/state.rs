@@ -410,6 +410,10 @@ pub(crate) struct Shared {
     pub(crate) enabled_policies: Vec<String>,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) keys: Mutex<KeyRing>,
+    /// The security events it transmits: their keys, receiver and record.
+    pub(crate) events: Mutex<crate::events::Transmitter>,
+    /// The `iss` of its security events.
+    pub(crate) events_issuer: String,
     pub(crate) store: Mutex<Store>,
     pub(crate) stats: Counters,
     /// The emulator's clock: token times and code, token and sign-in lifetimes.

@@ -347,6 +347,7 @@ async fn respond(
     persona: Persona,
 ) -> Response {
     let auth_time = shared.clock.secs();
+    crate::state::lock(&shared.events).last_persona = Some(persona);
     let rt = request.response_type;
     let (code, access_token) = {
         let mut store = shared.store();

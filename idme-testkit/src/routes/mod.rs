@@ -2,6 +2,7 @@
 
 mod authorize;
 mod discovery;
+mod events;
 mod http_faults;
 mod logout;
 mod native;
@@ -38,6 +39,9 @@ pub(crate) const POLICIES_PATH: &str = "/api/public/v3/policies";
 /// Path of the logout endpoint.
 pub(crate) const LOGOUT_PATH: &str = "/oauth/logout";
 
+/// Path of the page that sends security events (offline development).
+pub(crate) const EVENTS_PAGE_PATH: &str = "/testkit/events";
+
 /// The emulator's router.
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -52,6 +56,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(ATTRIBUTES_PATH, get(userinfo::attributes))
         .route(LOGOUT_PATH, get(logout::logout))
         .route(POLICIES_PATH, get(userinfo::policies))
+        .route(crate::events::EVENTS_JWKS_PATH, get(events::jwks))
+        .route(EVENTS_PAGE_PATH, get(events::show).post(events::send))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             http_faults::apply,

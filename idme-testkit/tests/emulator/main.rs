@@ -9,4 +9,5 @@ mod faults;
 mod http_faults;
 mod native_clients;
 mod prompt_acr_scope;
+mod security_events;
 mod token_endpoint;
