@@ -1,4 +1,4 @@
-//! The `IdmeUser`, `Verified<R>` and `Fresh<N>` extractors and their rejection.
+//! The `IdmeUser`, `Verified<R>`, `Fresh<N>` and `Assured<A>` extractors and their rejection.
 
 use std::future::Future;
 
@@ -7,7 +7,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth, missing_setup};
 use idme_core::cross_site::Provenance;
-use idme_core::require::Verify;
+use idme_core::require::{Assurance, Verify};
 
 use crate::{cookies, into_response};
 
@@ -129,6 +129,22 @@ impl<const MAX_AGE: u64> FromRequest for Fresh<MAX_AGE> {
             let auth = auth(&req)?;
             let user = auth.fresh(&guarded(&req), || cookies(&req), MAX_AGE).await;
             user.map(Fresh::from).map_err(IdmeRejection::from)
+        })
+    }
+}
+
+impl<A: Assurance> FromRequest for Assured<A> {
+    type Error = IdmeRejection;
+    type Future = LocalBoxFuture<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = auth(&req)?;
+            let user = auth
+                .assured(&guarded(&req), || cookies(&req), A::ACR_VALUES)
+                .await;
+            user.map(Assured::from).map_err(IdmeRejection::from)
         })
     }
 }

@@ -1,4 +1,4 @@
-//! The `IdmeUser`, `Option<IdmeUser>`, `Verified<R>` and `Fresh<N>` extractors and their
+//! The `IdmeUser`, `Option<IdmeUser>`, `Verified<R>`, `Fresh<N>` and `Assured<A>` extractors and their
 //! rejection.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
@@ -7,7 +7,7 @@ use http::request::Parts;
 use idme_core::Idme;
 use idme_core::adapter::{GuardRequest, RequestAuth};
 use idme_core::cross_site::Provenance;
-use idme_core::require::Verify;
+use idme_core::require::{Assurance, Verify};
 
 use crate::{cookies, into_response};
 
@@ -111,6 +111,16 @@ impl<S: Send + Sync, const MAX_AGE: u64> FromRequestParts<S> for Fresh<MAX_AGE> 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let (auth, req) = guard(parts);
         let user = auth.fresh(&req, || cookies(&parts.headers), MAX_AGE);
+        Ok(user.await?.into())
+    }
+}
+
+impl<S: Send + Sync, A: Assurance> FromRequestParts<S> for Assured<A> {
+    type Rejection = IdmeRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let (auth, req) = guard(parts);
+        let user = auth.assured(&req, || cookies(&parts.headers), A::ACR_VALUES);
         Ok(user.await?.into())
     }
 }

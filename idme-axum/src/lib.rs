@@ -17,6 +17,7 @@
 //! | [`RequireUserLayer`] | protects every route of a router |
 //! | [`Verified<R>`](Verified) | extractor: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //! | [`Fresh<N>`](Fresh) | extractor: a user who signed in at most `N` seconds ago, e.g. `Fresh<300>`; browsers that signed in earlier are sent through a login with `max_age` and come back, API clients get `401` |
+//! | [`Assured<A>`](Assured) | extractor: a user who signed in at an assurance `A` accepts (the ID token's `acr`), e.g. `Assured<require::Aal2>`; others are sent through a login with `acr_values` (browsers) or get `401` (API clients) |
 //! | [`IdmeRejection`] | the extractors' rejection (the same in every adapter): its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …) and the engine's answer; take `Result<IdmeUser, IdmeRejection>` to answer on your own |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
 //!
@@ -88,7 +89,7 @@ mod routes;
 /// then works unchanged.
 pub use idme_core;
 
-pub use extract::{Fresh, IdmeRejection, IdmeUser, SameOrigin, Verified};
+pub use extract::{Assured, Fresh, IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use layer::{IdmeLayer, RequireUser, RequireUserLayer, SetCookies, WithIdme};
 pub use routes::routes;
 

@@ -1,5 +1,6 @@
 //! Verification requirements as types, for the adapters' typed guards
-//! (`Verified<require::Veteran>` in axum, actix-web and Rocket alike).
+//! (`Verified<require::Veteran>` in axum, actix-web and Rocket alike), and the assurance
+//! of the sign-in itself ([`Assurance`], for `Assured<require::Aal2>`).
 //!
 //! Each marker names a [`Requirement`]; define your own for other subgroups:
 //!
@@ -82,4 +83,41 @@ subgroup_marker! {
     MilitaryRetiree => Military, "Retiree";
     /// Verified military, subgroup `Military Spouse`.
     MilitarySpouse => Military, "Military Spouse";
+}
+
+/// An assurance a sign-in must have been made at, known at compile time, for the adapters'
+/// `Assured<A>` guard: the ID token's `acr` (authentication context class) must be one of
+/// [`ACR_VALUES`](Self::ACR_VALUES). A session signed in at a lower one is sent through a
+/// login asking ID.me for them (`acr_values`, in this order of preference).
+///
+/// ```
+/// use idme_core::require::Assurance;
+/// /// Phishing-resistant authentication, for a payment page.
+/// struct PhishingResistant;
+/// impl Assurance for PhishingResistant {
+///     const ACR_VALUES: &'static [&'static str] = &["http://idmanagement.gov/ns/assurance/aal/3"];
+/// }
+/// ```
+pub trait Assurance: Send + Sync + 'static {
+    /// The accepted `acr` values, the preferred first (at most 8, without spaces or quotes).
+    const ACR_VALUES: &'static [&'static str];
+}
+
+/// ID.me's NIST AAL2 context class (multi-factor authentication).
+pub const AAL2_ACR: &str = "http://idmanagement.gov/ns/assurance/aal/2";
+/// ID.me's NIST IAL2 + AAL2 context class (identity proofed, multi-factor).
+pub const IAL2_AAL2_ACR: &str = "http://idmanagement.gov/ns/assurance/ial/2/aal/2";
+
+/// A sign-in at NIST AAL2 or better (an IAL2 + AAL2 sign-in also counts).
+#[derive(Debug, Clone, Copy)]
+pub struct Aal2;
+impl Assurance for Aal2 {
+    const ACR_VALUES: &'static [&'static str] = &[AAL2_ACR, IAL2_AAL2_ACR];
+}
+
+/// A sign-in at NIST IAL2 and AAL2: an identity-proofed person, multi-factor.
+#[derive(Debug, Clone, Copy)]
+pub struct Ial2Aal2;
+impl Assurance for Ial2Aal2 {
+    const ACR_VALUES: &'static [&'static str] = &[IAL2_AAL2_ACR];
 }

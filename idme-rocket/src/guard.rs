@@ -1,9 +1,9 @@
-//! The `IdmeUser`, `Verified<R>` and `Fresh<N>` request guards.
+//! The `IdmeUser`, `Verified<R>`, `Fresh<N>` and `Assured<A>` request guards.
 
 use idme_core::Idme;
 use idme_core::adapter::{GuardRequest, Rejection, RequestAuth};
 use idme_core::cross_site::Provenance;
-use idme_core::require::Verify;
+use idme_core::require::{Assurance, Verify};
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::response::{self, Responder};
@@ -122,6 +122,18 @@ impl<'r, const MAX_AGE: u64> FromRequest<'r> for Fresh<MAX_AGE> {
         let guarded = guarded(req, &path);
         let user = auth(req).fresh(&guarded, || cookies(req), MAX_AGE);
         outcome(user.await.map(Fresh::from))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, A: Assurance> FromRequest<'r> for Assured<A> {
+    type Error = IdmeRejection;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let path = req.uri().to_string();
+        let guarded = guarded(req, &path);
+        let user = auth(req).assured(&guarded, || cookies(req), A::ACR_VALUES);
+        outcome(user.await.map(Assured::from))
     }
 }
 

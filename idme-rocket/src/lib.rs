@@ -16,6 +16,7 @@
 //! | `Option<IdmeUser>` | `None` when nobody is signed in |
 //! | [`Verified<R>`](Verified) | request guard: a user ID.me verified, e.g. `Verified<require::Veteran>`; others get `403` with an offer to verify |
 //! | [`Fresh<N>`](Fresh) | request guard: a user who signed in at most `N` seconds ago, e.g. `Fresh<300>`; browsers that signed in earlier are sent through a login with `max_age` and come back, API clients get `401` |
+//! | [`Assured<A>`](Assured) | request guard: a user who signed in at an assurance `A` accepts (the ID token's `acr`), e.g. `Assured<require::Aal2>`; others are sent through a login with `acr_values` (browsers) or get `401` (API clients) |
 //! | [`IdmeRejection`] | the guards' error: its [`reason`](IdmeRejection::reason) to match on (not signed in, not verified, store down, bad bearer token, …), and the engine's answer (a `Responder`); [`IdmeRejection::for_failed_guard`] in an app's own catcher |
 //! | [`IdmeResponse`] | any engine [`Reply`] as a Rocket `Responder` |
 //! | [`idme_core`] | the engine, re-exported: no second dependency needed |
@@ -69,7 +70,7 @@ mod routes;
 pub use idme_core;
 
 pub use fairing::IdmeFairing;
-pub use guard::{Fresh, IdmeRejection, IdmeUser, SameOrigin, Verified};
+pub use guard::{Assured, Fresh, IdmeRejection, IdmeUser, SameOrigin, Verified};
 pub use routes::routes;
 
 use std::io::Cursor;

@@ -2,9 +2,9 @@
 
 use actix_web::http::Method;
 use actix_web::{App, test, web};
-use idme_actix::{Fresh, IdmeMiddleware, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_actix::{Assured, Fresh, IdmeMiddleware, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
-use idme_core::require::Student;
+use idme_core::require::{Aal2, Student};
 use idme_testkit::contract::{Answer, Call};
 
 fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,6 +40,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/recent",
         web::get().to(|user: Fresh<300>| async move { user.sub().to_owned() }),
+    )
+    .route(
+        "/assured",
+        web::get().to(|user: Assured<Aal2>| async move { user.sub().to_owned() }),
     )
     .route(
         "/why",

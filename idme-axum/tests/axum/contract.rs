@@ -3,9 +3,9 @@
 use axum::Router;
 use axum::body::Body;
 use axum::routing::{any, get, post};
-use idme_axum::{Fresh, IdmeLayer, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_axum::{Assured, Fresh, IdmeLayer, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_core::Idme;
-use idme_core::require::Student;
+use idme_core::require::{Aal2, Student};
 use idme_testkit::contract::{Answer, Call};
 use tower::ServiceExt;
 
@@ -48,6 +48,10 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         .route(
             "/recent",
             get(|user: Fresh<300>| async move { user.sub().to_owned() }),
+        )
+        .route(
+            "/assured",
+            get(|user: Assured<Aal2>| async move { user.sub().to_owned() }),
         )
         .route(
             "/why",

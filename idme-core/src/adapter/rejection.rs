@@ -100,6 +100,17 @@ pub enum RejectionReason {
         /// returning to the request.
         login_url: String,
     },
+    /// The sign-in was not made at an assurance the route requires (`Assured<A>`,
+    /// [`RequestAuth::assured`](super::RequestAuth::assured)): its `acr` is none of
+    /// `acr_values`. `401`; answered like [`StaleSignIn`](Self::StaleSignIn), the login and
+    /// the challenge asking for `acr_values`.
+    InsufficientAssurance {
+        /// The accepted `acr` values, space-separated, the preferred first.
+        acr_values: String,
+        /// The login route asking ID.me for them (`acr_values`, `prompt=login`), returning
+        /// to the request.
+        login_url: String,
+    },
     /// The session store (or an extension's store) is down
     /// ([`Error::SessionStoreUnavailable`]). `503`, also for `Option<IdmeUser>`.
     StoreUnavailable(Error),
@@ -135,7 +146,7 @@ impl RejectionReason {
         match self {
             Self::NotVerified { .. } | Self::InsufficientScope { .. } | Self::CrossSite => 403,
             Self::MissingSetup { .. } => 500,
-            Self::StaleSignIn { .. } => 401,
+            Self::StaleSignIn { .. } | Self::InsufficientAssurance { .. } => 401,
             Self::NotSignedIn(e)
             | Self::InvalidBearer(e)
             | Self::StoreUnavailable(e)
@@ -154,6 +165,7 @@ impl RejectionReason {
             | Self::InsufficientScope { .. }
             | Self::MissingSetup { .. }
             | Self::StaleSignIn { .. }
+            | Self::InsufficientAssurance { .. }
             | Self::CrossSite => None,
         }
     }
@@ -195,6 +207,9 @@ impl std::fmt::Display for RejectionReason {
             Self::CrossSite => write!(f, "cross-site request refused"),
             Self::StaleSignIn { max_age, .. } => {
                 write!(f, "a sign-in at most {max_age} s old is required")
+            }
+            Self::InsufficientAssurance { acr_values, .. } => {
+                write!(f, "a sign-in at one of {acr_values} is required")
             }
         }
     }

@@ -1,6 +1,6 @@
 //! [`adapter_types!`](crate::adapter_types): the newtypes every adapter declares.
 
-/// Declares an adapter's `IdmeUser`, `Verified<R>` and `Fresh<N>` newtypes, with the `Deref` to
+/// Declares an adapter's `IdmeUser`, `Verified<R>`, `Fresh<N>` and `Assured<A>` newtypes, with the `Deref` to
 /// [`IdmeUser`](crate::IdmeUser), `From`, `Debug` and `Clone` every adapter needs, and,
 /// if asked for, an `IdmeRejection` wrapping a [`Rejection`](crate::adapter::Rejection) (`status`, `reason`, `error`,
 /// `reply`, `into_reply`, `into_rejection`, `From<Rejection>`, `Display`): the adapter
@@ -18,6 +18,9 @@
 /// }
 /// fn signed_in_at(user: &Fresh<300>) -> u64 {
 ///     user.auth_time()
+/// }
+/// fn context(user: &Assured<idme_core::require::Aal2>) -> Option<&str> {
+///     user.acr()
 /// }
 /// ```
 #[macro_export]
@@ -121,8 +124,51 @@ macro_rules! adapter_types {
             }
         }
 
+        /// A signed-in user whose sign-in was made at an assurance `A` accepts (the ID
+        /// token's `acr` one of [`A::ACR_VALUES`]($crate::require::Assurance::ACR_VALUES)),
+        /// e.g. `Assured<idme_core::require::Aal2>` for a payment page. Without a session it
+        /// fails like [`IdmeUser`]; a user who signed in at a lower assurance is sent through
+        /// a login asking ID.me for it (`acr_values`, `prompt=login`) that comes back to the
+        /// same page (browsers), or gets `401` JSON with `"error":
+        /// "insufficient_user_authentication"` and `"acr_values"` (API clients; bearer
+        /// clients with RFC 9470's challenge). See
+        /// [`RequestAuth::assured`]($crate::adapter::RequestAuth::assured).
+        pub struct Assured<A> {
+            /// The user.
+            pub user: IdmeUser,
+            _assurance: ::std::marker::PhantomData<fn() -> A>,
+        }
+
+        impl<A> ::std::convert::From<$crate::IdmeUser> for Assured<A> {
+            fn from(user: $crate::IdmeUser) -> Self {
+                Self {
+                    user: IdmeUser(user),
+                    _assurance: ::std::marker::PhantomData,
+                }
+            }
+        }
+
+        impl<A> ::std::clone::Clone for Assured<A> {
+            fn clone(&self) -> Self {
+                Self::from(self.user.0.clone())
+            }
+        }
+
+        impl<A> ::std::fmt::Debug for Assured<A> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_tuple("Assured").field(&self.user).finish()
+            }
+        }
+
+        impl<A> ::std::ops::Deref for Assured<A> {
+            type Target = $crate::IdmeUser;
+            fn deref(&self) -> &$crate::IdmeUser {
+                &self.user.0
+            }
+        }
+
         $(
-            /// Why [`IdmeUser`], [`Verified`] or [`Fresh`] could not be extracted: the engine's
+            /// Why [`IdmeUser`], [`Verified`], [`Fresh`] or [`Assured`] could not be extracted: the engine's
             /// [`Rejection`]($crate::adapter::Rejection). Responds with the engine's
             /// default answer; take it as `Result<IdmeUser, IdmeRejection>` (or
             /// `Result<Verified<R>, IdmeRejection>`) to match on its

@@ -29,6 +29,7 @@ mod validate;
 pub use crate::config_error::{ConfigError, ConflictRule, Rule, UrlRule};
 pub use builder::IdmeBuilder;
 pub use prompt::Prompt;
+pub(crate) use prompt::parse_acr_values;
 pub(crate) use response::FlowPlan;
 pub use response::{ResponseMode, ResponseType};
 pub(crate) use validate::is_loopback;

@@ -121,6 +121,24 @@ pub(crate) fn parse_max_age(s: &str) -> Option<u64> {
     s.parse().ok().filter(|v| *v <= MAX_MAX_AGE)
 }
 
+/// The most `acr_values` one login may ask for, and the longest one.
+const MAX_ACR_VALUES: usize = 8;
+const MAX_ACR_LEN: usize = 256;
+
+/// Reads a login's `acr_values` (space-separated authentication context classes, in order
+/// of preference): at most 8, each at most 256 visible ASCII characters without quotes or
+/// backslashes (they go into a `WWW-Authenticate` challenge). `None` when malformed.
+pub(crate) fn parse_acr_values(s: &str) -> Option<String> {
+    let values: Vec<&str> = s.split_whitespace().collect();
+    let fine = |v: &&str| {
+        v.len() <= MAX_ACR_LEN
+            && v.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    };
+    (!values.is_empty() && values.len() <= MAX_ACR_VALUES && values.iter().all(fine))
+        .then(|| values.join(" "))
+}
+
 /// Reads `IDME_PROMPT` and `IDME_MAX_AGE`; a malformed value is an error naming it.
 pub(crate) fn from_lookup(
     lookup: &impl Fn(&str) -> Option<String>,

@@ -47,6 +47,10 @@ pub(crate) struct PendingLogin {
     /// The `acr_values` sent: a returned `acr` must be one of them.
     #[serde(default)]
     pub(crate) acr_values: Option<String>,
+    /// The `acr_values` were asked for by this login (a step-up guard): the ID token must
+    /// carry an `acr`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) acr_required: bool,
     /// The redirect URI of this login when it is not the configured one (a native app's
     /// loopback listener on its own port): the code exchange must send it exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]

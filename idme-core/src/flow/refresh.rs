@@ -136,6 +136,7 @@ fn verify_id_token(
         sub: Some(&refreshing.sub),
         max_age: None,
         acr_values: None,
+        acr_required: false,
         now,
         skew: ctx.config.clock_skew.as_secs(),
     };

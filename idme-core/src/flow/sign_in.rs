@@ -105,6 +105,7 @@ impl Login {
             sub: None,
             max_age: self.pending.max_age,
             acr_values: self.pending.acr_values.as_deref(),
+            acr_required: self.pending.acr_required,
             now,
             skew: ctx.config.clock_skew.as_secs(),
         }

@@ -47,6 +47,9 @@ pub struct LoginOptions {
     pub prompt: Option<Prompt>,
     /// OIDC `max_age` in seconds for this login (instead of the configured one).
     pub max_age: Option<u64>,
+    /// OIDC `acr_values` for this login (space-separated, instead of the configured ones):
+    /// the ID token must then carry an `acr`, and one of these.
+    pub acr_values: Option<String>,
 }
 
 impl LoginOptions {
@@ -99,6 +102,16 @@ impl LoginOptions {
         self
     }
 
+    /// Sends `acr_values` (authentication context classes, in order of preference, e.g.
+    /// ID.me's `http://idmanagement.gov/ns/assurance/aal/2`): the ID token must then carry
+    /// an `acr`, one of these, or the login fails. Malformed values (more than 8, quotes,
+    /// control characters) are ignored.
+    pub fn acr_values<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, values: I) -> Self {
+        let joined: Vec<String> = values.into_iter().map(|v| v.as_ref().to_owned()).collect();
+        self.acr_values = prompt::parse_acr_values(&joined.join(" "));
+        self
+    }
+
     /// Lets the person choose among several communities on `groups.id.me` (production).
     pub fn communities(mut self, communities: impl IntoIterator<Item = Policy>) -> Self {
         self.communities.extend(communities);
@@ -107,8 +120,9 @@ impl LoginOptions {
 
     /// Reads the options a browser may set on the login route's query string:
     /// `return_to`, `op` (`signin`/`signup`), `locale`, `policy` (known ID.me
-    /// policies only, repeatable), `prompt` (as [`Prompt`]'s `FromStr` accepts) and `max_age`
-    /// (whole seconds, at most a year); an invalid value is ignored. `eid` and communities
+    /// policies only, repeatable), `prompt` (as [`Prompt`]'s `FromStr` accepts), `max_age`
+    /// (whole seconds, at most a year) and `acr_values` (see
+    /// [`acr_values`](Self::acr_values)); an invalid value is ignored. `eid` and communities
     /// are for code to set.
     pub fn from_query(query: Option<&str>) -> Self {
         let mut o = Self::default();
@@ -121,6 +135,7 @@ impl LoginOptions {
                 "policy" => o.policies.extend(Policy::known(&v)),
                 "prompt" => o.prompt = v.parse().ok(),
                 "max_age" => o.max_age = prompt::parse_max_age(&v),
+                "acr_values" => o.acr_values = prompt::parse_acr_values(&v),
                 _ => {}
             }
         }
@@ -213,6 +228,13 @@ pub(crate) fn authorization_request(
         scopes.retain(|s| s != "offline_access");
     }
     let max_age = options.max_age.or(config.max_age);
+    // Asked for by this login (a step-up guard): the `acr` is then required, not only
+    // checked when present.
+    let acr_required = options.acr_values.is_some();
+    let acr_values = options
+        .acr_values
+        .clone()
+        .or_else(|| config.acr_values.clone());
     let bad_endpoint = |e| Error::from(ConfigError::endpoint_url("authorization", e));
     let mut url = if options.communities.is_empty() {
         let mut url = Url::parse(authorization_endpoint).map_err(bad_endpoint)?;
@@ -251,7 +273,7 @@ pub(crate) fn authorization_request(
         }
         q.append_pair("state", state.secret())
             .append_pair("nonce", nonce.secret());
-        if let Some(acr) = &config.acr_values {
+        if let Some(acr) = &acr_values {
             q.append_pair("acr_values", acr);
         }
         if let Some(p) = &prompt {
@@ -290,7 +312,8 @@ pub(crate) fn authorization_request(
         response_type: rt,
         response_mode: mode,
         max_age,
-        acr_values: config.acr_values.clone(),
+        acr_values,
+        acr_required,
         redirect_uri: redirect_uri.map(|u| u.to_string()),
     };
     Ok((url, pending))

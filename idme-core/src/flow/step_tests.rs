@@ -87,6 +87,7 @@ fn pending() -> PendingLogin {
         response_mode: ResponseMode::Query,
         max_age: None,
         acr_values: None,
+        acr_required: false,
         redirect_uri: None,
     }
 }

@@ -6,6 +6,8 @@
 
 pub(crate) mod accept;
 pub(crate) mod id_token;
+#[cfg(test)]
+mod id_token_tests;
 pub(crate) mod jws;
 pub(crate) mod key_set;
 pub(crate) mod signed;

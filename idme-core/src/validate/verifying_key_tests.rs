@@ -181,6 +181,7 @@ fn expect() -> Expectations<'static> {
         sub: None,
         max_age: None,
         acr_values: None,
+        acr_required: false,
         now: NOW,
         skew: 60,
     }

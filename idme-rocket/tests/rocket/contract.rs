@@ -1,8 +1,8 @@
 //! The adapter contract, in-process with Rocket's local `Client`.
 
 use idme_core::Idme;
-use idme_core::require::Student;
-use idme_rocket::{Fresh, IdmeFairing, IdmeRejection, IdmeUser, SameOrigin, Verified};
+use idme_core::require::{Aal2, Student};
+use idme_rocket::{Assured, Fresh, IdmeFairing, IdmeRejection, IdmeUser, SameOrigin, Verified};
 use idme_testkit::contract::{Answer, Call};
 use rocket::http::{Header, Method};
 use rocket::local::asynchronous::Client;
@@ -70,6 +70,11 @@ fn recent(user: Fresh<300>) -> String {
     user.sub().to_owned()
 }
 
+#[get("/assured")]
+fn assured(user: Assured<Aal2>) -> String {
+    user.sub().to_owned()
+}
+
 #[get("/why")]
 fn why(user: Result<Verified<Student>, IdmeRejection>) -> String {
     match user {
@@ -86,6 +91,7 @@ async fn call(idme: Option<Idme>, call: Call) -> Answer {
         me,
         student,
         recent,
+        assured,
         why,
         act_get,
         act_post,
