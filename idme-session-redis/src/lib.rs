@@ -10,6 +10,19 @@
 //! down, requests that need a session get `503` ("Sessions are temporarily
 //! unavailable"), and recover by themselves when Redis is back.
 //!
+//! Three deployments ([`Topology`], read from the URL [`RedisStore::connect`] takes):
+//! - one server, `redis://host:port/db`;
+//! - a **Redis Cluster**, `redis+cluster://host:port,host:port,…`: commands go to the node
+//!   of their key's slot, redirections and topology changes are followed. Each command
+//!   touches one key, so nothing needs a hash tag: a record and the index sets that list
+//!   it are written one key at a time, the sets first (an index naming a record that is
+//!   gone is harmless; a record no index names could escape "sign out everywhere");
+//! - a master found through **Sentinel**, `redis+sentinel://host:port,host:port/<master>[/db]`:
+//!   after a failover (the old master unreachable, or answering `READONLY` as a replica)
+//!   the store asks the Sentinels again and continues on the new master without a restart.
+//!   Replication is asynchronous: a session written within the replication lag before the
+//!   master died can be lost (its person signs in again); nothing else is.
+//!
 //! | key | holds |
 //! |---|---|
 //! | `{prefix}s:{id}` | the record (JSON; the session itself is sealed with the cookie keys), expiring with the session |
@@ -41,13 +54,17 @@ use std::time::Duration;
 use idme_core::async_trait;
 use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore, StoreError};
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::{Deserialize, Serialize};
+
+mod topology;
+
+pub use topology::Topology;
+use topology::{Backend, Conn};
 
 /// Sessions in Redis. Cheap to clone (one multiplexed, auto-reconnecting connection).
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: ConnectionManager,
+    backend: Backend,
     prefix: String,
     timeout: Duration,
 }
@@ -55,7 +72,13 @@ pub struct RedisStore {
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Not the URL: it may hold a password.
+        let topology = match &self.backend {
+            Backend::Server(_) => "server",
+            Backend::Cluster(_) => "cluster",
+            Backend::Sentinel(_) => "sentinel",
+        };
         f.debug_struct("RedisStore")
+            .field("topology", &topology)
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
@@ -77,6 +100,15 @@ end
 return 1
 "#;
 
+/// Indexes `ARGV[1]` in the set `KEYS[1]`, which lives until `ARGV[2]` at least: one key,
+/// so it runs on a cluster too.
+const INDEX_SCRIPT: &str = r"
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('EXPIREAT', KEYS[1], ARGV[2], 'NX')
+redis.call('EXPIREAT', KEYS[1], ARGV[2], 'GT')
+return 1
+";
+
 /// The record as stored.
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -93,14 +125,16 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn store_error(e: redis::RedisError) -> StoreError {
+pub(crate) fn store_error(e: redis::RedisError) -> StoreError {
     // RedisError's text names the failure (connection refused, timeout, …), never a value.
     StoreError::with_source(format!("redis: {e}"), e)
 }
 
 impl RedisStore {
-    /// Connects to `url` (`redis://host:port/db`, `rediss://` for TLS if redis is built
-    /// with it), with keys under the prefix `idme:` and a 2 s timeout per call.
+    /// Connects to `url`, with keys under the prefix `idme:` and a 2 s timeout per call:
+    /// `redis://host:port/db` (`rediss://` for TLS if redis is built with it),
+    /// `redis+cluster://host:port,host:port,…` or
+    /// `redis+sentinel://host:port,host:port/<master>[/db]` (see [`Topology::parse`]).
     ///
     /// Fails if Redis cannot be reached now; later outages are survived (reconnects).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -109,20 +143,13 @@ impl RedisStore {
 
     /// Like [`connect`](Self::connect), with `timeout` per call (and per connection attempt).
     pub async fn connect_with(url: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(store_error)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn = tokio::time::timeout(
-            timeout * 2,
-            ConnectionManager::new_with_config(client, config),
-        )
-        .await
-        .map_err(|_| StoreError::new("redis: connection timed out"))?
-        .map_err(store_error)?;
+        Self::connect_to(&Topology::parse(url)?, timeout).await
+    }
+
+    /// Connects to `topology`, with `timeout` per call (and per connection attempt).
+    pub async fn connect_to(topology: &Topology, timeout: Duration) -> Result<Self, StoreError> {
         Ok(Self {
-            conn,
+            backend: Backend::connect(topology, timeout).await?,
             prefix: "idme:".into(),
             timeout,
         })
@@ -155,29 +182,61 @@ impl RedisStore {
 
     /// Runs `f` on a connection, bounded by the timeout. Every command here is
     /// idempotent, so one whose connection turned out to be dead (Redis restarted since
-    /// the last call) is sent once more, on the connection the manager re-establishes.
+    /// the last call) is sent once more, on the connection the manager re-establishes;
+    /// behind Sentinel, after asking the Sentinels for the master again (also when the
+    /// server answered `READONLY`: it was demoted by a failover).
     async fn run<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
-        F: Fn(ConnectionManager) -> Fut,
+        F: Fn(Conn) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
         let mut retried = false;
         loop {
-            match tokio::time::timeout(self.timeout, f(self.conn.clone())).await {
+            let failed = match tokio::time::timeout(self.timeout, f(self.backend.conn())).await {
                 Ok(Ok(v)) => return Ok(v),
-                Ok(Err(e))
-                    if !retried
-                        && (e.is_connection_dropped()
-                            || e.is_io_error()
-                            || e.is_connection_refusal()) =>
-                {
-                    retried = true;
-                    tracing::debug!(target: "idme::session", error = %e, "redis connection lost; retrying once");
+                Ok(Err(e)) => e,
+                Err(_) if !retried && matches!(self.backend, Backend::Sentinel(_)) => {
+                    redis::RedisError::from(std::io::Error::from(std::io::ErrorKind::TimedOut))
                 }
-                Ok(Err(e)) => return Err(store_error(e)),
                 Err(_) => return Err(StoreError::new("redis: timed out")),
+            };
+            let demoted =
+                failed.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::ReadOnly);
+            let lost = failed.is_connection_dropped()
+                || failed.is_io_error()
+                || failed.is_connection_refusal()
+                || failed.is_timeout();
+            if retried || !(lost || demoted) {
+                return Err(store_error(failed));
+            }
+            retried = true;
+            tracing::debug!(target: "idme::session", error = %failed, "redis connection lost; retrying once");
+            if let Backend::Sentinel(master) = &self.backend
+                && let Err(e) = master.rediscover().await
+            {
+                tracing::warn!(target: "idme::session", error = %e, "redis+sentinel: no master found");
+                return Err(e);
             }
         }
+    }
+
+    /// Indexes `id` in each of `sets` until `exp` at least, one key per command (a cluster
+    /// may hold the sets on different nodes).
+    async fn index_each(&self, sets: &[String], id: &str, exp: u64) -> Result<(), StoreError> {
+        for set in sets {
+            self.run(|mut c| async move {
+                redis::cmd("EVAL")
+                    .arg(INDEX_SCRIPT)
+                    .arg(1)
+                    .arg(set)
+                    .arg(id)
+                    .arg(exp)
+                    .query_async::<i64>(&mut c)
+                    .await
+            })
+            .await?;
+        }
+        Ok(())
     }
 
     /// The record as stored, in JSON.
@@ -252,6 +311,21 @@ impl SessionStore for RedisStore {
         let (key, sets) = (&keys[0], &keys[1..]);
         let (id, json) = (&record.id, &json);
         let exp = record.expires_at;
+        if self.backend.is_cluster() {
+            // The sets first: a record is never stored unindexed.
+            self.index_each(sets, id, exp).await?;
+            return self
+                .run(|mut c| async move {
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(json)
+                        .arg("EXAT")
+                        .arg(exp)
+                        .query_async::<()>(&mut c)
+                        .await
+                })
+                .await;
+        }
         self.run(|mut c| async move {
             let mut pipe = redis::pipe();
             pipe.atomic()
@@ -280,6 +354,26 @@ impl SessionStore for RedisStore {
         let json = self.stored_json(record)?;
         let keys = &self.keys_of(record);
         let (json, id, exp) = (&json, &record.id, record.expires_at);
+        if self.backend.is_cluster() {
+            // `XX`: only a record still there; then its sets, one key at a time.
+            let key = &keys[0];
+            let replaced: Option<String> = self
+                .run(|mut c| async move {
+                    redis::cmd("SET")
+                        .arg(key)
+                        .arg(json)
+                        .arg("EXAT")
+                        .arg(exp)
+                        .arg("XX")
+                        .query_async(&mut c)
+                        .await
+                })
+                .await?;
+            if replaced.is_some() {
+                self.index_each(&keys[1..], id, exp).await?;
+            }
+            return Ok(replaced.is_some());
+        }
         let updated: i64 = self
             .run(|mut c| async move {
                 redis::cmd("EVAL")

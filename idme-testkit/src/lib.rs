@@ -48,6 +48,7 @@ mod pages;
 pub mod pair;
 mod persona;
 pub mod redis_server;
+pub mod redis_topologies;
 mod routes;
 mod state;
 mod tokens;
@@ -65,4 +66,5 @@ pub use events::{EVENTS_ISSUER, EVENTS_JWKS_PATH, EventsReceiver, RETRIES, SentE
 pub use faults::{Fault, HttpEndpoint, HttpFailure};
 pub use persona::Persona;
 pub use redis_server::RedisServer;
+pub use redis_topologies::{RedisCluster, RedisSentinel};
 pub use state::Stats;

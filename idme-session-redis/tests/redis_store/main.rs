@@ -8,3 +8,4 @@ mod app_grants;
 mod instances;
 mod race;
 mod store;
+mod topologies;

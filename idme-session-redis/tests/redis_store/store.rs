@@ -7,15 +7,15 @@ use idme_core::session::store::{LockingStore, Record, SessionIndex, SessionStore
 use idme_session_redis::RedisStore;
 use idme_testkit::RedisServer;
 
-/// A store with its own server, stopped when the test ends.
+/// A store with its own server (or a share of a cluster's), stopped when the test ends.
 #[derive(Debug)]
-struct Served {
-    _server: RedisServer,
-    store: RedisStore,
+pub(crate) struct Served<S: std::fmt::Debug + Send + Sync + 'static = RedisServer> {
+    pub(crate) _server: S,
+    pub(crate) store: RedisStore,
 }
 
 #[async_trait]
-impl SessionStore for Served {
+impl<S: std::fmt::Debug + Send + Sync + 'static> SessionStore for Served<S> {
     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
         self.store.load(id).await
     }
@@ -31,7 +31,7 @@ impl SessionStore for Served {
 }
 
 #[async_trait]
-impl SessionIndex for Served {
+impl<S: std::fmt::Debug + Send + Sync + 'static> SessionIndex for Served<S> {
     async fn delete_by_sub(&self, sub: &str) -> Result<u64, StoreError> {
         self.store.delete_by_sub(sub).await
     }
@@ -41,7 +41,7 @@ impl SessionIndex for Served {
 }
 
 #[async_trait]
-impl LockingStore for Served {
+impl<S: std::fmt::Debug + Send + Sync + 'static> LockingStore for Served<S> {
     async fn lock(&self, key: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         self.store.lock(key, owner, ttl).await
     }
