@@ -220,6 +220,28 @@ impl RedisStore {
         }
     }
 
+    /// `SET key json EXAT exp`, with `XX` (only a record still there) when `existing`;
+    /// whether it was written.
+    async fn set_record(
+        &self,
+        key: &str,
+        json: &str,
+        exp: u64,
+        existing: bool,
+    ) -> Result<bool, StoreError> {
+        let written: Option<String> = self
+            .run(|mut c| async move {
+                let mut cmd = redis::cmd("SET");
+                cmd.arg(key).arg(json).arg("EXAT").arg(exp);
+                if existing {
+                    cmd.arg("XX");
+                }
+                cmd.query_async(&mut c).await
+            })
+            .await?;
+        Ok(written.is_some())
+    }
+
     /// Indexes `id` in each of `sets` until `exp` at least, one key per command (a cluster
     /// may hold the sets on different nodes).
     async fn index_each(&self, sets: &[String], id: &str, exp: u64) -> Result<(), StoreError> {
@@ -314,17 +336,7 @@ impl SessionStore for RedisStore {
         if self.backend.is_cluster() {
             // The sets first: a record is never stored unindexed.
             self.index_each(sets, id, exp).await?;
-            return self
-                .run(|mut c| async move {
-                    redis::cmd("SET")
-                        .arg(key)
-                        .arg(json)
-                        .arg("EXAT")
-                        .arg(exp)
-                        .query_async::<()>(&mut c)
-                        .await
-                })
-                .await;
+            return self.set_record(key, json, exp, false).await.map(drop);
         }
         self.run(|mut c| async move {
             let mut pipe = redis::pipe();
@@ -356,23 +368,11 @@ impl SessionStore for RedisStore {
         let (json, id, exp) = (&json, &record.id, record.expires_at);
         if self.backend.is_cluster() {
             // `XX`: only a record still there; then its sets, one key at a time.
-            let key = &keys[0];
-            let replaced: Option<String> = self
-                .run(|mut c| async move {
-                    redis::cmd("SET")
-                        .arg(key)
-                        .arg(json)
-                        .arg("EXAT")
-                        .arg(exp)
-                        .arg("XX")
-                        .query_async(&mut c)
-                        .await
-                })
-                .await?;
-            if replaced.is_some() {
+            let replaced = self.set_record(&keys[0], json, exp, true).await?;
+            if replaced {
                 self.index_each(&keys[1..], id, exp).await?;
             }
-            return Ok(replaced.is_some());
+            return Ok(replaced);
         }
         let updated: i64 = self
             .run(|mut c| async move {
