@@ -185,6 +185,9 @@ impl ExampleApp {
     }
 }
 
+/// The audience an example app registers for security events in these tests.
+pub const EVENTS_AUDIENCE: &str = "idme-e2e-events";
+
 /// An example app signing in against an emulator the test controls.
 #[derive(Debug)]
 pub struct Target {
@@ -210,12 +213,39 @@ impl Target {
     /// added to `config.redirect_uris`.
     pub async fn start_with(
         package: &str,
+        config: EmulatorConfig,
+        extra: &[(&str, &str)],
+    ) -> Target {
+        Target::start_on(package, config, extra, false).await
+    }
+
+    /// Like [`start`](Self::start), with security events on: the app receives them at
+    /// `/auth/events` for [`EVENTS_AUDIENCE`] (`IDME_EVENTS_AUDIENCE`), checked with the
+    /// emulator's events keys (`IDME_EVENTS_JWKS_URL`), and the emulator delivers to it
+    /// ([`Emulator::send_security_event`]).
+    pub async fn start_with_events(package: &str, extra: &[(&str, &str)]) -> Target {
+        let config = EmulatorConfig {
+            auto_user: Some(Persona::Veteran),
+            ..EmulatorConfig::default()
+        };
+        Target::start_on(package, config, extra, true).await
+    }
+
+    async fn start_on(
+        package: &str,
         mut config: EmulatorConfig,
         extra: &[(&str, &str)],
+        events: bool,
     ) -> Target {
         let port = free_port();
         let redirect = format!("http://127.0.0.1:{port}/auth/callback");
         config.redirect_uris.push(redirect.clone());
+        if events {
+            config.events_receiver = Some(idme_testkit::EventsReceiver {
+                url: format!("http://127.0.0.1:{port}/auth/events"),
+                audience: EVENTS_AUDIENCE.to_owned(),
+            });
+        }
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let mut env = vec![
             ("IDME_ISSUER", emulator.issuer()),
@@ -223,6 +253,10 @@ impl Target {
             ("IDME_CLIENT_SECRET", emulator.client_secret().to_owned()),
             ("IDME_REDIRECT_URI", redirect),
         ];
+        if events {
+            env.push(("IDME_EVENTS_AUDIENCE", EVENTS_AUDIENCE.to_owned()));
+            env.push(("IDME_EVENTS_JWKS_URL", emulator.events_jwks_url()));
+        }
         env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let app = ExampleApp::start(package, port, &env).await;
         Target { emulator, app }
