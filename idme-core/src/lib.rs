@@ -167,6 +167,7 @@ pub mod cross_site;
 pub use config::danger;
 mod engine;
 pub mod error;
+pub mod events;
 pub mod extension;
 pub mod flow;
 pub mod html;
