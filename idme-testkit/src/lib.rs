@@ -48,6 +48,7 @@ pub mod pair;
 mod persona;
 pub mod redis_server;
 mod routes;
+pub mod set_transmitter;
 mod state;
 mod tokens;
 mod util;
