@@ -242,3 +242,52 @@ impl SetTransmitter {
         Ok((status, text))
     }
 }
+
+/// An engine's HTTP client that answers the transmitter's JWKS at `jwks_url` and sends
+/// every other request to the emulator in memory: for a
+/// [`Pair`](crate::pair::Pair)-style engine
+/// ([`second_with_engine`](crate::pair::Pair::second_with_engine)`(…, |e| e.http_client(…))`)
+/// that receives security events.
+#[cfg(feature = "pair")]
+#[derive(Debug, Clone)]
+pub struct TransmitterClient {
+    transmitter: SetTransmitter,
+    jwks_url: String,
+    emulator: crate::Emulator,
+}
+
+#[cfg(feature = "pair")]
+impl SetTransmitter {
+    /// The HTTP client serving this transmitter's JWKS at `jwks_url`, and `emulator` for
+    /// everything else (see [`TransmitterClient`]).
+    pub fn client_with(&self, emulator: &crate::Emulator, jwks_url: &str) -> TransmitterClient {
+        TransmitterClient {
+            transmitter: self.clone(),
+            jwks_url: jwks_url.to_owned(),
+            emulator: emulator.clone(),
+        }
+    }
+}
+
+#[cfg(feature = "pair")]
+#[idme_core::async_trait]
+impl idme_core::http_client::HttpClient for TransmitterClient {
+    async fn execute(
+        &self,
+        request: idme_core::http_client::HttpRequest,
+    ) -> Result<idme_core::http_client::HttpResponse, idme_core::http_client::HttpClientError> {
+        use idme_core::http_client::{HttpClientError, HttpClientErrorKind};
+        if request.uri() == self.jwks_url.as_str() {
+            return Ok(self.transmitter.jwks_response());
+        }
+        let response = self
+            .emulator
+            .handle(request.map(axum::body::Body::from))
+            .await;
+        let (parts, body) = response.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .map_err(|e| HttpClientError::new(HttpClientErrorKind::Network, e.to_string()))?;
+        Ok(http::Response::from_parts(parts, body.to_vec()))
+    }
+}

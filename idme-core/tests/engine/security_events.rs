@@ -1,6 +1,6 @@
 //! The security-event receiver in memory, with a transmitter that is not the emulator
 //! (`SetTransmitter`: its own RSA keys and JWKS, reached through the engine's HTTP client
-//! at `https://events.example/jwks`): every RFC 8935 refusal, replays, key rotation, the
+//! at `https://events.example/jwks`, `TransmitterClient`): every RFC 8935 refusal, replays, key rotation, the
 //! effects on the person's sessions (cookie store and session store), the hook, and `503`
 //! with a retry.
 
@@ -11,44 +11,15 @@ use std::time::Duration;
 use base64::Engine as _;
 use idme_core::events::{SecurityEvent, SecurityEventKind, SubjectId};
 use idme_core::extension::{Extension, Host, SessionsEnded, SessionsEndedReason};
-use idme_core::http_client::{
-    HttpClient, HttpClientError, HttpClientErrorKind, HttpRequest, HttpResponse,
-};
 use idme_core::session::store::StoreError;
 use idme_core::{IdmeBuilder, Reply};
+use idme_testkit::Persona;
 use idme_testkit::pair::{Pair, SwitchableStore};
 use idme_testkit::set_transmitter::{SetTransmitter, iss_sub, risc_event};
-use idme_testkit::{Emulator, Persona};
 use serde_json::{Value, json};
 
 const AUDIENCE: &str = "rp-events";
 const JWKS_URL: &str = "https://events.example/jwks";
-
-/// The engine's HTTP client: the transmitter's JWKS at [`JWKS_URL`], the emulator for
-/// everything else.
-#[derive(Clone)]
-struct Via {
-    emulator: Emulator,
-    transmitter: SetTransmitter,
-}
-
-#[idme_core::async_trait]
-impl HttpClient for Via {
-    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpClientError> {
-        if request.uri() == JWKS_URL {
-            return Ok(self.transmitter.jwks_response());
-        }
-        let response = self
-            .emulator
-            .handle(request.map(axum::body::Body::from))
-            .await;
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, 1 << 20)
-            .await
-            .map_err(|e| HttpClientError::new(HttpClientErrorKind::Network, e.to_string()))?;
-        Ok(http::Response::from_parts(parts, body.to_vec()))
-    }
-}
 
 /// An extension recording whose sessions ended, failing while `fail` is set.
 #[derive(Debug, Default)]
@@ -91,10 +62,7 @@ async fn rig(configure: impl FnOnce(IdmeBuilder) -> IdmeBuilder) -> Rig {
     let transmitter = SetTransmitter::new(AUDIENCE).unwrap();
     let seen: Arc<Mutex<Vec<SecurityEvent>>> = Arc::default();
     let grants: Arc<Grants> = Arc::default();
-    let via = Via {
-        emulator: base.emulator.clone(),
-        transmitter: transmitter.clone(),
-    };
+    let via = transmitter.client_with(&base.emulator, JWKS_URL);
     let hook = Arc::clone(&seen);
     let extension = GrantsExtension(Arc::clone(&grants));
     let pair = base
