@@ -175,13 +175,15 @@ impl Idme {
                 }
             }
             None => {
-                if inner.sessions.jti_used(&key, now) {
+                if !inner.sessions.claim_jti(&key, until, now) {
                     tracing::info!(target: "idme::events", "security event already processed (replayed jti)");
                     return Ok(0);
                 }
-                self.apply_security_events(&events, now).await?;
-                // Only now: a retry after a failure is not a replay.
-                inner.sessions.record_jti(&key, until, now);
+                if let Err(e) = self.apply_security_events(&events, now).await {
+                    // A retry after a failure is not a replay.
+                    inner.sessions.release_jti(&key);
+                    return Err(e.into());
+                }
             }
         }
         Ok(events.len())

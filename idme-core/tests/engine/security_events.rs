@@ -447,3 +447,28 @@ async fn the_receiver_is_off_unless_configured() {
         "/auth/events"
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_key_set_answers_503_so_the_transmitter_retries() {
+    let base = Pair::new(|b| b).await;
+    let transmitter = SetTransmitter::new(AUDIENCE).unwrap();
+    // The client serves the keys at JWKS_URL only: elsewhere the emulator answers 404.
+    let client = transmitter.client_with(&base.emulator, JWKS_URL);
+    let missing = "https://events.example/missing-jwks";
+    let pair = base
+        .second_with_engine(
+            move |b| b.security_events(AUDIENCE, missing),
+            move |e| e.http_client(client),
+        )
+        .unwrap();
+    let subject = iss_sub(&pair.emulator.issuer(), Persona::Veteran.sub());
+    let claims = transmitter.claims(&risc_event("account-disabled"), subject, pair.now());
+    let set = transmitter.sign(&claims);
+    let reply = pair
+        .idme
+        .receive_security_event(Some("application/secevent+jwt"), set.as_bytes())
+        .await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    let body: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["err"], "temporarily_unavailable");
+}
