@@ -64,7 +64,8 @@ impl IdmeBuilder {
     }
     /// The application's hook, called for every verified security event, effect or not
     /// (see [`SecurityEventHandler`]): a closure `Fn(&SecurityEvent)` or a type
-    /// implementing the trait.
+    /// implementing the trait. Without [`security_events`](Self::security_events) (or
+    /// `IDME_EVENTS_AUDIENCE`) there is no receiver, and the hook is never called.
     pub fn on_security_event(mut self, handler: impl SecurityEventHandler) -> Self {
         self.settings.events_handler = Some(SharedHandler(std::sync::Arc::new(handler)));
         self
