@@ -327,7 +327,8 @@ impl Extension for AppServer {
                 }
                 None => 0,
             },
-            // Everywhere, or the provider ended the person's session(s).
+            // Everywhere, or the provider ended the person's session(s) (back-channel
+            // logout), or its security event ended their access: every grant of the person.
             _ => {
                 let by_sid = match (ended.reason, ended.provider_sid) {
                     (SessionsEndedReason::BackchannelLogout, Some(sid)) => {

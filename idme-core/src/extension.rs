@@ -9,8 +9,8 @@
 //!   [`Route::all`](crate::adapter::Route::all) and never name an extension);
 //! - **a bearer authenticator**, which the adapters' `IdmeUser` consults for an
 //!   `Authorization: Bearer` token the extension [recognizes](Extension::recognizes_bearer);
-//! - **a hook when a person's sessions end** (a logout here, a back-channel logout from the
-//!   provider), so that what the extension issued on the strength of a session ends with it.
+//! - **a hook when a person's sessions end** (a logout here, a back-channel logout or a
+//!   security event from the provider), so that what the extension issued on the strength of a session ends with it.
 //!
 //! The engine stays the one place that signs people in: an extension sees the signed-in
 //! person through its [`Host`] (the engine, [`Idme`](crate::Idme), which implements it)
@@ -69,6 +69,11 @@ pub enum SessionsEndedReason {
     /// The provider ended them (OIDC back-channel logout): those of its session `sid`, or
     /// all of the person's.
     BackchannelLogout,
+    /// The provider's security event (Shared Signals Framework) ended the person's access:
+    /// account disabled or purged, credential compromised, sessions revoked, … (see
+    /// [`SecurityEventKind::ends_access`](crate::events::SecurityEventKind::ends_access)).
+    /// Everything issued to the person ends.
+    SecurityEvent,
 }
 
 /// Whose sessions ended ([`Extension::sessions_ended`]).

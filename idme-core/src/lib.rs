@@ -25,7 +25,8 @@
 //! 3. **Mount the routes** with the adapter (`idme_axum::routes(&idme)` and
 //!    `IdmeLayer::new(idme)`, `idme_actix::configure(&idme)` and `IdmeMiddleware`, Rocket's
 //!    `IdmeFairing`): `GET /auth/login`, `GET` and `POST /auth/callback` (the redirect URI's
-//!    path), `POST /auth/logout`, `POST /auth/backchannel-logout`, and the routes of any
+//!    path), `POST /auth/logout`, `POST /auth/backchannel-logout`, `POST /auth/events` (the
+//!    [security-event](events) receiver, when configured), and the routes of any
 //!    [extension] registered on the engine (such as `idme-apps`' device and native-app
 //!    endpoints).
 //! 4. **Take the adapter's `IdmeUser`** in the handlers that need a signed-in user: it
@@ -167,6 +168,7 @@ pub mod cross_site;
 pub use config::danger;
 mod engine;
 pub mod error;
+pub mod events;
 pub mod extension;
 pub mod flow;
 pub mod html;

@@ -50,6 +50,7 @@ mod persona;
 pub mod redis_server;
 pub mod redis_topologies;
 mod routes;
+pub mod set_transmitter;
 mod state;
 mod tokens;
 mod util;

@@ -1,6 +1,6 @@
 //! The app's own tokens in memory: refresh rotation and reuse detection, revocation
-//! (RFC 7009), the person's logout and back-channel logout, lifetimes, and two engines
-//! sharing one app store.
+//! (RFC 7009), the person's logout, back-channel logout and security events, lifetimes,
+//! and two engines sharing one app store.
 
 use super::common;
 
@@ -193,6 +193,46 @@ async fn a_back_channel_logout_revokes_the_persons_app_grants() {
         .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_invalid_token(&bearer(&pair, s(&tokens, "access_token")).await.unwrap_err());
+}
+
+#[tokio::test]
+async fn a_security_event_on_one_instance_revokes_the_persons_app_grants_on_all() {
+    use idme_testkit::set_transmitter::{SetTransmitter, iss_sub, risc_event};
+    const JWKS: &str = "https://events.example/jwks";
+    let store = Arc::new(MemoryStore::new());
+    let keys = idme_core::CookieKeys::random();
+    let server = AppServer::new(clients()).with_store(Arc::clone(&store));
+    let a = rig_with(Persona::Veteran, server, {
+        let keys = keys.clone();
+        move |b| b.cookie_keys(keys)
+    })
+    .await;
+    let transmitter = SetTransmitter::new("rp-events").unwrap();
+    let client = transmitter.client_with(&a.emulator, JWKS);
+    let b = a
+        .second_with_engine(
+            move |b| b.cookie_keys(keys).security_events("rp-events", JWKS),
+            move |e| {
+                e.extension(AppServer::new(clients()).with_store(store))
+                    .http_client(client)
+            },
+        )
+        .unwrap();
+    let (_, tokens) = approved(&a, DEVICE, None).await;
+    assert!(bearer(&a, s(&tokens, "access_token")).await.is_ok());
+    let subject = iss_sub(&a.emulator.issuer(), Persona::Veteran.sub());
+    let claims = transmitter.claims(&risc_event("account-disabled"), subject, b.now());
+    let set = transmitter.sign(&claims);
+    let reply = b
+        .idme
+        .receive_security_event(Some("application/secevent+jwt"), set.as_bytes())
+        .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_invalid_token(&bearer(&a, s(&tokens, "access_token")).await.unwrap_err());
+    assert_eq!(
+        error(&refresh(&a, DEVICE, s(&tokens, "refresh_token")).await),
+        (400, "invalid_grant".into())
+    );
 }
 
 #[tokio::test]

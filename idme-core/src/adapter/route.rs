@@ -20,6 +20,9 @@ pub enum Route {
     BackchannelLogout,
     /// `GET`: the browser's session as JSON, for a single-page app ([`Idme::session_info`]).
     Session,
+    /// `POST`: the provider's Security Event Tokens ([`Idme::receive_security_event`]);
+    /// listed by [`all`](Self::all) only when security events are configured.
+    SecurityEvents,
     /// A route of a registered extension.
     Extension(ExtensionRouteId),
 }
@@ -43,12 +46,18 @@ impl Route {
         Route::Session,
     ];
 
-    /// Every route `idme` answers: the [sign-in routes](Self::SIGN_IN), then those of its
-    /// extensions. Adapters mount these.
+    /// Every route `idme` answers: the [sign-in routes](Self::SIGN_IN), the
+    /// [security-event receiver](Self::SecurityEvents) when it is configured, then the
+    /// routes of its extensions. Adapters mount these.
     pub fn all(idme: &Idme) -> Vec<Route> {
         let extension_routes = idme.inner.extension_routes.iter().enumerate();
+        let events = idme
+            .config()
+            .security_events()
+            .map(|_| Route::SecurityEvents);
         Self::SIGN_IN
             .into_iter()
+            .chain(events)
             .chain(extension_routes.map(|(index, (_, _, route))| {
                 Route::Extension(ExtensionRouteId {
                     index,
@@ -63,7 +72,7 @@ impl Route {
     pub fn answers_get(self) -> bool {
         match self {
             Route::Login | Route::Callback | Route::Session => true,
-            Route::Logout | Route::BackchannelLogout => false,
+            Route::Logout | Route::BackchannelLogout | Route::SecurityEvents => false,
             Route::Extension(id) => id.get,
         }
     }
@@ -72,7 +81,9 @@ impl Route {
     pub fn answers_post(self) -> bool {
         match self {
             Route::Login | Route::Session => false,
-            Route::Callback | Route::Logout | Route::BackchannelLogout => true,
+            Route::Callback | Route::Logout | Route::BackchannelLogout | Route::SecurityEvents => {
+                true
+            }
             Route::Extension(id) => id.post,
         }
     }
@@ -86,6 +97,7 @@ impl Route {
             Route::Logout => &paths.logout,
             Route::BackchannelLogout => &paths.backchannel_logout,
             Route::Session => &paths.session,
+            Route::SecurityEvents => &paths.security_events,
             Route::Extension(id) => idme
                 .inner
                 .extension_routes
@@ -134,6 +146,10 @@ impl Route {
                     .await
             }
             Route::Session => idme.session_info(&req.cookies).await,
+            Route::SecurityEvents => {
+                idme.receive_security_event(header("content-type"), req.body)
+                    .await
+            }
             Route::Extension(id) => match idme.inner.extension_routes.get(id.index) {
                 Some(&(extension, route, _)) => {
                     let extension = &idme.inner.extensions[extension];

@@ -16,7 +16,8 @@ impl IdmeBuilder {
     /// `IDME_REDIRECT_URI`, `IDME_SCOPES`, `IDME_USER_DATA`, `IDME_DECRYPTION_KEY_FILE`,
     /// `IDME_ACR_VALUES`, `IDME_PROMPT`, `IDME_MAX_AGE`, `IDME_RESPONSE_TYPE`,
     /// `IDME_RESPONSE_MODE`, `IDME_PKCE`, `IDME_TOKEN_AUTH`, `IDME_COOKIE_KEYS`,
-    /// `IDME_TRUSTED_ORIGINS` (space- or comma-separated),
+    /// `IDME_TRUSTED_ORIGINS` (space- or comma-separated), `IDME_EVENTS_AUDIENCE`,
+    /// `IDME_EVENTS_JWKS_URL`, `IDME_EVENTS_ISSUER`,
     /// and the
     /// durations in seconds `IDME_HTTP_TIMEOUT`, `IDME_LOGIN_TIMEOUT`,
     /// `IDME_SESSION_LIFETIME`, `IDME_REFRESH_MARGIN`, `IDME_SESSION_IDLE_TIMEOUT`. Unset or
@@ -127,6 +128,7 @@ impl IdmeBuilder {
                     .map(str::to_owned),
             );
         }
+        b = b.events_from_lookup(&lookup);
         if let Some(keys) = lookup("IDME_COOKIE_KEYS") {
             b.settings.cookie_keys =
                 Some(CookieKeys::from_base64_list(&keys).map_err(|source| {

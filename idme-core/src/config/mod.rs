@@ -18,6 +18,7 @@ pub(crate) mod assurance;
 mod builder;
 pub mod danger;
 mod env;
+mod events;
 pub(crate) mod native;
 pub(crate) mod prompt;
 mod response;
@@ -28,6 +29,7 @@ mod validate;
 
 pub use crate::config_error::{ConfigError, ConflictRule, Rule, UrlRule};
 pub use builder::IdmeBuilder;
+pub use events::{DEFAULT_EVENTS_ISSUER, SecurityEventsConfig};
 pub use prompt::Prompt;
 pub(crate) use prompt::parse_acr_values;
 pub(crate) use response::FlowPlan;
@@ -182,6 +184,9 @@ pub struct RoutePaths {
     pub backchannel_logout: String,
     /// The browser's session as JSON, for a single-page app (`GET /auth/session`).
     pub session: String,
+    /// Receives Security Event Tokens (`POST /auth/events`), when
+    /// [security events](IdmeBuilder::security_events) are configured.
+    pub security_events: String,
 }
 
 /// A validated configuration. Build it with [`IdmeBuilder`].
@@ -220,6 +225,8 @@ pub struct IdmeConfig {
     pub(crate) page_notice: Option<String>,
     /// The application's origin and the trusted ones (the cross-site guard).
     pub(crate) site_origins: crate::cross_site::SiteOrigins,
+    /// The security-event receiver, when configured.
+    pub(crate) security_events: Option<SecurityEventsConfig>,
     pub(crate) clock: crate::Clock,
 }
 
@@ -326,5 +333,10 @@ impl IdmeConfig {
     /// may act with the session cookie ([`IdmeBuilder::trusted_origin`]).
     pub fn site_origins(&self) -> &crate::cross_site::SiteOrigins {
         &self.site_origins
+    }
+
+    /// The security-event receiver, when configured ([`IdmeBuilder::security_events`]).
+    pub fn security_events(&self) -> Option<&SecurityEventsConfig> {
+        self.security_events.as_ref()
     }
 }

@@ -97,6 +97,16 @@ settings! {
     session_path: String = "/auth/session".into(),
     /// The notice on every page the engine renders.
     page_notice: Option<String> = None,
+    /// `IDME_EVENTS_AUDIENCE`: turns the security-event receiver on.
+    events_audience: Option<String> = None,
+    /// `IDME_EVENTS_JWKS_URL`: the transmitter's keys.
+    events_jwks_url: Option<String> = None,
+    /// `IDME_EVENTS_ISSUER`: the transmitter's issuer.
+    events_issuer: String = super::DEFAULT_EVENTS_ISSUER.into(),
+    /// The security-event receiver's route.
+    events_path: String = "/auth/events".into(),
+    /// The application's security-event hook.
+    events_handler: Option<crate::events::SharedHandler> = None,
     /// Origins besides the application's own whose pages may act with the session cookie.
     trusted_origins: Vec<String> = Vec::new(),
     /// Where the engine reads the time (tests only set another).

@@ -229,6 +229,7 @@ impl IdmeBuilder {
             ("route_paths", &s.logout_path),
             ("backchannel_logout_path", &s.backchannel_logout_path),
             ("session_path", &s.session_path),
+            ("security_events_path", &s.events_path),
         ] {
             if !path.starts_with('/') {
                 return Err(ConfigError::invalid(
@@ -244,7 +245,14 @@ impl IdmeBuilder {
             logout: s.logout_path,
             backchannel_logout: s.backchannel_logout_path,
             session: s.session_path,
+            security_events: s.events_path,
         };
+        let security_events = super::events::check(
+            s.events_audience,
+            s.events_jwks_url,
+            s.events_issuer,
+            s.events_handler,
+        )?;
 
         let cookie_keys = match s.cookie_keys {
             Some(k) => k,
@@ -293,6 +301,7 @@ impl IdmeBuilder {
             paths,
             page_notice: s.page_notice,
             site_origins,
+            security_events,
             clock: s.clock,
         };
         Ok(config)

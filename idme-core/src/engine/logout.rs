@@ -247,7 +247,7 @@ impl Idme {
 
 /// Tells every extension that sessions ended, trying each once more after a failure (a
 /// store's brief hiccup); the first lasting failure is returned, after the others were told.
-async fn end_in_extensions(
+pub(super) async fn end_in_extensions(
     idme: &Idme,
     ended: crate::extension::SessionsEnded<'_>,
 ) -> Result<(), crate::store::StoreError> {

@@ -5,6 +5,7 @@ mod builder;
 mod host;
 mod logout;
 mod refresh;
+mod security_events;
 mod session_info;
 pub(crate) mod state;
 
@@ -40,7 +41,8 @@ use state::{Inner, OPENED_CACHE_CAPACITY};
 ///   no network otherwise; the cookies either outcome carries must be set on the response),
 ///   most easily through the adapter glue's `adapter::RequestAuth`, which also
 ///   answers a request without a user;
-/// - **provider to server**: [`backchannel_logout`](Self::backchannel_logout);
+/// - **provider to server**: [`backchannel_logout`](Self::backchannel_logout),
+///   [`receive_security_event`](Self::receive_security_event);
 /// - **getters**: [`config`](Self::config).
 #[derive(Clone)]
 pub struct Idme {
@@ -77,6 +79,16 @@ impl Idme {
         client: Arc<dyn HttpClient>,
         extensions: Vec<Arc<dyn Extension>>,
     ) -> Self {
+        // The security-event transmitter's keys: a second key set, at its own URL.
+        let events_keys = config.security_events.as_ref().map(|events| {
+            Provider::new(
+                events.issuer.clone(),
+                Arc::clone(&client),
+                config.http_timeout,
+                config.jwks_refetch_interval,
+            )
+            .with_jwks_url(events.jwks_url.to_string())
+        });
         let provider = Provider::new(
             config.environment.issuer().trim_end_matches('/').to_owned(),
             client,
@@ -86,6 +98,7 @@ impl Idme {
         Self {
             inner: Arc::new(Inner {
                 provider,
+                events_keys,
                 used_logins: UsedLogins::default(),
                 sessions: Sessions::default(),
                 opened: crate::session::cache::OpenedCache::new(OPENED_CACHE_CAPACITY),

@@ -17,6 +17,8 @@ use crate::session::bookkeeping::Sessions;
 pub(crate) struct Inner {
     pub(crate) config: IdmeConfig,
     pub(crate) provider: Provider,
+    /// The security-event transmitter's keys, when the receiver is configured.
+    pub(crate) events_keys: Option<Provider>,
     pub(crate) used_logins: UsedLogins,
     pub(crate) sessions: Sessions,
     /// Session cookies opened recently, so the hot path does not decrypt them again.

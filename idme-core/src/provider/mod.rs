@@ -121,6 +121,9 @@ pub(crate) struct Provider {
     timeout: Duration,
     metadata: tokio::sync::OnceCell<Arc<ProviderMetadata>>,
     jwks: JwksCache,
+    /// Where the keys are, when not where discovery says (a security-event transmitter's
+    /// JWKS URL, given at registration).
+    jwks_url: Option<String>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -144,6 +147,22 @@ impl Provider {
             timeout,
             metadata: tokio::sync::OnceCell::new(),
             jwks: JwksCache::new(refetch_interval),
+            jwks_url: None,
+        }
+    }
+
+    /// The same, with its keys at `jwks_url` rather than at discovery's `jwks_uri`: a
+    /// second key set (the security-event transmitter's), cached and refetched alike.
+    pub(crate) fn with_jwks_url(mut self, jwks_url: String) -> Self {
+        self.jwks_url = Some(jwks_url);
+        self
+    }
+
+    /// The GET of the key set: at the configured JWKS URL, else at discovery's.
+    async fn jwks_request(&self) -> Result<Outbound, Error> {
+        match &self.jwks_url {
+            Some(url) => Outbound::get(url, Endpoint::Jwks, None),
+            None => Outbound::get(&self.metadata().await?.jwks_uri, Endpoint::Jwks, None),
         }
     }
 
@@ -189,8 +208,7 @@ impl Provider {
                 Ok(verified) => return Ok(verified),
                 Err(wanted) => wanted,
             };
-            let meta = self.metadata().await?;
-            let request = Outbound::get(&meta.jwks_uri, Endpoint::Jwks, None)?;
+            let request = self.jwks_request().await?;
             keys = Some(
                 self.keys(wanted, request, now)
                     .await?

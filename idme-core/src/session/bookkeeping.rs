@@ -1,6 +1,7 @@
 //! Per-process session bookkeeping: the outcome of each session's latest refresh (for
 //! single-flight), the revocation list of the cookie store, the `jti`s of back-channel
-//! logout tokens already used, and the local copies of stored sessions.
+//! logout tokens already used (and of security events claimed without a store), and the
+//! local copies of stored sessions.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -104,6 +105,25 @@ impl Sessions {
         lock(&self.used_jtis).get(jti).is_some_and(|u| *u > now)
     }
 
+    /// Claims `key` until `until` unless it is already held at `now`: `false` when it is
+    /// (a security event's `jti` seen before). Checked and recorded under one lock, so two
+    /// concurrent deliveries of one event are not both processed.
+    pub(crate) fn claim_jti(&self, key: &str, until: u64, now: u64) -> bool {
+        let mut map = lock(&self.used_jtis);
+        if map.get(key).is_some_and(|u| *u > now) {
+            return false;
+        }
+        map.retain(|_, u| *u > now);
+        map.insert(key.to_owned(), until);
+        true
+    }
+
+    /// Releases a claim of [`claim_jti`](Self::claim_jti) whose processing failed, so the
+    /// transmitter's retry is processed.
+    pub(crate) fn release_jti(&self, key: &str) {
+        lock(&self.used_jtis).remove(key);
+    }
+
     /// Records a back-channel logout token's `jti`, once its logout is done (so a retry
     /// after a failure is not taken for a replay), until `until`.
     pub(crate) fn record_jti(&self, jti: &str, until: u64, now: u64) {
@@ -138,6 +158,16 @@ mod tests {
             !s.is_revoked(&session("u", None, 150)),
             "signed in afterwards"
         );
+    }
+
+    #[test]
+    fn a_claimed_jti_is_held_until_released_or_expired() {
+        let s = Sessions::default();
+        assert!(s.claim_jti("k", 100, 10));
+        assert!(!s.claim_jti("k", 100, 20), "held");
+        s.release_jti("k");
+        assert!(s.claim_jti("k", 100, 30), "released");
+        assert!(s.claim_jti("k", 200, 100), "expired");
     }
 
     #[test]

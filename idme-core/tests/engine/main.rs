@@ -22,6 +22,7 @@ mod provider_keys;
 mod readme;
 mod rejection;
 mod response_types;
+mod security_events;
 mod session_races;
 mod session_size;
 mod sessions;

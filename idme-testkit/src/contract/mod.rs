@@ -3,9 +3,10 @@
 //! the app; the engine talks to an [`Emulator`](crate::Emulator) on loopback) through the
 //! same cases. This module holds its framework-neutral request and answer types; the
 //! single-page-app cases are in `cross_site`, the step-up ones in
-//! `step_up`.
+//! `step_up`, the security-event receiver's in `security_events`.
 
 mod cross_site;
+mod security_events;
 mod step_up;
 
 /// The redirect URI the contract's engines are registered with (never listened on: the app
@@ -448,6 +449,8 @@ macro_rules! adapter_contract {
             $crate::__cross_site_contract!(test = $test);
 
             $crate::__step_up_contract!(test = $test);
+
+            $crate::__security_events_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
