@@ -63,3 +63,52 @@ async fn every_page_in_emulator_mode_says_so() {
     assert!(sign_in.contains(NOTICE), "emulator sign-in page: {sign_in}");
     app.stop().await;
 }
+
+/// Offline, the emulator is also ID.me's security-event transmitter: its page for
+/// developers sends "account disabled" for the persona that signed in, the app accepts it,
+/// and that browser's session has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_sends_security_events_offline() {
+    use idme_testkit::browser::Browser;
+
+    let port = Target::free_port();
+    let app = ExampleApp::start(PACKAGE, port, &[("IDME_TESTKIT_USER", "veteran".into())]).await;
+    let browser = Browser::new();
+    let start = browser.get(&app.url("/auth/login?return_to=/me")).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let emulator = start.location().expect("the emulator's sign-in");
+    let me = browser.navigate(start, None).await;
+    assert_eq!(me.status, 200, "{}: {}", me.url, me.body);
+
+    let events_page = format!("{}/testkit/events", emulator.origin().ascii_serialization());
+    let page = browser.get(&events_page).await;
+    assert!(
+        page.body.contains("veteran-account-disabled"),
+        "{}",
+        page.body
+    );
+    let form = [
+        ("persona".to_owned(), "veteran".to_owned()),
+        (
+            "event".to_owned(),
+            idme_testkit::risc::ACCOUNT_DISABLED.to_owned(),
+        ),
+    ];
+    let sent = browser.post_form(&events_page, &form).await;
+    assert!(
+        sent.body.contains("the application accepted it"),
+        "{}",
+        sent.body
+    );
+
+    let api = Browser::api_client();
+    for cookie in browser.cookies() {
+        api.put_cookie(&cookie.name, &cookie.value, "/");
+    }
+    assert_eq!(
+        api.get(&app.url("/me")).await.status,
+        401,
+        "the session has ended"
+    );
+    app.stop().await;
+}

@@ -68,9 +68,16 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
 
     let mut emulator = None;
     if emulator_mode {
+        // ID.me's security events, offline: the emulator delivers them to this app, which
+        // checks them with the emulator's events keys.
+        let events = idme_testkit::EventsReceiver {
+            url: format!("http://{host}/auth/events"),
+            audience: EXAMPLE_EVENTS_AUDIENCE.to_owned(),
+        };
         let emu = Emulator::start(EmulatorConfig {
             redirect_uris: vec![redirect],
             auto_user: EmulatorConfig::from_env_user(),
+            events_receiver: Some(events),
             ..EmulatorConfig::default()
         })
         .await?;
@@ -82,7 +89,13 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
             .environment(Environment::Custom(emu.issuer()))
             .client_id(emu.client_id())
             .client_secret(emu.client_secret())
+            .security_events(EXAMPLE_EVENTS_AUDIENCE, emu.events_jwks_url())
+            .security_events_issuer(emu.events_issuer())
             .page_notice(EMULATOR_NOTICE);
+        tracing::info!(
+            "{name}: send this app ID.me's security events (\"account disabled\", …) from {}/testkit/events",
+            emu.base_url()
+        );
         emulator = Some(emu);
     }
     // App clients (devices, native apps): `IDME_APP_CLIENTS`, or the example's own client,
@@ -112,6 +125,9 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         emulator,
     })
 }
+
+/// The audience the examples register for security events in emulator mode.
+pub const EXAMPLE_EVENTS_AUDIENCE: &str = "idme-example-events";
 
 /// The app client every example registers when `IDME_APP_CLIENTS` is not set.
 pub const EXAMPLE_APP_CLIENT: &str = "idme-example-device";
