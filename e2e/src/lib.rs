@@ -16,6 +16,7 @@ pub mod apps;
 pub mod browser_suite;
 pub mod cli;
 pub mod device_scenarios;
+pub mod events_scenarios;
 pub mod interop;
 pub mod loopback_app;
 pub mod oidc_provider;
@@ -88,6 +89,9 @@ macro_rules! device_tests {
         );
         $crate::__scenario_tests!(shared_app_tokens, $package;
             app_tokens_shared_through_redis,
+        );
+        $crate::__scenario_tests!(events_scenarios, $package;
+            security_events_received,
         );
     };
 }

@@ -100,6 +100,11 @@ pub(crate) struct Pair {
 
 /// Starts a [`Pair`] of `package`.
 pub(crate) async fn pair(package: &str) -> Pair {
+    pair_with(package, &[]).await
+}
+
+/// [`pair`], both instances with `extra` variables too.
+pub(crate) async fn pair_with(package: &str, extra: &[(&'static str, String)]) -> Pair {
     let redis = RedisServer::start();
     let (port_a, port_b) = (Target::free_port(), Target::free_port());
     let redirect = |port: u16| format!("http://127.0.0.1:{port}/auth/callback");
@@ -120,6 +125,9 @@ pub(crate) async fn pair(package: &str) -> Pair {
             ("IDME_COOKIE_KEYS", SHARED_KEYS.to_owned()),
             ("IDME_REFRESH_MARGIN", REFRESH_EVERY_REQUEST.to_owned()),
         ]
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect::<Vec<_>>()
     };
     let a = ExampleApp::start(package, port_a, &env(port_a)).await;
     let b = ExampleApp::start(package, port_b, &env(port_b)).await;
