@@ -6,6 +6,7 @@
 //! `step_up`.
 
 mod cross_site;
+mod metrics;
 mod step_up;
 
 /// The redirect URI the contract's engines are registered with (never listened on: the app
@@ -177,7 +178,8 @@ pub async fn authorize_form_post(url: &str) -> String {
 /// test attribute of the framework. `without_engine_nothing_runs = true` is for a framework
 /// where leaving the engine out leaves out every hook of the adapter (Rocket without its
 /// fairing): the framework's own `500` answers, and `Option<IdmeUser>` is `None`. The invoking crate needs `idme-core` with its
-/// `test-util` feature.
+/// `test-util` feature, and `metrics` and `metrics-util` (the metrics case, see
+/// `__metrics_contract!`).
 ///
 /// ```ignore
 /// idme_testkit::adapter_contract!(test = tokio::test, call = call, setup = "IdmeLayer::new");
@@ -448,6 +450,8 @@ macro_rules! adapter_contract {
             $crate::__cross_site_contract!(test = $test);
 
             $crate::__step_up_contract!(test = $test);
+
+            $crate::__metrics_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
