@@ -1,22 +1,38 @@
 //! `METRICS_ADDR` of the example apps: the engine's metrics in Prometheus text at
-//! `GET /metrics` on that address, and never on `BIND_ADDR`. The bootstrap is shared by
-//! the three examples, so one framework is started here (emulator mode); the address
-//! checks are unit-tested in `idme-example-support`.
+//! `GET /metrics` on that address, and never on `BIND_ADDR`, in each framework (emulator
+//! mode). The refusal of an equal address is shared code, so one framework shows it; the
+//! address checks are unit-tested in `idme-example-support`.
 
 use idme_e2e::process::{ExampleApp, Target};
 
 const PACKAGE: &str = "idme-example-axum";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_are_served_on_their_own_listener_only() {
+async fn metrics_are_served_on_their_own_listener_only_axum() {
+    served_on_their_own_listener_only("idme-example-axum").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_their_own_listener_only_actix() {
+    served_on_their_own_listener_only("idme-example-actix").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_on_their_own_listener_only_rocket() {
+    served_on_their_own_listener_only("idme-example-rocket").await;
+}
+
+/// `package` with `METRICS_ADDR`: a refused callback shows in `/metrics` there, and the
+/// public listener answers `/metrics` with `404`.
+async fn served_on_their_own_listener_only(package: &str) {
     let port = Target::free_port();
     let metrics_port = Target::free_port();
     let metrics_addr = format!("127.0.0.1:{metrics_port}");
-    let app = ExampleApp::start(PACKAGE, port, &[("METRICS_ADDR", metrics_addr.clone())]).await;
+    let app = ExampleApp::start(package, port, &[("METRICS_ADDR", metrics_addr.clone())]).await;
     assert!(
         app.output()
             .contains(&format!("http://{metrics_addr}/metrics")),
-        "the address is logged: {}",
+        "{package}: the address is logged: {}",
         app.output()
     );
     let client = reqwest::Client::builder()
@@ -58,7 +74,11 @@ async fn metrics_are_served_on_their_own_listener_only() {
         .send()
         .await
         .expect("GET /metrics on BIND_ADDR");
-    assert_eq!(public.status(), 404, "never on the public listener");
+    assert_eq!(
+        public.status(),
+        404,
+        "{package}: never on the public listener"
+    );
     app.stop().await;
 }
 
