@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use idme_core::LoginOptions;
 use idme_core::metrics as m;
-use idme_testkit::Persona;
 use idme_testkit::pair::{Callback, Pair, SwitchableStore, signed_in};
+use idme_testkit::{Fault, Persona};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 
 /// One metric's labels, as `(key, value)` pairs.
@@ -157,6 +157,34 @@ async fn a_refresh_is_counted() {
     let seen = Seen::take(&snapshots);
     assert_eq!(seen.counter(m::REFRESHES_TOTAL, "outcome", "success"), 1);
     assert!(seen.samples(m::PROVIDER_REQUEST_DURATION_SECONDS, "endpoint", "token") >= 1);
+
+    // ID.me down: the session is kept, the refresh counted as the provider's failure.
+    let mut browser = pair.sign_in().await;
+    Seen::take(&snapshots);
+    pair.emulator.set_faults([Fault::TokenError {
+        status: 503,
+        body: "maintenance".into(),
+    }]);
+    assert!(pair.authenticate(&mut browser).await.is_ok());
+    let seen = Seen::take(&snapshots);
+    let outcome = (m::REFRESHES_TOTAL, "outcome");
+    assert_eq!(
+        seen.counter(outcome.0, outcome.1, "provider_unavailable"),
+        1
+    );
+    pair.emulator.clear_faults();
+
+    // The grant refused: the session ends.
+    let mut browser = pair.sign_in().await;
+    Seen::take(&snapshots);
+    pair.emulator.set_faults([Fault::TokenError {
+        status: 400,
+        body: r#"{"error":"invalid_grant"}"#.into(),
+    }]);
+    assert!(pair.authenticate(&mut browser).await.is_err());
+    let seen = Seen::take(&snapshots);
+    assert_eq!(seen.counter(outcome.0, outcome.1, "refused"), 1);
+    assert_eq!(seen.counter(outcome.0, outcome.1, "success"), 0);
 }
 
 #[tokio::test]
