@@ -1,6 +1,7 @@
 //! A bearer request's user: the person behind an app access token, showing only what the
 //! grant was given.
 
+use super::metrics::{self, Rejection};
 use super::tokens;
 use crate::Apps;
 use crate::server::Inner;
@@ -13,13 +14,23 @@ pub(crate) async fn authenticate(
     token: &str,
 ) -> Result<IdmeUser, Error> {
     let now = inner.config.clock.now();
-    match tokens::check_access(apps, &inner.config.cookie_keys, token, now).await? {
-        Some((id, family)) => Ok(family.person.user(
+    let checked = tokens::check_access(apps, &inner.config.cookie_keys, token, now).await;
+    let refused = |reason: Rejection| {
+        metrics::rejected(reason);
+        Unauthenticated::InvalidToken.into()
+    };
+    match checked {
+        Ok(Ok((id, family))) => Ok(family.person.user(
             &id,
             family.created_at,
             family.access_expires_at,
             &family.scope,
         )),
-        None => Err(Unauthenticated::InvalidToken.into()),
+        Ok(Err(tokens::Refused::Expired)) => Err(refused(Rejection::Expired)),
+        Ok(Err(tokens::Refused::Invalid)) => Err(refused(Rejection::InvalidToken)),
+        Err(e) => {
+            metrics::rejected(Rejection::StoreUnavailable);
+            Err(e.into())
+        }
     }
 }

@@ -38,6 +38,7 @@
 //! | `token_endpoint` | `/auth/token` and `/auth/device/token` |
 //! | `revoke` | RFC 7009 |
 //! | `bearer` | a bearer request's user |
+//! | [`metrics`] | the metric names and label values, the `idme.app_token` span |
 //! | `pages` | the person's HTML pages |
 //! | `registry` | the server's state: clients, store, limits, locks |
 //! | `throttle` | guessing and rate limits, single-use guard |
@@ -62,6 +63,7 @@ mod device_page;
 mod grant;
 mod grant_index;
 mod limits;
+pub mod metrics;
 mod oauth;
 mod pages;
 mod registry;

@@ -2,10 +2,13 @@
 //! (device code, authorization code with PKCE, refresh token) to registered public
 //! clients.
 
+use super::metrics::{self, GrantType, Rejection};
 use super::oauth::{OAuthError, form, param, public_client_only};
 use super::{Apps, authorize, device, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 /// RFC 8628's grant type.
 pub(crate) const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -17,12 +20,41 @@ pub(crate) async fn token(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Reply {
-    match grant(inner, apps, body, authorization).await {
-        Ok(reply) => reply,
+    let span = tracing::info_span!(
+        target: "idme::apps",
+        "idme.app_token",
+        idme.grant_type = Empty,
+        idme.outcome = Empty,
+        otel.status_code = Empty,
+    );
+    let answer = grant(inner, apps, body, authorization)
+        .instrument(span.clone())
+        .await;
+    match answer {
+        Ok((grant_type, reply)) => {
+            metrics::issued(grant_type);
+            span.record("idme.outcome", "issued");
+            span.record("otel.status_code", "OK");
+            reply
+        }
         Err(e) => {
+            let reason = Rejection::of_oauth_code(e.code);
+            metrics::rejected(reason);
+            span.record("idme.outcome", reason.as_str());
+            span.record("otel.status_code", "ERROR");
             tracing::debug!(target: "idme::apps", error = e.code, "token request refused");
             e.reply()
         }
+    }
+}
+
+/// The grant type of a supported `grant_type` parameter.
+fn grant_type(param: &str) -> Option<GrantType> {
+    match param {
+        DEVICE_CODE_GRANT => Some(GrantType::DeviceCode),
+        "authorization_code" => Some(GrantType::AuthorizationCode),
+        "refresh_token" => Some(GrantType::RefreshToken),
+        _ => None,
     }
 }
 
@@ -31,17 +63,18 @@ async fn grant(
     apps: &Apps,
     body: &[u8],
     authorization: Option<&str>,
-) -> Result<Reply, OAuthError> {
+) -> Result<(GrantType, Reply), OAuthError> {
     let params = form(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
     let missing = |name: &'static str| OAuthError::request(name);
     let grant_type = param(&params, "grant_type").ok_or(missing("grant_type is missing"))?;
-    if ![DEVICE_CODE_GRANT, "authorization_code", "refresh_token"].contains(&grant_type) {
+    let Some(kind) = self::grant_type(grant_type) else {
         return Err(OAuthError::new(
             400,
             "unsupported_grant_type",
             "this grant type is not supported",
         ));
-    }
+    };
+    tracing::Span::current().record("idme.grant_type", kind.as_str());
     public_client_only(&params, authorization)?;
     let client_id = param(&params, "client_id").ok_or(missing("client_id is missing"))?;
     if super::clients::find(&apps.clients, client_id).is_none() {
@@ -52,7 +85,8 @@ async fn grant(
     match grant_type {
         DEVICE_CODE_GRANT => {
             let code = param(&params, "device_code").ok_or(missing("device_code is missing"))?;
-            device::poll(inner, apps, client_id, code, now).await
+            let reply = device::poll(inner, apps, client_id, code, now).await?;
+            Ok((kind, reply))
         }
         "authorization_code" => {
             let (Some(code), Some(redirect_uri), Some(verifier)) = (
@@ -69,14 +103,13 @@ async fn grant(
             let issued =
                 tokens::issue(apps, keys, client_id, found.scope, found.person, now).await?;
             authorize::remember_spent(inner, apps, code, issued.grant_id(), spent_until, now).await;
-            Ok(issued.reply())
+            Ok((kind, issued.reply()))
         }
         _ => {
             let token =
                 param(&params, "refresh_token").ok_or(missing("refresh_token is missing"))?;
-            Ok(tokens::refresh(apps, keys, client_id, token, now)
-                .await?
-                .reply())
+            let issued = tokens::refresh(apps, keys, client_id, token, now).await?;
+            Ok((kind, issued.reply()))
         }
     }
 }

@@ -330,19 +330,33 @@ async fn rotate(
     })
 }
 
+/// Why an access token was refused ([`check_access`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Malformed, unknown, revoked or rotated away.
+    Invalid,
+    /// Current, but its lifetime is over.
+    Expired,
+}
+
 /// The family of an access token that is current and unexpired at `now`.
 pub(crate) async fn check_access(
     apps: &Apps,
     keys: &CookieKeys,
     token: &str,
     now: u64,
-) -> Result<Option<(String, Family)>, StoreError> {
+) -> Result<Result<(String, Family), Refused>, StoreError> {
     let Some(id) = family_of(token) else {
-        return Ok(None);
+        return Ok(Err(Refused::Invalid));
     };
     let Some(family) = load(apps, keys, id, now).await? else {
-        return Ok(None);
+        return Ok(Err(Refused::Invalid));
     };
-    let live = same(&family.access_hash, &hash(token)) && family.access_expires_at > now;
-    Ok(live.then(|| (id.to_owned(), family)))
+    if !same(&family.access_hash, &hash(token)) {
+        return Ok(Err(Refused::Invalid));
+    }
+    if family.access_expires_at <= now {
+        return Ok(Err(Refused::Expired));
+    }
+    Ok(Ok((id.to_owned(), family)))
 }

@@ -1,4 +1,5 @@
-//! No app token, refresh token or device code in a log line or a `Debug` output, through
+//! No app token, refresh token or device code in a log line, a span's fields (the
+//! `idme.app_token` spans, printed as they close) or a `Debug` output, through
 //! a whole device flow, a rotation, a reuse and bearer requests. Its own test binary: the
 //! log capture is per thread, and other tests running beside it would share callsites.
 
@@ -35,6 +36,8 @@ async fn no_token_or_code_appears_in_a_log_line_or_debug() {
         .with_writer(logs.clone())
         .with_ansi(false)
         .with_max_level(tracing::Level::TRACE)
+        // Each span's fields as it closes (outcome included): checked for tokens too.
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let pair = rig().await;
@@ -56,6 +59,10 @@ async fn no_token_or_code_appears_in_a_log_line_or_debug() {
     assert!(
         text.contains("app tokens issued"),
         "the flow was logged: {text}"
+    );
+    assert!(
+        text.contains("idme.app_token{idme.grant_type=\"device_code\" idme.outcome=\"issued\""),
+        "the token request is a span with its outcome: {text}"
     );
     let new = json(&rotated);
     let secrets = [

@@ -123,6 +123,7 @@
 //! | [`secret`] | redacting newtypes for tokens and secrets |
 //! | [`button`] | the "Verify with ID.me" button, as HTML |
 //! | [`error`] | [`Error`]: status and public message decided once |
+//! | [`metrics`] | the metric names and label values (the `metrics` facade), and the span names |
 //! | [`manual::security`] | which check stops which attack |
 //! | [`adapter`] | the per-request glue every framework adapter wraps: [`adapter::RequestAuth`] |
 //! | [`extension`] | the seam for roles built on the engine (`idme-apps`): routes, bearer tokens, the end of a person's sessions; [`extension::Host`], what they see of the engine |
@@ -176,6 +177,7 @@ pub mod http_client;
 mod jwe;
 mod logout;
 pub mod manual;
+pub mod metrics;
 pub mod native;
 mod pages;
 mod parse_error;
@@ -191,6 +193,7 @@ pub mod store;
 pub mod test_util;
 #[cfg(test)]
 mod tests;
+mod trace;
 pub mod user;
 mod validate;
 pub mod verification;

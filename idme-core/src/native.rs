@@ -9,6 +9,7 @@
 //! command-line apps.
 
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 use url::Url;
 
 use crate::config::native::redirect_uri_matches;
@@ -19,6 +20,7 @@ use crate::flow::complete;
 use crate::flow::driver;
 use crate::flow::pending::PendingLogin;
 use crate::flow::start::{self, LoginOptions};
+use crate::metrics::RefreshOutcome;
 use crate::secret::{AccessToken, IdToken};
 use crate::session::Session;
 use crate::user::IdmeUser;
@@ -155,8 +157,28 @@ impl Idme {
 
     /// Finishes a native login with the query of the redirect (`code=…&state=…`, or
     /// `error=…`): checks `state` in constant time, the login's age and single use, then
-    /// runs the web engine's code exchange and checks.
+    /// runs the web engine's code exchange and checks. Counted in `idme_sign_ins_total`, in
+    /// an `idme.sign_in` span, like a web callback.
     pub async fn finish_native_login(
+        &self,
+        pending: PendingNativeLogin,
+        callback_query: &str,
+        now: u64,
+    ) -> Result<NativeSession, Error> {
+        let span = crate::trace::sign_in();
+        let result = self
+            .finish_native_login_now(pending, callback_query, now)
+            .instrument(span.clone())
+            .await;
+        let outcome = match &result {
+            Ok(_) => crate::metrics::SignInOutcome::Success,
+            Err(e) => e.sign_in_outcome(),
+        };
+        crate::trace::finish_sign_in(&span, outcome);
+        result
+    }
+
+    async fn finish_native_login_now(
         &self,
         pending: PendingNativeLogin,
         callback_query: &str,
@@ -230,14 +252,25 @@ impl Idme {
             .refresh_token
             .as_ref()
             .ok_or(crate::error::Unauthenticated::Expired)?;
-        let crate::flow::refresh::Refreshed { tokens, .. } = driver::refresh(
+        let span = crate::trace::refresh();
+        let refreshed = driver::refresh(
             self.inner.deps(),
             refresh_token,
             &s.sub,
             s.nonce.as_deref(),
             now,
         )
-        .await?;
+        .instrument(span.clone())
+        .await;
+        let outcome = match &refreshed {
+            Ok(_) => RefreshOutcome::Success,
+            Err(Error::ProviderUnavailable(_)) => RefreshOutcome::ProviderUnavailable,
+            Err(_) => RefreshOutcome::Refused,
+        };
+        crate::metrics::refresh(outcome);
+        let ok = outcome == RefreshOutcome::Success;
+        crate::trace::outcome(&span, outcome.as_str(), ok);
+        let crate::flow::refresh::Refreshed { tokens, .. } = refreshed?;
         let mut renewed = s.clone();
         renewed.access_token = Some(tokens.access_token);
         renewed.refresh_token = tokens.refresh_token;

@@ -1,6 +1,6 @@
 //! What the three example apps share, so they stay identical (the contract is
 //! `examples/README.md`): the environment contract
-//! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`), the offline mode that starts the idme-testkit emulator when no
+//! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`, `METRICS_ADDR`), the offline mode that starts the idme-testkit emulator when no
 //! `IDME_CLIENT_ID` is set (refused beside any production setting, see [`emulator_mode`]),
 //! and the pages they render. Framework code stays in each example.
 #![forbid(unsafe_code)]
@@ -12,6 +12,7 @@ use idme_testkit::{Emulator, EmulatorConfig};
 
 pub mod emulator_mode;
 mod pages;
+pub mod prometheus;
 pub mod spa;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
@@ -26,6 +27,8 @@ pub struct ExampleApp {
     pub bind: SocketAddr,
     /// The in-process emulator, when no `IDME_CLIENT_ID` is configured. Keep it alive.
     pub emulator: Option<Emulator>,
+    /// Where `GET /metrics` is served (`METRICS_ADDR`), when set: a listener of its own.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The error of a failed start: the message says what to change.
@@ -56,6 +59,7 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         .unwrap_or_else(|| "127.0.0.1:3000".into())
         .parse()
         .map_err(|e| format!("BIND_ADDR must be host:port, e.g. 127.0.0.1:3000 ({e})"))?;
+    let metrics_addr = prometheus::metrics_addr(env("METRICS_ADDR").as_deref(), bind)?;
     let mut builder = IdmeBuilder::from_env()?;
     // The redirect URI defaults to this app's own callback on a loopback address.
     let host = if bind.ip().is_unspecified() {
@@ -114,6 +118,11 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         apps = apps.with_store(store);
     }
     let idme = Idme::builder(with_store.build()?).extension(apps).build()?;
+    // Before discovery, so its calls to the provider are counted too.
+    let metrics = match metrics_addr {
+        Some(addr) => Some(prometheus::serve(addr).await?),
+        None => None,
+    };
     if let Err(e) = idme.discover().await {
         // Not fatal: the provider may come up later; sign-in will retry discovery.
         tracing::warn!(error = %e, "the provider could not be reached at startup");
@@ -123,6 +132,7 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
         idme,
         bind,
         emulator,
+        metrics,
     })
 }
 

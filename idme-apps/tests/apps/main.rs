@@ -20,6 +20,7 @@ mod device;
 mod device_page;
 mod device_races;
 mod limits;
+mod metrics;
 mod rocket;
 mod step_up;
 mod test_idme;

@@ -129,8 +129,9 @@ impl IdmeBuilder {
     /// Keeps sessions server-side in `store`; the cookie then holds only a sealed random
     /// id. Default: the whole session sealed in the cookie. Share the store (and
     /// `IDME_COOKIE_KEYS`) between instances so a session works, and ends, on all of them.
+    /// Its failed calls are counted in `idme_store_errors_total{operation}`.
     pub fn session_store(mut self, store: impl SharedStore) -> Self {
-        self.settings.session_store = Some(Arc::new(store));
+        self.settings.session_store = Some(Arc::new(crate::store::Counted(store)));
         self
     }
 

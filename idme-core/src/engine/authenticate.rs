@@ -32,7 +32,12 @@ pub(crate) async fn authenticate(
         },
         error,
     };
-    let mut session = load(inner, cookies, now).await.map_err(denied)?;
+    let mut session = load(inner, cookies, now).await.map_err(|e| {
+        if e == Error::Unauthenticated(Unauthenticated::Expired) {
+            crate::metrics::sessions_ended(crate::metrics::EndReason::Expiry);
+        }
+        denied(e)
+    })?;
     // `session` is shared with the cache: changes below copy it first.
     let mut reseal = false;
     let refresh_due = session.refresh_token.is_some()

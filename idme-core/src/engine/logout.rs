@@ -2,12 +2,14 @@
 //! (OIDC back-channel logout), and what extensions issued that ends with them.
 
 use serde_json::json;
+use tracing::Instrument;
 
 use super::Idme;
 use super::authenticate;
 use crate::cookies::RequestCookies;
 use crate::error::{Error, ProviderMisbehaved};
 use crate::logout::token::{self as logout_token, LOGOUT_TOKEN_MAX_AGE, LogoutToken};
+use crate::metrics::EndReason;
 use crate::reply::Reply;
 use crate::session::Session;
 
@@ -71,7 +73,34 @@ impl Idme {
             .into_reply(true)
     }
 
+    /// The person's logout, in an `idme.logout` span recording its outcome.
     async fn end_sessions(
+        &self,
+        cookies: &RequestCookies,
+        origin: Option<&str>,
+        sec_fetch_site: Option<&str>,
+        everywhere: bool,
+    ) -> LogoutOutcome {
+        let kind = if everywhere {
+            EndReason::LogoutEverywhere
+        } else {
+            EndReason::Logout
+        };
+        let span = crate::trace::logout(kind.as_str());
+        let outcome = self
+            .end_sessions_now(cookies, origin, sec_fetch_site, everywhere)
+            .instrument(span.clone())
+            .await;
+        let (label, ok) = match &outcome {
+            LogoutOutcome::CrossSite => ("cross_site", false),
+            LogoutOutcome::Failed(_) => ("failed", false),
+            LogoutOutcome::SignedOut { .. } => ("signed_out", true),
+        };
+        crate::trace::outcome(&span, label, ok);
+        outcome
+    }
+
+    async fn end_sessions_now(
         &self,
         cookies: &RequestCookies,
         origin: Option<&str>,
@@ -113,6 +142,11 @@ impl Idme {
                     tracing::error!(target: "idme::logout", error = %e, "sign-out everywhere failed: the person's other sessions could not be ended");
                     return LogoutOutcome::Failed(self.failure(&Error::from(e), "sign-out failed"));
                 }
+                crate::metrics::sessions_ended(if everywhere {
+                    EndReason::LogoutEverywhere
+                } else {
+                    EndReason::Logout
+                });
                 tracing::info!(target: "idme::logout", sub = %session.sub, everywhere, "signed out");
                 id_token_hint = session.id_token.clone();
             }
@@ -155,7 +189,22 @@ impl Idme {
             r.headers.push(("cache-control", "no-store".into()));
             r
         };
-        match self.end_sessions_for_logout_token(content_type, body).await {
+        let span = crate::trace::logout(EndReason::Backchannel.as_str());
+        let result = self
+            .end_sessions_for_logout_token(content_type, body)
+            .instrument(span.clone())
+            .await;
+        match &result {
+            Ok(_) => {
+                crate::metrics::sessions_ended(EndReason::Backchannel);
+                crate::trace::outcome(&span, "ended", true);
+            }
+            Err(Error::SessionStoreUnavailable(_)) => {
+                crate::trace::outcome(&span, "store_unavailable", false)
+            }
+            Err(_) => crate::trace::outcome(&span, "refused", false),
+        }
+        match result {
             Ok(ended) => {
                 tracing::info!(target: "idme::logout", ended, "back-channel logout");
                 no_store(Reply {

@@ -210,10 +210,27 @@ impl Idme {
     /// login's `return_to` with a fresh session cookie; failure is an error page, with no
     /// session; `error=access_denied` is a "sign-in cancelled" page.
     pub async fn callback(&self, input: CallbackInput<'_>, cookies: &RequestCookies) -> Reply {
+        use tracing::Instrument;
+        let span = crate::trace::sign_in();
+        self.sign_in(input, cookies, &span)
+            .instrument(span.clone())
+            .await
+    }
+
+    /// The callback, counted in `idme_sign_ins_total` and recorded on `span`.
+    async fn sign_in(
+        &self,
+        input: CallbackInput<'_>,
+        cookies: &RequestCookies,
+        span: &tracing::Span,
+    ) -> Reply {
+        use crate::metrics::SignInOutcome;
+        let finish = |outcome: SignInOutcome| crate::trace::finish_sign_in(span, outcome);
         let config = &self.inner.config;
         let now = self.inner.config.clock.now();
         match complete::callback(self.inner.deps(), &input, cookies, now).await {
             CallbackOutcome::RelayPage => {
+                crate::trace::outcome(span, "relay_page", true);
                 pages::relay(config.page_notice(), &config.paths.callback)
             }
             CallbackOutcome::Done {
@@ -229,16 +246,19 @@ impl Idme {
                 if let Some(store) = &config.session_store
                     && let Err(e) = store.save(&session.to_record(config)).await
                 {
+                    finish(SignInOutcome::StoreUnavailable);
                     return self
                         .failure(&Error::from(e), "sign-in failed")
                         .with_cookie(clear);
                 }
+                finish(SignInOutcome::Success);
                 tracing::info!(target: "idme::flow", sub = %session.sub, "signed in");
                 Reply::redirect(return_to)
                     .with_cookie(clear)
                     .with_cookies(session.to_cookies(config, cookies, now))
             }
             CallbackOutcome::Failed { error, clear } => {
+                finish(error.sign_in_outcome());
                 self.failure(&error, "sign-in failed").with_cookies(clear)
             }
         }

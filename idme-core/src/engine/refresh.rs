@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use tracing::Instrument;
+
 use super::state::Inner;
 use crate::error::Error;
 use crate::flow::driver;
+use crate::metrics::RefreshOutcome as Counted;
 use crate::session::Session;
 use crate::session::bookkeeping::{Done, REFRESH_GRACE_SECS, RefreshOutcome};
 use crate::session::shared_refresh::{self, Turn};
@@ -62,13 +65,18 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
                 }
                 Turn::Ended => return remember(&mut done, from, now, RefreshOutcome::Ended),
                 // Not remembered: the next request tries again.
-                Turn::Down(e) => return RefreshOutcome::StoreDown(e),
+                Turn::Down(e) => {
+                    crate::metrics::refresh(Counted::StoreUnavailable);
+                    return RefreshOutcome::StoreDown(e);
+                }
                 Turn::Waited => return RefreshOutcome::Unavailable,
             }
         }
         None => None,
     };
-    let outcome = fresh(inner, session, rt, now).await;
+    let outcome = fresh(inner, session, rt, now)
+        .instrument(crate::trace::refresh())
+        .await;
     if let Some(lock) = lock {
         lock.release().await;
     }
@@ -112,7 +120,15 @@ fn remember(
     outcome
 }
 
-/// Refreshes at the provider and saves the result (store mode).
+/// Counts a refresh at the provider in `idme_refreshes_total` and records its outcome on
+/// the current (`idme.refresh`) span.
+fn counted(outcome: Counted) {
+    crate::metrics::refresh(outcome);
+    let ok = outcome == Counted::Success;
+    crate::trace::outcome(&tracing::Span::current(), outcome.as_str(), ok);
+}
+
+/// Refreshes at the provider and saves the result (store mode), counted.
 async fn fresh(
     inner: &Inner,
     session: &Session,
@@ -142,27 +158,35 @@ async fn fresh(
                 // Only a record still there: a logout during the refresh is not undone.
                 Some(store) => match store.update(&s.to_record(&inner.config)).await {
                     Ok(true) => {
+                        counted(Counted::Success);
                         // Just written to the store.
                         keep_copy(inner, &s);
                         RefreshOutcome::Refreshed(Box::new(s))
                     }
                     Ok(false) => {
+                        counted(Counted::SessionEnded);
                         tracing::info!(target: "idme::session", sub = %s.sub, "session ended during its refresh; not re-created");
                         RefreshOutcome::Ended
                     }
                     Err(e) => {
+                        counted(Counted::StoreUnavailable);
                         tracing::error!(target: "idme::session", error = %e, "refreshed session could not be saved");
                         RefreshOutcome::StoreDown(e)
                     }
                 },
-                None => RefreshOutcome::Refreshed(Box::new(s)),
+                None => {
+                    counted(Counted::Success);
+                    RefreshOutcome::Refreshed(Box::new(s))
+                }
             }
         }
         Err(e) if keeps_session(&e) => {
+            counted(Counted::ProviderUnavailable);
             tracing::warn!(target: "idme::session", sub = %session.sub, error = %e, "token refresh failed; keeping the session and retrying later");
             RefreshOutcome::Unavailable
         }
         Err(e) => {
+            counted(Counted::Refused);
             tracing::info!(target: "idme::session", sub = %session.sub, error = %e, "token refresh refused; ending the session");
             RefreshOutcome::Ended
         }

@@ -7,6 +7,7 @@
 
 use http::StatusCode;
 
+mod outcome;
 mod provider;
 pub use provider::{Endpoint, ProviderMisbehaved, ProviderUnavailable};
 

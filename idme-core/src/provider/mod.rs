@@ -7,6 +7,8 @@ pub(crate) mod jwks;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
 pub(crate) use discovery::ProviderMetadata;
 pub(crate) use jwks::JwksCache;
 
@@ -267,8 +269,43 @@ impl Provider {
     }
 
     /// Sends a request, bounded by the configured timeout and by the endpoint's
-    /// [`response_limit`] whatever the client does.
+    /// [`response_limit`] whatever the client does, in an `idme.provider_request` span and
+    /// timed in `idme_provider_request_duration_seconds`.
     pub(crate) async fn send(
+        &self,
+        req: HttpRequest,
+        endpoint: Endpoint,
+    ) -> Result<HttpResponse, Error> {
+        let uri = req.uri();
+        let span = crate::trace::provider_request(
+            endpoint.as_str(),
+            req.method().as_str(),
+            uri.host().unwrap_or(""),
+            uri.path(),
+        );
+        let started = std::time::Instant::now();
+        let result = self
+            .send_bounded(req, endpoint)
+            .instrument(span.clone())
+            .await;
+        let elapsed = started.elapsed();
+        crate::metrics::provider_request(endpoint.as_str(), elapsed);
+        span.record("idme.duration_ms", elapsed.as_secs_f64() * 1000.0);
+        match &result {
+            Ok(resp) => {
+                span.record("http.response.status_code", resp.status().as_u16());
+                let failed = !resp.status().is_success();
+                span.record("otel.status_code", if failed { "ERROR" } else { "OK" });
+            }
+            Err(e) => {
+                span.record("error.type", error_type(e));
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        result
+    }
+
+    async fn send_bounded(
         &self,
         mut req: HttpRequest,
         endpoint: Endpoint,
@@ -290,6 +327,16 @@ impl Provider {
             .into()),
             Ok(Ok(resp)) => Ok(resp),
         }
+    }
+}
+
+/// The `error.type` of a failed call: a fixed word, never the error's text.
+fn error_type(e: &Error) -> &'static str {
+    match e {
+        Error::ProviderUnavailable(ProviderUnavailable::Timeout(_)) => "timeout",
+        Error::ProviderUnavailable(ProviderUnavailable::TooLarge { .. }) => "too_large",
+        Error::ProviderUnavailable(ProviderUnavailable::Network { .. }) => "network",
+        _ => "other",
     }
 }
 

@@ -115,6 +115,8 @@ use async_trait::async_trait;
 
 #[cfg(any(test, feature = "test-util"))]
 mod conformance;
+mod counted;
+pub(crate) use counted::Counted;
 
 /// A stored session: indexing data in clear, the session itself sealed.
 #[derive(Clone, PartialEq, Eq)]

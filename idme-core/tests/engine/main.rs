@@ -14,6 +14,7 @@ mod jwks_clock;
 mod key_rotation;
 mod login_prompt;
 mod logout;
+mod metrics;
 mod pair_clock;
 mod pair_expiry;
 mod pending_cookie;

@@ -5,9 +5,9 @@ use idme_core::{Environment, Idme, IdmeBuilder, LoginOptions, TokenAuthMethod};
 use idme_testkit::browser::Browser;
 use idme_testkit::{Emulator, EmulatorConfig, Persona};
 
-const REDIRECT: &str = "com.example.app:/oauth2redirect";
+pub(crate) const REDIRECT: &str = "com.example.app:/oauth2redirect";
 
-async fn setup() -> (Emulator, Idme) {
+pub(crate) async fn setup() -> (Emulator, Idme) {
     let emulator = Emulator::start(EmulatorConfig {
         redirect_uris: vec![REDIRECT.into()],
         auto_user: Some(Persona::Veteran),

@@ -8,3 +8,4 @@ mod errors;
 mod keyring;
 mod listener;
 mod login;
+mod metrics;

@@ -6,6 +6,7 @@
 //! `step_up`, the security-event receiver's in `security_events`.
 
 mod cross_site;
+mod metrics;
 mod security_events;
 mod step_up;
 
@@ -178,7 +179,8 @@ pub async fn authorize_form_post(url: &str) -> String {
 /// test attribute of the framework. `without_engine_nothing_runs = true` is for a framework
 /// where leaving the engine out leaves out every hook of the adapter (Rocket without its
 /// fairing): the framework's own `500` answers, and `Option<IdmeUser>` is `None`. The invoking crate needs `idme-core` with its
-/// `test-util` feature.
+/// `test-util` feature, and `metrics` and `metrics-util` (the metrics case, see
+/// `__metrics_contract!`).
 ///
 /// ```ignore
 /// idme_testkit::adapter_contract!(test = tokio::test, call = call, setup = "IdmeLayer::new");
@@ -451,6 +453,8 @@ macro_rules! adapter_contract {
             $crate::__step_up_contract!(test = $test);
 
             $crate::__security_events_contract!(test = $test);
+
+            $crate::__metrics_contract!(test = $test);
 
             #[$test]
             async fn contract_a_refreshed_session_is_set_on_the_response() {
