@@ -213,6 +213,7 @@ impl Idme {
                 session_id: None,
             };
             super::logout::end_in_extensions(self, of_the_person).await?;
+            crate::metrics::sessions_ended(crate::metrics::EndReason::SecurityEvent);
             tracing::info!(target: "idme::events", sub, kind = %event.kind.uri(), "security event ended the person's sessions");
             ended.push(sub);
         }

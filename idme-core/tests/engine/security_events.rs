@@ -163,6 +163,28 @@ async fn account_disabled_ends_the_persons_cookie_session_and_grants() {
 }
 
 #[tokio::test]
+async fn ending_a_persons_sessions_is_counted() {
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshots = recorder.snapshotter();
+    let _on_this_thread = metrics::set_default_local_recorder(&recorder);
+    let rig = rig(|b| b).await;
+    let _browser = rig.pair.sign_in().await;
+    accepted(&rig.post(&rig.set("account-enabled")).await);
+    accepted(&rig.post(&rig.set("account-disabled")).await);
+    let ended = snapshots
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| {
+            let key = key.key();
+            key.name() == idme_core::metrics::SESSIONS_ENDED_TOTAL
+                && key.labels().any(|l| l.value() == "security_event")
+        });
+    let ended: Vec<_> = ended.map(|(.., value)| format!("{value:?}")).collect();
+    assert_eq!(ended, ["Counter(1)"], "one event that ends access");
+}
+
+#[tokio::test]
 async fn account_disabled_ends_the_persons_stored_sessions_on_every_instance() {
     // Two instances sharing the store and the cookie keys.
     let (store, keys) = (SwitchableStore::new(), idme_core::CookieKeys::random());
