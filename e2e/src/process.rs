@@ -99,6 +99,7 @@ impl ExampleApp {
             .env("BIND_ADDR", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "info")
             .env("ROCKET_CLI_COLORS", "false")
+            .env("IDME_DATA_DIR", fresh_data_dir(package))
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)
@@ -150,6 +151,7 @@ impl ExampleApp {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("BIND_ADDR", format!("127.0.0.1:{}", free_port()))
             .env("RUST_LOG", "info")
+            .env("IDME_DATA_DIR", fresh_data_dir(package))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -183,6 +185,17 @@ impl ExampleApp {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// A data directory of its own for one run of `package` (its default app grants file),
+/// under `target/<profile>/e2e-data`; a test that restarts an app passes the same
+/// `IDME_DATA_DIR` in `env` (which wins).
+fn fresh_data_dir(package: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    target_dir()
+        .join("e2e-data")
+        .join(format!("{package}-{}-{n}", std::process::id()))
 }
 
 /// An example app signing in against an emulator the test controls.

@@ -1,6 +1,6 @@
 //! What the three example apps share, so they stay identical (the contract is
 //! `examples/README.md`): the environment contract
-//! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`), the offline mode that starts the idme-testkit emulator when no
+//! (`BIND_ADDR`, `IDME_*`, where sessions and app grants live: [`stores`]), the offline mode that starts the idme-testkit emulator when no
 //! `IDME_CLIENT_ID` is set (refused beside any production setting, see [`emulator_mode`]),
 //! and the pages they render. Framework code stays in each example.
 #![forbid(unsafe_code)]
@@ -13,6 +13,7 @@ use idme_testkit::{Emulator, EmulatorConfig};
 pub mod emulator_mode;
 mod pages;
 pub mod spa;
+pub mod stores;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
 pub use pages::{RECENT_MAX_AGE, home_page, me_body, recent_json, verified_json};
@@ -95,12 +96,9 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
                 .redirect_uri(EXAMPLE_APP_CLIENT_REDIRECT);
             idme_apps::AppClients::new(Vec::<String>::new()).client(client)
         });
-    let (with_store, app_store) = with_session_store(builder).await?;
-    let mut apps = idme_apps::AppServer::new(clients);
-    if let Some(store) = app_store {
-        apps = apps.with_store(store);
-    }
-    let idme = Idme::builder(with_store.build()?).extension(apps).build()?;
+    let apps = idme_apps::AppServer::new(clients);
+    let (builder, apps) = stores::with_stores(builder, apps, name).await?;
+    let idme = Idme::builder(builder.build()?).extension(apps).build()?;
     if let Err(e) = idme.discover().await {
         // Not fatal: the provider may come up later; sign-in will retry discovery.
         tracing::warn!(error = %e, "the provider could not be reached at startup");
@@ -125,30 +123,6 @@ fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> Strin
     env("IDME_REDIRECT_URI")
         .map(|uri| uri.trim().to_owned())
         .unwrap_or_else(|| format!("http://{host}/auth/callback"))
-}
-
-/// `IDME_SESSION_STORE`: `cookie` (default: the session sealed in the cookie) or a
-/// `redis://host:port/db` URL (sessions in Redis, shared by every instance using it).
-/// With Redis, the app clients' store beside the sessions is returned too.
-async fn with_session_store(
-    builder: IdmeBuilder,
-) -> Result<(IdmeBuilder, Option<idme_session_redis::RedisStore>), StartError> {
-    let setting = std::env::var("IDME_SESSION_STORE").unwrap_or_default();
-    let setting = setting.trim();
-    if setting.is_empty() || setting == "cookie" {
-        return Ok((builder, None));
-    }
-    if !(setting.starts_with("redis://") || setting.starts_with("rediss://")) {
-        return Err("IDME_SESSION_STORE must be `cookie` or a redis://host:port/db URL".into());
-    }
-    // The URL may hold a password: never logged.
-    let store = idme_session_redis::RedisStore::connect(setting)
-        .await
-        .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
-    tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
-    // App grants beside them, under their own prefix, shared by every instance too.
-    let apps = store.clone().with_prefix("idme:apps:");
-    Ok((builder.session_store(store), Some(apps)))
 }
 
 #[cfg(test)]
