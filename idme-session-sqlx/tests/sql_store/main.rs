@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod app_grants;
 mod conformance;
 mod instances;
 mod specifics;
