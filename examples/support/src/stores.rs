@@ -177,10 +177,15 @@ impl Connected {
         })
     }
 
-    fn describe(&self) -> String {
+    /// The backend's name, for the startup log (never the URL: it may hold a password).
+    fn describe(&self) -> &'static str {
         match self {
-            Connected::Redis(_) => "Redis".into(),
-            Connected::Sql(s) => format!("{:?}", s.backend()),
+            Connected::Redis(_) => "Redis",
+            Connected::Sql(s) => match s.backend() {
+                idme_session_sqlx::Backend::Postgres => "Postgres",
+                idme_session_sqlx::Backend::Sqlite => "SQLite",
+                _ => "SQL",
+            },
         }
     }
 }
@@ -217,12 +222,15 @@ pub(crate) async fn with_stores(
     };
     let apps = match grants_store {
         Some(g) => {
-            match &grants {
-                Grants::Own(StoreUrl::Sqlite(file)) => {
-                    tracing::info!(
-                        "app grants are kept in the SQLite file {file} (IDME_APP_STORE)"
-                    );
-                }
+            match (&grants, env("IDME_APP_STORE")) {
+                (Grants::Own(StoreUrl::Sqlite(url)), None) => tracing::info!(
+                    "app grants are kept in the SQLite file {} (the default; IDME_APP_STORE to change)",
+                    url.trim_start_matches("sqlite://")
+                ),
+                (Grants::BesideSessions, _) => tracing::info!(
+                    "app grants are kept beside the sessions in {}, in their own prefix or tables",
+                    g.describe()
+                ),
                 _ => tracing::info!("app grants are kept in {} (IDME_APP_STORE)", g.describe()),
             }
             match g {
