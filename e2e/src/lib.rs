@@ -16,6 +16,7 @@ pub mod apps;
 pub mod browser_suite;
 pub mod cli;
 pub mod device_scenarios;
+pub mod durable_stores;
 pub mod interop;
 pub mod loopback_app;
 pub mod oidc_provider;
@@ -88,6 +89,10 @@ macro_rules! device_tests {
         );
         $crate::__scenario_tests!(shared_app_tokens, $package;
             app_tokens_shared_through_redis,
+        );
+        $crate::__scenario_tests!(durable_stores, $package;
+            app_grants_survive_a_restart,
+            sessions_shared_through_sqlite,
         );
     };
 }
