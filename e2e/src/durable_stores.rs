@@ -1,12 +1,13 @@
 //! Stores that outlive the process, black-box with the example apps: app grants in the
 //! default SQLite file survive a `SIGKILL` and a restart; two instances sharing one SQLite
-//! file (`IDME_SESSION_STORE=sqlite://…`) share sessions and app grants.
+//! file or one Postgres (`IDME_SESSION_STORE=sqlite://…`, `postgres://…`) share sessions
+//! and app grants, which survive both being killed.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use idme_testkit::browser::Browser;
-use idme_testkit::{Emulator, EmulatorConfig, Persona};
+use idme_testkit::{Emulator, EmulatorConfig, Persona, PostgresServer};
 
 use crate::apps::{device_tokens, get_bearer, refresh};
 use crate::process::{ExampleApp, Target, target_dir};
@@ -104,16 +105,39 @@ fn with_session(cookie: &str) -> Browser {
     b
 }
 
-/// Two instances on one SQLite file: a sign-in on A works on B, a logout on B ends it on
-/// A (within a second), and a device's tokens from A are honoured on B.
+/// Two instances on one SQLite file: see [`shared_through`].
 pub async fn sessions_shared_through_sqlite(package: &str) {
     let dir = data_dir(package, "shared");
-    let store = format!("sqlite://{}", dir.join("sessions.db").display());
+    shared_through(
+        package,
+        format!("sqlite://{}", dir.join("sessions.db").display()),
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Two instances on one Postgres (started by the test): see [`shared_through`]. Passes
+/// without running when Postgres is missing and `IDME_SKIP_POSTGRES=1`.
+pub async fn sessions_shared_through_postgres(package: &str) {
+    let Some(postgres) = PostgresServer::start_unless_skipped() else {
+        return;
+    };
+    shared_through(package, postgres.url()).await;
+}
+
+/// Two instances with `IDME_SESSION_STORE=store`: a sign-in on A works on B, a logout on
+/// B ends it on A (within a second), a device's tokens from A are honoured on B, and
+/// still after both are killed (`SIGKILL`) and A is started again.
+async fn shared_through(package: &str, store: String) {
     let (port_a, port_b) = (Target::free_port(), Target::free_port());
     let emulator = emulator(&[port_a, port_b]).await;
     let extra = [("IDME_SESSION_STORE", store)];
-    let a = ExampleApp::start(package, port_a, &env(&emulator, port_a, &extra)).await;
-    let b = ExampleApp::start(package, port_b, &env(&emulator, port_b, &extra)).await;
+    let (env_a, env_b) = (
+        env(&emulator, port_a, &extra),
+        env(&emulator, port_b, &extra),
+    );
+    let a = ExampleApp::start(package, port_a, &env_a).await;
+    let b = ExampleApp::start(package, port_b, &env_b).await;
 
     let browser = Browser::api_client();
     let start = browser
@@ -141,11 +165,16 @@ pub async fn sessions_shared_through_sqlite(package: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    // App grants beside the sessions, in the same file.
+    // App grants beside the sessions, in the same store.
     let tokens = device_tokens(&a.base, &Browser::new(), &[]).await;
     let me = get_bearer(&b.url("/me"), &tokens.access).await;
     assert_eq!(me.status, 200, "A's device token on B: {}", me.body);
+
+    // Both killed; A again: the device stays signed in.
     a.stop().await;
     b.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let a = ExampleApp::start(package, port_a, &env_a).await;
+    let me = get_bearer(&a.url("/me"), &tokens.access).await;
+    assert_eq!(me.status, 200, "after a restart: {}", me.body);
+    a.stop().await;
 }

@@ -93,6 +93,7 @@ macro_rules! device_tests {
         $crate::__scenario_tests!(durable_stores, $package;
             app_grants_survive_a_restart,
             sessions_shared_through_sqlite,
+            sessions_shared_through_postgres,
         );
     };
 }

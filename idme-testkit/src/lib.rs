@@ -46,6 +46,9 @@ mod pages;
 #[cfg(feature = "pair")]
 pub mod pair;
 mod persona;
+// Unix only: it runs postgres as another user.
+#[cfg(unix)]
+pub mod postgres_server;
 pub mod redis_server;
 mod routes;
 mod state;
@@ -62,5 +65,7 @@ pub use emulator::Emulator;
 pub use encryption::RpEncryptionKey;
 pub use faults::{Fault, HttpEndpoint, HttpFailure};
 pub use persona::Persona;
+#[cfg(unix)]
+pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
 pub use state::Stats;

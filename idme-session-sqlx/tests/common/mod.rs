@@ -35,4 +35,25 @@ pub(crate) async fn sign_in(idme: &Idme) -> RequestCookies {
     header_of(&done.set_cookies)
 }
 
-pub(crate) mod postgres;
+/// The Postgres server the tests of this binary share (each test on tables of its own),
+/// started on first use; `None` when skipped (`IDME_SKIP_POSTGRES=1`).
+pub(crate) mod postgres {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use idme_testkit::PostgresServer;
+
+    /// The shared server. Never dropped: its guard stops it when the process exits.
+    pub(crate) fn shared() -> Option<&'static PostgresServer> {
+        static SERVER: OnceLock<Option<PostgresServer>> = OnceLock::new();
+        SERVER
+            .get_or_init(PostgresServer::start_unless_skipped)
+            .as_ref()
+    }
+
+    /// A namespace no other test of this binary uses.
+    pub(crate) fn fresh_namespace() -> String {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}

@@ -1,5 +1,6 @@
-//! A throwaway PostgreSQL server on a loopback port, for the store's tests: `initdb` and
-//! `postgres` from the Debian `postgresql` package, in a temporary directory.
+//! A throwaway PostgreSQL server on a loopback port, for tests of the SQL session store
+//! (`idme-session-sqlx`) and of apps using it: `initdb` and `postgres` from the Debian
+//! `postgresql` package, in a temporary directory.
 //!
 //! Postgres refuses to run as root: as root, both run as `nobody` (the directory is
 //! handed to it). A missing installation fails the test with a message naming the
@@ -18,10 +19,17 @@ use std::time::{Duration, Instant};
 /// The uid and gid of `nobody`, who runs Postgres when the tests run as root.
 const NOBODY: u32 = 65534;
 
-/// A `postgres` on 127.0.0.1, stopped (and its directory removed) when dropped or when
-/// the test process exits, whichever comes first.
+/// A `postgres` on 127.0.0.1 (user `postgres`, trust authentication), stopped (and its
+/// directory removed) when dropped or when the test process exits, whichever comes first.
+///
+/// ```no_run
+/// use idme_testkit::PostgresServer;
+/// let postgres = PostgresServer::start();
+/// let url = postgres.url(); // postgres://postgres@127.0.0.1:<port>/postgres?sslmode=disable
+/// # let _ = url;
+/// ```
 #[derive(Debug)]
-pub(crate) struct PostgresServer {
+pub struct PostgresServer {
     /// `sh` running postgres: it stops postgres and removes the directory when its
     /// stdin (our pipe) closes.
     guard: Child,
@@ -29,12 +37,25 @@ pub(crate) struct PostgresServer {
 }
 
 impl PostgresServer {
+    /// Starts a server and waits until it accepts connections.
+    ///
+    /// # Panics
+    /// When Postgres is not installed (the message names the apt package), or does not
+    /// start within 30 s.
+    pub fn start() -> Self {
+        match Self::start_unless_skipped() {
+            Some(server) => server,
+            None => panic!("IDME_SKIP_POSTGRES=1, yet a test needs Postgres"),
+        }
+    }
+
     /// Starts a server, or `None` when Postgres is not installed and
-    /// `IDME_SKIP_POSTGRES=1` says to go without.
+    /// `IDME_SKIP_POSTGRES=1` says to go without (then the caller's test passes without
+    /// running: for machines that cannot install it, never CI).
     ///
     /// # Panics
     /// When Postgres is not installed (and not skipped), or does not start within 30 s.
-    pub(crate) fn start() -> Option<Self> {
+    pub fn start_unless_skipped() -> Option<Self> {
         let Some(bin) = bin_dir() else {
             if std::env::var("IDME_SKIP_POSTGRES").as_deref() == Ok("1") {
                 eprintln!("IDME_SKIP_POSTGRES=1: the Postgres tests do not run");
@@ -109,7 +130,7 @@ rm -rf "$2"
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable` (trust: no password).
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!(
             "postgres://postgres@127.0.0.1:{}/postgres?sslmode=disable",
             self.port
@@ -127,11 +148,15 @@ impl Drop for PostgresServer {
 /// A new cluster (`initdb`, user `postgres`, trust) in a new temporary directory, owned
 /// by `nobody` when we are root; the directory.
 fn init_cluster(bin: &Path, as_root: bool) -> PathBuf {
-    let dir = tempfile::Builder::new()
-        .prefix("idme-pg-")
-        .tempdir()
-        .expect("a temporary directory")
-        .keep();
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "idme-pg-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    // A directory left by an earlier process with the same pid goes first.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
     if as_root {
         std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).expect("chown to nobody");
     }
@@ -191,18 +216,4 @@ fn bin_dir() -> Option<PathBuf> {
         .collect();
     found.sort();
     found.pop().map(|(_, bin)| bin)
-}
-
-/// The server the tests of this binary share (each test on tables of its own), started
-/// on first use; `None` when skipped.
-pub(crate) fn shared() -> Option<&'static PostgresServer> {
-    // Never dropped: the guard shell stops it when the test process exits.
-    static SERVER: std::sync::OnceLock<Option<PostgresServer>> = std::sync::OnceLock::new();
-    SERVER.get_or_init(PostgresServer::start).as_ref()
-}
-
-/// A namespace no other test of this binary uses.
-pub(crate) fn fresh_namespace() -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
