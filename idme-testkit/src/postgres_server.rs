@@ -24,8 +24,10 @@ const NOBODY: u32 = 65534;
 ///
 /// ```no_run
 /// use idme_testkit::PostgresServer;
-/// let postgres = PostgresServer::start();
+/// let mut postgres = PostgresServer::start();
 /// let url = postgres.url(); // postgres://postgres@127.0.0.1:<port>/postgres?sslmode=disable
+/// postgres.stop(); // down: the store must answer "unavailable", not "no session"
+/// postgres.restart(); // same port and data: the store must recover by itself
 /// # let _ = url;
 /// ```
 #[derive(Debug)]
@@ -86,16 +88,26 @@ impl PostgresServer {
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
             .port();
-        // The guard waits for EOF on stdin, then stops postgres (fast shutdown) and
-        // removes the directory.
+        // The guard runs postgres and reads commands on stdin: `stop` (fast shutdown,
+        // the data kept), `start` (again, same port and data); on EOF it stops postgres
+        // and removes the directory.
         let script = r#"
-"$1/postgres" -D "$2/data" -p "$3" -k "$2" -c listen_addresses=127.0.0.1 \
-  -c fsync=off -c full_page_writes=off -c max_connections=300 </dev/null >>"$2/log" 2>&1 &
-pid=$!
-read _ignored
+bin=$1 dir=$2 port=$3
+run() {
+  "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 \
+    -c fsync=off -c full_page_writes=off -c max_connections=300 </dev/null >>"$dir/log" 2>&1 &
+  pid=$!
+}
+run
+while read command; do
+  case "$command" in
+    stop) kill -INT "$pid" 2>/dev/null; wait "$pid" ;;
+    start) run ;;
+  esac
+done
 kill -INT "$pid" 2>/dev/null
 wait "$pid"
-rm -rf "$2"
+rm -rf "$dir"
 "#;
         let guard = unprivileged(Command::new("sh"), as_root)
             .arg("-c")
@@ -127,6 +139,50 @@ rm -rf "$2"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Stops the server (a fast shutdown: every committed transaction is kept) and waits
+    /// until the port no longer answers.
+    ///
+    /// # Panics
+    /// If it still answers after 30 s.
+    pub fn stop(&mut self) {
+        self.command(b"stop\n");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while answers(self.port) {
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not stop within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the stopped server again, on the same port with the same data, and waits
+    /// until it accepts connections.
+    ///
+    /// # Panics
+    /// If it does not answer within 30 s.
+    pub fn restart(&mut self) {
+        self.command(b"start\n");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !answers(self.port) {
+            assert!(
+                Instant::now() < deadline,
+                "postgres did not start again on port {} within 30 s",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn command(&mut self, line: &[u8]) {
+        use std::io::Write as _;
+        let stdin = self.guard.stdin.as_mut().expect("the guard's stdin");
+        stdin
+            .write_all(line)
+            .and_then(|()| stdin.flush())
+            .expect("the guard shell takes commands");
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres?sslmode=disable` (trust: no password).

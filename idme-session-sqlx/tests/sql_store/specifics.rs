@@ -243,3 +243,31 @@ async fn the_schema_can_be_run_by_the_applications_own_migrations() {
     store.save(&record("x", 600)).await.unwrap();
     assert!(store.load("x").await.unwrap().is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_restart_is_a_store_error_then_recovers_with_every_saved_record() {
+    let Some(mut server) = idme_testkit::PostgresServer::start_unless_skipped() else {
+        return;
+    };
+    let options = SqlStoreOptions::new().timeout(Duration::from_millis(500));
+    let store = SqlStore::connect_with(&server.url(), options)
+        .await
+        .unwrap();
+    let kept = record("kept", 600);
+    store.save(&kept).await.unwrap();
+    tokio::task::block_in_place(|| server.stop());
+    let started = Instant::now();
+    let err = store.load("kept").await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2), "{err}");
+    tokio::task::block_in_place(|| server.restart());
+    // The pool reconnects by itself; the record was committed before the restart.
+    let mut recovered = None;
+    for _ in 0..50 {
+        if let Ok(found) = store.load("kept").await {
+            recovered = Some(found);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recovered, Some(Some(kept)), "recovers, nothing lost");
+}
