@@ -150,7 +150,9 @@ pub(crate) async fn migrate(pool: &SqlPool, namespace: &str) -> Result<(), sqlx:
         }
         #[cfg(feature = "sqlite")]
         SqlPool::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
+            // The write lock at once: a deferred transaction upgrading to a writer while
+            // another instance migrates would fail without waiting for the busy timeout.
+            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
             for statement in statements(namespace) {
                 sqlx::query(&statement).execute(&mut *tx).await?;
             }

@@ -271,3 +271,31 @@ async fn a_postgres_restart_is_a_store_error_then_recovers_with_every_saved_reco
     }
     assert_eq!(recovered, Some(Some(kept)), "recovers, nothing lost");
 }
+
+/// Connects `n` stores to `url` at once; each must create (or find) the tables.
+async fn connect_together(url: &str, options: SqlStoreOptions, n: usize) {
+    let mut starting = Vec::new();
+    for _ in 0..n {
+        let (url, options) = (url.to_owned(), options.clone());
+        starting.push(tokio::spawn(async move {
+            SqlStore::connect_with(&url, options).await
+        }));
+    }
+    for store in starting {
+        let store = store.await.unwrap().expect("every instance starts");
+        store.save(&record("together", 600)).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_a_new_database_all_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/new.db", dir.path().display());
+    connect_together(&url, SqlStoreOptions::new(), 6).await;
+    if let Some(server) = postgres::shared() {
+        let options = SqlStoreOptions::new()
+            .namespace(postgres::fresh_namespace())
+            .unwrap();
+        connect_together(&server.url(), options, 6).await;
+    }
+}
