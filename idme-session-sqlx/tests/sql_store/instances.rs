@@ -1,5 +1,6 @@
 //! Two instances of an app sharing one database (a SQLite file, or Postgres): a sign-in
-//! on one works on the other, and a logout on the other ends it on the first.
+//! on one works on the other, a logout on the other ends it on the first, and an expiring
+//! session is refreshed once for both.
 
 use std::time::Duration;
 
@@ -90,4 +91,51 @@ async fn two_instances_share_sessions_through_postgres() {
         .unwrap();
     let (a, b) = two_instances(&emulator, &server.url(), options).await;
     shared_sessions(&a, &b).await;
+}
+
+/// 200 requests split between two instances on an expiring session: one token call
+/// (the store's lock is exclusive across them), and every request keeps its session.
+async fn refreshed_once(emulator: &Emulator, a: &Idme, b: &Idme) {
+    let cookies = sign_in(a).await;
+    let before = emulator.stats().token;
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let idme = if i % 2 == 0 { a.clone() } else { b.clone() };
+        let cookies = cookies.clone();
+        tasks.push(tokio::spawn(async move {
+            idme.authenticate(&cookies)
+                .await
+                .map(|a| a.user.sub().to_owned())
+        }));
+    }
+    for task in tasks {
+        let sub = task
+            .await
+            .unwrap()
+            .expect("every request keeps its session");
+        assert_eq!(sub, Persona::Veteran.sub());
+    }
+    assert_eq!(emulator.stats().token - before, 1, "one refresh for both");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_sqlite_refresh_an_expiring_session_once() {
+    let emulator = emulator().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/sessions.db", dir.path().display());
+    let (a, b) = two_instances(&emulator, &url, SqlStoreOptions::new()).await;
+    refreshed_once(&emulator, &a, &b).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_refresh_an_expiring_session_once() {
+    let Some(server) = postgres::shared() else {
+        return;
+    };
+    let emulator = emulator().await;
+    let options = SqlStoreOptions::new()
+        .namespace(postgres::fresh_namespace())
+        .unwrap();
+    let (a, b) = two_instances(&emulator, &server.url(), options).await;
+    refreshed_once(&emulator, &a, &b).await;
 }
