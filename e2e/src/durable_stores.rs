@@ -178,3 +178,33 @@ async fn shared_through(package: &str, store: String) {
     assert_eq!(me.status, 200, "after a restart: {}", me.body);
     a.stop().await;
 }
+
+/// The offline emulator mode (nothing configured) keeps its cookie key, emulator port and
+/// client id in the data directory: after `SIGKILL` and a restart the browser is still
+/// signed in, and the device's tokens are still honoured.
+pub async fn offline_mode_survives_a_restart(package: &str) {
+    let dir = data_dir(package, "offline");
+    let port = Target::free_port();
+    let env = [
+        ("IDME_TESTKIT_USER", "veteran".to_owned()),
+        ("IDME_DATA_DIR", dir.display().to_string()),
+    ];
+    let app = ExampleApp::start(package, port, &env).await;
+    assert!(app.output().contains("emulator"), "{}", app.output());
+    let browser = Browser::new();
+    let start = browser.get(&app.url("/auth/login?return_to=/me")).await;
+    let me = browser.navigate(start, None).await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    let tokens = device_tokens(&app.base, &Browser::new(), &[]).await;
+    app.stop().await;
+    assert!(dir.join("offline-emulator.json").exists());
+
+    let app = ExampleApp::start(package, port, &env).await;
+    let me = browser.get(&app.url("/me")).await;
+    assert_eq!(me.status, 200, "still signed in: {}", me.body);
+    assert_eq!(me.json()["sub"], Persona::Veteran.sub());
+    let me = get_bearer(&app.url("/me"), &tokens.access).await;
+    assert_eq!(me.status, 200, "the device too: {}", me.body);
+    app.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -94,6 +94,7 @@ macro_rules! device_tests {
             app_grants_survive_a_restart,
             sessions_shared_through_sqlite,
             sessions_shared_through_postgres,
+            offline_mode_survives_a_restart,
         );
     };
 }

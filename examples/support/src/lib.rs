@@ -11,6 +11,7 @@ use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_testkit::{Emulator, EmulatorConfig};
 
 pub mod emulator_mode;
+mod offline_state;
 mod pages;
 pub mod spa;
 pub mod stores;
@@ -69,12 +70,42 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
 
     let mut emulator = None;
     if emulator_mode {
-        let emu = Emulator::start(EmulatorConfig {
+        // The last run's cookie key, emulator port and client id, so that sign-ins and
+        // device grants survive a restart.
+        let dir = stores::data_dir(name, env);
+        let defaults = EmulatorConfig::default();
+        let mut state = offline_state::OfflineState::load(&dir, &defaults.client_id);
+        let config = EmulatorConfig {
             redirect_uris: vec![redirect],
             auto_user: EmulatorConfig::from_env_user(),
-            ..EmulatorConfig::default()
-        })
-        .await?;
+            client_id: state.client_id.clone(),
+            bind: SocketAddr::from(([127, 0, 0, 1], state.port)),
+            ..defaults
+        };
+        let emu = match Emulator::start(config.clone()).await {
+            Ok(emu) => emu,
+            // The last port is taken: any other (this run's sign-ins start afresh).
+            Err(_) if state.port != 0 => {
+                let any = SocketAddr::from(([127, 0, 0, 1], 0));
+                Emulator::start(EmulatorConfig {
+                    bind: any,
+                    ..config
+                })
+                .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        state.port = emu.local_addr().port();
+        match state.save(&dir) {
+            Ok(path) => tracing::info!(
+                "offline mode: the development cookie key and the emulator's port are kept in {}",
+                path.display()
+            ),
+            Err(e) => tracing::warn!(
+                "offline mode: {e}; sign-ins and device grants will not survive a restart"
+            ),
+        }
+        builder = builder.cookie_keys(state.cookie_keys()?);
         tracing::warn!(
             issuer = %emu.issuer(),
             "{name}: IDME_CLIENT_ID is not set, so this app signs in against the built-in ID.me emulator (idme-testkit). Set IDME_CLIENT_ID, IDME_CLIENT_SECRET and IDME_ISSUER to use ID.me."
