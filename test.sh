@@ -33,6 +33,8 @@ command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v node >/dev/null 2>&1 || need+=(nodejs)              # oidc-provider (interop tests)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server) # the Redis session store tests
+# The SQL store's Postgres tests (initdb + postgres in a temporary directory).
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)     # building josekit (OpenSSL)
 [ -e /usr/include/openssl/ssl.h ] || need+=(libssl-dev)
 

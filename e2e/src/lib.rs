@@ -16,6 +16,7 @@ pub mod apps;
 pub mod browser_suite;
 pub mod cli;
 pub mod device_scenarios;
+pub mod durable_stores;
 pub mod events_scenarios;
 pub mod interop;
 pub mod loopback_app;
@@ -92,6 +93,14 @@ macro_rules! device_tests {
         );
         $crate::__scenario_tests!(events_scenarios, $package;
             security_events_received,
+        );
+        $crate::__scenario_tests!(durable_stores, $package;
+            app_grants_survive_a_restart,
+            sessions_shared_through_sqlite,
+            sessions_shared_through_postgres,
+            sessions_shared_through_redis_cluster,
+            sessions_shared_through_redis_sentinel,
+            offline_mode_survives_a_restart,
         );
     };
 }

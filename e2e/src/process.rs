@@ -74,7 +74,7 @@ fn free_port() -> u16 {
     panic!("no free loopback port in 20000-29999")
 }
 
-/// A running example app. Killed on drop.
+/// A running example app. Killed on drop (and its own data directory removed).
 #[derive(Debug)]
 pub struct ExampleApp {
     child: Child,
@@ -82,6 +82,16 @@ pub struct ExampleApp {
     pub base: String,
     /// Where its output goes.
     pub log: PathBuf,
+    /// The data directory made for this run, unless the test gave one.
+    own_data: Option<PathBuf>,
+}
+
+impl Drop for ExampleApp {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.own_data {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl ExampleApp {
@@ -106,6 +116,11 @@ impl ExampleApp {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        let own_data = (!env.iter().any(|(k, _)| *k == "IDME_DATA_DIR")).then(|| {
+            let dir = fresh_data_dir(package);
+            cmd.env("IDME_DATA_DIR", &dir);
+            dir
+        });
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
@@ -134,7 +149,12 @@ impl ExampleApp {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        ExampleApp { child, base, log }
+        ExampleApp {
+            child,
+            base,
+            log,
+            own_data,
+        }
     }
 
     /// Runs `package` with only `env` (plus `PATH` and `BIND_ADDR` on a free loopback
@@ -145,11 +165,13 @@ impl ExampleApp {
         env: &[(&str, String)],
     ) -> (std::process::ExitStatus, String) {
         let bin = example_binary(package);
+        let data = fresh_data_dir(package);
         let mut cmd = Command::new(&bin);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("BIND_ADDR", format!("127.0.0.1:{}", free_port()))
             .env("RUST_LOG", "info")
+            .env("IDME_DATA_DIR", &data)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -164,6 +186,7 @@ impl ExampleApp {
             .await
             .unwrap_or_else(|_| panic!("{package} was expected to exit but kept running"))
             .expect("waiting for the app");
+        let _ = std::fs::remove_dir_all(&data);
         let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&out.stderr));
         (out.status, text)
@@ -187,6 +210,17 @@ impl ExampleApp {
 
 /// The audience an example app registers for security events in these tests.
 pub const EVENTS_AUDIENCE: &str = "idme-e2e-events";
+
+/// A data directory of its own for one run of `package` (its default app grants file),
+/// under `target/<profile>/e2e-data`; a test that restarts an app passes its own
+/// `IDME_DATA_DIR` in `env` instead.
+fn fresh_data_dir(package: &str) -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    target_dir()
+        .join("e2e-data")
+        .join(format!("{package}-{}-{n}", std::process::id()))
+}
 
 /// An example app signing in against an emulator the test controls.
 #[derive(Debug)]

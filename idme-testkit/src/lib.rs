@@ -47,6 +47,9 @@ mod pages;
 #[cfg(feature = "pair")]
 pub mod pair;
 mod persona;
+// Unix only: it runs postgres as another user.
+#[cfg(unix)]
+pub mod postgres_server;
 pub mod redis_server;
 pub mod redis_topologies;
 mod routes;
@@ -66,6 +69,8 @@ pub use encryption::RpEncryptionKey;
 pub use events::{EVENTS_ISSUER, EVENTS_JWKS_PATH, EventsReceiver, RETRIES, SentEvent, risc};
 pub use faults::{Fault, HttpEndpoint, HttpFailure};
 pub use persona::Persona;
+#[cfg(unix)]
+pub use postgres_server::PostgresServer;
 pub use redis_server::RedisServer;
 pub use redis_topologies::{RedisCluster, RedisSentinel};
 pub use state::Stats;

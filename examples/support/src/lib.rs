@@ -1,6 +1,6 @@
 //! What the three example apps share, so they stay identical (the contract is
 //! `examples/README.md`): the environment contract
-//! (`BIND_ADDR`, `IDME_*`, `IDME_SESSION_STORE=cookie|redis://host:port/db`, `METRICS_ADDR`), the offline mode that starts the idme-testkit emulator when no
+//! (`BIND_ADDR`, `IDME_*`, where sessions and app grants live: [`stores`], `METRICS_ADDR`), the offline mode that starts the idme-testkit emulator when no
 //! `IDME_CLIENT_ID` is set (refused beside any production setting, see [`emulator_mode`]),
 //! and the pages they render. Framework code stays in each example.
 #![forbid(unsafe_code)]
@@ -11,9 +11,11 @@ use idme_core::{Environment, Idme, IdmeBuilder};
 use idme_testkit::{Emulator, EmulatorConfig};
 
 pub mod emulator_mode;
+mod offline_state;
 mod pages;
 pub mod prometheus;
 pub mod spa;
+pub mod stores;
 
 pub use emulator_mode::{EMULATOR_NOTICE, ProductionSetting, refuse_production_settings};
 pub use pages::{RECENT_MAX_AGE, home_page, me_body, recent_json, verified_json};
@@ -72,19 +74,49 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
 
     let mut emulator = None;
     if emulator_mode {
+        // The last run's cookie key, emulator port and client id, so that sign-ins and
+        // device grants survive a restart.
+        let dir = stores::data_dir(name, env);
+        let defaults = EmulatorConfig::default();
+        let mut state = offline_state::OfflineState::load(&dir, &defaults.client_id);
         // ID.me's security events, offline: the emulator delivers them to this app, which
         // checks them with the emulator's events keys.
         let events = idme_testkit::EventsReceiver {
             url: format!("http://{host}/auth/events"),
             audience: EXAMPLE_EVENTS_AUDIENCE.to_owned(),
         };
-        let emu = Emulator::start(EmulatorConfig {
+        let config = EmulatorConfig {
             redirect_uris: vec![redirect],
             auto_user: EmulatorConfig::from_env_user(),
             events_receiver: Some(events),
-            ..EmulatorConfig::default()
-        })
-        .await?;
+            client_id: state.client_id.clone(),
+            bind: SocketAddr::from(([127, 0, 0, 1], state.port)),
+            ..defaults
+        };
+        let emu = match Emulator::start(config.clone()).await {
+            Ok(emu) => emu,
+            // The last port is taken: any other (this run's sign-ins start afresh).
+            Err(_) if state.port != 0 => {
+                let any = SocketAddr::from(([127, 0, 0, 1], 0));
+                Emulator::start(EmulatorConfig {
+                    bind: any,
+                    ..config
+                })
+                .await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        state.port = emu.local_addr().port();
+        match state.save(&dir) {
+            Ok(path) => tracing::info!(
+                "offline mode: the development cookie key and the emulator's port are kept in {}",
+                path.display()
+            ),
+            Err(e) => tracing::warn!(
+                "offline mode: {e}; sign-ins and device grants will not survive a restart"
+            ),
+        }
+        builder = builder.cookie_keys(state.cookie_keys()?);
         tracing::warn!(
             issuer = %emu.issuer(),
             "{name}: IDME_CLIENT_ID is not set, so this app signs in against the built-in ID.me emulator (idme-testkit). Set IDME_CLIENT_ID, IDME_CLIENT_SECRET and IDME_ISSUER to use ID.me."
@@ -112,12 +144,9 @@ pub async fn bootstrap(name: &str) -> Result<ExampleApp, StartError> {
                 .redirect_uri(EXAMPLE_APP_CLIENT_REDIRECT);
             idme_apps::AppClients::new(Vec::<String>::new()).client(client)
         });
-    let (with_store, app_store) = with_session_store(builder).await?;
-    let mut apps = idme_apps::AppServer::new(clients);
-    if let Some(store) = app_store {
-        apps = apps.with_store(store);
-    }
-    let idme = Idme::builder(with_store.build()?).extension(apps).build()?;
+    let apps = idme_apps::AppServer::new(clients);
+    let (builder, apps) = stores::with_stores(builder, apps, name).await?;
+    let idme = Idme::builder(builder.build()?).extension(apps).build()?;
     // Before discovery, so its calls to the provider are counted too.
     let metrics = match metrics_addr {
         Some(addr) => Some(prometheus::serve(addr).await?),
@@ -151,30 +180,6 @@ fn redirect_uri(env: impl Fn(&str) -> Option<String>, host: SocketAddr) -> Strin
     env("IDME_REDIRECT_URI")
         .map(|uri| uri.trim().to_owned())
         .unwrap_or_else(|| format!("http://{host}/auth/callback"))
-}
-
-/// `IDME_SESSION_STORE`: `cookie` (default: the session sealed in the cookie) or a
-/// `redis://host:port/db` URL (sessions in Redis, shared by every instance using it).
-/// With Redis, the app clients' store beside the sessions is returned too.
-async fn with_session_store(
-    builder: IdmeBuilder,
-) -> Result<(IdmeBuilder, Option<idme_session_redis::RedisStore>), StartError> {
-    let setting = std::env::var("IDME_SESSION_STORE").unwrap_or_default();
-    let setting = setting.trim();
-    if setting.is_empty() || setting == "cookie" {
-        return Ok((builder, None));
-    }
-    if !(setting.starts_with("redis://") || setting.starts_with("rediss://")) {
-        return Err("IDME_SESSION_STORE must be `cookie` or a redis://host:port/db URL".into());
-    }
-    // The URL may hold a password: never logged.
-    let store = idme_session_redis::RedisStore::connect(setting)
-        .await
-        .map_err(|e| format!("IDME_SESSION_STORE: cannot connect to Redis ({e})"))?;
-    tracing::info!("sessions are kept in Redis (IDME_SESSION_STORE)");
-    // App grants beside them, under their own prefix, shared by every instance too.
-    let apps = store.clone().with_prefix("idme:apps:");
-    Ok((builder.session_store(store), Some(apps)))
 }
 
 #[cfg(test)]
