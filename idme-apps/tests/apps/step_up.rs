@@ -107,3 +107,60 @@ async fn stale_approval(faults: Vec<Fault>) {
     let user = fresh(&pair, &at, 300).await.expect("a new approval");
     assert_eq!(user.auth_time(), pair.now());
 }
+
+/// `Assured<A>` for app clients: a grant keeps the `acr` of the sign-in that approved it;
+/// below the assurance, RFC 9470's challenge names `acr_values`.
+#[tokio::test]
+async fn a_token_approved_below_the_assurance_gets_the_challenge_with_acr_values() {
+    use idme_core::require::{AAL2_ACR, Assurance, Ial2Aal2};
+    let assured = |pair: &Pair, token: String| {
+        let header = format!("Bearer {token}");
+        let idme = pair.idme.clone();
+        async move {
+            let request = GuardRequest {
+                idme: Some(&idme),
+                setup: "test",
+                accept: Some("text/html"),
+                path_and_query: "/pay",
+                authorization: Some(&header),
+                method: "GET",
+                provenance: Default::default(),
+                sec_fetch_mode: None,
+            };
+            RequestAuth::new()
+                .assured(&request, Default::default, Ial2Aal2::ACR_VALUES)
+                .await
+        }
+    };
+    // Signed in at AAL2 (asked for in the configuration): below IAL2 + AAL2.
+    let pair = rig_as(idme_testkit::Persona::Veteran, |b| b.acr_values(AAL2_ACR)).await;
+    let mut browser = pair.sign_in().await;
+    let at = approve_from(&pair, &mut browser).await;
+    let rejection = assured(&pair, at).await.unwrap_err();
+    let RejectionReason::InsufficientAssurance { acr_values, .. } = rejection.reason() else {
+        panic!("{rejection:?}");
+    };
+    assert_eq!(acr_values, Ial2Aal2::ACR_VALUES[0]);
+    let reply = &rejection.reply;
+    assert_eq!(reply.status, 401, "a bearer client is never redirected");
+    let challenge = reply.header("www-authenticate").expect("a challenge");
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_user_authentication\"")
+            && challenge.contains(&format!("acr_values=\"{}\"", Ial2Aal2::ACR_VALUES[0])),
+        "{challenge}"
+    );
+
+    // Approved from a sign-in at IAL2 + AAL2: a grant of `ial2` passes and shows that
+    // `acr`; one without it shows no assurance (a verification of its own), so it does not.
+    let pair = rig_as(idme_testkit::Persona::Veteran, |b| {
+        b.acr_values(Ial2Aal2::ACR_VALUES[0])
+    })
+    .await;
+    let mut browser = pair.sign_in().await;
+    let at = approve_from(&pair, &mut browser).await;
+    assert!(assured(&pair, at).await.is_err(), "ial2 not granted");
+    let (_, tokens) = approved(&pair, DEVICE, Some("ial2")).await;
+    let at = tokens["access_token"].as_str().unwrap().to_owned();
+    let user = assured(&pair, at).await.expect("at the assurance");
+    assert_eq!(user.acr(), Some(Ial2Aal2::ACR_VALUES[0]));
+}
