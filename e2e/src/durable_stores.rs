@@ -105,7 +105,7 @@ fn with_session(cookie: &str) -> Browser {
     b
 }
 
-/// Two instances on one SQLite file: see [`shared_through`].
+/// Two instances on one SQLite file: see `shared_through`.
 pub async fn sessions_shared_through_sqlite(package: &str) {
     let dir = data_dir(package, "shared");
     shared_through(
@@ -116,7 +116,7 @@ pub async fn sessions_shared_through_sqlite(package: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Two instances on one Postgres (started by the test): see [`shared_through`]. Passes
+/// Two instances on one Postgres (started by the test): see `shared_through`. Passes
 /// without running when Postgres is missing and `IDME_SKIP_POSTGRES=1`.
 pub async fn sessions_shared_through_postgres(package: &str) {
     let Some(postgres) = PostgresServer::start_unless_skipped() else {
@@ -126,7 +126,7 @@ pub async fn sessions_shared_through_postgres(package: &str) {
 }
 
 /// Two instances on one Redis Cluster (three masters, three replicas, started by the
-/// test): see [`shared_through`].
+/// test): see `shared_through`.
 pub async fn sessions_shared_through_redis_cluster(package: &str) {
     let cluster = tokio::task::spawn_blocking(idme_testkit::RedisCluster::start)
         .await
@@ -135,7 +135,7 @@ pub async fn sessions_shared_through_redis_cluster(package: &str) {
 }
 
 /// Two instances on the master a Redis Sentinel names (started by the test): see
-/// [`shared_through`].
+/// `shared_through`.
 pub async fn sessions_shared_through_redis_sentinel(package: &str) {
     let sentinel = tokio::task::spawn_blocking(idme_testkit::RedisSentinel::start)
         .await
