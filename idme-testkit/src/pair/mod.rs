@@ -23,6 +23,7 @@ mod callback;
 mod check;
 mod client;
 mod flow;
+mod loopback;
 mod store;
 
 pub use browser::Browser;
@@ -32,6 +33,7 @@ pub use check::{
 };
 use client::InMemory;
 pub use flow::{Attempt, ProviderPage};
+pub use loopback::{cookies_after, sign_in_through};
 pub use store::SwitchableStore;
 
 /// The redirect URI of a [`Pair`]'s application (never contacted: the pair calls the

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Signed-in `/me` on every session backend against the cookie store, in one interleaved run
+# (issue 23): the axum example (release) once per backend, all signed in against one
+# idme-testkit emulator over loopback, measured with wrk. Backends: the sealed cookie (the
+# baseline), Redis (one server), Redis Cluster (three masters, three replicas), Redis behind
+# Sentinel, Postgres, SQLite. Also counts the store round trips per request (Redis commands
+# processed, Postgres transactions committed, over a fixed number of requests).
+#   bash bench/stores.sh      (needs wrk, curl, redis-server, redis-cli and postgresql)
+# Knobs: ROUNDS (5), DURATION (5s), CONNECTIONS (64), THREADS (2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-5s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS bash bench/stores.sh"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+for tool in wrk curl cargo awk redis-server redis-cli "$pg_bin/initdb"; do
+    command -v "$tool" >/dev/null || { echo "stores.sh: $tool is missing" >&2; exit 1; }
+done
+
+echo "building the axum example and the emulator (release)..." >&2
+cargo build --release --quiet -p idme-testkit -p idme-example-axum
+bin=${CARGO_TARGET_DIR:-target}/release
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+next_port=$((20000 + RANDOM % 20000))
+free_port() { # variable-name
+    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null ||
+        (exec 3<>"/dev/tcp/127.0.0.1/$((next_port + 10000))") 2>/dev/null; do
+        next_port=$((next_port + 1))
+    done
+    printf -v "$1" '%s' "$next_port"
+    next_port=$((next_port + 1))
+}
+wait_for() { # what command...
+    local what=$1
+    shift
+    for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "stores.sh: timed out waiting for $what" >&2
+    exit 1
+}
+redis() { # port args...
+    local p=$1
+    shift
+    redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" "$@" \
+        >"$work/redis-$p.log" 2>&1 &
+    pids+=($!)
+    wait_for "redis on $p" redis-cli -p "$p" ping
+}
+
+# --- the stores ---------------------------------------------------------------------------
+free_port single
+redis "$single"
+
+cluster=()
+for _ in 1 2 3 4 5 6; do free_port p; cluster+=("$p"); done
+for p in "${cluster[@]}"; do
+    redis "$p" --cluster-enabled yes --cluster-config-file "nodes-$p.conf" --cluster-node-timeout 2000
+done
+redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster[@]}") --cluster-replicas 1 \
+    --cluster-yes >"$work/cluster.log" 2>&1
+for p in "${cluster[@]}"; do
+    wait_for "cluster node $p" sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
+done
+
+free_port master
+free_port replica
+free_port sentinel
+redis "$master"
+redis "$replica" --replicaof 127.0.0.1 "$master"
+printf 'port %s\nbind 127.0.0.1\nsentinel monitor bench 127.0.0.1 %s 1\nsentinel down-after-milliseconds bench 1000\n' \
+    "$sentinel" "$master" >"$work/sentinel.conf"
+redis-server "$work/sentinel.conf" --sentinel >"$work/sentinel.log" 2>&1 &
+pids+=($!)
+wait_for "the Sentinel" redis-cli -p "$sentinel" sentinel get-master-addr-by-name bench
+
+free_port pg
+pgdir="$work/pg"
+as_pg=()
+if [ "$(id -u)" = 0 ]; then as_pg=(runuser -u nobody --); fi
+mkdir -p "$pgdir"
+[ "$(id -u)" = 0 ] && chown nobody "$pgdir"
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pgdir/data" -U bench --auth=trust >"$work/initdb.log" 2>&1
+"${as_pg[@]}" "$pg_bin/postgres" -D "$pgdir/data" -p "$pg" -k "$pgdir" -c listen_addresses=127.0.0.1 \
+    -c fsync=off >"$work/postgres.log" 2>&1 &
+pids+=($!)
+wait_for "postgres" "$pg_bin/pg_isready" -h 127.0.0.1 -p "$pg"
+pg_xacts() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg" -U bench -d postgres -Atc \
+    "select xact_commit + xact_rollback from pg_stat_database where datname = 'postgres'"; }
+
+declare -A store=(
+    [cookie]=cookie
+    [redis]="redis://127.0.0.1:$single/0"
+    [cluster]="redis+cluster://$(printf '127.0.0.1:%s,' "${cluster[@]}" | sed 's/,$//')"
+    [sentinel]="redis+sentinel://127.0.0.1:$sentinel/bench"
+    [postgres]="postgres://bench@127.0.0.1:$pg/postgres"
+    [sqlite]="sqlite://$work/sessions.db"
+)
+backends=(cookie redis cluster sentinel postgres sqlite)
+
+# --- the emulator and one app per backend -------------------------------------------------
+declare -A port
+for b in "${backends[@]}"; do free_port "port[$b]"; done
+free_port emulator_port
+redirects=()
+for b in "${backends[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:${port[$b]}/auth/callback"); done
+"$bin/idme-testkit" --bind "127.0.0.1:$emulator_port" --user veteran "${redirects[@]}" \
+    >"$work/emulator.env" 2>"$work/emulator.log" &
+pids+=($!)
+wait_for "the emulator" grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env"
+issuer=$(sed -n 's/^IDME_ISSUER=//p' "$work/emulator.env")
+client_id=$(sed -n 's/^IDME_CLIENT_ID=//p' "$work/emulator.env")
+client_secret=$(sed -n 's/^IDME_CLIENT_SECRET=//p' "$work/emulator.env")
+for b in "${backends[@]}"; do
+    mkdir -p "$work/data-$b"
+    env RUST_LOG=warn BIND_ADDR="127.0.0.1:${port[$b]}" IDME_ISSUER="$issuer" \
+        IDME_CLIENT_ID="$client_id" IDME_CLIENT_SECRET="$client_secret" \
+        IDME_SESSION_STORE="${store[$b]}" IDME_DATA_DIR="$work/data-$b" \
+        "$bin/idme-example-axum" >"$work/$b.log" 2>&1 &
+    pids+=($!)
+done
+for b in "${backends[@]}"; do
+    wait_for "the $b app" curl -sf -o /dev/null "http://127.0.0.1:${port[$b]}/"
+done
+
+jar_header() { awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"; }
+declare -A cookie
+sign_in() { # backend
+    local b=$1 base="http://127.0.0.1:${port[$1]}"
+    rm -f "$work/$b.jar"
+    curl -sS -L --max-redirs 10 -c "$work/$b.jar" -b "$work/$b.jar" -o /dev/null \
+        "$base/auth/login?return_to=/me"
+    cookie[$b]=$(jar_header "$work/$b.jar")
+    curl -sf -H "Cookie: ${cookie[$b]}" "$base/me" | grep -q '"sub"' ||
+        { echo "stores.sh: $b: not signed in" >&2; cat "$work/$b.log" >&2; exit 1; }
+}
+
+# --- store round trips per request --------------------------------------------------------
+requests=1000
+trips() { # backend counter-command
+    local b=$1 before after
+    sign_in "$b"
+    before=$($2)
+    for _ in $(seq 1 $requests); do echo "url = \"http://127.0.0.1:${port[$b]}/me\""; done |
+        curl -s -o /dev/null -H "Cookie: ${cookie[$b]}" -K - --parallel --parallel-max 8
+    after=$($2)
+    awk -v a="$after" -v b="$before" -v n=$requests 'BEGIN { printf "%.2f", (a - b) / n }'
+}
+redis_cmds() { redis-cli -p "$single" info stats | awk -F: '/total_commands_processed/ { print $2 + 0 }'; }
+declare -A trip
+trip[redis]=$(trips redis redis_cmds)
+trip[postgres]=$(trips postgres pg_xacts)
+
+# --- the load, interleaved ----------------------------------------------------------------
+declare -A rps
+measure() { # key url cookie
+    local out
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $3" "$2")
+    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
+        echo "stores.sh: $1 had errors: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
+    fi
+    rps[$1]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    echo "  $1: ${rps[$1]} req/s" >&2
+}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+for r in $(seq 1 "$ROUNDS"); do
+    echo "round $r" >&2
+    for b in "${backends[@]}"; do sign_in "$b"; done
+    # The order turns each round, so a drift in load spreads over every backend.
+    n=${#backends[@]}
+    for i in $(seq 0 $((n - 1))); do
+        b=${backends[$(((i + r) % n))]}
+        measure "$b:$r" "http://127.0.0.1:${port[$b]}/me" "${cookie[$b]}"
+    done
+done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+med() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$r]}"; done | median; }
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+echo
+echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
+echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
+echo
+echo "| sessions in | signed-in \`/me\` req/s | ÷ cookie store (goal ≥ 0.80 for a shared store) | store round trips per request |"
+echo "|---|---|---|---|"
+for b in "${backends[@]}"; do
+    m=$(awk -v a="$(med "$b")" -v c="$(med cookie)" 'BEGIN { printf "%.2f", a / c }')
+    spread=$(for r in $(seq 1 "$ROUNDS"); do
+        awk -v a="${rps[$b:$r]}" -v c="${rps[cookie:$r]}" 'BEGIN { printf "%.3f\n", a / c }'
+    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
+    echo "| $b (\`${store[$b]%%://*}\`) | $(awk -v x="$(med "$b")" 'BEGIN { printf "%.0f", x }') | $m ($spread) | ${trip[$b]:-} |"
+done
