@@ -117,15 +117,49 @@ async fn open_sqlite(
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(options.timeout);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(options.max_connections)
-        .acquire_timeout(options.timeout)
-        .connect_with(connect);
+    let pool = retry_busy(|| {
+        SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.timeout)
+            .connect_with(connect.clone())
+    });
     let pool = tokio::time::timeout(options.timeout, pool)
         .await
         .map_err(|_| SqlStoreError::TimedOut(backend))?
         .map_err(|e| secrets.database(backend, &e))?;
     Ok(SqlPool::Sqlite(pool))
+}
+
+/// Whether SQLite answered "busy" or "locked" (any extended code of them).
+#[cfg(feature = "sqlite")]
+fn is_busy(e: &sqlx::Error) -> bool {
+    let code = match e {
+        sqlx::Error::Database(d) => d.code().and_then(|c| c.parse::<i32>().ok()),
+        _ => None,
+    };
+    code.is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
+/// Runs `attempt` again while SQLite answers "busy". SQLite answers it at once, without
+/// its busy timeout, where waiting could deadlock (a new file switched to WAL by several
+/// connections, a transaction upgrading to a writer): instances starting together on one
+/// file take turns. The caller bounds the whole with its timeout.
+#[cfg(feature = "sqlite")]
+async fn retry_busy<T, F, Fut>(mut attempt: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut pause = std::time::Duration::from_millis(5);
+    loop {
+        match attempt().await {
+            Err(e) if is_busy(&e) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            done => return done,
+        }
+    }
 }
 
 /// A fixed key for Postgres's advisory lock, so instances starting together create the
@@ -152,11 +186,14 @@ pub(crate) async fn migrate(pool: &SqlPool, namespace: &str) -> Result<(), sqlx:
         SqlPool::Sqlite(pool) => {
             // The write lock at once: a deferred transaction upgrading to a writer while
             // another instance migrates would fail without waiting for the busy timeout.
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            for statement in statements(namespace) {
-                sqlx::query(&statement).execute(&mut *tx).await?;
-            }
-            tx.commit().await
+            retry_busy(|| async {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                for statement in statements(namespace) {
+                    sqlx::query(&statement).execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            })
+            .await
         }
     }
 }
