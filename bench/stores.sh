@@ -147,15 +147,16 @@ sign_in() { # backend
 }
 
 # --- store round trips per request --------------------------------------------------------
-requests=1000
+requests=2000
 trips() { # backend counter-command
     local b=$1 before after
     sign_in "$b"
     before=$($2)
-    for _ in $(seq 1 $requests); do echo "url = \"http://127.0.0.1:${port[$b]}/me\""; done |
-        curl -s -o /dev/null -H "Cookie: ${cookie[$b]}" -K - --parallel --parallel-max 8
+    for _ in $(seq 1 $requests); do
+        printf 'url = "http://127.0.0.1:%s/me"\noutput = "/dev/null"\n' "${port[$b]}"
+    done | curl -s -H "Cookie: ${cookie[$b]}" -K - --parallel --parallel-max 8
     after=$($2)
-    awk -v a="$after" -v b="$before" -v n=$requests 'BEGIN { printf "%.2f", (a - b) / n }'
+    awk -v a="$after" -v b="$before" -v n=$requests 'BEGIN { printf "%.3f", (a - b) / n }'
 }
 redis_cmds() { redis-cli -p "$single" info stats | awk -F: '/total_commands_processed/ { print $2 + 0 }'; }
 declare -A trip
