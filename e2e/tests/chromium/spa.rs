@@ -145,8 +145,23 @@ async fn spa_in_chromium(package: &str) {
         )
         .await;
 
-    // Signing out from the SPA ends the session.
+    // Signing out from the SPA ends the session, at ID.me too: the SPA sends the browser
+    // through the provider's logout, which comes back to the app's home page. Wait for it,
+    // or that navigation would overtake the next one.
     browser.click_id("sign-out").await;
+    let deadline = tokio::time::Instant::now() + DEFAULT_TIMEOUT;
+    loop {
+        let url = browser.current_url().await;
+        if url.as_str().starts_with(&base) && url.path() == "/" {
+            break;
+        }
+        if tokio::time::Instant::now() > deadline {
+            browser
+                .fail(format!("not back on the home page after sign-out: {url}"))
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     browser.goto(&format!("{base}/spa")).await;
     browser
         .wait_for_css("body[data-state=signed-out]", DEFAULT_TIMEOUT)
