@@ -195,7 +195,7 @@ pub(crate) async fn token(
             }
         }
     }
-    let token = keys::sign_typed(&claims, &key, "secevent+jwt").map_err(io::Error::other)?;
+    let token = keys::sign_typed(&claims, &key, Some("secevent+jwt")).map_err(io::Error::other)?;
     Ok((token, jti))
 }
 

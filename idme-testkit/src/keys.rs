@@ -63,8 +63,13 @@ impl SigningKey {
         })
     }
 
+    /// Its `kid`.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
+    }
+
     /// The public key as a JWK, in the standard or in ID.me's quirky shape.
-    fn jwk(&self, quirks: bool) -> Value {
+    pub(crate) fn jwk(&self, quirks: bool) -> Value {
         if quirks {
             // ID.me's recorded sandbox JWKS: `algorithm` instead of `alg`, a padded standard-base64 `x5t` and an
             // `x5c` entry broken over lines. The emulator has no X.509 certificate, so `x5c` carries the
@@ -184,15 +189,16 @@ pub(crate) fn sign(
     jsonwebtoken::encode(&header, claims, &key.encoding)
 }
 
-/// Signs `claims` as an RS256 compact JWS with `kid` and the media type `typ` in the header.
+/// Signs `claims` as an RS256 compact JWS with `kid` and the media type `typ` (none when
+/// `None`) in the header.
 pub(crate) fn sign_typed(
     claims: &impl Serialize,
     key: &SigningKey,
-    typ: &str,
+    typ: Option<&str>,
 ) -> Result<String, jsonwebtoken::errors::Error> {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
-    header.typ = Some(typ.to_owned());
+    header.typ = typ.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, &key.encoding)
 }
 

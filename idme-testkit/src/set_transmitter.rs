@@ -9,13 +9,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::traits::PublicKeyParts;
 use serde_json::{Value, json};
 
-/// ID.me's transmitter issuer, the default `iss`.
-pub const EVENTS_ISSUER: &str = "https://events.id.me";
+use crate::keys::{self, SigningKey};
+
+/// ID.me's transmitter issuer, the default `iss` (the emulator's too).
+pub use crate::events::EVENTS_ISSUER;
 
 /// The RISC event-type URI of `name` (`account-disabled`, `sessions-revoked`, …).
 pub fn risc_event(name: &str) -> String {
@@ -27,47 +26,26 @@ pub fn iss_sub(iss: &str, sub: &str) -> Value {
     json!({ "format": "iss_sub", "iss": iss, "sub": sub })
 }
 
-/// One RSA key: its `kid`, its private half for signing, its public JWK.
-struct Key {
-    kid: String,
-    encoding: EncodingKey,
-    jwk: Value,
-}
-
-impl Key {
-    fn generate(kid: &str) -> io::Result<Key> {
-        let private =
-            rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).map_err(io::Error::other)?;
-        let der = private.to_pkcs1_der().map_err(io::Error::other)?;
-        let n = URL_SAFE_NO_PAD.encode(private.n().to_bytes_be());
-        let e = URL_SAFE_NO_PAD.encode(private.e().to_bytes_be());
-        Ok(Key {
-            kid: kid.to_owned(),
-            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            jwk: json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e}),
+/// The process-wide key number `i` (0 or 1), generated once: RSA generation is slow.
+fn shared_key(i: usize) -> io::Result<Arc<SigningKey>> {
+    static KEYS: [OnceLock<Result<Arc<SigningKey>, String>>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    KEYS.get(i)
+        .ok_or_else(|| io::Error::other("no such key"))?
+        .get_or_init(|| {
+            SigningKey::generate(Some(&format!("set-transmitter-{}", i + 1)))
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
         })
-    }
-
-    /// The process-wide key number `i` (0 or 1), generated once: RSA generation is slow.
-    fn shared(i: usize) -> io::Result<Arc<Key>> {
-        static KEYS: [OnceLock<Result<Arc<Key>, String>>; 2] = [OnceLock::new(), OnceLock::new()];
-        KEYS.get(i)
-            .ok_or_else(|| io::Error::other("no such key"))?
-            .get_or_init(|| {
-                Key::generate(&format!("set-transmitter-{}", i + 1))
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            })
-            .clone()
-            .map_err(io::Error::other)
-    }
+        .clone()
+        .map_err(io::Error::other)
 }
 
 struct State {
     /// The keys its JWKS lists.
-    published: Vec<Arc<Key>>,
+    published: Vec<Arc<SigningKey>>,
     /// The key it signs with.
-    signing: Arc<Key>,
+    signing: Arc<SigningKey>,
 }
 
 /// A transmitter of Security Event Tokens with its own keys and JWKS. Clones share it.
@@ -105,7 +83,7 @@ impl SetTransmitter {
     /// # Errors
     /// The key cannot be generated.
     pub fn new(audience: &str) -> io::Result<SetTransmitter> {
-        let first = Key::shared(0)?;
+        let first = shared_key(0)?;
         Ok(SetTransmitter {
             issuer: EVENTS_ISSUER.to_owned(),
             audience: audience.to_owned(),
@@ -127,7 +105,7 @@ impl SetTransmitter {
     /// # Errors
     /// The key cannot be generated.
     pub fn rotate_unpublished(&self) -> io::Result<()> {
-        let next = Key::shared(1)?;
+        let next = shared_key(1)?;
         self.state().signing = next;
         Ok(())
     }
@@ -136,7 +114,7 @@ impl SetTransmitter {
     pub fn publish(&self) {
         let mut state = self.state();
         let signing = Arc::clone(&state.signing);
-        if !state.published.iter().any(|k| k.kid == signing.kid) {
+        if !state.published.iter().any(|k| k.kid() == signing.kid()) {
             state.published.push(signing);
         }
     }
@@ -147,7 +125,7 @@ impl SetTransmitter {
             .state()
             .published
             .iter()
-            .map(|k| k.jwk.clone())
+            .map(|k| k.jwk(false))
             .collect();
         json!({ "keys": keys })
     }
@@ -211,10 +189,7 @@ impl SetTransmitter {
     /// (none when `None`).
     pub fn sign_typed(&self, typ: Option<&str>, claims: &Value) -> String {
         let key = Arc::clone(&self.state().signing);
-        let mut header = Header::new(Algorithm::RS256);
-        header.typ = typ.map(str::to_owned);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, claims, &key.encoding).unwrap_or_default()
+        keys::sign_typed(claims, &key, typ).unwrap_or_default()
     }
 
     /// `claims` as an unsecured JWT (`alg: none`, `typ: secevent+jwt`, no signature).

@@ -12,14 +12,7 @@ async fn account_disabled_signs_the_browser_out(package: &str) {
     let browser = ChromeSession::start(&format!("{package}-security-events")).await;
     browser.attach(&target.app.log);
 
-    browser.goto(&format!("{base}/spa")).await;
-    browser
-        .wait_for_css("body[data-state=signed-out]", DEFAULT_TIMEOUT)
-        .await;
-    browser.click_id("sign-in").await;
-    browser
-        .wait_for_css("body[data-state=signed-in]", DEFAULT_TIMEOUT)
-        .await;
+    crate::spa::sign_in_on_the_spa(&browser, &base).await;
 
     // The emulator's page for developers: "account disabled" for the persona just signed in.
     browser

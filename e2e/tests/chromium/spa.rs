@@ -75,13 +75,8 @@ async fn act(browser: &ChromeSession) -> u64 {
     json["actions"].as_u64().expect("a count")
 }
 
-async fn spa_in_chromium(package: &str) {
-    let target = Target::start(package, &[]).await;
-    let base = target.app.base.clone();
-    let browser = ChromeSession::start(&format!("{package}-spa")).await;
-    browser.attach(&target.app.log);
-
-    // Signed out, then signed in by a full-page navigation that comes back to the SPA.
+/// Opens the SPA of the app at `base` signed out, and signs in by its full-page navigation.
+pub(crate) async fn sign_in_on_the_spa(browser: &ChromeSession, base: &str) {
     browser.goto(&format!("{base}/spa")).await;
     browser
         .wait_for_css("body[data-state=signed-out]", DEFAULT_TIMEOUT)
@@ -90,6 +85,16 @@ async fn spa_in_chromium(package: &str) {
     browser
         .wait_for_css("body[data-state=signed-in]", DEFAULT_TIMEOUT)
         .await;
+}
+
+async fn spa_in_chromium(package: &str) {
+    let target = Target::start(package, &[]).await;
+    let base = target.app.base.clone();
+    let browser = ChromeSession::start(&format!("{package}-spa")).await;
+    browser.attach(&target.app.log);
+
+    // Signed out, then signed in by a full-page navigation that comes back to the SPA.
+    sign_in_on_the_spa(&browser, &base).await;
     let url = browser.current_url().await;
     browser
         .ensure(url.path() == "/spa", format!("back on the SPA: {url}"))
