@@ -63,14 +63,14 @@ where
         let fut = self.service.call(req);
         Box::pin(async move {
             let res = fut.await?;
-            let finish = auth.finish();
-            let mut res = match finish.replace {
+            let effects = auth.response_effects();
+            let mut res = match effects.replace {
                 Some(reply) => res
                     .into_response(into_response(reply))
                     .map_into_right_body(),
                 None => res.map_into_left_body(),
             };
-            for cookie in finish.set_cookies {
+            for cookie in effects.set_cookies {
                 if let Ok(v) = HeaderValue::from_str(&cookie.header_value()) {
                     res.headers_mut().append(SET_COOKIE, v);
                 }

@@ -95,11 +95,11 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut res = std::task::ready!(self.inner.as_mut().poll(cx))?;
-        let finish = self.auth.finish();
-        if let Some(reply) = finish.replace {
+        let effects = self.auth.response_effects();
+        if let Some(reply) = effects.replace {
             res = reply.into_http().map(ResBody::from);
         }
-        for cookie in finish.set_cookies {
+        for cookie in effects.set_cookies {
             if let Ok(v) = http::HeaderValue::from_str(&cookie.header_value()) {
                 res.headers_mut().append(http::header::SET_COOKIE, v);
             }

@@ -99,7 +99,7 @@
 //!     Err(rejection) => drop(rejection.reply),
 //! }
 //! // The cookies authentication produced (a re-sealed session, a dead one's deletion).
-//! let _set_cookies = auth.finish().set_cookies;
+//! let _set_cookies = auth.response_effects().set_cookies;
 //! # Ok(()) }
 //! ```
 //!

@@ -138,13 +138,13 @@ impl Fairing for IdmeFairing {
     /// refresh, a dead session's deletion), and answers an outage a guard met (the session
     /// store down) even when `Option<IdmeUser>` let the handler run.
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        let finish = crate::guard::auth(req).finish();
-        if let Some(reply) = finish.replace
+        let effects = crate::guard::auth(req).response_effects();
+        if let Some(reply) = effects.replace
             && let Ok(answer) = IdmeResponse(reply).respond_to(req)
         {
             *res = answer;
         }
-        for cookie in finish.set_cookies {
+        for cookie in effects.set_cookies {
             res.adjoin_raw_header("Set-Cookie", cookie.header_value());
         }
     }

@@ -11,7 +11,7 @@
 //!   answers on its own) and the answer to send (negotiated on `Accept`);
 //! - its response hook (a layer, middleware or fairing) calls [`RequestAuth::finish`] and
 //!   sets the cookies authentication produced (a re-sealed session, a dead session's
-//!   deletion), and answers with [`Finish::replace`] when a guard met an outage.
+//!   deletion), and answers with [`ResponseEffects::replace`] when a guard met an outage.
 //!
 //! The outcome is the same in every adapter: no session is `401` JSON for API clients and
 //! a `303` to sign in for browsers, `None` for `Option<IdmeUser>`; a session store that is
@@ -118,7 +118,7 @@ impl GuardRequest<'_> {
 /// What a response must carry once the handler (or a guard) answered.
 #[derive(Debug, Default)]
 #[must_use]
-pub struct Finish {
+pub struct ResponseEffects {
     /// The answer to send instead of the handler's: set when a guard met an outage (the
     /// session store down, the engine missing) or refused a bearer token, which a
     /// framework's blanket `Option` extractor may have swallowed, unless the application
@@ -127,6 +127,10 @@ pub struct Finish {
     /// Cookies to set on the response, whichever it is.
     pub set_cookies: Vec<SetCookie>,
 }
+
+/// The old name of [`ResponseEffects`].
+#[deprecated(since = "0.1.0", note = "renamed ResponseEffects")]
+pub type Finish = ResponseEffects;
 
 /// The sign-in state of one request: the remembered outcome of
 /// [`Idme::authenticate`], the cookies it produced, and the last guard's failure. Cheap to
@@ -328,9 +332,9 @@ impl RequestAuth {
 
     /// What the response must carry: the cookies authentication produced (taken: a second
     /// call gives none), and the answer to an outage a guard met, if any.
-    pub fn finish(&self) -> Finish {
+    pub fn response_effects(&self) -> ResponseEffects {
         let mut state = self.state();
-        Finish {
+        ResponseEffects {
             replace: state
                 .rejection
                 .as_ref()
@@ -340,5 +344,11 @@ impl RequestAuth {
                 .map(|r| r.reply.clone()),
             set_cookies: std::mem::take(&mut state.set_cookies),
         }
+    }
+
+    /// The old name of [`response_effects`](Self::response_effects).
+    #[deprecated(since = "0.1.0", note = "renamed response_effects")]
+    pub fn finish(&self) -> ResponseEffects {
+        self.response_effects()
     }
 }

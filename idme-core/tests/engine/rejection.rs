@@ -101,14 +101,17 @@ async fn a_store_that_is_down_is_store_unavailable_and_replaced_until_read() {
         .unwrap_err();
     assert_eq!(rejection.status, 503);
     // Unread (swallowed by a blanket `Option`), the outage replaces the handler's answer…
-    let swallowed = auth.finish().replace.expect("the outage is answered");
+    let swallowed = auth
+        .response_effects()
+        .replace
+        .expect("the outage is answered");
     assert_eq!(swallowed.status, 503);
     // …read, the application answers.
     assert!(matches!(
         rejection.reason(),
         RejectionReason::StoreUnavailable(Error::SessionStoreUnavailable(_))
     ));
-    assert!(auth.finish().replace.is_none());
+    assert!(auth.response_effects().replace.is_none());
     assert!(auth.rejection().is_some(), "still there for a catcher");
 }
 

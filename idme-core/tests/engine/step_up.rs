@@ -41,7 +41,7 @@ async fn fresh(
     let user = auth
         .fresh(&guard(&pair.idme, accept), || browser.cookies(), 300)
         .await;
-    browser.apply(&auth.finish().set_cookies);
+    browser.apply(&auth.response_effects().set_cookies);
     user
 }
 
