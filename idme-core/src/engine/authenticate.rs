@@ -40,6 +40,20 @@ pub(crate) async fn authenticate(
     })?;
     // `session` is shared with the cache: changes below copy it first.
     let mut reseal = false;
+    let set_cookies_for = |session: &Arc<Session>, source: &Arc<Session>| {
+        // A client that ignores `Set-Cookie` presents the same cookie again: the same
+        // value goes back, sealed once, and opens without a decryption when it returns.
+        let (value, sealed) = inner
+            .sessions
+            .sealed
+            .get_or_seal(source, session, || session.sealed(config));
+        if sealed && config.session_store.is_none() {
+            inner.opened.insert(&value, Arc::clone(session), |s| {
+                s.check_lifetime(config, now).is_ok()
+            });
+        }
+        session.cookies_carrying(&value, config, cookies, now)
+    };
     let refresh_due = session.refresh_token.is_some()
         && session
             .access_expires_at
@@ -52,8 +66,11 @@ pub(crate) async fn authenticate(
             {
                 return Err(denied(Unauthenticated::Ended.into()));
             }
+            // The request already carries the refreshed tokens (its cookie was renewed
+            // within the grace period): nothing to renew.
+            RefreshOutcome::Refreshed(s) if same_refresh_token(&s, &session) => {}
             RefreshOutcome::Refreshed(s) => {
-                session = Arc::new(*s);
+                session = s;
                 reseal = config.session_store.is_none();
             }
             RefreshOutcome::Ended => {
@@ -64,6 +81,8 @@ pub(crate) async fn authenticate(
             RefreshOutcome::StoreDown(e) => return Err(denied(e.into())),
         }
     }
+    // The session as opened or refreshed, before its last-seen time changes.
+    let source = Arc::clone(&session);
     if config.session_idle_timeout.is_some() && now >= session.last_seen + LAST_SEEN_STEP {
         Arc::make_mut(&mut session).last_seen = now;
         match &config.session_store {
@@ -87,7 +106,7 @@ pub(crate) async fn authenticate(
         }
     }
     let set_cookies = if reseal {
-        session.to_cookies(config, cookies, now)
+        set_cookies_for(&session, &source)
     } else {
         Vec::new()
     };
@@ -95,6 +114,14 @@ pub(crate) async fn authenticate(
         user: IdmeUser::from_shared(session, Some(now)),
         set_cookies,
     })
+}
+
+/// Whether `a` and `b` hold the same refresh token.
+fn same_refresh_token(a: &Session, b: &Session) -> bool {
+    fn secret(s: &Session) -> Option<&str> {
+        s.refresh_token.as_ref().map(|t| t.secret())
+    }
+    secret(a) == secret(b)
 }
 
 /// The session of a request, alive and not logged out, before any refresh.
@@ -170,8 +197,11 @@ pub(crate) async fn forget(inner: &Inner, session: &Session, now: u64) {
                 tracing::warn!(target: "idme::session", error = %e, "session not deleted from the store");
             }
         }
-        None => inner
-            .sessions
-            .revoke(format!("sid:{}", session.sid), now, session.expires_at),
+        None => {
+            inner.sessions.sealed.remove(&session.sid);
+            inner
+                .sessions
+                .revoke(format!("sid:{}", session.sid), now, session.expires_at)
+        }
     }
 }

@@ -61,7 +61,12 @@ pub(crate) async fn refresh(inner: &Inner, session: &Session, now: u64) -> Refre
                     tracing::debug!(target: "idme::session", sub = %s.sub, "tokens refreshed by another instance");
                     // Just read from the store.
                     keep_copy(inner, &s);
-                    return remember(&mut done, from, now, RefreshOutcome::Refreshed(s));
+                    return remember(
+                        &mut done,
+                        from,
+                        now,
+                        RefreshOutcome::Refreshed(Arc::from(s)),
+                    );
                 }
                 Turn::Ended => return remember(&mut done, from, now, RefreshOutcome::Ended),
                 // Not remembered: the next request tries again.
@@ -161,7 +166,7 @@ async fn fresh(
                         counted(Counted::Success);
                         // Just written to the store.
                         keep_copy(inner, &s);
-                        RefreshOutcome::Refreshed(Box::new(s))
+                        RefreshOutcome::Refreshed(Arc::new(s))
                     }
                     Ok(false) => {
                         counted(Counted::SessionEnded);
@@ -176,7 +181,7 @@ async fn fresh(
                 },
                 None => {
                     counted(Counted::Success);
-                    RefreshOutcome::Refreshed(Box::new(s))
+                    RefreshOutcome::Refreshed(Arc::new(s))
                 }
             }
         }

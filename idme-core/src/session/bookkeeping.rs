@@ -17,7 +17,7 @@ pub(crate) const REFRESH_GRACE_SECS: u64 = 30;
 #[derive(Clone)]
 pub(crate) enum RefreshOutcome {
     /// New tokens (already saved to the store, if there is one).
-    Refreshed(Box<Session>),
+    Refreshed(Arc<Session>),
     /// The provider refused the refresh token (`invalid_grant`, …), or the session was
     /// logged out while the refresh waited: the session is over.
     Ended,
@@ -52,6 +52,8 @@ struct Revocation {
 pub(crate) struct Sessions {
     /// Recently loaded stored sessions (store mode).
     pub(crate) stored: super::stored_copies::StoredCopies,
+    /// The latest sealed cookie value of each session (cookie store).
+    pub(crate) sealed: super::sealed_copies::SealedCopies,
     refreshes: Mutex<HashMap<String, Slot>>,
     revoked: Mutex<HashMap<String, Revocation>>,
     used_jtis: Mutex<HashMap<String, u64>>,

@@ -12,6 +12,7 @@
 pub(crate) mod bookkeeping;
 pub(crate) mod cache;
 mod id_token_form;
+pub(crate) mod sealed_copies;
 pub(crate) mod shared_refresh;
 /// Moved to [`crate::store`]; this path stays for compatibility.
 pub use crate::store;
@@ -174,8 +175,13 @@ impl Session {
         present: &RequestCookies,
         now: u64,
     ) -> Vec<SetCookie> {
+        self.cookies_carrying(&self.sealed(config), config, present, now)
+    }
+
+    /// The session cookie's value: the sealed session (cookie store) or its sealed id.
+    pub(crate) fn sealed(&self, config: &IdmeConfig) -> String {
         let name = config.session_cookie_name();
-        let value = match &config.session_store {
+        match &config.session_store {
             Some(_) => config.cookie_keys.seal(
                 name,
                 &Handle {
@@ -183,7 +189,19 @@ impl Session {
                 },
             ),
             None => config.cookie_keys.seal_compact(name, self),
-        };
+        }
+    }
+
+    /// The cookies carrying `value` (this session [`sealed`](Self::sealed)), clearing
+    /// chunks of a longer value that `present` still has.
+    pub(crate) fn cookies_carrying(
+        &self,
+        value: &str,
+        config: &IdmeConfig,
+        present: &RequestCookies,
+        now: u64,
+    ) -> Vec<SetCookie> {
+        let name = config.session_cookie_name();
         let template = SetCookie {
             name: name.to_owned(),
             value: String::new(),
@@ -192,7 +210,7 @@ impl Session {
             secure: config.secure_cookies,
             same_site: SameSite::Lax,
         };
-        cookies::chunked(&template, &value, present)
+        cookies::chunked(&template, value, present)
     }
 
     /// The record that stores this session: sealed and bound to its id.

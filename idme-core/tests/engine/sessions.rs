@@ -191,6 +191,57 @@ async fn concurrent_requests_on_an_expiring_session_refresh_exactly_once() {
     assert_eq!(pair.emulator.stats().token, before + 2);
 }
 
+/// The session value of a response, if it sets one.
+fn session_value(cookies: &[idme_core::SetCookie]) -> Option<String> {
+    cookies
+        .iter()
+        .find(|c| c.name == SESSION && c.max_age > 0)
+        .map(|c| c.value.clone())
+}
+
+#[tokio::test]
+async fn a_client_that_ignores_set_cookie_gets_one_sealed_value_not_a_seal_per_request() {
+    let pair = Pair::new(|b| {
+        b.refresh_margin(Duration::from_secs(400))
+            .session_idle_timeout(Duration::from_secs(3600))
+    })
+    .await;
+    let browser = pair.sign_in().await;
+    // The client keeps presenting its pre-refresh cookie.
+    let stale = browser.cookies();
+    let mut values = Vec::new();
+    for _ in 0..3 {
+        let done = pair.idme.authenticate(&stale).await.expect("signed in");
+        values.push(session_value(&done.set_cookies).expect("the refreshed session"));
+    }
+    assert!(
+        values.windows(2).all(|w| w[0] == w[1]),
+        "one seal, the same value each time"
+    );
+    // The value it was given opens, and is the refreshed session.
+    let fresh = RequestCookies::from_header_values([format!("{SESSION}={}", values[0]).as_str()]);
+    let done = pair.idme.authenticate(&fresh).await.expect("signed in");
+    assert!(
+        session_value(&done.set_cookies).is_none(),
+        "nothing to renew"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_ignores_set_cookie_costs_one_seal_a_second_for_its_last_seen_time() {
+    let pair = Pair::new(|b| b.session_idle_timeout(Duration::from_secs(3600))).await;
+    let stale = pair.sign_in().await.cookies();
+    // A minute on, the last-seen time is due on every request of this client.
+    pair.advance(Duration::from_secs(61));
+    let renewed = |done: idme_core::Authenticated| session_value(&done.set_cookies);
+    let first = renewed(pair.idme.authenticate(&stale).await.unwrap()).expect("renewed");
+    let second = renewed(pair.idme.authenticate(&stale).await.unwrap()).expect("renewed");
+    assert_eq!(first, second, "within the second: sealed once");
+    pair.advance(Duration::from_secs(1));
+    let third = renewed(pair.idme.authenticate(&stale).await.unwrap()).expect("renewed");
+    assert_ne!(third, first, "a new last-seen time is sealed");
+}
+
 #[tokio::test]
 async fn a_refused_refresh_ends_the_session() {
     let pair = refreshing_pair().await;
