@@ -176,6 +176,24 @@ pub fn assert_invalid_token(answer: &Answer, what: &str) {
     assert_eq!(answer.error(), "invalid_token", "{what}: {}", answer.body);
 }
 
+/// Asserts that `token` is refused at `url` within a second: an instance reuses a bearer
+/// user it authenticated for up to 500 ms (`session_store_cache`), so a revocation made on
+/// another instance takes effect there within that bound.
+pub async fn assert_invalid_token_soon(url: &str, token: &str, what: &str) {
+    let since = std::time::Instant::now();
+    loop {
+        let answer = get_bearer(url, token).await;
+        if answer.status != 200 {
+            return assert_invalid_token(&answer, what);
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(1),
+            "{what}: still accepted a second later"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// One poll of the device token endpoint at `path` (`/auth/device/token` or `/auth/token`).
 pub async fn poll(base: &str, path: &str, device_code: &str, client_id: &str) -> Answer {
     post(

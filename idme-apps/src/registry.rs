@@ -25,6 +25,10 @@ pub(crate) struct Apps {
     pub(crate) store: Arc<dyn SharedStore>,
     pub(crate) throttle: throttle::Throttle,
     pub(crate) taken: throttle::Taken,
+    /// Bearer users authenticated here recently.
+    pub(crate) bearers: crate::bearer_cache::BearerCache,
+    /// Device requests polled here, with their pacing.
+    pub(crate) polls: crate::polls::Polls,
     stripes: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -63,6 +67,8 @@ impl Apps {
             store,
             throttle: Default::default(),
             taken: Default::default(),
+            bearers: Default::default(),
+            polls: Default::default(),
             stripes: (0..LOCK_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),

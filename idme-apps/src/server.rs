@@ -48,6 +48,9 @@ pub(crate) struct Ctx {
     pub(crate) clock: Clock,
     pub(crate) paths: AppPaths,
     pub(crate) redirect_uri: Url,
+    /// How long a bearer user is reused here (the engine's `session_store_cache`): the
+    /// bound on a revocation made on another instance.
+    pub(crate) bearer_cache: std::time::Duration,
     page_notice: Option<String>,
 }
 
@@ -205,6 +208,7 @@ impl AppServer {
                 clock: config.clock().clone(),
                 paths: AppPaths::default(),
                 redirect_uri: config.redirect_uri().clone(),
+                bearer_cache: config.session_store_cache(),
                 page_notice: config.page_notice().map(str::to_owned),
             };
             let store = self.store.clone().unwrap_or_else(|| {
@@ -330,16 +334,22 @@ impl Extension for AppServer {
             // Everywhere, or the provider ended the person's session(s) (back-channel
             // logout), or its security event ended their access: every grant of the person.
             _ => {
-                let by_sid = match (ended.reason, ended.provider_sid) {
-                    (SessionsEndedReason::BackchannelLogout, Some(sid)) => {
-                        apps.store.delete_by_provider_sid(sid).await?
+                let deleted = async {
+                    let by_sid = match (ended.reason, ended.provider_sid) {
+                        (SessionsEndedReason::BackchannelLogout, Some(sid)) => {
+                            apps.store.delete_by_provider_sid(sid).await?
+                        }
+                        _ => 0,
+                    };
+                    match (by_sid, ended.sub) {
+                        (0, Some(sub)) => apps.store.delete_by_sub(sub).await,
+                        (n, _) => Ok(n),
                     }
-                    _ => 0,
-                };
-                match (by_sid, ended.sub) {
-                    (0, Some(sub)) => apps.store.delete_by_sub(sub).await?,
-                    (n, _) => n,
                 }
+                .await;
+                // After the writes: the person's bearer users reused here end with them.
+                apps.bearers.remove_person(ended.sub);
+                deleted?
             }
         };
         if revoked > 0 {

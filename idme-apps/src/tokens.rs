@@ -181,7 +181,10 @@ pub(crate) async fn load(
 
 /// Revokes family `id` (every token of it).
 pub(crate) async fn revoke_family(apps: &Apps, id: &str) -> Result<(), StoreError> {
-    apps.store.delete(&record_id(id)).await
+    let deleted = apps.store.delete(&record_id(id)).await;
+    // After the write: a read of the grant before it cannot be kept past this.
+    apps.bearers.remove(id);
+    deleted
 }
 
 /// What a lock that could not be had answers.
@@ -314,12 +317,10 @@ async fn rotate(
     family.rotated_at = now;
     family.rotation_key = rotation_key;
     // Only a family still there: a revocation meanwhile stays.
-    if !apps
-        .store
-        .update(&to_record(keys, id, &family))
-        .await
-        .map_err(unavailable)?
-    {
+    let updated = apps.store.update(&to_record(keys, id, &family)).await;
+    // The old access token ends here now, whatever the store said.
+    apps.bearers.remove(id);
+    if !updated.map_err(unavailable)? {
         return Err(unknown());
     }
     Ok(Issued {

@@ -351,6 +351,24 @@ pub(crate) fn assert_invalid_token(rejection: &Rejection) {
     );
 }
 
+/// Asserts that `token` is refused by `pair`'s engine within a second of real time: an
+/// engine reuses a bearer user it authenticated for up to its `session_store_cache`
+/// (500 ms by default), so a revocation made through another engine takes effect there
+/// within that bound.
+pub(crate) async fn assert_refused_soon(pair: &Pair, token: &str) {
+    let since = std::time::Instant::now();
+    loop {
+        match bearer(pair, token).await {
+            Err(rejection) => return assert_invalid_token(&rejection),
+            Ok(_) => assert!(
+                since.elapsed() < std::time::Duration::from_secs(1),
+                "still accepted a second after its revocation elsewhere"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 /// Where `reply` sends the browser, as a path and query.
 pub(crate) fn location(reply: &Reply) -> String {
     let to = reply.header("location").unwrap_or_else(|| {
