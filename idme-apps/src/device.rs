@@ -1,7 +1,7 @@
 //! The device authorization grant (RFC 8628), the device's side: its request for codes
 //! and its polls (answered through the token endpoint). The person's pages are in
-//! `device_page`. A request (`d.…`, with the poll state) and the person's decision
-//! (`d.….decision`) are separate records, so a poll never overwrites a decision.
+//! `device_page`. A request (`d.…`) and the person's decision (`d.….decision`) are
+//! separate records; polls write neither (their pacing is kept in memory: `polls`).
 
 use std::net::IpAddr;
 
@@ -11,6 +11,7 @@ use serde_json::json;
 use super::codes::{self, hash, same};
 use super::grant::{self, Decision, DeviceRequest, UserCode};
 use super::oauth::{OAuthError, form, no_store, param};
+use super::polls::Polled;
 use super::throttle::DeviceRefusal;
 use super::{Apps, origin, parse_scope, tokens};
 use crate::server::Inner;
@@ -144,6 +145,12 @@ async fn start(
         &request,
     );
     apps.store.save(&record).await.map_err(unavailable)?;
+    // Its polls here start from memory.
+    apps.polls.keep(
+        &device_id,
+        Polled::of(request.clone(), record.expires_at),
+        now,
+    );
     let pointer = Pointer {
         to: UserCode { device: device_id },
         at: Some(now),
@@ -238,7 +245,9 @@ pub(crate) async fn record_decision(
     Ok(true)
 }
 
-/// `grant_type=urn:ietf:params:oauth:grant-type:device_code`: a device's poll.
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code`: a device's poll. The request
+/// is opened once per instance and its pacing kept here ([`Polls`](crate::polls::Polls));
+/// a pending poll reads only the decision from the store and writes nothing.
 pub(crate) async fn poll(
     inner: &Inner<'_>,
     apps: &Apps,
@@ -250,13 +259,21 @@ pub(crate) async fn poll(
     let unavailable = |e: StoreError| OAuthError::unavailable(&e);
     let unknown = || OAuthError::grant("the device code is invalid, used or another client's");
     let id = device_record_id(device_code);
-    let record = apps
-        .store
-        .load(&id)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(unknown)?;
-    let mut request: DeviceRequest = grant::open(keys, &record).ok_or_else(unknown)?;
+    let request = match apps.polls.get(&id, now) {
+        Some(request) => request,
+        None => {
+            let record = apps
+                .store
+                .load(&id)
+                .await
+                .map_err(unavailable)?
+                .ok_or_else(unknown)?;
+            let request: DeviceRequest = grant::open(keys, &record).ok_or_else(unknown)?;
+            let polled = Polled::of(request, record.expires_at);
+            apps.polls.keep(&id, polled.clone(), now);
+            polled
+        }
+    };
     if request.client_id != client_id {
         return Err(unknown());
     }
@@ -267,18 +284,7 @@ pub(crate) async fn poll(
             "the device code has expired",
         ));
     }
-    let too_soon = request
-        .last_poll
-        .is_some_and(|t| now < t.saturating_add(request.interval));
-    if too_soon {
-        request.interval = request.interval.saturating_add(SLOW_DOWN_STEP);
-    }
-    request.last_poll = Some(now);
-    let polled = grant::seal(keys, id.clone(), "", None, record.expires_at, &request);
-    if !apps.store.update(&polled).await.map_err(unavailable)? {
-        return Err(unknown());
-    }
-    if too_soon {
+    if apps.polls.polled(&id, now, SLOW_DOWN_STEP) {
         return Err(OAuthError::new(
             400,
             "slow_down",
@@ -312,9 +318,10 @@ pub(crate) async fn poll(
             {
                 return Err(unknown());
             }
+            apps.polls.remove(&id);
             apps.store.delete(&id).await.map_err(unavailable)?;
-            // The decision stays until it expires: a poll that wrote the request back
-            // just before this deletion still finds it, and the taken marker answers it.
+            // The decision stays until it expires: the taken marker answers any later
+            // poll of it, here or on another instance.
             let issued = tokens::issue(apps, keys, client_id, request.scope, *person, now).await?;
             Ok(issued.reply())
         }

@@ -147,9 +147,11 @@ pub(crate) struct DeviceRequest {
     pub(crate) user_code_hash: String,
     /// Unix seconds: the codes' end.
     pub(crate) expires_at: u64,
-    /// Seconds the device must wait between polls (grows by 5 at each `slow_down`).
+    /// Seconds the device must wait between polls, as first given (each instance then
+    /// paces the polls it sees in memory: `polls`).
     pub(crate) interval: u64,
-    /// Unix seconds of the last poll.
+    /// Unix seconds of the last poll: `None` since polls are paced in memory (read from
+    /// records written before).
     pub(crate) last_poll: Option<u64>,
 }
 

@@ -19,6 +19,7 @@ mod consent;
 mod device;
 mod device_page;
 mod device_races;
+mod hot_paths;
 mod limits;
 mod metrics;
 mod rocket;

@@ -1,6 +1,7 @@
-//! A memory app store that the limit tests watch and steer: it counts lookups by record
-//! kind and lock attempts, can hold every rotation lock (as another instance would), and
-//! can make each lookup take a while (a store across a network).
+//! A memory app store that the limit and hot-path tests watch and steer: it counts
+//! lookups (all, and by record kind), writes and lock attempts, can hold every rotation
+//! lock (as another instance would), and can make each lookup take a while (a store
+//! across a network).
 // Not every test file uses every knob.
 #![allow(dead_code)]
 
@@ -16,6 +17,10 @@ use idme_core::{LockingStore, MemoryStore, SessionStore};
 pub(crate) struct Knobs {
     /// Lookups of user-code pointers (`u.…`).
     pub(crate) user_code_loads: AtomicU64,
+    /// Every lookup.
+    pub(crate) loads: AtomicU64,
+    /// Every save and update.
+    pub(crate) writes: AtomicU64,
     /// Every lock taken (`LockingStore::lock`).
     pub(crate) locks: AtomicU64,
     /// Locks of rotations (`….rotate`).
@@ -37,6 +42,7 @@ pub(crate) struct Probe {
 #[idme_core::async_trait]
 impl SessionStore for Probe {
     async fn load(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        self.knobs.loads.fetch_add(1, Ordering::SeqCst);
         if id.starts_with("u.") {
             self.knobs.user_code_loads.fetch_add(1, Ordering::SeqCst);
         }
@@ -47,10 +53,12 @@ impl SessionStore for Probe {
         self.inner.load(id).await
     }
     async fn save(&self, record: &Record) -> Result<(), StoreError> {
+        self.knobs.writes.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
         self.inner.save(record).await
     }
     async fn update(&self, record: &Record) -> Result<bool, StoreError> {
+        self.knobs.writes.fetch_add(1, Ordering::SeqCst);
         tokio::task::yield_now().await;
         self.inner.update(record).await
     }
