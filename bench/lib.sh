@@ -1,0 +1,70 @@
+# Helpers shared by the wrk benchmarks (sourced, not run): process clean-up, free loopback
+# ports, waiting, a cookie jar as a Cookie header, medians and ratios over rounds.
+# The sourcing script sets `NAME` (for messages) and `ROUNDS`; it gets `$work` (a temporary
+# directory removed on exit) and `pids` (every process started, stopped on exit).
+
+work=$(mktemp -d)
+chmod 755 "$work"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Free loopback ports (nothing answers on them nor 10,000 above, where a Redis Cluster
+# node's bus port would go), from a range unlikely to be in use; not in a subshell, so that
+# each call moves on.
+next_port=$((20000 + RANDOM % 20000))
+free_port() { # variable-name
+    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null ||
+        (exec 3<>"/dev/tcp/127.0.0.1/$((next_port + 10000))") 2>/dev/null; do
+        next_port=$((next_port + 1))
+    done
+    printf -v "$1" '%s' "$next_port"
+    next_port=$((next_port + 1))
+}
+
+wait_for() { # what command...
+    local what=$1
+    shift
+    for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "$NAME: timed out waiting for $what" >&2
+    exit 1
+}
+
+# A curl cookie jar as a Cookie header: "a=1; b=2".
+jar_header() { awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"; }
+
+# Starts the emulator (release binary in $bin) on a free port with the veteran persona and
+# the given redirect URIs; sets issuer, client_id and client_secret.
+start_emulator() { # redirect-uri...
+    local port redirects=()
+    free_port port
+    for r in "$@"; do redirects+=(--redirect-uri "$r"); done
+    "$bin/idme-testkit" --bind "127.0.0.1:$port" --user veteran "${redirects[@]}" \
+        >"$work/emulator.env" 2>"$work/emulator.log" &
+    pids+=($!)
+    wait_for "the emulator" grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env"
+    issuer=$(sed -n 's/^IDME_ISSUER=//p' "$work/emulator.env")
+    client_id=$(sed -n 's/^IDME_CLIENT_ID=//p' "$work/emulator.env")
+    client_secret=$(sed -n 's/^IDME_CLIENT_SECRET=//p' "$work/emulator.env")
+}
+
+# rps[key:round] holds req/s; `median` of stdin, and "median (min–max of the per-round
+# ratios) PASS|FAIL" of two series against a target.
+declare -A rps
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+med() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$r]}"; done | median; }
+int() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
+ratio_cell() { # numerator-key denominator-key target
+    local m spread verdict
+    m=$(awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }')
+    spread=$(for r in $(seq 1 "$ROUNDS"); do
+        awk -v a="${rps[$1:$r]}" -v b="${rps[$2:$r]}" 'BEGIN { printf "%.3f\n", a / b }'
+    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
+    if awk -v m="$m" -v t="$3" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
+    echo "$m ($spread) $verdict"
+}
