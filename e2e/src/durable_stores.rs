@@ -1,7 +1,8 @@
 //! Stores that outlive the process, black-box with the example apps: app grants in the
 //! default SQLite file survive a `SIGKILL` and a restart; two instances sharing one SQLite
 //! file or one Postgres (`IDME_SESSION_STORE=sqlite://…`, `postgres://…`) share sessions
-//! and app grants, which survive both being killed.
+//! and app grants, which survive both being killed; so do Redis Cluster and Sentinel, and
+//! behind Sentinel the master killed under load costs errors only during the failover.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -157,14 +158,7 @@ async fn shared_through(package: &str, store: String) {
     let a = ExampleApp::start(package, port_a, &env_a).await;
     let b = ExampleApp::start(package, port_b, &env_b).await;
 
-    let browser = Browser::api_client();
-    let start = browser
-        .get(&a.url(&format!("/auth/login?return_to={LANDING}")))
-        .await;
-    assert_eq!(start.status, 303, "{}", start.body);
-    let end = browser.navigate(start, None).await;
-    assert_eq!(end.url.path(), LANDING, "{}", end.body);
-    let cookie = browser.cookie(SESSION).expect("signed in on A");
+    let cookie = sign_in(&a).await;
     assert!(cookie.len() < 300, "only a sealed id in the cookie");
     let me = with_session(&cookie).get(&b.url("/me")).await;
     assert_eq!(me.status, 200, "A's session on B: {}", me.body);
@@ -225,4 +219,226 @@ pub async fn offline_mode_survives_a_restart(package: &str) {
     assert_eq!(me.status, 200, "the device too: {}", me.body);
     app.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Concurrent clients hammering `GET /me` during [`sessions_survive_a_sentinel_failover_under_load`].
+const LOAD_TASKS: usize = 4;
+/// Sessions signed in before the failover, shared by the load clients.
+const LOAD_SESSIONS: usize = 5;
+/// The load clients' timeout per request: no answer by then is a failure (status 0).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The slowest answer allowed: the store's timeout per call is 2 s, and a call lost to the
+/// dead master is retried once after asking the Sentinel again; nothing waits longer.
+const MAX_LATENCY: Duration = Duration::from_secs(5);
+/// How long after `wait_for_failover` returned errors may still be answered. The store
+/// learns of the new master only on its next failing call, and requests already in flight
+/// then (on the dead connection, up to a store timeout of 2 s) finish after it.
+const FAILOVER_MARGIN: Duration = Duration::from_secs(2);
+/// Load after that margin, which must all succeed.
+const FULL_SERVICE: Duration = Duration::from_secs(3);
+/// The fewest answers after the margin for "full service" to mean something.
+const MIN_AFTER: usize = 200;
+
+/// One answer to `GET /me` under load: when it was sent and answered (since the load
+/// began), its status (`0`: a timeout or connection error), and whether it cleared the
+/// session cookie.
+#[derive(Debug, Clone, Copy)]
+struct Answer {
+    sent: Duration,
+    answered: Duration,
+    status: u16,
+    cleared: bool,
+}
+
+/// Signs a new browser in on `app`; its session cookie.
+async fn sign_in(app: &ExampleApp) -> String {
+    let browser = Browser::api_client();
+    let start = browser
+        .get(&app.url(&format!("/auth/login?return_to={LANDING}")))
+        .await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let end = browser.navigate(start, None).await;
+    assert_eq!(end.url.path(), LANDING, "{}", end.body);
+    browser.cookie(SESSION).expect("signed in")
+}
+
+/// One load client: `GET /me` with each of `cookies` in turn until `stop`, every answer
+/// recorded.
+async fn hammer(
+    me: String,
+    cookies: Vec<String>,
+    t0: Instant,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<Answer> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("a plain reqwest client builds");
+    let mut answers = Vec::new();
+    for cookie in cookies.iter().cycle() {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            break;
+        }
+        let sent = t0.elapsed();
+        let reply = client
+            .get(&me)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(reqwest::header::COOKIE, format!("{SESSION}={cookie}"))
+            .send()
+            .await;
+        let (status, cleared) = match reply {
+            Ok(r) => {
+                let cleared = r
+                    .headers()
+                    .get_all(reqwest::header::SET_COOKIE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .any(|c| c.starts_with(&format!("{SESSION}=")) && c.contains("Max-Age=0"));
+                let status = r.status().as_u16();
+                // The whole answer, not just its head.
+                let status = if r.bytes().await.is_ok() { status } else { 0 };
+                (status, cleared)
+            }
+            Err(_) => (0, false),
+        };
+        answers.push(Answer {
+            sent,
+            answered: t0.elapsed(),
+            status,
+            cleared,
+        });
+    }
+    answers
+}
+
+/// The Redis master behind Sentinel is killed (`SIGKILL`) while clients hammer `GET /me`
+/// with sessions signed in more than a second before: every answer is `200` or `503`
+/// (never `401` or `500`, never a cleared cookie, never slower than [`MAX_LATENCY`]); the
+/// `503`s fall between the kill and [`FAILOVER_MARGIN`] after the Sentinel promoted the
+/// replica; after that every request succeeds, without restarting the app; every session
+/// is still signed in, and a new sign-in works. The examples keep a session read from the
+/// store for 500 ms (`session_store_cache`), so each session reaches the store about twice a
+/// second: most answers during the failover come from that copy, and the `503`s are those
+/// that had to ask the store.
+pub async fn sessions_survive_a_sentinel_failover_under_load(package: &str) {
+    let mut sentinel = tokio::task::spawn_blocking(idme_testkit::RedisSentinel::start)
+        .await
+        .expect("the Sentinel set-up starts");
+    let port = Target::free_port();
+    let emulator = emulator(&[port]).await;
+    let env = env(&emulator, port, &[("IDME_SESSION_STORE", sentinel.url())]);
+    let app = ExampleApp::start(package, port, &env).await;
+    let mut cookies = Vec::new();
+    for _ in 0..LOAD_SESSIONS {
+        cookies.push(sign_in(&app).await);
+    }
+    // Replicated (and past the session cache): written more than a second before.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let old_master = sentinel.master_port();
+
+    let t0 = Instant::now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..LOAD_TASKS)
+        .map(|i| {
+            let mut mine = cookies.clone();
+            mine.rotate_left(i % cookies.len());
+            tokio::spawn(hammer(app.url("/me"), mine, t0, stop.clone()))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (sentinel_back, killed, failed_over) = tokio::task::spawn_blocking(move || {
+        let killed = t0.elapsed();
+        sentinel.kill_master();
+        sentinel.wait_for_failover();
+        (sentinel, killed, t0.elapsed())
+    })
+    .await
+    .expect("the failover happens");
+    sentinel = sentinel_back;
+    let window_end = failed_over + FAILOVER_MARGIN;
+    tokio::time::sleep((window_end + FULL_SERVICE).saturating_sub(t0.elapsed())).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for task in load {
+        answers.extend(task.await.expect("a load client"));
+    }
+    answers.sort_by_key(|a| a.sent);
+    assert_ne!(
+        sentinel.master_port(),
+        old_master,
+        "the replica was promoted"
+    );
+
+    let failed: Vec<&Answer> = answers.iter().filter(|a| a.status != 200).collect();
+    let after: Vec<&Answer> = answers.iter().filter(|a| a.sent > window_end).collect();
+    let slowest = answers
+        .iter()
+        .map(|a| a.answered - a.sent)
+        .max()
+        .unwrap_or_default();
+    let since_kill = |a: &Answer| a.answered.as_secs_f64() - killed.as_secs_f64();
+    let errors = match (failed.first(), failed.last()) {
+        (Some(first), Some(last)) => format!(
+            "from {:.2} s to {:.2} s after the kill",
+            since_kill(first),
+            since_kill(last)
+        ),
+        _ => "none".to_owned(),
+    };
+    let during = answers
+        .iter()
+        .filter(|a| a.answered >= killed && a.sent <= window_end)
+        .count();
+    println!(
+        "{package}: {} requests ({} in the window, {} after it), {} failed ({} after it); \
+         the failover took {:.2} s (window with the margin {:.2} s); errors {errors}; \
+         slowest answer {slowest:?}",
+        answers.len(),
+        during,
+        after.len(),
+        failed.len(),
+        after.iter().filter(|a| a.status != 200).count(),
+        (failed_over - killed).as_secs_f64(),
+        (window_end - killed).as_secs_f64(),
+    );
+    for a in &answers {
+        let at = a.answered.as_secs_f64() - killed.as_secs_f64();
+        assert!(
+            matches!(a.status, 200 | 503),
+            "GET /me answered {} at {at:.2} s after the kill (0: no answer)",
+            a.status
+        );
+        assert!(
+            !a.cleared,
+            "the session cookie was cleared at {at:.2} s after the kill"
+        );
+        assert!(
+            a.answered - a.sent < MAX_LATENCY,
+            "GET /me took {:?} at {at:.2} s after the kill",
+            a.answered - a.sent
+        );
+        if a.status != 200 {
+            assert!(
+                a.answered >= killed && a.answered <= window_end,
+                "an error outside the failover window: {at:.2} s after the kill, the failover \
+                 done {:.2} s after it",
+                (failed_over - killed).as_secs_f64()
+            );
+        }
+    }
+    assert!(
+        after.len() >= MIN_AFTER,
+        "only {} requests after the failover",
+        after.len()
+    );
+
+    for cookie in &cookies {
+        let me = with_session(cookie).get(&app.url("/me")).await;
+        assert_eq!(me.status, 200, "still signed in: {}", me.body);
+    }
+    let fresh = sign_in(&app).await;
+    let me = with_session(&fresh).get(&app.url("/me")).await;
+    assert_eq!(me.status, 200, "a sign-in after the failover: {}", me.body);
+    app.stop().await;
 }

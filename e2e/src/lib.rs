@@ -100,6 +100,7 @@ macro_rules! device_tests {
             sessions_shared_through_postgres,
             sessions_shared_through_redis_cluster,
             sessions_shared_through_redis_sentinel,
+            sessions_survive_a_sentinel_failover_under_load,
             offline_mode_survives_a_restart,
         );
     };
