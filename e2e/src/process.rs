@@ -274,6 +274,10 @@ impl Target {
         let port = free_port();
         let redirect = format!("http://127.0.0.1:{port}/auth/callback");
         config.redirect_uris.push(redirect.clone());
+        // The black-box suites follow a sign-out through the provider's logout (RP-initiated
+        // logout); ID.me's own discovery names no end_session_endpoint, a case the engine's
+        // in-memory tests cover.
+        config.end_session_endpoint = true;
         if events {
             config.events_receiver = Some(idme_testkit::EventsReceiver {
                 url: format!("http://127.0.0.1:{port}/auth/events"),

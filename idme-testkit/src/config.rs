@@ -55,6 +55,11 @@ pub struct EmulatorConfig {
     /// delivers security events, as a relying party registers it with ID.me. Default `None`
     /// (also settable with [`Emulator::set_events_receiver`](crate::Emulator::set_events_receiver)).
     pub events_receiver: Option<crate::EventsReceiver>,
+    /// Discovery names the emulator's `end_session_endpoint` (`/oauth/logout`), so an engine
+    /// does RP-initiated logout through it and keeps the ID token for `id_token_hint`.
+    /// Default `false`: ID.me's own discovery names none, and a session is then the size a
+    /// production session is. (The endpoint answers either way.)
+    pub end_session_endpoint: bool,
 }
 
 /// The policies enabled by default.
@@ -84,6 +89,7 @@ impl Default for EmulatorConfig {
             rp_encryption_key: None,
             public_client: false,
             events_receiver: None,
+            end_session_endpoint: false,
         }
     }
 }

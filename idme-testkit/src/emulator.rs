@@ -369,6 +369,7 @@ fn shared(
         base_url,
         issuer,
         advertise_iss: config.advertise_iss_parameter,
+        end_session: config.end_session_endpoint,
         jwks_quirks: config.jwks_quirks,
         single_use: config.single_use_access_tokens,
         enabled_policies: config.enabled_policies.clone(),

@@ -32,6 +32,8 @@ OPTIONS:
     --events-receiver URL  deliver security events (RFC 8935 push) to this receiver URL; send them from the
                            page /testkit/events (needs --events-audience)
     --events-audience AUD  the audience the receiver registered (the SETs' aud)
+    --end-session-endpoint name /oauth/logout as discovery's end_session_endpoint (ID.me's names
+                           none, so by default neither does the emulator's)
     -h, --help             print this help
 
 Prints IDME_ISSUER=, IDME_CLIENT_ID= and IDME_CLIENT_SECRET= lines on stdout (IDME_TOKEN_AUTH=none instead of
@@ -67,6 +69,10 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         }
         if flag == "--public-client" {
             config.public_client = true;
+            continue;
+        }
+        if flag == "--end-session-endpoint" {
+            config.end_session_endpoint = true;
             continue;
         }
         let mut value = || {
@@ -180,6 +186,8 @@ mod tests {
         let uri = "http://127.0.0.1/callback";
         assert!(parse(&["--redirect-uri", uri, "--public-client"]).public_client);
         assert!(!parse(&["--redirect-uri", uri]).public_client);
+        assert!(parse(&["--redirect-uri", uri, "--end-session-endpoint"]).end_session_endpoint);
+        assert!(!parse(&["--redirect-uri", uri]).end_session_endpoint);
     }
 
     #[test]

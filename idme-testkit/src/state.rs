@@ -405,6 +405,8 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) issuer: String,
     pub(crate) advertise_iss: bool,
+    /// Discovery names the `end_session_endpoint`.
+    pub(crate) end_session: bool,
     pub(crate) jwks_quirks: bool,
     pub(crate) single_use: bool,
     pub(crate) enabled_policies: Vec<String>,

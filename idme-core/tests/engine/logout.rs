@@ -1,16 +1,37 @@
 //! Logout in memory: it ends the session, sends the browser to the provider's logout
-//! with the ID token as `id_token_hint`, and is refused without a same-origin signal.
+//! with the ID token as `id_token_hint` when the provider has one (else home), and is
+//! refused without a same-origin signal.
 
 use idme_testkit::pair::Pair;
+use idme_testkit::{EmulatorConfig, Persona};
 
 #[tokio::test]
-async fn logout_ends_the_session_and_visits_the_provider() {
+async fn without_an_end_session_endpoint_logout_stays_in_the_app() {
+    // ID.me's discovery names no end_session_endpoint; nor does the emulator's by default.
     let pair = Pair::new(|b| b).await;
     let mut browser = pair.sign_in().await;
     let reply = pair.logout(&mut browser).await;
     assert_eq!(reply.status, 303);
+    let to = reply.header("location").unwrap();
+    assert!(!to.starts_with(&pair.emulator.base_url()), "{to}");
+    assert!(!to.contains("id_token_hint"), "{to}");
+    assert!(browser.names().iter().all(|n| !n.contains("idme_session")));
+    assert!(pair.authenticate(&mut browser).await.is_err());
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_and_visits_the_provider() {
+    let emulator = EmulatorConfig {
+        auto_user: Some(Persona::Veteran),
+        end_session_endpoint: true,
+        ..EmulatorConfig::default()
+    };
+    let pair = Pair::with_emulator(emulator, |b| b).await.unwrap();
+    let mut browser = pair.sign_in().await;
+    let reply = pair.logout(&mut browser).await;
+    assert_eq!(reply.status, 303);
     let to = url::Url::parse(reply.header("location").unwrap()).unwrap();
-    // RP-initiated logout carries the ID token as `id_token_hint` (the emulator has an
+    // RP-initiated logout carries the ID token as `id_token_hint` (this emulator names an
     // end_session_endpoint), and it is the signed token the provider issued.
     let hint = to
         .query_pairs()

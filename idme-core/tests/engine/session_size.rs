@@ -4,10 +4,9 @@ use idme_testkit::pair::Pair;
 
 #[tokio::test]
 async fn the_session_cookie_of_a_verified_user_stays_under_1600_bytes() {
-    // The emulator has an end_session_endpoint, so the session keeps the ID token for
-    // the logout's id_token_hint, and `attributes.json` adds the verification. (1,751
-    // bytes while the ID token was kept in its compact form, whose base64 the seal's
-    // deflate could not match against the claims the session repeats.)
+    // The session a production sign-in with ID.me makes: its discovery names no
+    // end_session_endpoint, so no ID token is kept for an `id_token_hint`, and
+    // `attributes.json` adds the verification.
     let pair = Pair::new(|b| b).await;
     let mut browser = pair.sign_in().await;
     let user = pair

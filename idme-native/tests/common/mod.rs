@@ -15,6 +15,8 @@ pub async fn setup(persona: Persona) -> (Emulator, Idme) {
         redirect_uris: vec!["http://127.0.0.1/callback".into()],
         auto_user: Some(persona),
         public_client: true,
+        // The logout tests need a provider logout URL (ID.me's discovery names none).
+        end_session_endpoint: true,
         ..Default::default()
     })
     .await

@@ -24,13 +24,12 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         );
     }
     let base = &shared.base_url;
-    Json(json!({
+    let mut doc = json!({
         "issuer": shared.issuer,
         "authorization_endpoint": format!("{base}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{base}{TOKEN_PATH}"),
         "userinfo_endpoint": format!("{base}{USERINFO_PATH}"),
         "jwks_uri": format!("{base}{JWKS_PATH}"),
-        "end_session_endpoint": format!("{base}{LOGOUT_PATH}"),
         "response_types_supported": [
             "code", "token", "id_token", "code id_token", "code token", "id_token token", "code id_token token"
         ],
@@ -49,8 +48,11 @@ pub(crate) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         ],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": shared.advertise_iss,
-    }))
-    .into_response()
+    });
+    if shared.end_session {
+        doc["end_session_endpoint"] = json!(format!("{base}{LOGOUT_PATH}"));
+    }
+    Json(doc).into_response()
 }
 
 /// `GET /oidc/.well-known/jwks`

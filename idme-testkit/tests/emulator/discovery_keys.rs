@@ -9,6 +9,21 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 #[tokio::test]
+async fn discovery_names_the_end_session_endpoint_only_when_asked() {
+    let idme = start(EmulatorConfig {
+        end_session_endpoint: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let url = format!("{}/.well-known/openid-configuration", idme.issuer());
+    let doc: Value = http().get(url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        doc["end_session_endpoint"],
+        format!("{}/oauth/logout", idme.base_url())
+    );
+}
+
+#[tokio::test]
 async fn discovery_and_jwks_shapes() {
     let idme = start(EmulatorConfig::default()).await;
     let url = format!("{}/.well-known/openid-configuration", idme.issuer());
@@ -33,7 +48,10 @@ async fn discovery_and_jwks_shapes() {
         format!("{base}/api/public/v3/userinfo")
     );
     assert_eq!(doc["jwks_uri"], format!("{base}/oidc/.well-known/jwks"));
-    assert_eq!(doc["end_session_endpoint"], format!("{base}/oauth/logout"));
+    assert!(
+        doc.get("end_session_endpoint").is_none(),
+        "ID.me's discovery names no end_session_endpoint, nor by default the emulator's"
+    );
     assert_eq!(
         doc["response_types_supported"].as_array().map(Vec::len),
         Some(7)
