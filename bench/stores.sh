@@ -23,33 +23,9 @@ echo "building the axum example and the emulator (release)..." >&2
 cargo build --release --quiet -p idme-testkit -p idme-example-axum
 bin=${CARGO_TARGET_DIR:-target}/release
 
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+NAME=stores.sh
+source bench/lib.sh
 
-next_port=$((20000 + RANDOM % 20000))
-free_port() { # variable-name
-    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null ||
-        (exec 3<>"/dev/tcp/127.0.0.1/$((next_port + 10000))") 2>/dev/null; do
-        next_port=$((next_port + 1))
-    done
-    printf -v "$1" '%s' "$next_port"
-    next_port=$((next_port + 1))
-}
-wait_for() { # what command...
-    local what=$1
-    shift
-    for _ in $(seq 1 300); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-    echo "stores.sh: timed out waiting for $what" >&2
-    exit 1
-}
 redis() { # port args...
     local p=$1
     shift
@@ -112,16 +88,9 @@ backends=(cookie redis cluster sentinel postgres sqlite)
 # --- the emulator and one app per backend -------------------------------------------------
 declare -A port
 for b in "${backends[@]}"; do free_port "port[$b]"; done
-free_port emulator_port
 redirects=()
-for b in "${backends[@]}"; do redirects+=(--redirect-uri "http://127.0.0.1:${port[$b]}/auth/callback"); done
-"$bin/idme-testkit" --bind "127.0.0.1:$emulator_port" --user veteran "${redirects[@]}" \
-    >"$work/emulator.env" 2>"$work/emulator.log" &
-pids+=($!)
-wait_for "the emulator" grep -q '^IDME_CLIENT_SECRET=' "$work/emulator.env"
-issuer=$(sed -n 's/^IDME_ISSUER=//p' "$work/emulator.env")
-client_id=$(sed -n 's/^IDME_CLIENT_ID=//p' "$work/emulator.env")
-client_secret=$(sed -n 's/^IDME_CLIENT_SECRET=//p' "$work/emulator.env")
+for b in "${backends[@]}"; do redirects+=("http://127.0.0.1:${port[$b]}/auth/callback"); done
+start_emulator "${redirects[@]}"
 for b in "${backends[@]}"; do
     mkdir -p "$work/data-$b"
     env RUST_LOG=warn BIND_ADDR="127.0.0.1:${port[$b]}" IDME_ISSUER="$issuer" \
@@ -134,7 +103,6 @@ for b in "${backends[@]}"; do
     wait_for "the $b app" curl -sf -o /dev/null "http://127.0.0.1:${port[$b]}/"
 done
 
-jar_header() { awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"; }
 declare -A cookie
 sign_in() { # backend
     local b=$1 base="http://127.0.0.1:${port[$1]}"
@@ -164,7 +132,6 @@ trip[redis]=$(trips redis redis_cmds)
 trip[postgres]=$(trips postgres pg_xacts)
 
 # --- the load, interleaved ----------------------------------------------------------------
-declare -A rps
 measure() { # key url cookie
     local out
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $3" "$2")
@@ -187,8 +154,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-med() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$r]}"; done | median; }
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
@@ -198,9 +163,5 @@ echo
 echo "| sessions in | signed-in \`/me\` req/s | ÷ cookie store (goal ≥ 0.80 for a shared store) | store round trips per request |"
 echo "|---|---|---|---|"
 for b in "${backends[@]}"; do
-    m=$(awk -v a="$(med "$b")" -v c="$(med cookie)" 'BEGIN { printf "%.2f", a / c }')
-    spread=$(for r in $(seq 1 "$ROUNDS"); do
-        awk -v a="${rps[$b:$r]}" -v c="${rps[cookie:$r]}" 'BEGIN { printf "%.3f\n", a / c }'
-    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
-    echo "| $b (\`${store[$b]%%://*}\`) | $(awk -v x="$(med "$b")" 'BEGIN { printf "%.0f", x }') | $m ($spread) | ${trip[$b]:-} |"
+    echo "| $b (\`${store[$b]%%://*}\`) | $(int "$(med "$b")") | $(ratio_cell "$b" cookie 0.80) | ${trip[$b]:-} |"
 done
