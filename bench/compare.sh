@@ -28,31 +28,14 @@ cargo build --release --quiet --locked --manifest-path bench/axum-oidc/Cargo.tom
 bin=${CARGO_TARGET_DIR:-target}/release
 oidc_bin=${CARGO_TARGET_DIR:-bench/axum-oidc/target}/release/axum-oidc-bench
 
-# --- processes: every one started is stopped on exit -------------------------------------
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Free loopback ports (nothing answers on them), from a range unlikely to be in use; not
-# in a subshell, so that each call moves on.
-next_port=$((20000 + RANDOM % 20000))
-free_port() { # variable-name
-    while (exec 3<>"/dev/tcp/127.0.0.1/$next_port") 2>/dev/null; do next_port=$((next_port + 1)); done
-    printf -v "$1" '%s' "$next_port"
-    next_port=$((next_port + 1))
-}
+NAME=compare.sh
+source bench/lib.sh
 wait_up() { # url log
     for _ in $(seq 1 200); do
         curl -s -o /dev/null --max-time 1 "$1" && return 0
         sleep 0.1
     done
-    echo "compare.sh: $1 did not come up; its log:" >&2
+    echo "$NAME: $1 did not come up; its log:" >&2
     cat "$2" >&2
     exit 1
 }
@@ -100,9 +83,6 @@ if [ -n "$REDIS" ]; then wait_up "http://127.0.0.1:${port[axumredis]}/" "$work/a
 
 # --- sign in: follow the redirects with a cookie jar (one jar per app, as a
 # jar does not tell ports apart) and turn the jar into a Cookie header --------------------
-jar_header() { # jar -> "a=1; b=2"
-    awk -F '\t' '{ sub(/^#HttpOnly_/, "") } /^#/ || NF < 7 { next } { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$1"
-}
 declare -A cookie
 sign_in() { # name start-path expected-final-path
     local f=$1 base="http://127.0.0.1:${port[$1]}" out
@@ -128,22 +108,6 @@ sign_in_all() {
 }
 
 # --- the load, interleaved --------------------------------------------------------------
-declare -A rps
-errors=0
-measure() { # key url [cookie]
-    local out
-    if [ -n "${3:-}" ]; then
-        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $3" "$2")
-    else
-        out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$2")
-    fi
-    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-        echo "compare.sh: $1 had errors: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
-        errors=$((errors + 1))
-    fi
-    rps[$1]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    echo "  $1: ${rps[$1]} req/s" >&2
-}
 echo "load: $ROUNDS rounds; per round, per framework: anonymous /, signed-in /, signed-in /me; then axum-oidc's protected route" >&2
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
@@ -160,37 +124,23 @@ for r in $(seq 1 "$ROUNDS"); do
         fi
         if [ $((r % 2)) = 1 ]; then
             measure "$f:anon:$r" "$base/"
-            if [ "$f" = rocket ]; then measure "$f:anonc:$r" "$base/" "$opaque"; fi
+            if [ "$f" = rocket ]; then measure "$f:anonc:$r" "$base/" -H "Cookie: $opaque"; fi
         fi
-        measure "$f:page:$r" "$base/" "${cookie[$f]}"
-        measure "$f:me:$r" "$base/me" "${cookie[$f]}"
+        measure "$f:page:$r" "$base/" -H "Cookie: ${cookie[$f]}"
+        measure "$f:me:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
         if [ $((r % 2)) = 0 ]; then
-            if [ "$f" = rocket ]; then measure "$f:anonc:$r" "$base/" "$opaque"; fi
+            if [ "$f" = rocket ]; then measure "$f:anonc:$r" "$base/" -H "Cookie: $opaque"; fi
             measure "$f:anon:$r" "$base/"
         fi
         if [ "$f" = axum ] && [ -n "$REDIS" ]; then
-            measure "axumredis:me:$r" "http://127.0.0.1:${port[axumredis]}/me" "${cookie[axumredis]}"
+            measure "axumredis:me:$r" "http://127.0.0.1:${port[axumredis]}/me" -H "Cookie: ${cookie[axumredis]}"
         fi
     done
-    measure "oidc:protected:$r" "http://127.0.0.1:${port[oidc]}/protected" "${cookie[oidc]}"
+    measure "oidc:protected:$r" "http://127.0.0.1:${port[oidc]}/protected" -H "Cookie: ${cookie[oidc]}"
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ----------------------------------------------------------------------------
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-series() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$2:$r]}"; done; }
-med() { series "$1" "$2" | median; }
-# "median (min–max of the per-round ratios) PASS|FAIL"
-ratio_cell() { # f num den target [den_framework]
-    local f=$1 num=$2 den=$3 target=$4 df=${5:-$1} m spread verdict
-    m=$(awk -v a="$(med "$f" "$num")" -v b="$(med "$df" "$den")" 'BEGIN { printf "%.2f", a / b }')
-    spread=$(for r in $(seq 1 "$ROUNDS"); do
-        awk -v a="${rps[$f:$num:$r]}" -v b="${rps[$df:$den:$r]}" 'BEGIN { printf "%.3f\n", a / b }'
-    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
-    if awk -v m="$m" -v t="$target" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
-    echo "$m ($spread) $verdict"
-}
-int() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 {
 echo
@@ -202,20 +152,20 @@ echo
 echo "| framework | anonymous \`/\` | signed-in \`/\` | signed-in \`/me\` | signed-in \`/\` ÷ anonymous \`/\` (≥ 0.95) | \`/me\` ÷ anonymous \`/\` (≥ 0.90) | \`/me\` ÷ axum-oidc (≥ 10) |"
 echo "|---|---|---|---|---|---|---|"
 for f in "${frameworks[@]}"; do
-    echo "| $f | $(int "$(med "$f" anon)") | $(int "$(med "$f" page)") | $(int "$(med "$f" me)") | $(ratio_cell "$f" page anon 0.95) | $(ratio_cell "$f" me anon 0.90) | $(ratio_cell "$f" me protected 10 oidc) |"
+    echo "| $f | $(int "$(med "$f:anon")") | $(int "$(med "$f:page")") | $(int "$(med "$f:me")") | $(ratio_cell "$f:page" "$f:anon" 0.95) | $(ratio_cell "$f:me" "$f:anon" 0.90) | $(ratio_cell "$f:me" oidc:protected 10) |"
 done
-echo "| axum-oidc 0.6 | | | protected route: $(int "$(med oidc protected)") | | | |"
+echo "| axum-oidc 0.6 | | | protected route: $(int "$(med oidc:protected)") | | | |"
 echo
-echo "Rocket against its own baseline, an anonymous \`/\` carrying an opaque cookie of the session cookie's size ($(int "$(med rocket anonc)") req/s):"
+echo "Rocket against its own baseline, an anonymous \`/\` carrying an opaque cookie of the session cookie's size ($(int "$(med rocket:anonc)") req/s):"
 echo
 echo "| framework | signed-in \`/\` ÷ anonymous \`/\` with an opaque cookie (≥ 0.95) | \`/me\` ÷ the same (≥ 0.90) |"
 echo "|---|---|---|"
-echo "| rocket | $(ratio_cell rocket page anonc 0.95) | $(ratio_cell rocket me anonc 0.90) |"
+echo "| rocket | $(ratio_cell rocket:page rocket:anonc 0.95) | $(ratio_cell rocket:me rocket:anonc 0.90) |"
 if [ -n "$REDIS" ]; then
     echo
     echo "| sessions in Redis (axum) | signed-in \`/me\` | Redis \`/me\` ÷ cookie-store \`/me\` (≥ 0.80) |"
     echo "|---|---|---|"
-    echo "| axum, \`IDME_SESSION_STORE=redis://…\` | $(int "$(med axumredis me)") | $(ratio_cell axumredis me me 0.80 axum) |"
+    echo "| axum, \`IDME_SESSION_STORE=redis://…\` | $(int "$(med axumredis:me)") | $(ratio_cell axumredis:me axum:me 0.80) |"
 fi
 } | tee "$work/table"
 if [ "$errors" -gt 0 ]; then

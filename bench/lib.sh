@@ -53,6 +53,25 @@ start_emulator() { # redirect-uri...
     client_secret=$(sed -n 's/^IDME_CLIENT_SECRET=//p' "$work/emulator.env")
 }
 
+# wrk against url with options (headers, a script), the req/s kept in rps[key] (key is
+# "name:round"). Non-2xx answers and socket errors are reported and counted in `errors`,
+# except non-2xx answers for keys matching the pattern NON2XX_EXPECTED (e.g. a poll that is
+# answered 400 authorization_pending by design).
+errors=0
+NON2XX_EXPECTED=${NON2XX_EXPECTED:-}
+measure() { # key url [wrk options...]
+    local key=$1 url=$2 out
+    shift 2
+    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" "$@" "$url")
+    if grep -q 'Socket errors' <<<"$out" ||
+        { grep -q 'Non-2xx' <<<"$out" && { [ -z "$NON2XX_EXPECTED" ] || [[ $key != $NON2XX_EXPECTED ]]; }; }; then
+        echo "$NAME: $key had errors: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
+        errors=$((errors + 1))
+    fi
+    rps[$key]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    echo "  $key: ${rps[$key]} req/s" >&2
+}
+
 # rps[key:round] holds req/s; `median` of stdin, and "median (min–max of the per-round
 # ratios) PASS|FAIL" of two series against a target.
 declare -A rps

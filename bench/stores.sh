@@ -132,15 +132,6 @@ trip[redis]=$(trips redis redis_cmds)
 trip[postgres]=$(trips postgres pg_xacts)
 
 # --- the load, interleaved ----------------------------------------------------------------
-measure() { # key url cookie
-    local out
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -H "Cookie: $3" "$2")
-    if grep -q 'Non-2xx\|Socket errors' <<<"$out"; then
-        echo "stores.sh: $1 had errors: $(grep 'Non-2xx\|Socket errors' <<<"$out")" >&2
-    fi
-    rps[$1]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
-    echo "  $1: ${rps[$1]} req/s" >&2
-}
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r" >&2
@@ -149,7 +140,7 @@ for r in $(seq 1 "$ROUNDS"); do
     n=${#backends[@]}
     for i in $(seq 0 $((n - 1))); do
         b=${backends[$(((i + r) % n))]}
-        measure "$b:$r" "http://127.0.0.1:${port[$b]}/me" "${cookie[$b]}"
+        measure "$b:$r" "http://127.0.0.1:${port[$b]}/me" -H "Cookie: ${cookie[$b]}"
     done
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
