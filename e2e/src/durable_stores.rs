@@ -16,8 +16,6 @@ use crate::scenarios::SESSION;
 
 /// `IDME_COOKIE_KEYS` kept across the restart and shared by the instances (32 bytes).
 const KEYS: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-/// A page of the examples that does not look at the session (a 404).
-const LANDING: &str = "/landing";
 
 /// A directory of this test's own, under `target/<profile>/e2e-data`.
 fn data_dir(package: &str, what: &str) -> PathBuf {
@@ -253,12 +251,7 @@ struct Answer {
 /// Signs a new browser in on `app`; its session cookie.
 async fn sign_in(app: &ExampleApp) -> String {
     let browser = Browser::api_client();
-    let start = browser
-        .get(&app.url(&format!("/auth/login?return_to={LANDING}")))
-        .await;
-    assert_eq!(start.status, 303, "{}", start.body);
-    let end = browser.navigate(start, None).await;
-    assert_eq!(end.url.path(), LANDING, "{}", end.body);
+    crate::sessions::sign_in_on(app, &browser).await;
     browser.cookie(SESSION).expect("signed in")
 }
 

@@ -140,7 +140,7 @@ pub(crate) async fn pair_with(package: &str, extra: &[(&'static str, String)]) -
 }
 
 /// Signs in on `app` (landing on a page that does not touch the session).
-async fn sign_in_on(app: &ExampleApp, browser: &Browser) {
+pub(crate) async fn sign_in_on(app: &ExampleApp, browser: &Browser) {
     let start = browser
         .get(&app.url(&format!("/auth/login?return_to={LANDING}")))
         .await;
