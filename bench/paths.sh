@@ -105,12 +105,18 @@ poll_script() { # app: a wrk script polling one pending device code
     printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.body = "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Adevice_code&device_code=%s&client_id=idme-example-device"\n' \
         "$code" >"$work/poll-$1.lua"
 }
-for a in "${frameworks[@]}" ${REDIS:+axum-redis}; do
-    sign_in "$a"
-    curl -sf -H "Cookie: ${cookie[$a]}" "http://127.0.0.1:${port[$a]}/me" | grep -q '"sub"' ||
-        { echo "$NAME: $a: not signed in" >&2; cat "$work/$a.log" >&2; exit 1; }
-    device_grant "$a"
-done
+# A fresh session and grant for every app at the start of every round: wrk keeps no
+# cookies, so a session aged past its refresh point during a long run would be refreshed
+# on every request (the stale client's case, measured on its own), and app access tokens
+# last 600 s.
+fresh_sessions() {
+    for a in "${frameworks[@]}" ${REDIS:+axum-redis}; do
+        sign_in "$a"
+        curl -sf -H "Cookie: ${cookie[$a]}" "http://127.0.0.1:${port[$a]}/me" | grep -q '"sub"' ||
+            { echo "$NAME: $a: not signed in" >&2; cat "$work/$a.log" >&2; exit 1; }
+        device_grant "$a"
+    done
+}
 
 # --- the load, interleaved ----------------------------------------------------------------
 NON2XX_EXPECTED='*:poll:*'
@@ -118,6 +124,7 @@ echo "load: $ROUNDS rounds; per framework: anonymous /, cookie /me, bearer /me, 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r" >&2
+    fresh_sessions
     for f in "${frameworks[@]}"; do
         base="http://127.0.0.1:${port[$f]}"
         poll_script "$f"
