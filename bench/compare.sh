@@ -141,13 +141,9 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ----------------------------------------------------------------------------
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 {
-echo
-echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
-echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+table_header
 echo "session Cookie header: $(for f in "${frameworks[@]}" oidc; do printf '%s %s bytes; ' "$f" "${#cookie[$f]}"; done)"
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
 echo
 echo "| framework | anonymous \`/\` | signed-in \`/\` | signed-in \`/me\` | signed-in \`/\` ÷ anonymous \`/\` (≥ 0.95) | \`/me\` ÷ anonymous \`/\` (≥ 0.90) | \`/me\` ÷ axum-oidc (≥ 10) |"
 echo "|---|---|---|---|---|---|---|"
@@ -168,9 +164,4 @@ if [ -n "$REDIS" ]; then
     echo "| axum, \`IDME_SESSION_STORE=redis://…\` | $(int "$(med axumredis:me)") | $(ratio_cell axumredis:me axum:me 0.80) |"
 fi
 } | tee "$work/table"
-if [ "$errors" -gt 0 ]; then
-    echo
-    echo "warning: $errors wrk runs had non-2xx answers or socket errors (see above)"
-fi
-if grep -q FAIL "$work/table" && [ "$STRICT" = 1 ]; then exit 1; fi
-exit 0
+table_footer "$work/table"

@@ -87,3 +87,25 @@ ratio_cell() { # numerator-key denominator-key target
     if awk -v m="$m" -v t="$3" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
     echo "$m ($spread) $verdict"
 }
+
+# The lines every table starts with: the machine, the command (COMMAND) and how wrk ran;
+# load_start and load_end are the load averages the caller read around its load.
+table_header() {
+    local cpu
+    cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+    echo
+    echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
+    echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+    echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
+}
+
+# After the table (saved in the file $1): the wrk runs that had errors, and with STRICT=1 a
+# non-zero exit when a target failed.
+table_footer() { # table-file
+    if [ "$errors" -gt 0 ]; then
+        echo
+        echo "warning: $errors wrk runs had non-2xx answers or socket errors (see above)"
+    fi
+    if grep -q FAIL "$1" && [ "${STRICT:-0}" = 1 ]; then exit 1; fi
+    exit 0
+}

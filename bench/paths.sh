@@ -154,12 +154,8 @@ done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- the table ------------------------------------------------------------------------------
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 {
-echo
-echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
-echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
+table_header
 echo
 echo "| framework | anonymous \`/\` | cookie \`/me\` | bearer \`/me\` | pending poll | stale client \`/me\` | bearer ÷ cookie (≥ 0.80) | poll ÷ anonymous (≥ 0.90) | stale ÷ cookie (≥ 0.80) |"
 echo "|---|---|---|---|---|---|---|---|---|"
@@ -173,9 +169,4 @@ if [ -n "$REDIS" ]; then
     echo "| axum, \`IDME_APP_STORE=redis://…\` | $(int "$(med axum-redis:cookie)") | $(int "$(med axum-redis:bearer)") | $(ratio_cell axum-redis:bearer axum-redis:cookie 0.80) |"
 fi
 } | tee "$work/table"
-if [ "$errors" -gt 0 ]; then
-    echo
-    echo "warning: $errors wrk runs had non-2xx answers or socket errors (see above)"
-fi
-if grep -q FAIL "$work/table" && [ "$STRICT" = 1 ]; then exit 1; fi
-exit 0
+table_footer "$work/table"

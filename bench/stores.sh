@@ -145,11 +145,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
-echo
-echo "machine: $(nproc) CPUs ($cpu); load average $load_start at the start, $load_end at the end"
-echo "command: $COMMAND ($(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION over loopback, $ROUNDS interleaved rounds; req/s are medians, ratios are ratios of medians (min–max of the per-round ratios)"
+table_header
 echo
 echo "| sessions in | signed-in \`/me\` req/s | ÷ cookie store (goal ≥ 0.80 for a shared store) | store round trips per request |"
 echo "|---|---|---|---|"
