@@ -307,8 +307,8 @@ async fn hammer(
 
 /// The Redis master behind Sentinel is killed (`SIGKILL`) while clients hammer `GET /me`
 /// with sessions signed in more than a second before: every answer is `200` or `503`
-/// (never `401` or `500`, never a cleared cookie, never slower than [`MAX_LATENCY`]); the
-/// `503`s fall between the kill and [`FAILOVER_MARGIN`] after the Sentinel promoted the
+/// (never `401` or `500`, never a cleared cookie, never slower than `MAX_LATENCY`); the
+/// `503`s fall between the kill and `FAILOVER_MARGIN` after the Sentinel promoted the
 /// replica; after that every request succeeds, without restarting the app; every session
 /// is still signed in, and a new sign-in works. The examples keep a session read from the
 /// store for 500 ms (`session_store_cache`), so each session reaches the store about twice a
