@@ -48,7 +48,8 @@ pub(crate) async fn authenticate(
                 epoch,
                 &id,
                 &family.access_hash,
-                family.access_expires_at,
+                // Whichever ends first: the token, or its grant (a short refresh lifetime).
+                family.access_expires_at.min(family.expires_at),
                 &user,
                 at,
                 fresh_for,
