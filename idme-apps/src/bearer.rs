@@ -25,14 +25,12 @@ pub(crate) async fn authenticate(
     let fresh_for = inner.config.bearer_cache;
     let at = Instant::now();
     if let Some(id) = tokens::family_of(token)
-        && let Some(cached) = apps.bearers.get(id, at, fresh_for)
-        // Another token of the grant (rotated since): the store decides.
-        && codes::same(&cached.access_hash, &codes::hash(token))
+        && let Some((user, expires_at)) = apps.bearers.get(id, &codes::hash(token), at, fresh_for)
     {
-        if cached.access_expires_at <= now {
+        if expires_at <= now {
             return Err(refused(Rejection::Expired));
         }
-        return Ok(cached.user);
+        return Ok(user);
     }
     let epoch = apps.bearers.epoch();
     let checked = tokens::check_access(apps, &inner.config.cookie_keys, token, now).await;

@@ -17,14 +17,13 @@ use idme_core::IdmeUser;
 const CAPACITY: usize = 10_000;
 
 /// What a cached grant answers for its current access token.
-#[derive(Clone)]
-pub(crate) struct Cached {
+struct Cached {
     /// SHA-256 (hex) of the access token the user was built for.
-    pub(crate) access_hash: String,
+    access_hash: String,
     /// Unix seconds: the access token's end (checked at every use).
-    pub(crate) access_expires_at: u64,
+    access_expires_at: u64,
     /// The user the token shows (cheap to clone: shared).
-    pub(crate) user: IdmeUser,
+    user: IdmeUser,
     /// Whose grant it is (a logout of the person drops it).
     sub: String,
 }
@@ -43,15 +42,26 @@ impl BearerCache {
         self.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The copy for grant `id`, if made less than `fresh_for` before `now`.
-    pub(crate) fn get(&self, id: &str, now: Instant, fresh_for: Duration) -> Option<Cached> {
+    /// The user of grant `id` and when its token ends (Unix seconds), if the copy was made
+    /// less than `fresh_for` before `now` for the access token hashed `access_hash` (another
+    /// token of the grant, rotated since, finds none: the store decides).
+    pub(crate) fn get(
+        &self,
+        id: &str,
+        access_hash: &str,
+        now: Instant,
+        fresh_for: Duration,
+    ) -> Option<(IdmeUser, u64)> {
         if fresh_for.is_zero() {
             return None;
         }
         self.lock()
             .get(id)
-            .filter(|(_, at)| now.saturating_duration_since(*at) < fresh_for)
-            .map(|(c, _)| c.clone())
+            .filter(|(c, at)| {
+                now.saturating_duration_since(*at) < fresh_for
+                    && crate::codes::same(&c.access_hash, access_hash)
+            })
+            .map(|(c, _)| (c.user.clone(), c.access_expires_at))
     }
 
     /// The epoch to hand to [`put`](Self::put): read before the store is.
@@ -139,20 +149,30 @@ mod tests {
         cache.put(cache.epoch(), "a", "h1", 10, &user("alice"), t, FRESH_FOR);
         cache.put(cache.epoch(), "b", "h2", 10, &user("bob"), t, FRESH_FOR);
         cache.put(cache.epoch(), "c", "h3", 10, &user("carol"), t, FRESH_FOR);
-        assert_eq!(cache.get("a", t, FRESH_FOR).unwrap().access_hash, "h1");
-        cache.remove("a");
-        assert!(cache.get("a", t, FRESH_FOR).is_none());
-        cache.remove_person(Some("bob"));
-        assert!(cache.get("b", t, FRESH_FOR).is_none());
-        assert!(cache.get("c", t, FRESH_FOR).is_some(), "others keep theirs");
-        let almost = t + FRESH_FOR - Duration::from_millis(1);
-        assert!(cache.get("c", almost, FRESH_FOR).is_some(), "still fresh");
+        assert!(cache.get("a", "h1", t, FRESH_FOR).is_some());
         assert!(
-            cache.get("c", t + FRESH_FOR, FRESH_FOR).is_none(),
+            cache.get("a", "h0", t, FRESH_FOR).is_none(),
+            "another token"
+        );
+        cache.remove("a");
+        assert!(cache.get("a", "h1", t, FRESH_FOR).is_none());
+        cache.remove_person(Some("bob"));
+        assert!(cache.get("b", "h2", t, FRESH_FOR).is_none());
+        assert!(
+            cache.get("c", "h3", t, FRESH_FOR).is_some(),
+            "others keep theirs"
+        );
+        let almost = t + FRESH_FOR - Duration::from_millis(1);
+        assert!(
+            cache.get("c", "h3", almost, FRESH_FOR).is_some(),
+            "still fresh"
+        );
+        assert!(
+            cache.get("c", "h3", t + FRESH_FOR, FRESH_FOR).is_none(),
             "aged out"
         );
         cache.remove_person(None);
-        assert!(cache.get("c", t, FRESH_FOR).is_none(), "all dropped");
+        assert!(cache.get("c", "h3", t, FRESH_FOR).is_none(), "all dropped");
         cache.put(
             cache.epoch(),
             "d",
@@ -162,13 +182,16 @@ mod tests {
             t,
             Duration::ZERO,
         );
-        assert!(cache.get("d", t, FRESH_FOR).is_none(), "zero: no cache");
+        assert!(
+            cache.get("d", "h4", t, FRESH_FOR).is_none(),
+            "zero: no cache"
+        );
         // Read before a revocation here, kept after it: never.
         let before = cache.epoch();
         cache.remove("e");
         cache.put(before, "e", "h5", 10, &user("erin"), t, FRESH_FOR);
         assert!(
-            cache.get("e", t, FRESH_FOR).is_none(),
+            cache.get("e", "h5", t, FRESH_FOR).is_none(),
             "a stale read is not kept"
         );
     }
