@@ -78,12 +78,13 @@ declare -A rps
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 med() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$r]}"; done | median; }
 int() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
-ratio_cell() { # numerator-key denominator-key target
+ratio_cell() { # numerator-key denominator-key target ("-": none, no verdict)
     local m spread verdict
     m=$(awk -v a="$(med "$1")" -v b="$(med "$2")" 'BEGIN { printf "%.2f", a / b }')
     spread=$(for r in $(seq 1 "$ROUNDS"); do
         awk -v a="${rps[$1:$r]}" -v b="${rps[$2:$r]}" 'BEGIN { printf "%.3f\n", a / b }'
     done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
+    if [ "$3" = - ]; then echo "$m ($spread)"; return; fi
     if awk -v m="$m" -v t="$3" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
     echo "$m ($spread) $verdict"
 }

@@ -5,7 +5,8 @@
 #   - a bearer `/me` (an app access token from a device grant) ÷ the cookie `/me`, with the
 #     app store in memory (all three) and in Redis (axum, when redis-server is installed);
 #   - a pending device poll (`POST /auth/device/token`, one device code polled by every
-#     connection: `authorization_pending`, then `slow_down`) ÷ the anonymous `/`;
+#     connection: `authorization_pending`, then `slow_down`) ÷ the anonymous `/`, and, for
+#     reading it, ÷ the same POST refused at once (`unsupported_grant_type`);
 #   - `/me` from a client that ignores `Set-Cookie` after a refresh (it keeps presenting the
 #     pre-refresh cookie; the app runs with IDME_REFRESH_MARGIN above the emulator's access
 #     token lifetime so the session is due at once) ÷ the cookie `/me` of a fresh session.
@@ -104,6 +105,9 @@ poll_script() { # app: a wrk script polling one pending device code
     code=$(new_device_code "$1" | json_field device_code)
     printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\nwrk.body = "grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Adevice_code&device_code=%s&client_id=idme-example-device"\n' \
         "$code" >"$work/poll-$1.lua"
+    # The same request, the same size, with a grant type nobody serves: refused before any
+    # lookup (`unsupported_grant_type`), the floor of a POST with a form body on this app.
+    sed 's/grant-type%3Adevice_code/grant-type%3Adevice_codX/' "$work/poll-$1.lua" >"$work/refused-$1.lua"
 }
 # A fresh session and grant for every app at the start of every round: wrk keeps no
 # cookies, so a session aged past its refresh point during a long run would be refreshed
@@ -119,8 +123,8 @@ fresh_sessions() {
 }
 
 # --- the load, interleaved ----------------------------------------------------------------
-NON2XX_EXPECTED='*:poll:*'
-echo "load: $ROUNDS rounds; per framework: anonymous /, cookie /me, bearer /me, a pending poll, a stale client's /me" >&2
+NON2XX_EXPECTED='*:poll*:*'
+echo "load: $ROUNDS rounds; per framework: anonymous /, cookie /me, bearer /me, a pending poll, the same POST refused, a stale client's /me" >&2
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq 1 "$ROUNDS"); do
     echo "round $r" >&2
@@ -140,6 +144,7 @@ for r in $(seq 1 "$ROUNDS"); do
         measure "$f:stale:$r" "http://127.0.0.1:${port[$f-stale]}/me" -H "Cookie: ${cookie[$f-stale]}"
         measure "$f:bearer:$r" "$base/me" -H "Authorization: Bearer ${access[$f]}"
         measure "$f:poll:$r" "$base/auth/device/token" -s "$work/poll-$f.lua"
+        measure "$f:poll-refused:$r" "$base/auth/device/token" -s "$work/refused-$f.lua"
         if [ $((r % 2)) = 0 ]; then
             measure "$f:cookie:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
             measure "$f:anon:$r" "$base/"
@@ -157,10 +162,10 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 table_header
 echo
-echo "| framework | anonymous \`/\` | cookie \`/me\` | bearer \`/me\` | pending poll | stale client \`/me\` | bearer ÷ cookie (≥ 0.80) | poll ÷ anonymous (≥ 0.90) | stale ÷ cookie (≥ 0.80) |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| framework | anonymous \`/\` | cookie \`/me\` | bearer \`/me\` | pending poll | refused POST | stale client \`/me\` | bearer ÷ cookie (≥ 0.80) | poll ÷ anonymous (≥ 0.90) | poll ÷ refused POST | stale ÷ cookie (≥ 0.80) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "${frameworks[@]}"; do
-    echo "| $f | $(int "$(med "$f:anon")") | $(int "$(med "$f:cookie")") | $(int "$(med "$f:bearer")") | $(int "$(med "$f:poll")") | $(int "$(med "$f:stale")") | $(ratio_cell "$f:bearer" "$f:cookie" 0.80) | $(ratio_cell "$f:poll" "$f:anon" 0.90) | $(ratio_cell "$f:stale" "$f:cookie" 0.80) |"
+    echo "| $f | $(int "$(med "$f:anon")") | $(int "$(med "$f:cookie")") | $(int "$(med "$f:bearer")") | $(int "$(med "$f:poll")") | $(int "$(med "$f:poll-refused")") | $(int "$(med "$f:stale")") | $(ratio_cell "$f:bearer" "$f:cookie" 0.80) | $(ratio_cell "$f:poll" "$f:anon" 0.90) | $(ratio_cell "$f:poll" "$f:poll-refused" -) | $(ratio_cell "$f:stale" "$f:cookie" 0.80) |"
 done
 if [ -n "$REDIS" ]; then
     echo

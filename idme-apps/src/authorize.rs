@@ -4,15 +4,13 @@
 //! app) or denies (`access_denied`). Only a client the operator marked, whose redirect
 //! URIs are all `https`, skips the page.
 
-use std::collections::HashMap;
-
 use url::Url;
 
 use super::codes::{self, hash, is_pkce_value};
 use super::consent::{self, Consent};
 use super::grant::{self, AuthCode, Person, SpentCode};
-use super::oauth::{form, param};
 use super::pages;
+use super::params::Params;
 use super::{
     Apps, can_come_back_to, origin, parse_scope, person, unmet_policy, verify_once, with_query,
 };
@@ -79,18 +77,17 @@ struct Valid<'a> {
 fn check<'a>(inner: &Inner<'_>, apps: &'a Apps, query: Option<&str>) -> Result<Valid<'a>, Reply> {
     let notice = inner.config.page_notice();
     let refused = |text: &str| pages::outcome(notice, 400, "Sign-in refused", text);
-    let mut params: HashMap<String, String> = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        if params.insert(k.into_owned(), v.into_owned()).is_some() {
-            return Err(refused("The request repeats a parameter."));
-        }
-    }
-    let client = param(&params, "client_id").and_then(|id| super::clients::find(&apps.clients, id));
+    let Some(params) = Params::parse(query.unwrap_or_default().as_bytes()) else {
+        return Err(refused("The request repeats a parameter or has too many."));
+    };
+    let client = params
+        .get("client_id")
+        .and_then(|id| super::clients::find(&apps.clients, id));
     let Some(client) = client else {
         tracing::warn!(target: "idme::apps", "authorize refused: unknown client");
         return Err(refused("This app is not registered with this site."));
     };
-    let redirect_uri = match param(&params, "redirect_uri") {
+    let redirect_uri = match params.get("redirect_uri") {
         Some(uri) if super::clients::redirect_allowed(client, uri) => uri,
         _ => {
             tracing::warn!(target: "idme::apps", client_id = %client.id, "authorize refused: redirect URI not allowed");
@@ -102,18 +99,17 @@ fn check<'a>(inner: &Inner<'_>, apps: &'a Apps, query: Option<&str>) -> Result<V
     let request = Request {
         client,
         redirect_uri: redirect_uri.to_owned(),
-        state: param(&params, "state").unwrap_or_default().to_owned(),
+        state: params.get("state").unwrap_or_default().to_owned(),
         iss: origin(&inner.config),
     };
-    if param(&params, "response_type") != Some("code") {
+    if params.get("response_type") != Some("code") {
         return Err(request.error("unsupported_response_type"));
     }
-    let challenge = param(&params, "code_challenge").filter(|c| is_pkce_value(c));
-    let (Some(challenge), Some("S256")) = (challenge, param(&params, "code_challenge_method"))
-    else {
+    let challenge = params.get("code_challenge").filter(|c| is_pkce_value(c));
+    let (Some(challenge), Some("S256")) = (challenge, params.get("code_challenge_method")) else {
         return Err(request.error("invalid_request"));
     };
-    let Ok(scope) = parse_scope(param(&params, "scope")) else {
+    let Ok(scope) = parse_scope(params.get("scope")) else {
         return Err(request.error("invalid_scope"));
     };
     let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -125,7 +121,7 @@ fn check<'a>(inner: &Inner<'_>, apps: &'a Apps, query: Option<&str>) -> Result<V
     if !request.state.is_empty() {
         form.append_pair("state", &request.state);
     }
-    if let Some(scope) = param(&params, "scope") {
+    if let Some(scope) = params.get("scope") {
         form.append_pair("scope", scope);
     }
     Ok(Valid {
@@ -207,20 +203,20 @@ pub(crate) async fn decide(inner: &Inner<'_>, apps: &Apps, req: crate::Decide<'_
     if !consent::same_origin(&origin(config), req.origin, req.sec_fetch_site) {
         return refused("not from this site");
     }
-    let params = form(req.body).unwrap_or_default();
-    let request = param(&params, "request").unwrap_or_default();
+    let params = Params::parse(req.body).unwrap_or_default();
+    let request = params.get("request").unwrap_or_default();
     let return_to = with_query(&config.paths.authorize, Some(request));
     let (user, set_cookies) = match person(inner, req.cookies, &return_to).await {
         Ok(p) => p,
         Err(reply) => return reply,
     };
     let now = config.clock.now();
-    let token = param(&params, "csrf").unwrap_or_default();
+    let token = params.get("csrf").unwrap_or_default();
     if !consent::csrf_ok(config, token, user.session_id(), request, now) {
         return refused("no CSRF token, or one of another session, request or time")
             .with_cookies(set_cookies);
     }
-    let allow = match param(&params, "decision") {
+    let allow = match params.get("decision") {
         Some("allow") => true,
         Some("deny") => false,
         _ => return refused("no decision").with_cookies(set_cookies),

@@ -46,7 +46,12 @@ pub(crate) fn display_user_code(code: &str) -> String {
 
 /// The SHA-256 of a secret, hex: what the store keeps instead of it.
 pub(crate) fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    // Into a buffer: `hex::encode` goes a `char` at a time, and this runs on every poll
+    // and bearer request.
+    let mut hex = [0u8; 64];
+    // 32 bytes always fit 64 hex digits, which are always UTF-8.
+    let _ = hex::encode_to_slice(Sha256::digest(secret.as_bytes()), &mut hex);
+    std::str::from_utf8(&hex).unwrap_or_default().to_owned()
 }
 
 /// Whether two hashes are equal, in constant time.
@@ -66,6 +71,15 @@ pub(crate) fn is_pkce_value(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_is_lowercase_hex_sha256() {
+        // FIPS 180-2's "abc" example.
+        assert_eq!(
+            hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn user_codes_use_the_base_20_alphabet_and_normalise() {

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use super::codes::{self, hash, same};
 use super::grant::{self, Decision, DeviceRequest, UserCode};
-use super::oauth::{OAuthError, form, no_store, param};
+use super::oauth::{OAuthError, no_store};
+use super::params::Params;
 use super::polls::Polled;
 use super::throttle::DeviceRefusal;
 use super::{Apps, origin, parse_scope, tokens};
@@ -81,13 +82,15 @@ async fn start(
     remote_addr: Option<IpAddr>,
 ) -> Result<Reply, OAuthError> {
     let config = &inner.config;
-    let params = form(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params =
+        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
     super::oauth::public_client_only(&params, None)?;
-    let client_id =
-        param(&params, "client_id").ok_or(OAuthError::request("client_id is missing"))?;
+    let client_id = params
+        .get("client_id")
+        .ok_or(OAuthError::request("client_id is missing"))?;
     let client = super::clients::find(&apps.clients, client_id)
         .ok_or(OAuthError::client("unknown client"))?;
-    let scope = parse_scope(param(&params, "scope"))
+    let scope = parse_scope(params.get("scope"))
         .map_err(|()| OAuthError::new(400, "invalid_scope", "unknown policy in scope"))?;
     let now = config.clock.now();
     // Per address, per client, then for the instance: a flood from one network is
@@ -274,7 +277,7 @@ pub(crate) async fn poll(
             polled
         }
     };
-    if request.client_id != client_id {
+    if *request.client_id != *client_id {
         return Err(unknown());
     }
     if now >= request.expires_at {
@@ -322,7 +325,8 @@ pub(crate) async fn poll(
             apps.store.delete(&id).await.map_err(unavailable)?;
             // The decision stays until it expires: the taken marker answers any later
             // poll of it, here or on another instance.
-            let issued = tokens::issue(apps, keys, client_id, request.scope, *person, now).await?;
+            let issued =
+                tokens::issue(apps, keys, client_id, request.scope.to_vec(), *person, now).await?;
             Ok(issued.reply())
         }
     }

@@ -2,15 +2,13 @@
 //! confirm it) and `POST /auth/device` (allow or deny), behind the normal web sign-in,
 //! with a CSRF token bound to the web session and the code.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::codes::{self, hash, same};
 use super::device::{pending, record_decision, user_code_record_id};
 use super::grant::{Decision, Person};
-use super::oauth::{form, param};
 use super::pages::{self, Confirm};
+use super::params::Params;
 use super::{Apps, origin, person, unmet_policy, verify_once, with_query};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -55,11 +53,9 @@ pub(crate) async fn page(
         Ok(p) => p,
         Err(reply) => return reply,
     };
-    let params: HashMap<String, String> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
-    let Some(typed) = param(&params, "user_code") else {
+    // A query that repeats a parameter shows the empty form, as one without a code.
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).unwrap_or_default();
+    let Some(typed) = params.get("user_code") else {
         return pages::code_form(notice, 200, action, None, "").with_cookies(set_cookies);
     };
     let now = config.clock.now();
@@ -179,18 +175,19 @@ pub(crate) async fn decide(inner: &Inner<'_>, apps: &Apps, req: crate::Decide<'_
             "This form has expired or is not yours. Please start again.",
         )
     };
-    let params = form(req.body).unwrap_or_default();
+    let params = Params::parse(req.body).unwrap_or_default();
     let now = config.clock.now();
-    let code = param(&params, "user_code").and_then(codes::normalise_user_code);
-    let csrf =
-        param(&params, "csrf").and_then(|c| config.cookie_keys.open_compact::<Csrf>(CSRF_NAME, c));
+    let code = params.get("user_code").and_then(codes::normalise_user_code);
+    let csrf = params
+        .get("csrf")
+        .and_then(|c| config.cookie_keys.open_compact::<Csrf>(CSRF_NAME, c));
     let (Some(code), Some(csrf)) = (code, csrf) else {
         return refused("no user code or CSRF token").with_cookies(set_cookies);
     };
     if csrf.exp <= now || csrf.sid != user.session_id() || !same(&csrf.code, &hash(&code)) {
         return refused("CSRF token of another session, code or time").with_cookies(set_cookies);
     }
-    let allow = match param(&params, "decision") {
+    let allow = match params.get("decision") {
         Some("allow") => true,
         Some("deny") => false,
         _ => return refused("no decision").with_cookies(set_cookies),

@@ -67,6 +67,7 @@ mod limits;
 pub mod metrics;
 mod oauth;
 mod pages;
+mod params;
 mod polls;
 mod registry;
 mod revoke;

@@ -1,31 +1,9 @@
-//! Form parameters of the token, device and revocation endpoints, and their OAuth JSON
-//! answers (`no-store`, never a token in an error).
-
-use std::collections::HashMap;
-
-use serde_json::json;
+//! The OAuth JSON answers of the token, device and revocation endpoints (`no-store`,
+//! never a token in an error), and their client-authentication rule.
 
 use idme_core::Reply;
 
-/// A form body's parameters; `None` when it is not a form or repeats a parameter
-/// (RFC 6749 §3.1: parameters must not be included more than once).
-pub(crate) fn form(body: &[u8]) -> Option<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    for (k, v) in url::form_urlencoded::parse(body) {
-        if out.insert(k.into_owned(), v.into_owned()).is_some() {
-            return None;
-        }
-    }
-    Some(out)
-}
-
-/// The value of `name`, if present and not empty.
-pub(crate) fn param<'a>(params: &'a HashMap<String, String>, name: &str) -> Option<&'a str> {
-    params
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-}
+use super::params::Params;
 
 /// An OAuth error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,10 +82,24 @@ impl OAuthError {
 
     /// The JSON answer.
     pub(crate) fn reply(&self) -> Reply {
-        let mut reply = no_store(Reply::json(
-            self.status,
-            &json!({ "error": self.code, "error_description": self.description }),
-        ));
+        /// RFC 6749 §5.2's body, serialized straight from the two codes (no `Value` map).
+        #[derive(serde::Serialize)]
+        struct Body {
+            error: &'static str,
+            error_description: &'static str,
+        }
+        let mut reply = Reply::empty(self.status);
+        reply.headers = vec![
+            ("content-type", "application/json".into()),
+            ("cache-control", "no-store".into()),
+            ("pragma", "no-cache".into()),
+        ];
+        let body = Body {
+            error: self.code,
+            error_description: self.description,
+        };
+        // Two string fields: serializing them cannot fail.
+        reply.body = serde_json::to_string(&body).unwrap_or_default();
         if self.basic_challenge {
             reply
                 .headers
@@ -133,7 +125,7 @@ pub(crate) fn no_store(mut reply: Reply) -> Reply {
 /// Refuses client authentication: app clients are public (RFC 8252 §8.4), so a
 /// `client_secret` or `Authorization: Basic` is an error.
 pub(crate) fn public_client_only(
-    params: &HashMap<String, String>,
+    params: &Params<'_>,
     authorization: Option<&str>,
 ) -> Result<(), OAuthError> {
     let basic = authorization.is_some_and(|a| {
@@ -141,7 +133,7 @@ pub(crate) fn public_client_only(
             .get(..6)
             .is_some_and(|s| s.eq_ignore_ascii_case("basic "))
     });
-    if basic || params.contains_key("client_secret") {
+    if basic || params.contains("client_secret") {
         return Err(OAuthError {
             basic_challenge: basic,
             ..OAuthError::client(

@@ -5,7 +5,7 @@
 //! per instance (RFC 8628 §3.5 leaves the pacing to the server).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::grant::DeviceRequest;
 
@@ -16,8 +16,9 @@ const CAPACITY: usize = 100_000;
 /// A device request as polls need it.
 #[derive(Clone)]
 pub(crate) struct Polled {
-    pub(crate) client_id: String,
-    pub(crate) scope: Vec<String>,
+    // Shared, so that handing the request to a poll allocates nothing.
+    pub(crate) client_id: Arc<str>,
+    pub(crate) scope: Arc<[String]>,
     /// Unix seconds: the codes' end.
     pub(crate) expires_at: u64,
     /// Unix seconds: when the request's record ends (after `expired_token`'s grace).
@@ -32,8 +33,8 @@ impl Polled {
     /// The request as its record holds it, its record ending at `until`.
     pub(crate) fn of(request: DeviceRequest, until: u64) -> Self {
         Self {
-            client_id: request.client_id,
-            scope: request.scope,
+            client_id: request.client_id.into(),
+            scope: request.scope.into(),
             expires_at: request.expires_at,
             until,
             interval: request.interval,

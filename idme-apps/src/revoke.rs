@@ -3,7 +3,8 @@
 //! mint another).
 
 use super::codes::{hash, same};
-use super::oauth::{OAuthError, form, no_store, param, public_client_only};
+use super::oauth::{OAuthError, no_store, public_client_only};
+use super::params::Params;
 use super::{Apps, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -28,14 +29,18 @@ async fn run(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(), OAuthError> {
-    let params = form(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params =
+        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
     public_client_only(&params, authorization)?;
-    let client_id =
-        param(&params, "client_id").ok_or(OAuthError::request("client_id is missing"))?;
+    let client_id = params
+        .get("client_id")
+        .ok_or(OAuthError::request("client_id is missing"))?;
     if super::clients::find(&apps.clients, client_id).is_none() {
         return Err(OAuthError::client("unknown client"));
     }
-    let token = param(&params, "token").ok_or(OAuthError::request("token is missing"))?;
+    let token = params
+        .get("token")
+        .ok_or(OAuthError::request("token is missing"))?;
     let Some(id) = tokens::family_of(token) else {
         return Ok(());
     };

@@ -3,7 +3,8 @@
 //! clients.
 
 use super::metrics::{self, GrantType, Rejection};
-use super::oauth::{OAuthError, form, param, public_client_only};
+use super::oauth::{OAuthError, public_client_only};
+use super::params::Params;
 use super::{Apps, authorize, device, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -64,9 +65,12 @@ async fn grant(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(GrantType, Reply), OAuthError> {
-    let params = form(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params =
+        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
     let missing = |name: &'static str| OAuthError::request(name);
-    let grant_type = param(&params, "grant_type").ok_or(missing("grant_type is missing"))?;
+    let grant_type = params
+        .get("grant_type")
+        .ok_or(missing("grant_type is missing"))?;
     let Some(kind) = self::grant_type(grant_type) else {
         return Err(OAuthError::new(
             400,
@@ -76,7 +80,9 @@ async fn grant(
     };
     tracing::Span::current().record("idme.grant_type", kind.as_str());
     public_client_only(&params, authorization)?;
-    let client_id = param(&params, "client_id").ok_or(missing("client_id is missing"))?;
+    let client_id = params
+        .get("client_id")
+        .ok_or(missing("client_id is missing"))?;
     if super::clients::find(&apps.clients, client_id).is_none() {
         return Err(OAuthError::client("unknown client"));
     }
@@ -84,15 +90,17 @@ async fn grant(
     let keys = &inner.config.cookie_keys;
     match grant_type {
         DEVICE_CODE_GRANT => {
-            let code = param(&params, "device_code").ok_or(missing("device_code is missing"))?;
+            let code = params
+                .get("device_code")
+                .ok_or(missing("device_code is missing"))?;
             let reply = device::poll(inner, apps, client_id, code, now).await?;
             Ok((kind, reply))
         }
         "authorization_code" => {
             let (Some(code), Some(redirect_uri), Some(verifier)) = (
-                param(&params, "code"),
-                param(&params, "redirect_uri"),
-                param(&params, "code_verifier"),
+                params.get("code"),
+                params.get("redirect_uri"),
+                params.get("code_verifier"),
             ) else {
                 return Err(missing("code, redirect_uri and code_verifier are required"));
             };
@@ -106,8 +114,9 @@ async fn grant(
             Ok((kind, issued.reply()))
         }
         _ => {
-            let token =
-                param(&params, "refresh_token").ok_or(missing("refresh_token is missing"))?;
+            let token = params
+                .get("refresh_token")
+                .ok_or(missing("refresh_token is missing"))?;
             let issued = tokens::refresh(apps, keys, client_id, token, now).await?;
             Ok((kind, issued.reply()))
         }

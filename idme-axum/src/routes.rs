@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::routing::{MethodFilter, on};
 use std::net::SocketAddr;
 
-use axum::extract::ConnectInfo;
-use http::{Extensions, HeaderMap, Method, Uri};
+use axum::extract::{ConnectInfo, FromRequest as _, Request};
+use axum::response::IntoResponse as _;
+use http::Method;
 use idme_core::Idme;
 use idme_core::adapter::{Route, RouteRequest};
 
@@ -29,24 +30,33 @@ where
             (true, false) => MethodFilter::GET,
             _ => MethodFilter::POST,
         };
-        let handler = move |State(idme): State<Idme>,
-                            method: Method,
-                            uri: Uri,
-                            headers: HeaderMap,
-                            extensions: Extensions,
-                            body: Bytes| async move {
+        // The whole request, taken apart rather than through the `HeaderMap` and
+        // `Extensions` extractors, which clone them on every request.
+        let handler = move |State(idme): State<Idme>, request: Request| async move {
+            let (mut parts, body) = request.into_parts();
+            // Present when the app is served with
+            // `into_make_service_with_connect_info::<SocketAddr>()`.
+            let remote_addr = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip());
+            // The body through axum's `Bytes` extractor with the request's extensions, so
+            // that the app's `DefaultBodyLimit` applies (`413` past it).
+            let mut carrier = Request::new(body);
+            *carrier.extensions_mut() = std::mem::take(&mut parts.extensions);
+            let body = match Bytes::from_request(carrier, &()).await {
+                Ok(body) => body,
+                Err(rejection) => return rejection.into_response(),
+            };
+            let headers = &parts.headers;
             let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
             let req = RouteRequest {
-                post: method == Method::POST,
-                query: uri.query(),
+                post: parts.method == Method::POST,
+                query: parts.uri.query(),
                 header: &header,
-                cookies: cookies(&headers),
+                cookies: cookies(headers),
                 body: &body,
-                // Present when the app is served with
-                // `into_make_service_with_connect_info::<SocketAddr>()`.
-                remote_addr: extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0.ip()),
+                remote_addr,
             };
             into_response(route.answer(&idme, req).await)
         };

@@ -60,3 +60,31 @@ async fn cross_site_logout_is_refused() {
     assert_eq!(page.status, 403);
     assert!(browser.cookie(SESSION).is_some());
 }
+
+/// The engine's routes read the body through axum's `Bytes` extractor, so the app's
+/// `DefaultBodyLimit` bounds what they read (`413` past it).
+#[tokio::test]
+async fn the_apps_body_limit_applies_to_the_engines_routes() {
+    use axum::body::Body;
+    use axum::extract::DefaultBodyLimit;
+    use tower::ServiceExt as _;
+    let idme = idme_testkit::TestIdme::new(|b| b).await.expect("engine");
+    let app = idme_axum::routes::<()>(&idme.engine()).layer(DefaultBodyLimit::max(1024));
+    let post = |body: String| {
+        http::Request::post("/auth/backchannel-logout")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let big = app
+        .clone()
+        .oneshot(post(format!("logout_token={}", "a".repeat(4096))))
+        .await
+        .expect("infallible");
+    assert_eq!(big.status(), 413);
+    let small = app
+        .oneshot(post("logout_token=not-a-jwt".into()))
+        .await
+        .expect("infallible");
+    assert_eq!(small.status(), 400, "read and refused by the engine");
+}
