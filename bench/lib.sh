@@ -58,6 +58,7 @@ start_emulator() { # redirect-uri...
 # except non-2xx answers for keys matching the pattern NON2XX_EXPECTED (e.g. a poll that is
 # answered 400 authorization_pending by design).
 errors=0
+declare -A requests
 NON2XX_EXPECTED=${NON2XX_EXPECTED:-}
 measure() { # key url [wrk options...]
     local key=$1 url=$2 out
@@ -69,7 +70,22 @@ measure() { # key url [wrk options...]
         errors=$((errors + 1))
     fi
     rps[$key]=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    requests[$key]=$(awk '/requests in/ { print $1 }' <<<"$out")
     echo "  $key: ${rps[$key]} req/s" >&2
+}
+
+# measure, and the CPU time process pid spent per request (user + system, µs) in
+# cpu[key]: what a request costs the server, whatever share of the machine wrk and
+# neighbours take (a busy machine moves req/s far more than this).
+declare -A cpu
+measure_cpu() { # pid key url [wrk options...]
+    local pid=$1 key=$2 before after
+    shift
+    before=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    measure "$@"
+    after=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+    cpu[$key]=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="${requests[$key]}" \
+        'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
 }
 
 # rps[key:round] holds req/s; `median` of stdin, and "median (min–max of the per-round
@@ -77,6 +93,7 @@ measure() { # key url [wrk options...]
 declare -A rps
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 med() { for r in $(seq 1 "$ROUNDS"); do echo "${rps[$1:$r]}"; done | median; }
+med_cpu() { for r in $(seq 1 "$ROUNDS"); do echo "${cpu[$1:$r]}"; done | median; }
 int() { awk -v x="$1" 'BEGIN { printf "%.0f", x }'; }
 ratio_cell() { # numerator-key denominator-key target ("-": none, no verdict)
     local m spread verdict
@@ -85,6 +102,18 @@ ratio_cell() { # numerator-key denominator-key target ("-": none, no verdict)
         awk -v a="${rps[$1:$r]}" -v b="${rps[$2:$r]}" 'BEGIN { printf "%.3f\n", a / b }'
     done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
     if [ "$3" = - ]; then echo "$m ($spread)"; return; fi
+    if awk -v m="$m" -v t="$3" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
+    echo "$m ($spread) $verdict"
+}
+
+# "baseline CPU ÷ path CPU (min–max over the rounds) PASS|FAIL": the cost ratio of two
+# cpu[] series against a target.
+cost_cell() { # baseline-key path-key target
+    local m spread verdict
+    m=$(awk -v a="$(med_cpu "$1")" -v b="$(med_cpu "$2")" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    spread=$(for r in $(seq 1 "$ROUNDS"); do
+        awk -v a="${cpu[$1:$r]}" -v b="${cpu[$2:$r]}" 'BEGIN { printf "%.3f\n", (b > 0 ? a / b : 0) }'
+    done | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
     if awk -v m="$m" -v t="$3" 'BEGIN { exit !(m >= t) }'; then verdict=PASS; else verdict=FAIL; fi
     echo "$m ($spread) $verdict"
 }

@@ -10,6 +10,8 @@
 #   - `/me` from a client that ignores `Set-Cookie` after a refresh (it keeps presenting the
 #     pre-refresh cookie; the app runs with IDME_REFRESH_MARGIN above the emulator's access
 #     token lifetime so the session is due at once) ÷ the cookie `/me` of a fresh session.
+#   Each figure is given twice: req/s (the ratios above) and the app's CPU time per request
+#   (from /proc, around each wrk run), the steadier reading on a shared machine.
 #   bash bench/paths.sh      (needs wrk and curl; redis-server for the Redis row)
 # Knobs: ROUNDS (5), DURATION (5s), CONNECTIONS (64), THREADS (2); STRICT=1 exits non-zero
 # when a target fails.
@@ -35,7 +37,7 @@ source bench/lib.sh
 # --- the apps -----------------------------------------------------------------------------
 frameworks=(axum actix rocket)
 apps=()
-declare -A port package extra
+declare -A port package extra app_pid
 for f in "${frameworks[@]}"; do
     apps+=("$f" "$f-stale")
     package[$f]=$f
@@ -65,6 +67,7 @@ for a in "${apps[@]}"; do
         IDME_DATA_DIR="$work/data-$a" ${extra[$a]} \
         "$bin/idme-example-${package[$a]}" >"$work/$a.log" 2>&1 &
     pids+=($!)
+    app_pid[$a]=$!
 done
 for a in "${apps[@]}"; do
     wait_for "the $a app" curl -sf -o /dev/null "http://127.0.0.1:${port[$a]}/"
@@ -138,16 +141,17 @@ for r in $(seq 1 "$ROUNDS"); do
         curl -sf -o /dev/null -H "Cookie: ${cookie[$f-stale]}" "http://127.0.0.1:${port[$f-stale]}/me"
         # Odd rounds baselines first, even rounds last, so a drift in load cancels out.
         if [ $((r % 2)) = 1 ]; then
-            measure "$f:anon:$r" "$base/"
-            measure "$f:cookie:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
+            measure_cpu "${app_pid[$f]}" "$f:anon:$r" "$base/"
+            measure_cpu "${app_pid[$f]}" "$f:cookie:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
         fi
-        measure "$f:stale:$r" "http://127.0.0.1:${port[$f-stale]}/me" -H "Cookie: ${cookie[$f-stale]}"
-        measure "$f:bearer:$r" "$base/me" -H "Authorization: Bearer ${access[$f]}"
-        measure "$f:poll:$r" "$base/auth/device/token" -s "$work/poll-$f.lua"
-        measure "$f:poll-refused:$r" "$base/auth/device/token" -s "$work/refused-$f.lua"
+        measure_cpu "${app_pid[$f-stale]}" "$f:stale:$r" "http://127.0.0.1:${port[$f-stale]}/me" \
+            -H "Cookie: ${cookie[$f-stale]}"
+        measure_cpu "${app_pid[$f]}" "$f:bearer:$r" "$base/me" -H "Authorization: Bearer ${access[$f]}"
+        measure_cpu "${app_pid[$f]}" "$f:poll:$r" "$base/auth/device/token" -s "$work/poll-$f.lua"
+        measure_cpu "${app_pid[$f]}" "$f:poll-refused:$r" "$base/auth/device/token" -s "$work/refused-$f.lua"
         if [ $((r % 2)) = 0 ]; then
-            measure "$f:cookie:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
-            measure "$f:anon:$r" "$base/"
+            measure_cpu "${app_pid[$f]}" "$f:cookie:$r" "$base/me" -H "Cookie: ${cookie[$f]}"
+            measure_cpu "${app_pid[$f]}" "$f:anon:$r" "$base/"
         fi
     done
     if [ -n "$REDIS" ]; then
@@ -166,6 +170,14 @@ echo "| framework | anonymous \`/\` | cookie \`/me\` | bearer \`/me\` | pending 
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "${frameworks[@]}"; do
     echo "| $f | $(int "$(med "$f:anon")") | $(int "$(med "$f:cookie")") | $(int "$(med "$f:bearer")") | $(int "$(med "$f:poll")") | $(int "$(med "$f:poll-refused")") | $(int "$(med "$f:stale")") | $(ratio_cell "$f:bearer" "$f:cookie" 0.80) | $(ratio_cell "$f:poll" "$f:anon" 0.90) | $(ratio_cell "$f:poll" "$f:poll-refused" -) | $(ratio_cell "$f:stale" "$f:cookie" 0.80) |"
+done
+echo
+echo "The app's CPU time per request (user + system, µs; medians over the rounds): what each answer costs the server, which a busy machine moves far less than req/s. Cost ratios are the baseline's CPU ÷ the path's, so ≥ 1 means no dearer."
+echo
+echo "| framework | anonymous \`/\` | cookie \`/me\` | bearer \`/me\` | pending poll | refused POST | stale client \`/me\` | anonymous ÷ poll (≥ 0.90) | cookie ÷ bearer (≥ 0.80) | cookie ÷ stale (≥ 0.80) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for f in "${frameworks[@]}"; do
+    echo "| $f | $(med_cpu "$f:anon") | $(med_cpu "$f:cookie") | $(med_cpu "$f:bearer") | $(med_cpu "$f:poll") | $(med_cpu "$f:poll-refused") | $(med_cpu "$f:stale") | $(cost_cell "$f:anon" "$f:poll" 0.90) | $(cost_cell "$f:cookie" "$f:bearer" 0.80) | $(cost_cell "$f:cookie" "$f:stale" 0.80) |"
 done
 if [ -n "$REDIS" ]; then
     echo
