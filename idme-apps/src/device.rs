@@ -82,8 +82,9 @@ async fn start(
     remote_addr: Option<IpAddr>,
 ) -> Result<Reply, OAuthError> {
     let config = &inner.config;
-    let params =
-        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params = Params::parse(body).ok_or(OAuthError::request(
+        "malformed, repeated or too many parameters",
+    ))?;
     super::oauth::public_client_only(&params, None)?;
     let client_id = params
         .get("client_id")

@@ -29,8 +29,9 @@ async fn run(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(), OAuthError> {
-    let params =
-        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params = Params::parse(body).ok_or(OAuthError::request(
+        "malformed, repeated or too many parameters",
+    ))?;
     public_client_only(&params, authorization)?;
     let client_id = params
         .get("client_id")

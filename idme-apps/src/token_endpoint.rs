@@ -65,8 +65,9 @@ async fn grant(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(GrantType, Reply), OAuthError> {
-    let params =
-        Params::parse(body).ok_or(OAuthError::request("malformed or repeated parameters"))?;
+    let params = Params::parse(body).ok_or(OAuthError::request(
+        "malformed, repeated or too many parameters",
+    ))?;
     let missing = |name: &'static str| OAuthError::request(name);
     let grant_type = params
         .get("grant_type")

@@ -278,3 +278,43 @@ async fn refreshes_are_limited_per_person_and_client_without_burning_the_token()
         reply.body
     );
 }
+
+/// A form with `pairs` and then `padding` more parameters of other names.
+fn padded(pairs: &[(&str, &str)], padding: usize) -> String {
+    let names: Vec<String> = (0..padding).map(|i| format!("x{i}")).collect();
+    let mut all = pairs.to_vec();
+    all.extend(names.iter().map(|n| (n.as_str(), "v")));
+    form(&all)
+}
+
+/// RFC 6749 §3.1: no parameter twice; and at most 32 parameters, refused before any
+/// lookup (the duplicate check scans them), at every endpoint that reads a form.
+#[tokio::test]
+async fn a_repeated_parameter_or_more_than_32_are_refused_at_every_endpoint() {
+    let pair = rig().await;
+    let codes = device_code(&pair, DEVICE, None).await;
+    let poll_pairs = [
+        ("grant_type", DEVICE_GRANT),
+        ("device_code", s(&codes, "device_code")),
+        ("client_id", DEVICE),
+    ];
+    // 32 in all is a request like any other: the person has not decided yet.
+    let at_bound = post(&pair, Route::DeviceToken, &padded(&poll_pairs, 29)).await;
+    assert_eq!(error(&at_bound), (400, "authorization_pending".into()));
+    let refused = |reply: &Reply| assert_eq!(error(reply), (400, "invalid_request".into()));
+    refused(&post(&pair, Route::DeviceToken, &padded(&poll_pairs, 30)).await);
+    let twice = format!("{}&client_id={DEVICE}", padded(&poll_pairs, 0));
+    refused(&post(&pair, Route::DeviceToken, &twice).await);
+    let client = [("client_id", DEVICE)];
+    for route in [Route::DeviceCode, Route::Token, Route::Revoke] {
+        refused(&post(&pair, route, &padded(&client, 32)).await);
+        refused(
+            &post(
+                &pair,
+                route,
+                &format!("client_id={DEVICE}&client_id={DEVICE}"),
+            )
+            .await,
+        );
+    }
+}
