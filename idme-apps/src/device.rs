@@ -10,8 +10,7 @@ use serde_json::json;
 
 use super::codes::{self, hash, same};
 use super::grant::{self, Decision, DeviceRequest, UserCode};
-use super::oauth::{OAuthError, no_store};
-use super::params::Params;
+use super::oauth::{OAuthError, form, no_store};
 use super::polls::Polled;
 use super::throttle::DeviceRefusal;
 use super::{Apps, origin, parse_scope, tokens};
@@ -82,9 +81,7 @@ async fn start(
     remote_addr: Option<IpAddr>,
 ) -> Result<Reply, OAuthError> {
     let config = &inner.config;
-    let params = Params::parse(body).ok_or(OAuthError::request(
-        "malformed, repeated or too many parameters",
-    ))?;
+    let params = form(body)?;
     super::oauth::public_client_only(&params, None)?;
     let client_id = params
         .get("client_id")

@@ -1,5 +1,5 @@
-//! The OAuth JSON answers of the token, device and revocation endpoints (`no-store`,
-//! never a token in an error), and their client-authentication rule.
+//! The token, device and revocation endpoints' shared rules: their form bodies, their
+//! OAuth JSON answers (`no-store`, never a token in an error) and client authentication.
 
 use idme_core::Reply;
 
@@ -89,17 +89,16 @@ impl OAuthError {
             error_description: &'static str,
         }
         let mut reply = Reply::empty(self.status);
-        reply.headers = vec![
-            ("content-type", "application/json".into()),
-            ("cache-control", "no-store".into()),
-            ("pragma", "no-cache".into()),
-        ];
+        reply
+            .headers
+            .push(("content-type", "application/json".into()));
         let body = Body {
             error: self.code,
             error_description: self.description,
         };
         // Two string fields: serializing them cannot fail.
         reply.body = serde_json::to_string(&body).unwrap_or_default();
+        let mut reply = no_store(reply);
         if self.basic_challenge {
             reply
                 .headers
@@ -120,6 +119,14 @@ pub(crate) fn no_store(mut reply: Reply) -> Reply {
     reply.headers.push(("cache-control", "no-store".into()));
     reply.headers.push(("pragma", "no-cache".into()));
     reply
+}
+
+/// The parameters of an endpoint's form body; `invalid_request` when it is malformed,
+/// repeats a parameter or has too many ([`Params::parse`]).
+pub(crate) fn form(body: &[u8]) -> Result<Params<'_>, OAuthError> {
+    Params::parse(body).ok_or(OAuthError::request(
+        "malformed, repeated or too many parameters",
+    ))
 }
 
 /// Refuses client authentication: app clients are public (RFC 8252 §8.4), so a

@@ -3,8 +3,7 @@
 //! mint another).
 
 use super::codes::{hash, same};
-use super::oauth::{OAuthError, no_store, public_client_only};
-use super::params::Params;
+use super::oauth::{OAuthError, form, no_store, public_client_only};
 use super::{Apps, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -29,9 +28,7 @@ async fn run(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(), OAuthError> {
-    let params = Params::parse(body).ok_or(OAuthError::request(
-        "malformed, repeated or too many parameters",
-    ))?;
+    let params = form(body)?;
     public_client_only(&params, authorization)?;
     let client_id = params
         .get("client_id")

@@ -3,8 +3,7 @@
 //! clients.
 
 use super::metrics::{self, GrantType, Rejection};
-use super::oauth::{OAuthError, public_client_only};
-use super::params::Params;
+use super::oauth::{OAuthError, form, public_client_only};
 use super::{Apps, authorize, device, tokens};
 use crate::server::Inner;
 use idme_core::Reply;
@@ -65,9 +64,7 @@ async fn grant(
     body: &[u8],
     authorization: Option<&str>,
 ) -> Result<(GrantType, Reply), OAuthError> {
-    let params = Params::parse(body).ok_or(OAuthError::request(
-        "malformed, repeated or too many parameters",
-    ))?;
+    let params = form(body)?;
     let missing = |name: &'static str| OAuthError::request(name);
     let grant_type = params
         .get("grant_type")

@@ -301,7 +301,13 @@ async fn a_repeated_parameter_or_more_than_32_are_refused_at_every_endpoint() {
     // 32 in all is a request like any other: the person has not decided yet.
     let at_bound = post(&pair, Route::DeviceToken, &padded(&poll_pairs, 29)).await;
     assert_eq!(error(&at_bound), (400, "authorization_pending".into()));
-    let refused = |reply: &Reply| assert_eq!(error(reply), (400, "invalid_request".into()));
+    let refused = |reply: &Reply| {
+        assert_eq!(error(reply), (400, "invalid_request".into()));
+        // An OAuth error answer is JSON and never cached (RFC 6749 §5.1, §5.2).
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("pragma"), Some("no-cache"));
+    };
     refused(&post(&pair, Route::DeviceToken, &padded(&poll_pairs, 30)).await);
     let twice = format!("{}&client_id={DEVICE}", padded(&poll_pairs, 0));
     refused(&post(&pair, Route::DeviceToken, &twice).await);
